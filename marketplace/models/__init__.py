@@ -1,0 +1,26 @@
+"""Models, one module per domain, re-exported here."""
+
+from .auctions import AuctionListing, Bid
+from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
+from .locations import Address, City, Province
+from .orders import CartItem, Checkout, Order, OrderItem
+from .users import SellerProfile, User
+
+__all__ = [
+    "Address",
+    "AuctionListing",
+    "Bid",
+    "CartItem",
+    "Category",
+    "Checkout",
+    "City",
+    "Favourite",
+    "FixedPriceListing",
+    "Order",
+    "OrderItem",
+    "Product",
+    "ProductImage",
+    "Province",
+    "SellerProfile",
+    "User",
+]

@@ -1,0 +1,242 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.exceptions import InvalidOrderTransition
+
+# Crockford's base32 without I, L, O, U: easy to read aloud over the phone.
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference(prefix: str, length: int = 8) -> str:
+    return prefix + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(length))
+
+
+class Checkout(models.Model):
+    """One payment covering one or more orders (one order per seller)."""
+
+    number = models.CharField(_("checkout number"), max_length=20, unique=True)
+    buyer = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        related_name="checkouts",
+        verbose_name=_("buyer"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("checkout")
+        verbose_name_plural = _("checkouts")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_user(self, user) -> "OrderQuerySet":
+        """Orders the user is a party to, as buyer or seller."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(buyer=user) | Q(seller=user))
+
+    def bought_by(self, user) -> "OrderQuerySet":
+        return self.filter(buyer=user)
+
+    def sold_by(self, user) -> "OrderQuerySet":
+        return self.filter(seller=user)
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    # Which status may follow which; every change goes through transition_to().
+    TRANSITIONS: dict[str, set[str]] = {
+        Status.AWAITING_PAYMENT: {Status.PAID, Status.CANCELLED},
+        Status.PAID: {Status.SHIPPED, Status.REFUNDED, Status.CANCELLED},
+        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
+        Status.DELIVERED: {Status.REFUNDED},
+        Status.CANCELLED: set(),
+        Status.REFUNDED: set(),
+    }
+
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    checkout = models.ForeignKey(
+        Checkout, on_delete=models.PROTECT, related_name="orders", verbose_name=_("checkout")
+    )
+    buyer = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        related_name="orders_bought",
+        verbose_name=_("buyer"),
+    )
+    seller = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        related_name="orders_sold",
+        verbose_name=_("seller"),
+    )
+    # Set for the order created when an auction is won: at most one order per auction.
+    auction = models.OneToOneField(
+        "marketplace.AuctionListing",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="order",
+        verbose_name=_("auction"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.AWAITING_PAYMENT,
+        db_index=True,
+    )
+    # Shipping address snapshot, taken when the buyer chooses the address.
+    ship_name = models.CharField(_("recipient"), max_length=120, blank=True)
+    ship_phone = models.CharField(_("recipient's mobile"), max_length=13, blank=True)
+    ship_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    ship_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    ship_city = models.CharField(_("city"), max_length=80, blank=True)
+    ship_province = models.CharField(_("province"), max_length=60, blank=True)
+    ship_postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    subtotal = models.DecimalField(_("items (Rs)"), max_digits=12, decimal_places=2)
+    shipping_fee = models.DecimalField(
+        _("delivery (Rs)"), max_digits=12, decimal_places=2, default=0
+    )
+    total = models.DecimalField(_("total (Rs)"), max_digits=12, decimal_places=2)
+    payment_deadline = models.DateTimeField(_("pay by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0), name="order_subtotal_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(shipping_fee__gte=0), name="order_shipping_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") + models.F("shipping_fee")),
+                name="order_total_is_sum",
+            ),
+            models.CheckConstraint(condition=~Q(buyer=models.F("seller")), name="order_not_self"),
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "-created_at"], name="order_buyer_new"),
+            models.Index(fields=["seller", "-created_at"], name="order_seller_new"),
+            models.Index(fields=["status", "payment_deadline"], name="order_status_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def has_shipping_address(self) -> bool:
+        return bool(self.ship_name and self.ship_line1 and self.ship_city)
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, set())
+
+    def transition_to(self, status: str, *, reason: str = "") -> None:
+        """Change status through the one guarded path; the caller saves (in its transaction)."""
+        if not self.can_transition_to(status):
+            raise InvalidOrderTransition(self, status)
+        now = timezone.now()
+        self.status = status
+        stamp = {
+            self.Status.PAID: "paid_at",
+            self.Status.SHIPPED: "shipped_at",
+            self.Status.DELIVERED: "delivered_at",
+            self.Status.CANCELLED: "cancelled_at",
+        }.get(status)
+        if stamp:
+            setattr(self, stamp, now)
+        if status == self.Status.CANCELLED:
+            self.cancel_reason = reason
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order")
+    )
+    product = models.ForeignKey(
+        "marketplace.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="order_items",
+        verbose_name=_("product"),
+    )
+    listing = models.ForeignKey(
+        "marketplace.FixedPriceListing",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_items",
+        verbose_name=_("listing"),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    unit_price = models.DecimalField(_("unit price (Rs)"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total (Rs)"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_item_quantity_positive"
+            ),
+            models.CheckConstraint(condition=Q(unit_price__gt=0), name="order_item_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
+
+
+class CartItem(models.Model):
+    user = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.CASCADE,
+        related_name="cart_items",
+        verbose_name=_("user"),
+    )
+    listing = models.ForeignKey(
+        "marketplace.FixedPriceListing",
+        on_delete=models.CASCADE,
+        related_name="cart_items",
+        verbose_name=_("listing"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at"]
+        verbose_name = _("cart item")
+        verbose_name_plural = _("cart items")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "listing"], name="cart_item_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x listing {self.listing_id}"

@@ -1,0 +1,101 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.validators import validate_pk_mobile
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        SELLER = "seller", _("Seller")
+        BOTH = "both", _("Buyer and seller")
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.BUYER)
+    phone = models.CharField(
+        _("mobile number"),
+        max_length=13,
+        blank=True,
+        validators=[validate_pk_mobile],
+        help_text=_("Stored as +923XXXXXXXXX."),
+    )
+    # Set when the buyer is blocked from bidding and buying (repeated non-payment).
+    blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
+    blocked_reason = models.TextField(_("reason for block"), blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_seller(self) -> bool:
+        return self.role in {self.Role.SELLER, self.Role.BOTH}
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.role in {self.Role.BUYER, self.Role.BOTH}
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+    @property
+    def public_name(self) -> str:
+        """Name shown to other users: the shop name for sellers, else the first name."""
+        profile = getattr(self, "seller_profile", None)
+        if profile is not None and profile.shop_name:
+            return profile.shop_name
+        return self.first_name or self.username
+
+    def block(self, reason: str) -> None:
+        self.blocked_at = timezone.now()
+        self.blocked_reason = reason
+        self.save(update_fields=["blocked_at", "blocked_reason"])
+
+    def unblock(self) -> None:
+        self.blocked_at = None
+        self.blocked_reason = ""
+        self.save(update_fields=["blocked_at", "blocked_reason"])
+
+
+class SellerProfile(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="seller_profile", verbose_name=_("user")
+    )
+    shop_name = models.CharField(_("shop name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=90, unique=True, allow_unicode=True)
+    bio = models.TextField(_("about the shop"), blank=True, max_length=2000)
+    city = models.ForeignKey(
+        "marketplace.City",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seller_profiles",
+        verbose_name=_("city"),
+    )
+    website = models.URLField(_("website"), blank=True)
+    facebook = models.URLField(_("Facebook page"), blank=True)
+    instagram = models.URLField(_("Instagram"), blank=True)
+    is_verified = models.BooleanField(
+        _("verified"), default=False, help_text=_("Granted by staff after checking the seller.")
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seller profile")
+        verbose_name_plural = _("seller profiles")
+
+    def __str__(self) -> str:
+        return self.shop_name

@@ -1,0 +1,3 @@
+"""WebSocket URL patterns."""
+
+websocket_urlpatterns: list = []
