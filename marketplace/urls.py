@@ -1,10 +1,79 @@
-"""URL patterns, grouped by area. Names follow `<noun>_<action>`."""
+"""URL patterns, grouped by area. Names follow `<noun>_<action>`; paths keep the seed's nouns."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marketplace.views import pages
+from marketplace.views import accounts, auctions, catalog, orders, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("help/", pages.help_page, name="help"),
+    # Accounts and addresses
+    path("accounts/register/", accounts.register, name="register"),
+    path("accounts/login/", accounts.login_view, name="login"),
+    path("accounts/logout/", accounts.logout_view, name="logout"),
+    path(
+        "accounts/password/change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("account/", accounts.profile, name="profile"),
+    path("account/edit/", accounts.profile_edit, name="profile_edit"),
+    path("account/shop/", accounts.seller_profile_edit, name="seller_profile_edit"),
+    path("account/addresses/", accounts.address_list, name="address_list"),
+    path("account/addresses/new/", accounts.address_create, name="address_create"),
+    path("account/addresses/<int:pk>/edit/", accounts.address_edit, name="address_edit"),
+    path("account/addresses/<int:pk>/delete/", accounts.address_delete, name="address_delete"),
+    path("locations/cities/", accounts.city_options, name="city_options"),
+    # Catalogue
+    path("products/", catalog.product_list, name="product_list"),
+    path("products/<int:pk>/", catalog.product_detail, name="product_detail"),
+    path("products/<int:pk>/favourite/", catalog.favourite_toggle, name="favourite_toggle"),
+    path("saved/", catalog.favourite_list, name="favourite_list"),
+    path("shops/<str:slug>/", catalog.shop_detail, name="shop_detail"),
+    path("sell/listings/", catalog.dashboard_listings, name="dashboard_listings"),
+    path("sell/listings/new/", catalog.listing_create, name="listing_create"),
+    path("sell/listings/<int:pk>/edit/", catalog.listing_edit, name="listing_edit"),
+    path("sell/listings/<int:pk>/withdraw/", catalog.listing_withdraw, name="listing_withdraw"),
+    # Cart, checkout, orders
+    path("cart/", orders.cart_detail, name="cart_detail"),
+    path("cart/add/<int:listing_pk>/", orders.cart_add, name="cart_add"),
+    path("cart/items/<int:pk>/", orders.cart_update, name="cart_update"),
+    path("cart/items/<int:pk>/remove/", orders.cart_remove, name="cart_remove"),
+    path("listings/<int:listing_pk>/purchase/", orders.buy_now, name="buy_now"),
+    path("checkout/", orders.checkout_start, name="checkout_start"),
+    path("checkouts/<str:number>/", orders.checkout_detail, name="checkout_detail"),
+    path("checkouts/<str:number>/pay/", orders.checkout_pay, name="checkout_pay"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("sales/", orders.sale_list, name="sale_list"),
+    path("orders/<str:number>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    # Auctions
+    path("auctions/", auctions.auction_list, name="auction_list"),
+    path("auctions/<int:pk>/", auctions.auction_detail, name="auction_detail"),
+    path("auctions/<int:pk>/bid/", auctions.auction_bid, name="auction_bid"),
+    path("auctions/<int:pk>/panel/", auctions.auction_panel, name="auction_panel"),
+    path("sell/auctions/new/", auctions.auction_create, name="auction_create"),
+    path("my-bids/", auctions.my_bids, name="my_bids"),
 ]

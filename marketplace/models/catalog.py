@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +132,11 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        if self.auction_id is not None:
+            return reverse("auction_detail", args=[self.auction_id])
+        return reverse("product_detail", args=[self.pk])
 
     @property
     def is_auction(self) -> bool:
