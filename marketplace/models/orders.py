@@ -227,6 +227,10 @@ class CartItem(models.Model):
         verbose_name=_("listing"),
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    # The price the buyer saw when adding, so the cart can warn when it has changed since.
+    price_when_added = models.DecimalField(
+        _("price when added (Rs)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:
