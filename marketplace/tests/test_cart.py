@@ -543,3 +543,33 @@ def test_checkout_with_a_bad_quantity_in_the_link_says_so(buyer_client, seller, 
 
     assert response.url == vase.product.get_absolute_url()
     assert len(flashed(buyer_client)) == 1
+
+
+def test_removing_with_htmx_returns_the_cart_panel_and_the_new_cart_count(
+    buyer_client, seller, buyer
+):
+    item = add_to_cart(user=buyer, listing=listing_by(seller), quantity=1)
+
+    response = buyer_client.post(
+        reverse("cart_remove", args=[item.pk]), headers={"HX-Request": "true"}
+    )
+
+    page = response.content.decode()
+    assert "Your cart is empty." in page
+    assert '<span id="cart-count" hx-swap-oob="true"></span>' in page
+
+
+def test_a_first_address_given_at_checkout_becomes_the_default(buyer_client, seller, buyer):
+    add_to_cart(user=buyer, listing=listing_by(seller), quantity=1)
+
+    buyer_client.post(
+        reverse("checkout_start"),
+        {
+            "address-full_name": "Bilal Ahmed",
+            "address-phone": "03001234567",
+            "address-line1": "12 Mall Road",
+            "address-city": city("Lahore").pk,
+        },
+    )
+
+    assert Address.objects.get(user=buyer).is_default

@@ -204,7 +204,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     has_addresses = Address.objects.filter(user=request.user).exists()
     data = request.POST if request.method == "POST" else None
     form = CheckoutForm(data, user=request.user) if has_addresses else None
-    address_form = None if has_addresses else AddressForm(data, prefix="address")
+    address_form = None
+    if not has_addresses:
+        address_form = AddressForm(data, prefix="address")
+        # Their first address becomes the default: no need to ask.
+        del address_form.fields["is_default"]
     error = ""
     if request.method == "POST":
         address = None
@@ -213,6 +217,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         elif address_form is not None and address_form.is_valid():
             address = address_form.save(commit=False)
             address.user = request.user
+            address.is_default = True
             address.save()
         if address is not None and not basket.buyable_lines:
             error = _("None of these items can be bought right now.")
