@@ -26,11 +26,23 @@ class Checkout(models.Model):
         verbose_name=_("buyer"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # A token from the checkout form: a second submit of the same form finds this checkout
+    # instead of buying everything twice.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=64, blank=True, default="", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("checkout")
         verbose_name_plural = _("checkouts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="checkout_idempotency_key_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

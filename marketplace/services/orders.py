@@ -40,13 +40,17 @@ def _check_quantity(quantity: object) -> int:
     return quantity
 
 
+def _buyer_blocked() -> PurchaseRejected:
+    return PurchaseRejected(
+        _("Your account is blocked from buying. Please contact us if you think this is wrong."),
+        code="buyer_blocked",
+    )
+
+
 def _check_buyer(buyer: User) -> None:
     # Re-read the block from the database: the request's user may be minutes old.
     if User.objects.filter(pk=buyer.pk, blocked_at__isnull=False).exists():
-        raise PurchaseRejected(
-            _("Your account is blocked from buying. Please contact us if you think this is wrong."),
-            code="buyer_blocked",
-        )
+        raise _buyer_blocked()
 
 
 def check_listing_purchase(
@@ -138,18 +142,29 @@ def place_checkout(
     address: Address,
     expected_total: Decimal | None = None,
     from_cart: bool = True,
+    idempotency_key: str | None = None,
 ) -> Checkout:
     """Reserve stock and create one checkout with one order per seller, awaiting payment.
 
     `expected_total` is what the buyer was shown; if prices moved since, nothing is bought.
     `from_cart` removes the bought listings from the buyer's cart ("Buy now" leaves it alone).
+    `idempotency_key` comes from the checkout form: submitting it twice returns the first
+    checkout instead of buying everything again.
     """
     if not lines:
         raise PurchaseRejected(_("There is nothing to buy."), code="empty")
     wanted = _merge_lines(lines)
     if address.user_id != buyer.pk:
         raise PurchaseRejected(_("Choose one of your own addresses."), code="bad_address")
-    _check_buyer(buyer)
+    # Lock the buyer's row: a buyer's checkouts run one at a time, so a double submit waits
+    # for the first and then finds it; the block is read fresh under the same lock.
+    buyer_now = User.objects.select_for_update().get(pk=buyer.pk)
+    if idempotency_key:
+        existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if buyer_now.is_blocked:
+        raise _buyer_blocked()
 
     # Lock every listing in primary-key order, so two checkouts never wait on each other in a
     # cycle; stock is decided only while we hold these locks.
@@ -195,7 +210,12 @@ def place_checkout(
             update_fields.append("status")
         listing.save(update_fields=update_fields)
 
-    checkout = Checkout.objects.create(number=new_reference("C-"), buyer=buyer, created_at=now)
+    checkout = Checkout.objects.create(
+        number=new_reference("C-"),
+        buyer=buyer,
+        created_at=now,
+        idempotency_key=idempotency_key or "",
+    )
     by_seller: dict[int, list[tuple[FixedPriceListing, Product, int, Decimal]]] = {}
     for line in priced:
         by_seller.setdefault(line[1].seller_id, []).append(line)

@@ -573,3 +573,17 @@ def test_a_first_address_given_at_checkout_becomes_the_default(buyer_client, sel
     )
 
     assert Address.objects.get(user=buyer).is_default
+
+
+def test_a_double_click_on_place_order_places_one_order(buyer_client, seller, buyer):
+    address = address_of(buyer)
+    vase = listing_by(seller, price="900", quantity=3)
+    url = f"{reverse('checkout_start')}?listing={vase.pk}&quantity=1"
+    key = buyer_client.get(url).context["checkout_key"]
+    form = {"address": address.pk, "expected_total": "900.00", "checkout_key": key}
+
+    first = buyer_client.post(url, form)
+    second = buyer_client.post(url, form)
+
+    assert first.url == second.url
+    assert Order.objects.count() == 1

@@ -94,3 +94,34 @@ def test_racing_buyers_never_buy_more_than_the_stock():
     assert listing.quantity == 1
     sold = sum(OrderItem.objects.filter(listing=listing).values_list("quantity", flat=True))
     assert sold == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_checkout_form_submitted_at_once_buys_only_once():
+    require_postgresql()
+    listing = listing_by(SellerFactory(username="amina"), quantity=5)
+    (buyer,) = make_buyers(1)
+    address = buyer.addresses.get()
+    start = threading.Barrier(5)
+    numbers: list[str] = []
+
+    def submit() -> None:
+        try:
+            start.wait(timeout=10)
+            checkout = place_checkout(
+                buyer=buyer, lines=[(listing, 1)], address=address, idempotency_key="f" * 32
+            )
+            numbers.append(checkout.number)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(numbers) == 5 and len(set(numbers)) == 1
+    listing.refresh_from_db()
+    assert listing.quantity == 4

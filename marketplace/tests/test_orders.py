@@ -597,3 +597,19 @@ def test_the_admin_order_pages_render(admin_client, seller, buyer):
         == 200
     )
     assert admin_client.get(reverse("admin:marketplace_cartitem_changelist")).status_code == 200
+
+
+def test_submitting_the_same_checkout_twice_buys_only_once(seller, buyer):
+    vase = listing_by(seller, quantity=3)
+    address = address_of(buyer)
+
+    first = place_checkout(
+        buyer=buyer, lines=[(vase, 1)], address=address, idempotency_key="a" * 32
+    )
+    second = place_checkout(
+        buyer=buyer, lines=[(vase, 1)], address=address, idempotency_key="a" * 32
+    )
+
+    assert second == first
+    assert refresh(vase).quantity == 2
+    assert Order.objects.count() == 1

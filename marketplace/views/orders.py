@@ -1,5 +1,6 @@
 """Cart, checkout and orders: thin views over marketplace.services.orders."""
 
+import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -229,6 +230,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                     address=address,
                     expected_total=parse_amount(request.POST.get("expected_total")),
                     from_cart=from_cart,
+                    idempotency_key=_checkout_key(request.POST.get("checkout_key")),
                 )
             except PurchaseRejected as rejected:
                 error = rejected.message
@@ -246,12 +248,20 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             address_form = None
     context = {
         "basket": basket,
+        "checkout_key": uuid.uuid4().hex,
         "from_cart": from_cart,
         "form": form,
         "address_form": address_form,
         "error": error,
     }
     return render(request, "marketplace/orders/checkout.html", context)
+
+
+def _checkout_key(value: str | None) -> str | None:
+    """The form's one-time token (32 hex digits), or None if missing or tampered with."""
+    if value and len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+        return value
+    return None
 
 
 def _payment_hours() -> int:
