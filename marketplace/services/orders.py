@@ -47,12 +47,6 @@ def _buyer_blocked() -> PurchaseRejected:
     )
 
 
-def _check_buyer(buyer: User) -> None:
-    # Re-read the block from the database: the request's user may be minutes old.
-    if User.objects.filter(pk=buyer.pk, blocked_at__isnull=False).exists():
-        raise _buyer_blocked()
-
-
 def check_listing_purchase(
     *, buyer: User, listing: FixedPriceListing, product: Product, quantity: int
 ) -> None:
@@ -81,7 +75,10 @@ def check_listing_purchase(
 def add_to_cart(*, user: User, listing: FixedPriceListing, quantity: int) -> CartItem:
     """Add `quantity` of the listing to the user's cart (on top of what is already there)."""
     quantity = _check_quantity(quantity)
-    _check_buyer(user)
+    # Lock the user's row so two quick adds of the same item queue up rather than both
+    # inserting; the block is read fresh under the same lock.
+    if User.objects.select_for_update().get(pk=user.pk).is_blocked:
+        raise _buyer_blocked()
     # The cart reserves nothing, so no lock on the listing: checkout re-checks under lock.
     listing = FixedPriceListing.objects.get(pk=listing.pk)
     product = _product_of(listing)
@@ -111,7 +108,9 @@ def add_to_cart(*, user: User, listing: FixedPriceListing, quantity: int) -> Car
 def update_cart_item(*, item: CartItem, quantity: int) -> CartItem:
     """Set the quantity of one cart line (the caller has checked the item is the user's)."""
     quantity = _check_quantity(quantity)
-    item = CartItem.objects.select_for_update().select_related("user").get(pk=item.pk)
+    item = CartItem.objects.select_for_update().select_related("user").filter(pk=item.pk).first()
+    if item is None:
+        raise PurchaseRejected(_("That item is no longer in your cart."), code="not_in_cart")
     listing = FixedPriceListing.objects.get(pk=item.listing_id)
     check_listing_purchase(
         buyer=item.user, listing=listing, product=_product_of(listing), quantity=quantity

@@ -587,3 +587,16 @@ def test_a_double_click_on_place_order_places_one_order(buyer_client, seller, bu
 
     assert first.url == second.url
     assert Order.objects.count() == 1
+
+
+def test_resubmitting_a_placed_cart_checkout_shows_the_placed_checkout(buyer_client, seller, buyer):
+    address = address_of(buyer)
+    add_to_cart(user=buyer, listing=listing_by(seller, price="900"), quantity=1)
+    key = buyer_client.get(reverse("checkout_start")).context["checkout_key"]
+    form = {"address": address.pk, "expected_total": "900.00", "checkout_key": key}
+    first = buyer_client.post(reverse("checkout_start"), form)
+
+    second = buyer_client.post(reverse("checkout_start"), form)
+
+    assert second.url == first.url
+    assert Order.objects.count() == 1

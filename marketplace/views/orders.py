@@ -199,6 +199,12 @@ def _checkout_basket(request: HttpRequest) -> tuple[Basket | None, bool, HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout_start(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        # The same form sent again (double click, back and resubmit): show what it placed.
+        key = _checkout_key(request.POST.get("checkout_key"))
+        placed = key and Checkout.objects.filter(buyer=request.user, idempotency_key=key).first()
+        if placed:
+            return redirect("checkout_detail", number=placed.number)
     basket, from_cart, response = _checkout_basket(request)
     if response is not None:
         return response
@@ -234,7 +240,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                 )
             except PurchaseRejected as rejected:
                 error = rejected.message
-                basket, _from_cart, _response = _checkout_basket(request)
+                # Show the summary as it is now, with the reason nothing was bought.
+                basket, _from_cart, response = _checkout_basket(request)
+                if response is not None:
+                    messages.error(request, error)
+                    return response
             else:
                 messages.success(
                     request,
