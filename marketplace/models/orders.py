@@ -26,11 +26,23 @@ class Checkout(models.Model):
         verbose_name=_("buyer"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # A token from the checkout form: a second submit of the same form finds this checkout
+    # instead of buying everything twice.
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=64, blank=True, default="", editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("checkout")
         verbose_name_plural = _("checkouts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="checkout_idempotency_key_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -227,6 +239,10 @@ class CartItem(models.Model):
         verbose_name=_("listing"),
     )
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    # The price the buyer saw when adding, so the cart can warn when it has changed since.
+    price_when_added = models.DecimalField(
+        _("price when added (Rs)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:

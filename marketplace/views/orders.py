@@ -1,51 +1,378 @@
-"""Placeholder views: replaced by the cart and orders work."""
+"""Cart, checkout and orders: thin views over marketplace.services.orders."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+import uuid
+from decimal import Decimal
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-def cart_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
+from marketplace.exceptions import MarketplaceError, PurchaseRejected
+from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
+from marketplace.models import Address, CartItem, Checkout, FixedPriceListing, Order, OrderItem
+from marketplace.money import parse_amount
+from marketplace.services.orders import (
+    add_to_cart,
+    cancel_order,
+    check_listing_purchase,
+    place_checkout,
+    remove_cart_item,
+    update_cart_item,
+)
+from marketplace.views.decorators import seller_required
 
-
-def cart_add(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def cart_update(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def cart_remove(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def buy_now(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def checkout_start(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def checkout_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def checkout_pay(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def order_list(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+ORDERS_PER_PAGE = 20
 
 
-def sale_list(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    """Where to go back to after a form post: `next` if it is on this site, else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
-def order_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _get_listing(pk: object) -> FixedPriceListing | None:
+    try:
+        pk = int(str(pk))
+    except ValueError:
+        return None
+    if not 0 < pk < 2**63:
+        return None
+    return listings_with_products().filter(pk=pk).first()
 
 
-def order_cancel(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _quantity(data) -> tuple[int | None, str]:
+    """The quantity posted (or in the query string), or None and the reason it is wrong."""
+    form = QuantityForm(data)
+    if form.is_valid():
+        return form.cleaned_data["quantity"], ""
+    return None, str(form.errors["quantity"][0])
+
+
+def _no_such_listing(request: HttpRequest) -> HttpResponse:
+    messages.error(request, _("That item does not exist or is no longer for sale."))
+    return redirect("product_list")
+
+
+# --- Cart -----------------------------------------------------------------------------------
+
+
+def _render_cart(request: HttpRequest, *, errors: dict[int, str] | None = None) -> HttpResponse:
+    basket = cart_basket(request.user)
+    for line in basket.lines:
+        line.error = (errors or {}).get(line.item.pk, "")
+    template = "marketplace/orders/cart.html"
+    if request.htmx:
+        template += "#cart-panel"
+    return render(request, template, {"basket": basket})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    return _render_cart(request)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def cart_add(request: HttpRequest, listing_pk: int) -> HttpResponse:
+    listing = _get_listing(listing_pk)
+    if listing is None and not request.htmx:
+        return _no_such_listing(request)
+    quantity, error = _quantity(request.POST)
+    success = ""
+    if listing is None:
+        error = _("That item does not exist or is no longer for sale.")
+    elif quantity is not None:
+        try:
+            add_to_cart(user=request.user, listing=listing, quantity=quantity)
+        except PurchaseRejected as rejected:
+            error = rejected.message
+        else:
+            success = _("Added “%(title)s” to your cart.") % {"title": listing.product.title}
+    if request.htmx:
+        context = {"listing": listing, "buy_box_error": error, "buy_box_success": success}
+        return render(request, "marketplace/orders/_buy_box.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, success)
+    return redirect(_next_url(request, listing.product.get_absolute_url()))
+
+
+def _cart_item_for(request: HttpRequest, pk: int) -> CartItem:
+    # Someone else's cart line is a 404, like any object that is not yours.
+    return get_object_or_404(CartItem.objects.filter(user=request.user), pk=pk)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _cart_item_for(request, pk)
+    quantity, error = _quantity(request.POST)
+    if quantity is not None:
+        try:
+            update_cart_item(item=item, quantity=quantity)
+        except PurchaseRejected as rejected:
+            error = rejected.message
+    if request.htmx:
+        return _render_cart(request, errors={item.pk: error} if error else None)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Your cart is updated."))
+    return redirect("cart_detail")
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def cart_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _cart_item_for(request, pk)
+    remove_cart_item(item=item)
+    if request.htmx:
+        return _render_cart(request)
+    messages.success(request, _("Removed from your cart."))
+    return redirect("cart_detail")
+
+
+# --- Buying ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def buy_now(request: HttpRequest, listing_pk: int) -> HttpResponse:
+    """Check the one item can be bought, then go to checkout for it alone (the cart stays)."""
+    listing = _get_listing(listing_pk)
+    if listing is None:
+        return _no_such_listing(request)
+    back = _next_url(request, listing.product.get_absolute_url())
+    quantity, error = _quantity(request.POST)
+    if quantity is not None:
+        try:
+            check_listing_purchase(
+                buyer=request.user, listing=listing, product=listing.product, quantity=quantity
+            )
+        except PurchaseRejected as rejected:
+            error = rejected.message
+    if error:
+        messages.error(request, error)
+        return redirect(back)
+    query = urlencode({"listing": listing.pk, "quantity": quantity})
+    return redirect(f"{reverse('checkout_start')}?{query}")
+
+
+def _checkout_basket(request: HttpRequest) -> tuple[Basket | None, bool, HttpResponse | None]:
+    """The basket to check out: one item for "Buy now" (?listing=&quantity=), else the cart."""
+    if "listing" in request.GET:
+        listing = _get_listing(request.GET["listing"])
+        if listing is None:
+            return None, False, _no_such_listing(request)
+        quantity, error = _quantity({"quantity": request.GET.get("quantity", "1")})
+        if quantity is None:
+            messages.error(request, error)
+            return None, False, redirect(listing.product.get_absolute_url())
+        return build_basket(request.user, [(listing, quantity, None)]), False, None
+    basket = cart_basket(request.user)
+    if not basket:
+        messages.info(request, _("Your cart is empty."))
+        return None, True, redirect("cart_detail")
+    return basket, True, None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout_start(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        # The same form sent again (double click, back and resubmit): show what it placed.
+        key = _checkout_key(request.POST.get("checkout_key"))
+        placed = key and Checkout.objects.filter(buyer=request.user, idempotency_key=key).first()
+        if placed:
+            return redirect("checkout_detail", number=placed.number)
+    basket, from_cart, response = _checkout_basket(request)
+    if response is not None:
+        return response
+    has_addresses = Address.objects.filter(user=request.user).exists()
+    data = request.POST if request.method == "POST" else None
+    form = CheckoutForm(data, user=request.user) if has_addresses else None
+    address_form = None
+    if not has_addresses:
+        address_form = AddressForm(data, prefix="address")
+        # Their first address becomes the default: no need to ask.
+        del address_form.fields["is_default"]
+    error = ""
+    if request.method == "POST":
+        address = None
+        if form is not None and form.is_valid():
+            address = form.cleaned_data["address"]
+        elif address_form is not None and address_form.is_valid():
+            address = address_form.save(commit=False)
+            address.user = request.user
+            address.is_default = True
+            address.save()
+        if address is not None and not basket.buyable_lines:
+            error = _("None of these items can be bought right now.")
+        elif address is not None:
+            try:
+                checkout = place_checkout(
+                    buyer=request.user,
+                    lines=[(line.listing, line.quantity) for line in basket.buyable_lines],
+                    address=address,
+                    expected_total=parse_amount(request.POST.get("expected_total")),
+                    from_cart=from_cart,
+                    idempotency_key=_checkout_key(request.POST.get("checkout_key")),
+                )
+            except PurchaseRejected as rejected:
+                error = rejected.message
+                # Show the summary as it is now, with the reason nothing was bought.
+                basket, _from_cart, response = _checkout_basket(request)
+                if response is not None:
+                    messages.error(request, error)
+                    return response
+            else:
+                messages.success(
+                    request,
+                    _("Your order is placed. Please pay within %(hours)s hours to keep it.")
+                    % {"hours": _payment_hours()},
+                )
+                return redirect("checkout_detail", number=checkout.number)
+        if address_form is not None and address is not None:
+            # The new address is saved; offer it as a choice from now on.
+            form = CheckoutForm(user=request.user)
+            address_form = None
+    context = {
+        "basket": basket,
+        "checkout_key": uuid.uuid4().hex,
+        "from_cart": from_cart,
+        "form": form,
+        "address_form": address_form,
+        "error": error,
+    }
+    return render(request, "marketplace/orders/checkout.html", context)
+
+
+def _checkout_key(value: str | None) -> str | None:
+    """The form's one-time token (32 hex digits), or None if missing or tampered with."""
+    if value and len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+        return value
+    return None
+
+
+def _payment_hours() -> int:
+    return settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS
+
+
+def _orders_with_items(queryset):
+    return queryset.select_related("buyer", "seller__seller_profile").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("pk"))
+    )
+
+
+def _get_checkout_for_buyer(request: HttpRequest, number: str) -> Checkout:
+    return get_object_or_404(Checkout.objects.filter(buyer=request.user), number=number)
+
+
+@login_required
+def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
+    checkout = _get_checkout_for_buyer(request, number)
+    orders = list(_orders_with_items(checkout.orders.order_by("pk")))
+    awaiting = [order for order in orders if order.status == Order.Status.AWAITING_PAYMENT]
+    context = {
+        "checkout": checkout,
+        "orders": orders,
+        "awaiting": awaiting,
+        "amount_due": sum((order.total for order in awaiting), Decimal("0.00")),
+        "total": sum((order.total for order in orders), Decimal("0.00")),
+    }
+    return render(request, "marketplace/orders/checkout_detail.html", context)
+
+
+@login_required
+@require_POST
+def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
+    """The seam for online payment: the payments work starts Stripe Checkout from here."""
+    checkout = _get_checkout_for_buyer(request, number)
+    if not checkout.orders.filter(status=Order.Status.AWAITING_PAYMENT).exists():
+        messages.info(request, _("There is nothing left to pay in this checkout."))
+    else:
+        messages.info(
+            request,
+            _(
+                "Online payment is being set up and will be available soon. Your order is "
+                "reserved until its payment deadline."
+            ),
+        )
+    return redirect("checkout_detail", number=checkout.number)
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+def _order_page(request: HttpRequest, queryset) -> object:
+    orders = _orders_with_items(queryset.order_by("-created_at", "-pk"))
+    return Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = _order_page(request, Order.objects.bought_by(request.user))
+    return render(request, "marketplace/orders/order_list.html", {"page": page, "as_seller": False})
+
+
+@seller_required
+def sale_list(request: HttpRequest) -> HttpResponse:
+    page = _order_page(request, Order.objects.sold_by(request.user))
+    return render(request, "marketplace/orders/order_list.html", {"page": page, "as_seller": True})
+
+
+def _get_order_for_party(request: HttpRequest, number: str) -> Order:
+    queryset = _orders_with_items(Order.objects.for_user(request.user)).select_related("checkout")
+    return get_object_or_404(queryset, number=number)
+
+
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _get_order_for_party(request, number)
+    context = {
+        "order": order,
+        "is_buyer": order.buyer_id == request.user.pk,
+        "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
+    }
+    return render(request, "marketplace/orders/order_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    order = _get_order_for_party(request, number)
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()[:200]
+        try:
+            cancel_order(order=order, by=request.user, reason=reason)
+        except MarketplaceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Order %(number)s is cancelled.") % {"number": order.number}
+            )
+        return redirect("order_detail", number=order.number)
+    if order.status != Order.Status.AWAITING_PAYMENT:
+        messages.info(request, _("Only an order that is not paid yet can be cancelled here."))
+        return redirect("order_detail", number=order.number)
+    return render(request, "marketplace/orders/order_cancel.html", {"order": order})

@@ -1,0 +1,120 @@
+"""Read side of the cart and the checkout summary: lines grouped by seller, with warnings."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from marketplace.exceptions import PurchaseRejected
+from marketplace.models import CartItem, FixedPriceListing, Product, User
+from marketplace.money import quantize
+from marketplace.services.orders import check_listing_purchase
+
+
+@dataclass
+class BasketLine:
+    listing: FixedPriceListing
+    product: Product
+    quantity: int
+    unit_price: Decimal
+    item: CartItem | None = None
+    problem: str = ""
+    error: str = ""  # what went wrong with the buyer's last change to this line
+    price_was: Decimal | None = None
+
+    @property
+    def line_total(self) -> Decimal:
+        return quantize(self.unit_price * self.quantity)
+
+    @property
+    def buyable(self) -> bool:
+        return not self.problem
+
+    @property
+    def price_changed(self) -> bool:
+        return self.price_was is not None and self.price_was != self.unit_price
+
+
+@dataclass
+class SellerGroup:
+    seller: User
+    lines: list[BasketLine] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines if line.buyable), Decimal("0.00"))
+
+
+@dataclass
+class Basket:
+    groups: list[SellerGroup]
+
+    @property
+    def lines(self) -> list[BasketLine]:
+        return [line for group in self.groups for line in group.lines]
+
+    @property
+    def buyable_lines(self) -> list[BasketLine]:
+        return [line for line in self.lines if line.buyable]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((group.subtotal for group in self.groups), Decimal("0.00"))
+
+    @property
+    def has_problems(self) -> bool:
+        return any(not line.buyable or line.price_changed for line in self.lines)
+
+    @property
+    def seller_count(self) -> int:
+        return sum(1 for group in self.groups if any(line.buyable for line in group.lines))
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+def build_basket(
+    buyer: User,
+    entries: Iterable[tuple[FixedPriceListing, int, CartItem | None]],
+    now: datetime | None = None,
+) -> Basket:
+    """Group (listing, quantity, cart item) by seller; each line says if it can be bought now."""
+    now = now or timezone.now()
+    groups: dict[int, SellerGroup] = {}
+    for listing, quantity, item in entries:
+        product = listing.product
+        line = BasketLine(
+            listing=listing,
+            product=product,
+            quantity=quantity,
+            unit_price=listing.current_price(now),
+            item=item,
+            price_was=item.price_when_added if item else None,
+        )
+        try:
+            check_listing_purchase(buyer=buyer, listing=listing, product=product, quantity=quantity)
+        except PurchaseRejected as error:
+            line.problem = error.message
+        groups.setdefault(product.seller_id, SellerGroup(seller=product.seller)).lines.append(line)
+    return Basket(groups=list(groups.values()))
+
+
+def listings_with_products():
+    return FixedPriceListing.objects.filter(product__isnull=False).select_related(
+        "product__seller__seller_profile"
+    )
+
+
+def cart_items(user: User):
+    return (
+        CartItem.objects.filter(user=user, listing__product__isnull=False)
+        .select_related("listing__product__seller__seller_profile")
+        .prefetch_related("listing__product__images")
+        .order_by("added_at", "pk")
+    )
+
+
+def cart_basket(user: User) -> Basket:
+    return build_basket(user, ((item.listing, item.quantity, item) for item in cart_items(user)))

@@ -1,0 +1,309 @@
+"""Cart, fixed-price checkout and cancelling unpaid orders: every change to stock happens here."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketplace.exceptions import InvalidOrderTransition, OutOfStock, PurchaseRejected
+from marketplace.models import (
+    Address,
+    CartItem,
+    Checkout,
+    FixedPriceListing,
+    Order,
+    OrderItem,
+    Product,
+    User,
+)
+from marketplace.models.orders import new_reference
+from marketplace.money import quantize
+from marketplace.templatetags.money import format_pkr
+
+Line = tuple[FixedPriceListing, int]
+
+
+def _product_of(listing: FixedPriceListing) -> Product:
+    try:
+        return listing.product
+    except Product.DoesNotExist:  # a listing without its product cannot be sold
+        raise PurchaseRejected(_("This item is no longer available."), code="unavailable") from None
+
+
+def _check_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise PurchaseRejected(_("Choose a quantity of 1 or more."), code="bad_quantity")
+    return quantity
+
+
+def _buyer_blocked() -> PurchaseRejected:
+    return PurchaseRejected(
+        _("Your account is blocked from buying. Please contact us if you think this is wrong."),
+        code="buyer_blocked",
+    )
+
+
+def check_listing_purchase(
+    *, buyer: User, listing: FixedPriceListing, product: Product, quantity: int
+) -> None:
+    """Refuse a purchase of `quantity` of `listing` by `buyer`, naming the item."""
+    title = product.title
+    if product.seller_id == buyer.pk:
+        raise PurchaseRejected(
+            _("“%(title)s” is your own listing: you cannot buy it.") % {"title": title},
+            code="own_listing",
+        )
+    if listing.status == FixedPriceListing.Status.WITHDRAWN:
+        raise PurchaseRejected(
+            _("“%(title)s” has been withdrawn by the seller.") % {"title": title},
+            code="withdrawn",
+        )
+    if listing.status == FixedPriceListing.Status.SOLD_OUT or listing.quantity == 0:
+        raise OutOfStock(_("“%(title)s” is sold out.") % {"title": title})
+    if quantity > listing.quantity:
+        raise OutOfStock(
+            _("Only %(available)s of “%(title)s” available; you asked for %(quantity)s.")
+            % {"available": listing.quantity, "title": title, "quantity": quantity}
+        )
+
+
+@transaction.atomic
+def add_to_cart(*, user: User, listing: FixedPriceListing, quantity: int) -> CartItem:
+    """Add `quantity` of the listing to the user's cart (on top of what is already there)."""
+    quantity = _check_quantity(quantity)
+    # Lock the user's row so two quick adds of the same item queue up rather than both
+    # inserting; the block is read fresh under the same lock.
+    if User.objects.select_for_update().get(pk=user.pk).is_blocked:
+        raise _buyer_blocked()
+    # The cart reserves nothing, so no lock on the listing: checkout re-checks under lock.
+    listing = FixedPriceListing.objects.get(pk=listing.pk)
+    product = _product_of(listing)
+    check_listing_purchase(buyer=user, listing=listing, product=product, quantity=quantity)
+    item = CartItem.objects.select_for_update().filter(user=user, listing=listing).first()
+    in_cart = item.quantity if item else 0
+    if in_cart + quantity > listing.quantity:
+        raise OutOfStock(
+            _(
+                "Only %(available)s of “%(title)s” available, and you already have "
+                "%(in_cart)s in your cart."
+            )
+            % {"available": listing.quantity, "title": product.title, "in_cart": in_cart}
+        )
+    price = listing.current_price(timezone.now())
+    if item is None:
+        return CartItem.objects.create(
+            user=user, listing=listing, quantity=quantity, price_when_added=price
+        )
+    item.quantity = in_cart + quantity
+    item.price_when_added = price
+    item.save(update_fields=["quantity", "price_when_added"])
+    return item
+
+
+@transaction.atomic
+def update_cart_item(*, item: CartItem, quantity: int) -> CartItem:
+    """Set the quantity of one cart line (the caller has checked the item is the user's)."""
+    quantity = _check_quantity(quantity)
+    item = CartItem.objects.select_for_update().select_related("user").filter(pk=item.pk).first()
+    if item is None:
+        raise PurchaseRejected(_("That item is no longer in your cart."), code="not_in_cart")
+    listing = FixedPriceListing.objects.get(pk=item.listing_id)
+    check_listing_purchase(
+        buyer=item.user, listing=listing, product=_product_of(listing), quantity=quantity
+    )
+    item.quantity = quantity
+    item.save(update_fields=["quantity"])
+    return item
+
+
+@transaction.atomic
+def remove_cart_item(*, item: CartItem) -> None:
+    CartItem.objects.filter(pk=item.pk).delete()
+
+
+def _merge_lines(lines: Sequence[Line]) -> dict[int, int]:
+    """Listing pk -> total quantity, in the order first seen."""
+    wanted: dict[int, int] = {}
+    for listing, quantity in lines:
+        wanted[listing.pk] = wanted.get(listing.pk, 0) + _check_quantity(quantity)
+    return wanted
+
+
+@transaction.atomic
+def place_checkout(
+    *,
+    buyer: User,
+    lines: Sequence[Line],
+    address: Address,
+    expected_total: Decimal | None = None,
+    from_cart: bool = True,
+    idempotency_key: str | None = None,
+) -> Checkout:
+    """Reserve stock and create one checkout with one order per seller, awaiting payment.
+
+    `expected_total` is what the buyer was shown; if prices moved since, nothing is bought.
+    `from_cart` removes the bought listings from the buyer's cart ("Buy now" leaves it alone).
+    `idempotency_key` comes from the checkout form: submitting it twice returns the first
+    checkout instead of buying everything again.
+    """
+    if not lines:
+        raise PurchaseRejected(_("There is nothing to buy."), code="empty")
+    wanted = _merge_lines(lines)
+    if address.user_id != buyer.pk:
+        raise PurchaseRejected(_("Choose one of your own addresses."), code="bad_address")
+    # Lock the buyer's row: a buyer's checkouts run one at a time, so a double submit waits
+    # for the first and then finds it; the block is read fresh under the same lock.
+    buyer_now = User.objects.select_for_update().get(pk=buyer.pk)
+    if idempotency_key:
+        existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if buyer_now.is_blocked:
+        raise _buyer_blocked()
+
+    # Lock every listing in primary-key order, so two checkouts never wait on each other in a
+    # cycle; stock is decided only while we hold these locks.
+    locked = {
+        listing.pk: listing
+        for listing in FixedPriceListing.objects.select_for_update()
+        .filter(pk__in=wanted)
+        .order_by("pk")
+    }
+    products = {
+        product.fixed_price_id: product
+        for product in Product.objects.filter(fixed_price__in=list(locked)).select_related("seller")
+    }
+    now = timezone.now()
+    priced: list[tuple[FixedPriceListing, Product, int, Decimal]] = []
+    for pk, quantity in wanted.items():
+        listing = locked.get(pk)
+        product = products.get(pk)
+        if listing is None or product is None:
+            raise PurchaseRejected(
+                _("One of the items is no longer available."), code="unavailable"
+            )
+        check_listing_purchase(buyer=buyer, listing=listing, product=product, quantity=quantity)
+        priced.append((listing, product, quantity, listing.current_price(now)))
+
+    if expected_total is not None:
+        total = sum((quantize(price * qty) for _l, _p, qty, price in priced), Decimal("0"))
+        if total != expected_total:
+            raise PurchaseRejected(
+                _(
+                    "A price changed while you were checking out: the total is now "
+                    "%(total)s. Please check the summary and confirm again."
+                )
+                % {"total": format_pkr(total)},
+                code="price_changed",
+            )
+
+    for listing, _product, quantity, _price in priced:
+        listing.quantity -= quantity
+        update_fields = ["quantity"]
+        if listing.quantity == 0:
+            listing.status = FixedPriceListing.Status.SOLD_OUT
+            update_fields.append("status")
+        listing.save(update_fields=update_fields)
+
+    checkout = Checkout.objects.create(
+        number=new_reference("C-"),
+        buyer=buyer,
+        created_at=now,
+        idempotency_key=idempotency_key or "",
+    )
+    by_seller: dict[int, list[tuple[FixedPriceListing, Product, int, Decimal]]] = {}
+    for line in priced:
+        by_seller.setdefault(line[1].seller_id, []).append(line)
+    deadline = now + timedelta(hours=settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS)
+    for seller_id, seller_lines in by_seller.items():
+        _create_order(
+            checkout=checkout,
+            seller_id=seller_id,
+            lines=seller_lines,
+            address=address,
+            now=now,
+            deadline=deadline,
+        )
+    if from_cart:
+        CartItem.objects.filter(user=buyer, listing__in=list(locked)).delete()
+    return checkout
+
+
+def _create_order(
+    *,
+    checkout: Checkout,
+    seller_id: int,
+    lines: list[tuple[FixedPriceListing, Product, int, Decimal]],
+    address: Address,
+    now: datetime,
+    deadline: datetime,
+) -> Order:
+    items = [
+        OrderItem(
+            product=product,
+            listing=listing,
+            title=product.title,
+            unit_price=price,
+            quantity=quantity,
+            line_total=quantize(price * quantity),
+        )
+        for listing, product, quantity, price in lines
+    ]
+    subtotal = sum((item.line_total for item in items), Decimal("0.00"))
+    city = address.city
+    order = Order.objects.create(
+        number=new_reference("MPK-"),
+        checkout=checkout,
+        buyer_id=checkout.buyer_id,
+        seller_id=seller_id,
+        status=Order.Status.AWAITING_PAYMENT,
+        ship_name=address.full_name,
+        ship_phone=address.phone,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_city=city.name,
+        ship_province=city.province.name,
+        ship_postal_code=address.postal_code,
+        subtotal=subtotal,
+        shipping_fee=Decimal("0.00"),
+        total=subtotal,
+        payment_deadline=deadline,
+        created_at=now,
+    )
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
+    return order
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
+    """Cancel an unpaid order (by its buyer, its seller or staff) and put its stock back."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if by.pk not in {order.buyer_id, order.seller_id} and not by.is_staff:
+        raise PurchaseRejected(_("You cannot cancel this order."), code="not_party")
+    if order.status != Order.Status.AWAITING_PAYMENT:
+        # Paid orders need a refund, which is the payments flow's job, not a plain cancel.
+        raise InvalidOrderTransition(order, Order.Status.CANCELLED)
+    order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
+    order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+
+    returned: dict[int, int] = {}
+    for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
+        "listing_id", "quantity"
+    ):
+        returned[listing_id] = returned.get(listing_id, 0) + quantity
+    for listing in (
+        FixedPriceListing.objects.select_for_update().filter(pk__in=returned).order_by("pk")
+    ):
+        listing.quantity += returned[listing.pk]
+        update_fields = ["quantity"]
+        if listing.status == FixedPriceListing.Status.SOLD_OUT:
+            listing.status = FixedPriceListing.Status.ACTIVE
+            update_fields.append("status")
+        listing.save(update_fields=update_fields)
+    return order
