@@ -158,6 +158,8 @@ if REDIS_URL:
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
+# ModelBackend that also takes the e-mail address as the login name.
+AUTHENTICATION_BACKENDS = ["marketplace.auth.UsernameOrEmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -1,5 +1,7 @@
 """Shared fixtures: named personas and test-wide settings."""
 
+import uuid
+
 import pytest
 
 from marketplace.tests.factories import SellerFactory, UserFactory
@@ -13,6 +15,30 @@ def _plain_static_storage(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_ssl_redirect(settings):
+    # DEBUG is off under pytest, which turns on the HTTPS redirect; the test client speaks HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The real hasher costs ~0.3 s per password; tests hash one for every user they create.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    # A fresh cache per test: login-throttle counters must not leak from one test into the
+    # next (with REDIS_URL set the default cache is a shared Redis database).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
     }
 
 
