@@ -186,15 +186,20 @@ class ProfileForm(forms.ModelForm):
         return email
 
 
+class WebURLField(forms.URLField):
+    """A web link: http or https only (no ftp, no javascript:)."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
 def _social_url_field(label, help_text) -> forms.URLField:
-    return forms.URLField(
-        label=label,
-        required=False,
-        max_length=200,
-        assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
-        help_text=help_text,
-    )
+    return WebURLField(label=label, help_text=help_text)
 
 
 def _host_is(url: str, domains: tuple[str, ...]) -> bool:

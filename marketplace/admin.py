@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,6 @@ class UserAdmin(DjangoUserAdmin):
         "role",
         "phone",
         "blocked",
-        "is_staff",
         "date_joined",
     )
     list_filter = ("role", BlockedFilter, "is_staff", "is_superuser", "is_active")
@@ -120,6 +120,7 @@ class SellerProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "city")
     readonly_fields = ("verified_at", "created_at")
     prepopulated_fields = {"slug": ("shop_name",)}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("mark_verified", "unmark_verified")
 
     @admin.action(description=_("Mark verified"))

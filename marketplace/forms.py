@@ -68,7 +68,6 @@ class AddressForm(forms.ModelForm):
         ]
         labels = {"is_default": _("Use as my default address")}
         widgets = {
-            "label": forms.TextInput(attrs={"placeholder": _("Home, Shop, Office…")}),
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "line1": forms.TextInput(
                 attrs={"autocomplete": "address-line1", "placeholder": _("House, street, area")}

@@ -740,3 +740,49 @@ def test_admin_action_marks_shops_verified_with_the_time(admin_client_):
     profile.refresh_from_db()
     assert profile.is_verified
     assert profile.verified_at is not None
+
+
+@pytest.mark.django_db
+def test_a_refused_link_is_explained_once(buyer_client):
+    response = buyer_client.post(reverse("seller_profile_edit"), shop_data(website="ftp://x.pk/"))
+
+    assert response.text.count("Enter a valid URL.") == 1
+
+
+@pytest.mark.django_db
+def test_staff_can_add_a_user_in_the_admin(admin_client_):
+    response = admin_client_.post(
+        reverse("admin:marketplace_user_add"),
+        {
+            "username": "sana",
+            "email": "sana@example.pk",
+            "role": "both",
+            "usable_password": "true",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "seller_profile-TOTAL_FORMS": "0",
+            "seller_profile-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(username="sana").role == User.Role.BOTH
+
+
+@pytest.mark.django_db
+def test_ticking_verified_in_the_admin_records_when(admin_client_):
+    profile = SellerProfileFactory()
+    url = reverse("admin:marketplace_sellerprofile_change", args=[profile.pk])
+    page = admin_client_.get(url)
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if value is not None
+    }
+    data.update({"user": profile.user_id, "city": profile.city_id, "is_verified": "on"})
+
+    response = admin_client_.post(url, data)
+
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.verified_at is not None

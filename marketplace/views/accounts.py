@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.account_forms import (
     SELLING_ROLES,
@@ -112,7 +112,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
@@ -182,7 +182,7 @@ def _get_address_for_user(user: User, pk: int) -> Address:
 
 
 @login_required
-@require_GET
+@require_safe
 def address_list(request: HttpRequest) -> HttpResponse:
     addresses = Address.objects.filter(user=request.user).select_related("city__province")
     return render(request, "marketplace/accounts/address_list.html", {"addresses": addresses})
@@ -243,7 +243,7 @@ def address_make_default(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_safe_next(request) or "address_list")
 
 
-@require_GET
+@require_safe
 def city_options(request: HttpRequest) -> HttpResponse:
     """HTMX: the <option>s of one province's cities (none for a missing or bad province id)."""
     province = request.GET.get("province", "")
