@@ -104,7 +104,7 @@ class RegistrationForm(UserCreationForm):
         max_length=80,
         required=False,
         help_text=_("Only if you sell: the name buyers will see. You can add the rest later."),
-        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "dir": "auto"}),
     )
 
     class Meta(UserCreationForm.Meta):
@@ -223,8 +223,9 @@ class SellerProfileForm(forms.ModelForm):
         model = SellerProfile
         fields = ("shop_name", "bio", "city", "website", "facebook", "instagram")
         widgets = {
-            "bio": forms.Textarea(attrs={"rows": 5}),
-            "shop_name": forms.TextInput(attrs={"autocomplete": "organization"}),
+            # dir="auto": names and descriptions are often written in Urdu.
+            "bio": forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
+            "shop_name": forms.TextInput(attrs={"autocomplete": "organization", "dir": "auto"}),
         }
         help_texts = {
             "shop_name": _("The name buyers see; your shop's web address is made from it."),

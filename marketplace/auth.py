@@ -60,8 +60,7 @@ def _limit() -> int:
 
 
 def _ip_limit() -> int:
-    # Many people share one public IP behind carrier-grade NAT; allow raising this separately.
-    return getattr(settings, "LOGIN_IP_FAILURE_LIMIT", settings.LOGIN_FAILURE_LIMIT)
+    return settings.LOGIN_IP_FAILURE_LIMIT
 
 
 def _cooloff() -> int:

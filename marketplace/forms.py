@@ -68,11 +68,16 @@ class AddressForm(forms.ModelForm):
         ]
         labels = {"is_default": _("Use as my default address")}
         widgets = {
-            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            # dir="auto": addresses and names are often written in Urdu.
+            "full_name": forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}),
             "line1": forms.TextInput(
-                attrs={"autocomplete": "address-line1", "placeholder": _("House, street, area")}
+                attrs={
+                    "autocomplete": "address-line1",
+                    "placeholder": _("House, street, area"),
+                    "dir": "auto",
+                }
             ),
-            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "line2": forms.TextInput(attrs={"autocomplete": "address-line2", "dir": "auto"}),
             "postal_code": forms.TextInput(
                 attrs={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 5}
             ),

@@ -244,6 +244,7 @@ def test_log_in_is_refused_after_the_failure_limit_even_with_the_right_password(
     client, buyer, settings
 ):
     settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for _ in range(3):
         login(client, "bilal", "wrong-password")
 
@@ -258,6 +259,7 @@ def test_log_in_is_refused_after_the_failure_limit_even_with_the_right_password(
 @pytest.mark.django_db
 def test_the_failure_that_reaches_the_limit_already_explains_the_cool_off(client, buyer, settings):
     settings.LOGIN_FAILURE_LIMIT = 2
+    settings.LOGIN_IP_FAILURE_LIMIT = 2
     login(client, "bilal", "wrong-password")
 
     response = login(client, "bilal", "wrong-password")
@@ -269,6 +271,7 @@ def test_the_failure_that_reaches_the_limit_already_explains_the_cool_off(client
 @pytest.mark.django_db
 def test_the_cool_off_ends(client, buyer, settings, monkeypatch):
     settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     settings.LOGIN_COOLOFF_SECONDS = 60
     now = 1_800_000_000.0
     monkeypatch.setattr(auth_module, "_now", lambda: now)
@@ -286,6 +289,7 @@ def test_the_cool_off_ends(client, buyer, settings, monkeypatch):
 @pytest.mark.django_db
 def test_a_username_cool_off_also_covers_its_e_mail(client, buyer, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
         login(client, "bilal", "wrong-password", ip=ip)
 
@@ -297,6 +301,7 @@ def test_a_username_cool_off_also_covers_its_e_mail(client, buyer, settings):
 @pytest.mark.django_db
 def test_other_usernames_are_not_affected_by_a_username_cool_off(client, buyer, rival, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
         login(client, "bilal", "wrong-password", ip=ip)
 
@@ -309,6 +314,7 @@ def test_other_usernames_are_not_affected_by_a_username_cool_off(client, buyer, 
 @pytest.mark.django_db
 def test_one_ip_is_cooled_off_after_failures_on_many_usernames(client, buyer, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for name in ("alpha", "beta", "gamma"):
         login(client, name, "wrong-password", ip="10.6.6.6")
 
@@ -342,6 +348,7 @@ def test_a_very_long_username_is_an_error_not_a_500(client):
 @pytest.mark.django_db
 def test_the_admin_log_in_is_throttled_too(client, settings):
     settings.LOGIN_FAILURE_LIMIT = 2
+    settings.LOGIN_IP_FAILURE_LIMIT = 2
     UserFactory(username="boss", is_staff=True, is_superuser=True)
     url = reverse("admin:login")
     for _ in range(2):
@@ -786,3 +793,13 @@ def test_ticking_verified_in_the_admin_records_when(admin_client_):
     assert response.status_code == 302
     profile.refresh_from_db()
     assert profile.verified_at is not None
+
+
+@pytest.mark.django_db
+def test_the_ip_limit_can_be_higher_than_the_username_limit(client, buyer, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 10
+    for name in ("alpha", "beta", "gamma", "delta"):
+        login(client, name, "wrong-password", ip="10.6.6.6")
+
+    assert login(client, "bilal", ip="10.6.6.6").status_code == 302
