@@ -803,3 +803,31 @@ def test_the_ip_limit_can_be_higher_than_the_username_limit(client, buyer, setti
         login(client, name, "wrong-password", ip="10.6.6.6")
 
     assert login(client, "bilal", ip="10.6.6.6").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    ["profile_edit", "seller_profile_edit", "address_create", "password_change", "logout"],
+)
+def test_garbage_posted_to_account_forms_is_never_a_500(buyer_client, name):
+    garbage = {
+        "email": "\x00" * 3,
+        "city": "'; DROP TABLE x;--",
+        "role": ["a", "b"],
+        "x": "y" * 5000,
+    }
+
+    response = buyer_client.post(reverse(name), garbage)
+
+    assert response.status_code in {200, 302}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["register", "login", "password_reset"])
+def test_garbage_posted_to_public_forms_is_shown_as_errors(client, name):
+    garbage = {"username": "\x00", "email": "@@", "role": "root", "password1": "", "x": "y" * 5000}
+
+    response = client.post(reverse(name), garbage)
+
+    assert response.status_code == 200
