@@ -158,6 +158,8 @@ if REDIS_URL:
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
+# ModelBackend that also takes the e-mail address as the login name.
+AUTHENTICATION_BACKENDS = ["marketplace.auth.UsernameOrEmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -170,6 +172,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling: this many failures per (username, IP) inside the window start a cool-off.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_COOLOFF_SECONDS = env_int("LOGIN_COOLOFF_SECONDS", 15 * 60)
+# Failures from one IP before it cools off; raise it where many users share one public IP
+# (mobile carrier NAT). Behind a proxy, run daphne with --proxy-headers so the IP is the client's.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", LOGIN_FAILURE_LIMIT)
 
 # --- Cache (login throttling, small counters) -----------------------------------------------
 if REDIS_URL:

@@ -18,6 +18,14 @@ class MarketplaceError(Exception):
         return str(self.message)
 
 
+class AccountError(MarketplaceError):
+    code = "account_error"
+
+
+class ShopNameTaken(AccountError):
+    code = "shop_name_taken"
+
+
 class BidRejected(MarketplaceError):
     code = "bid_rejected"
 

@@ -45,6 +45,11 @@ urlpatterns = [
     path("account/addresses/new/", accounts.address_create, name="address_create"),
     path("account/addresses/<int:pk>/edit/", accounts.address_edit, name="address_edit"),
     path("account/addresses/<int:pk>/delete/", accounts.address_delete, name="address_delete"),
+    path(
+        "account/addresses/<int:pk>/default/",
+        accounts.address_make_default,
+        name="address_make_default",
+    ),
     path("locations/cities/", accounts.city_options, name="city_options"),
     # Catalogue
     path("products/", catalog.product_list, name="product_list"),

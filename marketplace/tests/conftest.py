@@ -1,5 +1,7 @@
 """Shared fixtures: named personas and test-wide settings."""
 
+import uuid
+
 import pytest
 
 from marketplace.tests.factories import SellerFactory, UserFactory
@@ -17,8 +19,54 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_ssl_redirect(settings):
+    # DEBUG is off under pytest, which turns on the HTTPS redirect; the test client speaks HTTP.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The real hasher costs ~0.3 s per password; tests hash one for every user they create.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    # A fresh cache per test: login-throttle counters must not leak from one test into the
+    # next (with REDIS_URL set the default cache is a shared Redis database).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Give transactional tests the provinces, cities and categories of migration 0002.
+
+    A transactional test ends by flushing every table, reference data included; reseeding
+    (idempotently) at the start of each one is simpler and sturdier than serialized_rollback,
+    which clashes with the content types Django recreates after a flush.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from marketplace.models import Category, City, Province
+    from marketplace.seed_data import seed_categories, seed_locations
+
+    seed_locations(Province, City)
+    seed_categories(Category)
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def make_buyers(count: int):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_ten_buyers_racing_for_the_last_item_sell_it_exactly_once():
     require_postgresql()
     listing = listing_by(SellerFactory(username="amina"), quantity=1)
@@ -80,7 +80,7 @@ def test_ten_buyers_racing_for_the_last_item_sell_it_exactly_once():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_racing_buyers_never_buy_more_than_the_stock():
     require_postgresql()
     listing = listing_by(SellerFactory(username="amina"), quantity=5)
@@ -97,7 +97,7 @@ def test_racing_buyers_never_buy_more_than_the_stock():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_checkout_form_submitted_at_once_buys_only_once():
     require_postgresql()
     listing = listing_by(SellerFactory(username="amina"), quantity=5)

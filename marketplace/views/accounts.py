@@ -1,47 +1,258 @@
-"""Placeholder views: replaced by the accounts work."""
+"""Accounts: register, log in and out, profile, shop details, address book."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-
-def register(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def login_view(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def logout_view(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def profile(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def profile_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def seller_profile_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def address_list(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+from marketplace.account_forms import (
+    SELLING_ROLES,
+    LoginForm,
+    ProfileForm,
+    RegistrationForm,
+    SellerProfileForm,
+)
+from marketplace.exceptions import AccountError, ShopNameTaken
+from marketplace.forms import AddressForm
+from marketplace.models import Address, City, SellerProfile, User
+from marketplace.services.accounts import register_user, save_seller_profile
+from marketplace.services.addresses import delete_address, save_address, set_default_address
 
 
-def address_create(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _safe_next(request: HttpRequest) -> str:
+    """The `next` URL from POST or GET if it points to this site, else ""."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
 
 
-def address_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# --- Register, log in, log out ----------------------------------------------------------------
 
 
-def address_delete(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request) or "profile")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = register_user(
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"] or "",
+                role=data["role"],
+                shop_name=data["shop_name"],
+            )
+        except ShopNameTaken as error:
+            form.add_error("shop_name", error.message)
+        except AccountError as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, user)
+            messages.success(
+                request, _("Welcome to MadeInPK, %(name)s!") % {"name": user.first_name}
+            )
+            if next_url := _safe_next(request):
+                return redirect(next_url)
+            if user.role in SELLING_ROLES:
+                messages.info(
+                    request,
+                    _("Your shop is open. Tell buyers about your craft and where you work."),
+                )
+                return redirect("seller_profile_edit")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(
+        request,
+        "marketplace/accounts/register.html",
+        {"form": form, "next": _safe_next(request)},
+    )
 
 
-def city_options(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+class ThrottledLoginView(LoginView):
+    """Django's LoginView with the throttled, username-or-e-mail form."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+        return response
+
+
+login_view = ThrottledLoginView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """POST logs out; GET only asks (a link or a prefetch must never log anyone out)."""
+    if request.method == "POST":
+        logout(request)
+        messages.info(request, _("You are logged out. See you soon."))
+        return redirect(_safe_next(request) or settings.LOGOUT_REDIRECT_URL)
+    return render(request, "marketplace/accounts/logout_confirm.html")
+
+
+# --- Profile and shop -------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "seller_profile": SellerProfile.objects.filter(user=user).select_related("city").first(),
+        "default_address": Address.objects.filter(user=user, is_default=True)
+        .select_related("city__province")
+        .first(),
+        "address_count": Address.objects.filter(user=user).count(),
+    }
+    return render(request, "marketplace/accounts/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    # A fresh copy: an invalid form must not leave half-applied changes on request.user.
+    instance = User.objects.get(pk=request.user.pk)
+    form = ProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your details are saved."))
+        return redirect("profile")
+    return render(request, "marketplace/accounts/profile_edit.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seller_profile_edit(request: HttpRequest) -> HttpResponse:
+    """Open a shop (a buyer becomes buyer-and-seller) or edit its details."""
+    instance = SellerProfile.objects.filter(user=request.user).first()
+    form = SellerProfileForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            save_seller_profile(
+                user=request.user,
+                shop_name=data["shop_name"],
+                bio=data["bio"],
+                city=data["city"],
+                website=data["website"],
+                facebook=data["facebook"],
+                instagram=data["instagram"],
+            )
+        except ShopNameTaken as error:
+            form.add_error("shop_name", error.message)
+        else:
+            if instance is None:
+                messages.success(request, _("Your shop is open. Welcome, seller!"))
+            else:
+                messages.success(request, _("Your shop details are saved."))
+            return redirect(_safe_next(request) or "profile")
+    return render(
+        request,
+        "marketplace/accounts/seller_profile_edit.html",
+        {"form": form, "creating": instance is None, "next": _safe_next(request)},
+    )
+
+
+# --- Address book -----------------------------------------------------------------------------
+
+
+def _get_address_for_user(user: User, pk: int) -> Address:
+    """The user's own address, or 404: someone else's address does not exist for them."""
+    return get_object_or_404(
+        Address.objects.filter(user=user).select_related("city__province"), pk=pk
+    )
+
+
+@login_required
+@require_safe
+def address_list(request: HttpRequest) -> HttpResponse:
+    addresses = Address.objects.filter(user=request.user).select_related("city__province")
+    return render(request, "marketplace/accounts/address_list.html", {"addresses": addresses})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = AddressForm(
+        request.POST or None,
+        initial={"full_name": user.get_full_name(), "phone": user.phone},
+    )
+    if request.method == "POST" and form.is_valid():
+        address = save_address(user=user, address=form.save(commit=False))
+        messages.success(request, _("Address saved: %(address)s") % {"address": address})
+        return redirect(_safe_next(request) or "address_list")
+    return render(
+        request,
+        "marketplace/accounts/address_form.html",
+        {"form": form, "address": None, "next": _safe_next(request)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    address = _get_address_for_user(request.user, pk)
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        save_address(user=request.user, address=form.save(commit=False))
+        messages.success(request, _("Address saved."))
+        return redirect(_safe_next(request) or "address_list")
+    return render(
+        request,
+        "marketplace/accounts/address_form.html",
+        {"form": form, "address": address, "next": _safe_next(request)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    address = _get_address_for_user(request.user, pk)
+    if request.method == "POST":
+        delete_address(user=request.user, address_id=address.pk)
+        messages.success(request, _("Address deleted."))
+        return redirect("address_list")
+    return render(request, "marketplace/accounts/address_confirm_delete.html", {"address": address})
+
+
+@login_required
+@require_POST
+def address_make_default(request: HttpRequest, pk: int) -> HttpResponse:
+    address = _get_address_for_user(request.user, pk)
+    set_default_address(user=request.user, address_id=address.pk)
+    messages.success(request, _("Default address changed."))
+    return redirect(_safe_next(request) or "address_list")
+
+
+@require_safe
+def city_options(request: HttpRequest) -> HttpResponse:
+    """HTMX: the <option>s of one province's cities (none for a missing or bad province id)."""
+    province = request.GET.get("province", "")
+    cities = City.objects.none()
+    if province.isascii() and province.isdigit() and len(province) < 10:
+        cities = City.objects.filter(province_id=int(province)).order_by("name")
+    selected = request.GET.get("city", "")
+    return render(
+        request,
+        "marketplace/accounts/city_options.html",
+        {"cities": cities, "selected": selected},
+    )

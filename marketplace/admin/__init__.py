@@ -1,0 +1,3 @@
+"""Django admin: one module per area, imported here so autodiscovery registers them all."""
+
+from . import accounts, orders  # noqa: F401
