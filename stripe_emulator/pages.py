@@ -50,8 +50,8 @@ def checkout_page(session: dict) -> str:
         f"Pay {total}",
         f'<h1>Pay {total} <span class="badge">TEST MODE</span></h1>{who}'
         f'<table>{rows}<tr class="total"><td>Total</td><td class="n">{total}</td></tr></table>'
-        f'<form method="post" action="{base}/pay"><button class="pay" type="submit">Pay {total}</button></form>'
-        f'<form method="post" action="{base}/cancel"><button class="cancel" type="submit">Cancel</button></form>',
+        f'<form method="post" action="{base}/pay"><button id="pay" class="pay" type="submit">Pay {total}</button></form>'
+        f'<form method="post" action="{base}/cancel"><button id="cancel" class="cancel" type="submit">Cancel</button></form>',
     )
 
 
@@ -63,7 +63,7 @@ def onboarding_page(account: dict, token: str) -> str:
         f"<p>Connected account <code>{escape(account['id'])}</code> {email}</p>"
         "<p>Stripe would ask here for identity and bank details.</p>"
         f'<form method="post" action="/connect/onboarding/{escape(token)}/complete">'
-        '<button class="pay" type="submit">Complete onboarding</button></form>',
+        '<button id="complete-onboarding" class="pay" type="submit">Complete onboarding</button></form>',
     )
 
 
