@@ -1,3 +1,5 @@
+"""Run the Stripe emulator: python -m stripe_emulator --port 12111 --webhook-url URL --webhook-secret whsec_..."""
+
 import argparse
 import logging
 import os

@@ -8,8 +8,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from stripe_emulator.api import Api
 from stripe_emulator.errors import StripeError
-from stripe_emulator.objects import API_VERSION, Api
+from stripe_emulator.objects import API_VERSION
 from stripe_emulator.pages import checkout_page, message_page, onboarding_page
 from stripe_emulator.params import parse_form
 from stripe_emulator.store import Store, new_id, now
