@@ -564,3 +564,59 @@ def test_form_decoding_follows_stripes_bracket_notation():
         "metadata": {"checkout": "CK1"},
         "expand": ["a", "b"],
     }
+
+
+def test_an_account_falling_behind_is_no_longer_paid_out(client, emulator, receiver):
+    account = ready_account(client, emulator)
+
+    control(emulator, f"accounts/{account.id}/disable")
+
+    account = client.v1.accounts.retrieve(account.id)
+    assert account.payouts_enabled is False
+    assert account.capabilities.transfers == "inactive"
+    assert account.requirements.currently_due == ["individual.verification.document"]
+
+
+def test_a_transfer_can_be_reversed_and_its_money_sent_again(client, emulator):
+    account = ready_account(client, emulator)
+    charge = paid_charge(client, emulator)
+    params = {"currency": "pkr", "destination": account.id, "source_transaction": charge.id}
+    transfer = client.v1.transfers.create(params={**params, "amount": 530000})
+
+    reversal = client.v1.transfers.reversals.create(transfer.id)
+
+    assert (reversal.object, reversal.amount, reversal.transfer) == (
+        "transfer_reversal",
+        530000,
+        transfer.id,
+    )
+    assert client.v1.transfers.retrieve(transfer.id).reversed is True
+    assert client.v1.transfers.create(params={**params, "amount": 530000}).id != transfer.id
+
+
+def test_open_sessions_expire_on_their_own_at_expires_at(receiver):
+    server, base_url = start_emulator(
+        port=0, webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET
+    )
+    try:
+        client = stripe.StripeClient("sk_test_x", base_addresses={"api": base_url})
+        session = make_session(client)
+        server.store.objects[session.id]["expires_at"] = int(time.time()) - 1
+
+        assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
+        assert receiver.wait_for("checkout.session.expired")
+    finally:
+        server.close()
+
+
+def test_the_webhook_url_can_be_changed_while_running(client, emulator):
+    other = WebhookReceiver()
+    try:
+        data = f"url={other.url}".encode()
+        assert http("POST", f"{emulator}/_emulator/webhook", data)[0] == 200
+
+        control(emulator, f"sessions/{make_session(client).id}/pay")
+
+        assert other.wait_for("checkout.session.completed")
+    finally:
+        other.close()
