@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The local Stripe emulator (stripe_emulator/) that `make run` starts and points the site at.
+STRIPE_EMULATOR_PORT ?= 12111
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
 .PHONY: run setup test test-fast bench lint fmt check clean
@@ -20,12 +22,18 @@ setup: $(STAMP)
 	$(PY) manage.py createcachetable
 	$(PY) manage.py load_demo
 
-# Web server (Daphne) and scheduler (django-q2) together, from Procfile.dev.
+# Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.
+# STRIPE_API_BASE= (set but empty) talks to real Stripe instead: see DEVELOPERS.md.
 run: setup
 	@echo
 	@echo "  MadeInPK is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops everything)"
 	@echo
-	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) \
+	STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_EMULATOR_PORT)} \
+	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator} \
+	STRIPE_EMULATOR_PORT=$(STRIPE_EMULATOR_PORT) \
+	STRIPE_EMULATOR_WEBHOOK_URL=http://$(HOST):$(PORT)/stripe/webhook/ \
+	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
@@ -46,4 +54,4 @@ fmt: $(STAMP)
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media staticfiles
+	rm -rf $(VENV) db.sqlite3* media staticfiles .stripe-emulator.json

@@ -241,6 +241,20 @@ AUCTION_PAYMENT_DEADLINE_HOURS = env_int("AUCTION_PAYMENT_DEADLINE_HOURS", 24)
 AUCTION_SOFT_CLOSE_WINDOW_SECONDS = env_int("AUCTION_SOFT_CLOSE_WINDOW_SECONDS", 120)
 AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SECONDS", 120)
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
+
+# --- Payments (marketplace/payments.py reads these at call time) -----------------------------
+# One provider today; cash on delivery and mobile wallets will be other entries of
+# payments.PROVIDERS.
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "stripe")
+# Any sk_test_ key works against the local emulator (stripe_emulator/); real test or live keys
+# come from the Stripe dashboard.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or "sk_test_emulator"
+# "" talks to Stripe itself; `make run` sets http://127.0.0.1:12111 (the emulator).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
+# Signing secret(s) of the webhook endpoint(s), comma-separated (the platform endpoint and the
+# Connect endpoint have one each). Empty refuses every webhook.
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_CONNECT_COUNTRY = os.environ.get("STRIPE_CONNECT_COUNTRY", "PK")
 MAX_PRICE = Decimal("100000000.00")  # Rs 10 crore: anything above is a typo, not a listing.
 MAX_QUANTITY = 10_000
 PAGE_SIZE = 24

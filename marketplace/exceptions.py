@@ -56,3 +56,34 @@ class InvalidOrderTransition(MarketplaceError):
         )
         self.order = order
         self.status = status
+
+
+class PaymentProviderError(MarketplaceError):
+    """The payment provider refused or could not complete a request.
+
+    `message` is safe to show; `detail` (the provider's own words) is for logs and staff;
+    `retryable` says whether the same request (same idempotency key) may succeed later.
+    """
+
+    code = "payment_provider_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str = "",
+        provider_code: str | None = None,
+        http_status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.provider_code = provider_code
+        self.http_status = http_status
+        self.retryable = retryable
+
+
+class WebhookRejected(MarketplaceError):
+    """A webhook whose signature is missing, wrong or stale, or whose body is not an event."""
+
+    code = "webhook_rejected"
