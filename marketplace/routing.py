@@ -1,3 +1,10 @@
 """WebSocket URL patterns."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from marketplace.consumers import ConversationConsumer, UserConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/conversations/<int:conversation_id>/", ConversationConsumer.as_asgi()),
+    path("ws/me/", UserConsumer.as_asgi()),
+]

@@ -2,8 +2,11 @@
 
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
+from .complaints import Complaint
+from .feedback import Feedback, ProductReview
 from .locations import Address, City, Province
-from .orders import CartItem, Checkout, Order, OrderItem
+from .messaging import Conversation, Message
+from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .users import SellerProfile, User
 
 __all__ = [
@@ -14,12 +17,18 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "Complaint",
+    "Conversation",
     "Favourite",
+    "Feedback",
     "FixedPriceListing",
+    "Message",
     "Order",
+    "OrderEvent",
     "OrderItem",
     "Product",
     "ProductImage",
+    "ProductReview",
     "Province",
     "SellerProfile",
     "User",
