@@ -45,7 +45,7 @@ class Bar:
 
 def _paid_between(start: datetime, end: datetime) -> list[tuple[datetime, Decimal]]:
     return list(
-        Order.objects.filter(status__in=SOLD, paid_at__gte=start, paid_at__lt=end).values_list(
+        Order.objects.filter(status__in=SOLD, paid_at__gte=start, paid_at__lte=end).values_list(
             "paid_at", "total"
         )
     )
