@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
 
 from marketplace.models import (
     Conversation,
@@ -86,6 +86,7 @@ def conversations_for(user: User) -> QuerySet[Conversation]:
             last_body=Subquery(last_body.values("body")[:1]),
             last_sender_id=Subquery(last_body.values("sender_id")[:1]),
         )
+        .order_by(F("last_message_at").desc(nulls_last=True), "-pk")
     )
 
 
