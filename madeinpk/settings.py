@@ -134,7 +134,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, which cuts the
+                # layer's blocking BZPOPMIN on every idle socket ("Timeout reading from ...",
+                # the WebSocket closes with 1011 every few seconds): wait as long as Redis does.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:

@@ -3,13 +3,16 @@
 Shape validation only: who may do what, and when, is decided by the services.
 """
 
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Complaint, Feedback, Order, User
 from marketplace.models.messaging import MESSAGE_MAX_LENGTH
 
-SCORES = [(n, str(n)) for n in range(5, 0, -1)]
+SCORES = [(n, str(n)) for n in range(1, 6)]
 
 
 class ShipForm(forms.Form):
@@ -56,7 +59,9 @@ class ScoreField(forms.TypedChoiceField):
 
 
 class FeedbackForm(forms.ModelForm):
-    seller_rating = ScoreField(label=_("Overall, the seller"), help_text=_("5 is best"))
+    seller_rating = ScoreField(
+        label=_("Overall, the seller"), help_text=_("1 is poor, 5 is excellent")
+    )
     communication = ScoreField(label=_("Communication"))
     shipping_speed = ScoreField(label=_("Shipping speed"))
     item_as_described = forms.TypedChoiceField(
@@ -88,6 +93,20 @@ class FeedbackForm(forms.ModelForm):
             "platform_comment": _("Anything we could do better? (optional, only staff see it)"),
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template owns the <form> (HTMX attributes)
+        self.helper.layout = Layout(
+            InlineRadios("seller_rating"),
+            InlineRadios("communication"),
+            InlineRadios("shipping_speed"),
+            InlineRadios("item_as_described"),
+            "comment",
+            InlineRadios("platform_rating"),
+            "platform_comment",
+        )
+
 
 class FeedbackReplyForm(forms.Form):
     reply = forms.CharField(
@@ -100,13 +119,21 @@ class FeedbackReplyForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    rating = ScoreField(label=_("Your rating"))
-    title = forms.CharField(label=_("Title"), max_length=120)
+    rating = ScoreField(label=_("Your rating"), help_text=_("1 is poor, 5 is excellent"))
+    title = forms.CharField(
+        label=_("Title"), max_length=120, widget=forms.TextInput(attrs={"dir": "auto"})
+    )
     text = forms.CharField(
         label=_("Your review"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5, "dir": "auto"}),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(InlineRadios("rating"), "title", "text")
 
 
 class ComplaintForm(forms.ModelForm):
@@ -128,7 +155,11 @@ class ComplaintForm(forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Only the user's own orders; sellers they have bought from or dealt with.
+        self.fields["category"].choices = [
+            ("", _("Choose what it is about")),
+            *Complaint.Category.choices,
+        ]
+        # Only the user's own orders; any seller (a complaint may be about a listing).
         orders = Order.objects.for_user(user).order_by("-created_at")
         self.fields["order"].queryset = orders
         self.fields["order"].label_from_instance = lambda order: order.number

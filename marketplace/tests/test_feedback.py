@@ -455,3 +455,19 @@ def test_the_feedback_request_arrives_at_a_real_smtp_server_once(
     assert len(received) == 1
     assert received[0]["To"] == buyer.email
     assert order.number in received[0]["Subject"]
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        (5, ["full"] * 5),
+        (1, ["full"] + ["empty"] * 4),
+        (3.5, ["full", "full", "full", "half", "empty"]),
+        (4.74, ["full"] * 4 + ["half"]),
+        (None, ["empty"] * 5),
+    ],
+)
+def test_stars_round_to_the_nearest_half(score, expected):
+    from marketplace.templatetags.ratings import stars
+
+    assert stars(score) == expected

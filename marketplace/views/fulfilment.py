@@ -123,7 +123,9 @@ def order_confirm_delivery(request: HttpRequest, number: str) -> HttpResponse:
             return _progress(request, order, action_error=refused.message)
         messages.error(request, refused.message)
     else:
-        notice = _("Thank you! Delivery confirmed. How did it go? Leave feedback below.")
+        notice = _(
+            "Thank you! Delivery confirmed. How did it go? You can now leave feedback on this page."
+        )
         if request.htmx:
             return _progress(request, order, notice=notice)
         messages.success(request, notice)
