@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 
 from marketplace.tests.factories import SellerFactory, UserFactory
+from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
 
 PASSWORD = "correct-horse-battery"
 
@@ -61,6 +62,12 @@ def fail_in_ci_else_skip(reason: str) -> None:
 def _postgres_marker_policy(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         fail_in_ci_else_skip(f"needs PostgreSQL, the database is {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The browser tests' Daphne uses the same hasher (marketplace/tests/live_settings.py).
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@
 
 How it works
 - `live_url` (session): starts `daphne madeinpk.asgi:application` in a subprocess on a free
-  port, with DEBUG=1 (static files served by whitenoise's finders) and pointed at the pytest
+  port, with settings `marketplace.tests.live_settings` (the real ones plus the tests' fast
+  password hasher, so users made by factories can log in), DEBUG=1 (static files served by whitenoise's finders) and pointed at the pytest
   test database: on PostgreSQL through DATABASE_URL (the `test_...` database), on SQLite through
   SQLITE_PATH (a file-based test database, see `django_db_modify_db_settings` in
   ../conftest.py). REDIS_URL is passed on, so with Redis the server and the tests share one
@@ -127,7 +128,7 @@ def live_url(django_db_setup, tmp_path_factory) -> str:
     env = {
         **os.environ,
         **_database_env(),
-        "DJANGO_SETTINGS_MODULE": "madeinpk.settings",
+        "DJANGO_SETTINGS_MODULE": "marketplace.tests.live_settings",
         "DEBUG": "1",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("live-media")),
         "PYTHONUNBUFFERED": "1",
