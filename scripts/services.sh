@@ -10,6 +10,9 @@
 # PostgreSQL refuses to run as root: when root, the cluster belongs to the `postgres` user.
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+# Durability off by default: a throwaway test cluster never needs to survive a crash, and CI
+# is faster without fsync. scripts/bench.sh sets PG_EXTRA_OPTS="" to measure stock settings.
+PG_EXTRA_OPTS="${PG_EXTRA_OPTS--c fsync=off -c synchronous_commit=off -c full_page_writes=off}"
 SERVICES_DIR=""
 _PG_STARTED=""
 _REDIS_STARTED=""
@@ -76,7 +79,7 @@ services_start_postgres() {
     services_log "PostgreSQL 15: initdb in $dir, port $port"
     _pg "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
     _pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $PG_EXTRA_OPTS" \
         start >/dev/null
     _PG_STARTED="$dir"
     _pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
