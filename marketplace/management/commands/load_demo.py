@@ -9,7 +9,6 @@ nothing (a demo user's password is set only when the user is created).
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -135,5 +134,5 @@ class Command(BaseCommand):
             badge = ", verified" if spec["verified"] else ""
             self.stdout.write(f"  seller  {spec['username']:<6} {spec['shop_name']}{badge}")
         self.stdout.write(f"  buyer   {BUYER['username']}")
-        self.stdout.write(f"  admin   {ADMIN['username']:<6} staff, {settings.SITE_URL}/admin/")
+        self.stdout.write(f"  admin   {ADMIN['username']:<6} staff: the admin site is at /admin/")
         self.stdout.write("")
