@@ -83,6 +83,24 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_contents_for_every_connection_object(django_db_setup) -> None:
+    """Let `serialized_rollback` find the migrated data on any connection object.
+
+    Once Playwright's sync API runs, test code runs in another context and `connections`
+    hands out a new connection object without the `_test_serialized_contents` Django stored
+    at set-up, so `serialized_rollback` would silently reload nothing and reference data
+    (cities, categories) would be gone after the first flush. This captures the contents
+    before Playwright starts (session autouse fixtures come first) and puts them on the
+    backend class, where every new connection object finds them (one database alias).
+    """
+    from django.db import connections
+
+    contents = getattr(connections["default"], "_test_serialized_contents", None)
+    if contents is not None:
+        type(connections["default"])._test_serialized_contents = contents
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
