@@ -7,6 +7,7 @@ nothing (a demo user's password is set only when the user is created).
 """
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -115,7 +116,7 @@ class Command(BaseCommand):
                 category=Category.objects.get(slug=item["category"]),
                 condition=item["condition"],
                 city=City.objects.get(name=item["city"]),
-                price=item["price"],
+                price=Decimal(item["price"]),
                 quantity=item["quantity"],
                 images=[
                     SimpleUploadedFile(image.name, image.read_bytes(), content_type="image/jpeg")
