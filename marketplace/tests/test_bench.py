@@ -31,7 +31,7 @@ def test_bench_refuses_to_run_on_sqlite(monkeypatch, fake_benchmark):
 def test_bench_runs_each_benchmark_module_with_the_options(fake_benchmark, capsys):
     call_command("bench", "--size", "1000")
 
-    assert fake_benchmark == [{"size": 1000, "repeat": None, "verbosity": 1}]
+    assert fake_benchmark == [{"size": 1000, "verbosity": 1}]
     assert "| fake | 1 ms |" in capsys.readouterr().out
 
 
@@ -41,3 +41,21 @@ def test_bench_refuses_an_unknown_benchmark_name(fake_benchmark, monkeypatch):
 
     with pytest.raises(CommandError, match="Unknown benchmark"):
         call_command("bench", "nonsense")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_bench_passes_a_module_only_the_keywords_its_main_names(monkeypatch, capsys):
+    calls = []
+    module = types.ModuleType("marketplace.benchmarks.narrow")
+
+    def main(out, *, products=10):
+        calls.append(products)
+
+    module.main = main
+    monkeypatch.setitem(__import__("sys").modules, "marketplace.benchmarks.narrow", module)
+    monkeypatch.setattr(bench, "benchmark_names", lambda: ["narrow"])
+
+    call_command("bench", "--size", "5", "--option", "products=2000")
+
+    assert calls == [2000]

@@ -1,6 +1,7 @@
 """Run the benchmark modules in marketplace/benchmarks/ (see its docstring) on PostgreSQL."""
 
 import importlib
+import inspect
 import os
 import pkgutil
 import platform
@@ -21,6 +22,25 @@ def benchmark_names() -> list[str]:
     )
 
 
+def parse_options(pairs: list[str]) -> dict[str, object]:
+    parsed: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise CommandError(f"--option takes KEY=VALUE, not {pair!r}")
+        parsed[key] = int(value) if value.lstrip("-").isdigit() else value
+    return parsed
+
+
+def accepted(main, given: dict[str, object]) -> dict[str, object]:
+    """The keywords `main` takes: all of them with **options, else only those it names."""
+    parameters = inspect.signature(main).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return given
+    names = {p.name for p in parameters}
+    return {key: value for key, value in given.items() if key in names}
+
+
 class Command(BaseCommand):
     help = "Run the benchmarks in marketplace/benchmarks/ (PostgreSQL only; see BENCHMARKS.md)."
 
@@ -32,7 +52,7 @@ class Command(BaseCommand):
             "--list", action="store_true", dest="list_only", help="list the benchmarks and stop"
         )
 
-    def handle(self, *args, names, size, repeat, list_only, **options):
+    def handle(self, *args, names, size, repeat, option, list_only, **options):
         available = benchmark_names()
         if list_only:
             self.stdout.write("\n".join(available) or "(no benchmarks yet)")
@@ -52,11 +72,14 @@ class Command(BaseCommand):
         if not chosen:
             self.stdout.write("No benchmark modules in marketplace/benchmarks/ yet.")
             return
+        given = {"size": size, "repeat": repeat, **parse_options(option)}
+        given = {key: value for key, value in given.items() if value is not None}
+        given["verbosity"] = options["verbosity"]
         for name in chosen:
             module = importlib.import_module(f"marketplace.benchmarks.{name}")
             self.stdout.write(f"\n## {name}\n")
             started = time.perf_counter()
-            module.main(self.stdout, size=size, repeat=repeat, verbosity=options["verbosity"])
+            module.main(self.stdout, **accepted(module.main, given))
             self.stdout.write(f"\n({name}: {time.perf_counter() - started:.1f} s in total)")
 
     def _print_environment(self) -> None:
