@@ -49,10 +49,19 @@ class Command(BaseCommand):
         parser.add_argument("--size", type=int, help="data size (each benchmark's default)")
         parser.add_argument("--repeat", type=int, help="timed repetitions (default per module)")
         parser.add_argument(
+            "-o",
+            "--option",
+            action="append",
+            dest="extra",
+            default=[],
+            metavar="KEY=VALUE",
+            help="extra keyword for the benchmarks' main() (integers are converted)",
+        )
+        parser.add_argument(
             "--list", action="store_true", dest="list_only", help="list the benchmarks and stop"
         )
 
-    def handle(self, *args, names, size, repeat, option, list_only, **options):
+    def handle(self, *args, names, size, repeat, extra, list_only, **options):
         available = benchmark_names()
         if list_only:
             self.stdout.write("\n".join(available) or "(no benchmarks yet)")
@@ -72,7 +81,7 @@ class Command(BaseCommand):
         if not chosen:
             self.stdout.write("No benchmark modules in marketplace/benchmarks/ yet.")
             return
-        given = {"size": size, "repeat": repeat, **parse_options(option)}
+        given = {"size": size, "repeat": repeat, **parse_options(extra)}
         given = {key: value for key, value in given.items() if value is not None}
         given["verbosity"] = options["verbosity"]
         for name in chosen:
