@@ -179,7 +179,9 @@ class FixedPriceListingForm(forms.ModelForm):
         self.fields["quantity"].validators.append(MaxValueValidator(settings.MAX_QUANTITY))
         self.fields["quantity"].widget.attrs["max"] = settings.MAX_QUANTITY
         self.fields["price"].widget.attrs["max"] = str(settings.MAX_PRICE)
-        if not self.existing_images:
+        if self.existing_images:
+            self.fields["images"].label = _("Add photos")
+        else:
             self.fields["images"].required = True
         for image in self.existing_images:
             self.fields[f"remove_{image.pk}"] = forms.BooleanField(

@@ -63,6 +63,7 @@ class BrowseFilters:
     max_price: Decimal | None = None
     listing_type: str = "all"
     sort: str = "newest"
+    sort_choice: str = "relevance"
     per_page: int = field(default_factory=lambda: settings.PAGE_SIZE)
     notices: list[str] = field(default_factory=list)
 
@@ -114,10 +115,12 @@ class BrowseFilters:
         listing_type = params.get("type", "all")
         filters.listing_type = listing_type if listing_type in LISTING_TYPES else "all"
 
-        default_sort = "relevance" if filters.q else "newest"
-        sort = params.get("sort", "") or default_sort
+        # "Best match" is the default choice; without a search it means newest first. Keeping
+        # the choice separate lets search-as-you-type rank results as soon as words arrive.
+        sort = params.get("sort", "")
+        filters.sort_choice = sort if sort in SORTS else "relevance"
         if sort not in SORTS or (sort == "relevance" and not filters.q):
-            sort = default_sort
+            sort = "relevance" if filters.q else "newest"
         filters.sort = sort
         if sort == "ending":
             filters.listing_type = "auction"

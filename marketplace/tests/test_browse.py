@@ -238,3 +238,15 @@ def test_a_card_on_sale_shows_the_sale_price_and_the_struck_original(client):
     page = client.get(URL).text
     assert "Rs 1,500" in page
     assert "<del" in page and "Rs 2,000" in page
+
+
+def test_a_back_button_history_restore_gets_the_whole_page(client):
+    response = client.get(
+        URL, {"q": "vase"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in response.text
+
+
+def test_best_match_is_the_default_choice_and_means_newest_without_words():
+    filters = BrowseFilters.from_query(_query(""))
+    assert (filters.sort_choice, filters.sort) == ("relevance", "newest")

@@ -72,7 +72,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "favourites": favourite_ids(request.user, products),
         "querystring": _page_querystring(request),
     }
-    if request.htmx and not request.htmx.boosted:
+    # A history restore (back button after hx-push-url) needs the whole page.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return render(request, "marketplace/catalog/product_list.html#results", context)
     return render(
         request, "marketplace/catalog/product_list.html", {**context, **_filter_choices()}
