@@ -1,5 +1,6 @@
 """Read builders for the catalogue: browse and search, product cards, capped pagination."""
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -33,12 +34,67 @@ PAGE_SIZES = (12, 24, 48)
 MAX_QUERY_LENGTH = 100
 
 
+# --- Reference data -------------------------------------------------------------------------
+# Categories, provinces and cities change only through migrations and the admin; every browse
+# page needs all of them (filters, sidebar), so each process keeps them for a minute.
+REFERENCE_TTL_SECONDS = 60
+_reference_cache: dict[str, tuple[float, "ReferenceData"]] = {}
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    categories: list[Category]
+    category_by_slug: dict[str, Category]
+    children: dict[int, list[Category]]
+    provinces: list[tuple[Province, list[City]]]
+    province_by_slug: dict[str, Province]
+    city_by_slug: dict[str, City]
+
+    @property
+    def category_tree(self) -> list[tuple[Category, list[Category]]]:
+        return [(c, self.children.get(c.pk, [])) for c in self.categories if c.parent_id is None]
+
+
+def reference_data() -> ReferenceData:
+    cached = _reference_cache.get("data")
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    categories = list(Category.objects.order_by("position", "name"))
+    children: dict[int, list[Category]] = {}
+    for c in categories:
+        if c.parent_id is not None:
+            children.setdefault(c.parent_id, []).append(c)
+    grouped: dict[Province, list[City]] = {}
+    cities = list(City.objects.select_related("province").order_by("province__name", "name"))
+    for city in cities:
+        grouped.setdefault(city.province, []).append(city)
+    data = ReferenceData(
+        categories=categories,
+        category_by_slug={c.slug: c for c in categories},
+        children=children,
+        provinces=list(grouped.items()),
+        province_by_slug={p.slug: p for p in grouped},
+        city_by_slug={c.slug: c for c in cities},
+    )
+    _reference_cache["data"] = (time.monotonic() + REFERENCE_TTL_SECONDS, data)
+    return data
+
+
+def clear_reference_cache() -> None:
+    _reference_cache.clear()
+
+
 def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
     """Everything a product card shows, in a constant number of queries."""
     queryset = Product.objects.all() if queryset is None else queryset
-    return queryset.select_related(
-        "fixed_price", "auction", "city", "seller__seller_profile"
-    ).prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+    # Cards never show the description or the search document: leave them in the database.
+    return (
+        queryset.defer("description", "search_vector", "seller__password", "seller__blocked_reason")
+        .select_related("fixed_price", "auction", "city", "seller__seller_profile")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    )
 
 
 def favourite_ids(user: User, products) -> set[int]:
@@ -72,24 +128,25 @@ class BrowseFilters:
         """Parse the URL; anything unusable is ignored with a notice, never an error."""
         filters = cls()
         notices = filters.notices
+        reference = reference_data()
         filters.q = " ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH]
 
         slug = params.get("category", "").strip()
         if slug:
-            filters.category = Category.objects.filter(slug=slug).first()
+            filters.category = reference.category_by_slug.get(slug)
             if filters.category is None:
                 notices.append(_("There is no such category; showing all categories."))
 
         city_slug = params.get("city", "").strip()
         province_slug = params.get("province", "").strip()
         if city_slug:
-            filters.city = City.objects.select_related("province").filter(slug=city_slug).first()
+            filters.city = reference.city_by_slug.get(city_slug)
             if filters.city is None:
                 notices.append(_("There is no such city; showing all cities."))
             else:
                 filters.province = filters.city.province
         if province_slug and filters.province is None:
-            filters.province = Province.objects.filter(slug=province_slug).first()
+            filters.province = reference.province_by_slug.get(province_slug)
             if filters.province is None:
                 notices.append(_("There is no such province; showing all of Pakistan."))
 
@@ -136,7 +193,8 @@ class BrowseFilters:
         """A parent category includes its children."""
         if self.category is None:
             return []
-        return [self.category.pk, *self.category.children.values_list("pk", flat=True)]
+        children = reference_data().children.get(self.category.pk, [])
+        return [self.category.pk, *(child.pk for child in children)]
 
 
 def filter_products(filters: BrowseFilters) -> QuerySet[Product]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.exceptions import ListingError
 from marketplace.models import Favourite, FixedPriceListing, Product, ProductImage
+from marketplace.queries import clear_reference_cache
 from marketplace.services.listings import (
     create_fixed_price_listing,
     relist_listing,
@@ -33,6 +34,14 @@ pytestmark = pytest.mark.django_db
 def _plain_http(settings):
     # DEBUG is off under pytest, which turns on the HTTPS redirect; test requests are plain HTTP.
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    # Categories and cities are cached per process; each test database starts afresh.
+    clear_reference_cache()
+    yield
+    clear_reference_cache()
 
 
 def listing_kwargs(**overrides) -> dict:

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from marketplace.exceptions import ListingError
 from marketplace.forms import FixedPriceListingForm
-from marketplace.models import Category, City, Favourite, FixedPriceListing, Product, SellerProfile
+from marketplace.models import Favourite, FixedPriceListing, Product, SellerProfile
 from marketplace.queries import (
     LISTING_TYPES,
     PAGE_SIZES,
@@ -26,6 +26,7 @@ from marketplace.queries import (
     card_queryset,
     favourite_ids,
     get_page,
+    reference_data,
 )
 from marketplace.services import listings
 from marketplace.views.decorators import seller_required
@@ -34,19 +35,10 @@ RESULTS_CAP = 1000
 
 
 def _filter_choices() -> dict:
-    categories = list(Category.objects.select_related("parent").order_by("position", "name"))
-    parents = [c for c in categories if c.parent_id is None]
-    children: dict[int, list[Category]] = {}
-    for c in categories:
-        if c.parent_id is not None:
-            children.setdefault(c.parent_id, []).append(c)
-    cities = City.objects.select_related("province").order_by("province__name", "name")
-    provinces: dict = {}
-    for city in cities:
-        provinces.setdefault(city.province, []).append(city)
+    reference = reference_data()
     return {
-        "category_tree": [(parent, children.get(parent.pk, [])) for parent in parents],
-        "provinces": list(provinces.items()),
+        "category_tree": reference.category_tree,
+        "provinces": reference.provinces,
         "sorts": SORTS,
         "listing_types": LISTING_TYPES,
         "page_sizes": PAGE_SIZES,
