@@ -464,3 +464,42 @@ def test_home_shows_ending_soon_auctions_when_there_are_some(client):
     page = client.get(reverse("home")).text
     assert "Auctions ending soon" in page
     assert "Antique brass lamp" in page
+
+
+# --- Admin ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_logged_in(client):
+    from marketplace.tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    return client
+
+
+@pytest.mark.parametrize(
+    "model", ["category", "product", "fixedpricelisting", "productimage", "favourite"]
+)
+def test_the_admin_lists_each_catalogue_model(admin_client_logged_in, model):
+    ProductFactory()
+    response = admin_client_logged_in.get(reverse(f"admin:marketplace_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_the_admin_product_page_shows_its_photos(admin_client_logged_in, seller):
+    product = make_listing(seller, images=2)
+    response = admin_client_logged_in.get(
+        reverse("admin:marketplace_product_change", args=[product.pk])
+    )
+    assert response.status_code == 200
+    assert product.images.first().thumbnail.url in response.text
+
+
+def test_the_admin_action_withdraws_listings(admin_client_logged_in):
+    product = ProductFactory()
+    admin_client_logged_in.post(
+        reverse("admin:marketplace_product_changelist"),
+        {"action": "withdraw_listings", "_selected_action": [product.pk]},
+    )
+    assert FixedPriceListing.objects.get(pk=product.fixed_price_id).status == "withdrawn"
