@@ -242,7 +242,8 @@ def listing_create(request: HttpRequest) -> HttpResponse:
             return redirect(product.get_absolute_url())
     if request.method == "POST" and request.FILES and not form.is_valid():
         messages.info(
-            request, _("For your safety, browsers forget chosen photos: choose them again.")
+            request,
+            _("Browsers do not keep chosen files after an error: please choose your photos again."),
         )
     return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
 
