@@ -211,10 +211,7 @@ def test_queries_per_page_do_not_grow_with_page_size_or_data(
 
 @pytest.mark.postgres
 def test_search_uses_the_full_text_index_on_postgresql():
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("This test must run on PostgreSQL in CI.")
-        pytest.skip("PostgreSQL only (runs in CI).")
+    _require_postgresql()
     product = ProductFactory(title="Hand-painted Multani blue pottery vase")
     refresh_search_vector([product.pk])
     filters = BrowseFilters.from_query(_query("q=pottery+vase"))
@@ -259,3 +256,32 @@ def test_a_back_button_history_restore_gets_the_whole_page(client):
 def test_best_match_is_the_default_choice_and_means_newest_without_words():
     filters = BrowseFilters.from_query(_query(""))
     assert (filters.sort_choice, filters.sort) == ("relevance", "newest")
+
+
+def _require_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("This test must run on PostgreSQL in CI.")
+        pytest.skip("PostgreSQL only (runs in CI).")
+
+
+@pytest.mark.postgres
+def test_a_new_listing_is_searchable_in_english_and_urdu(client, seller):
+    _require_postgresql()
+    from marketplace.services.listings import create_fixed_price_listing
+    from marketplace.tests.test_images import photo
+
+    create_fixed_price_listing(
+        seller=seller,
+        title="نیلا گلدان Blue vase",
+        description="ملتانی کاشی کاری",
+        category=category(),
+        condition="new",
+        city=city("Multan"),
+        price=Decimal("3000"),
+        quantity=1,
+        images=[photo()],
+    )
+    assert titles(client.get(URL, {"q": "گلدان"})) == ["نیلا گلدان Blue vase"]
+    assert titles(client.get(URL, {"q": "vase"})) == ["نیلا گلدان Blue vase"]
+    assert titles(client.get(URL, {"q": "کاشی"})) == ["نیلا گلدان Blue vase"]

@@ -503,3 +503,11 @@ def test_the_admin_action_withdraws_listings(admin_client_logged_in):
         {"action": "withdraw_listings", "_selected_action": [product.pk]},
     )
     assert FixedPriceListing.objects.get(pk=product.fixed_price_id).status == "withdrawn"
+
+
+def test_a_product_saved_by_others_too_is_listed_once(buyer_client, buyer, rival):
+    product = ProductFactory(title="Popular shawl")
+    Favourite.objects.create(user=rival, product=product)
+    Favourite.objects.create(user=buyer, product=product)
+    response = buyer_client.get(reverse("favourite_list"))
+    assert [p.title for p in response.context["products"]] == ["Popular shawl"]
