@@ -90,12 +90,20 @@ TEMPLATES = [
                 "marketplace.context_processors.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials"],
+            # The cached loader inside the partials loader: without it every request (and
+            # every {% include "...#partial" %}) re-reads and re-parses the template files.
+            # runserver's autoreloader still resets it when a template changes.
             "loaders": [
                 (
                     "template_partials.loader.Loader",
                     [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
                     ],
                 )
             ],
