@@ -1,0 +1,35 @@
+"""In-app notifications that double as the e-mail outbox."""
+
+from django.db import IntegrityError, transaction
+
+from marketplace.models import Notification, User
+
+
+def notify(
+    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str
+) -> Notification | None:
+    """Record a notice in the caller's transaction and queue its e-mail after commit.
+
+    A second call for the same (user, kind, dedupe_key) is a no-op and returns None.
+    """
+    try:
+        # A savepoint, so a duplicate does not poison the caller's transaction.
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user=user,
+                kind=kind,
+                title=str(title),
+                body=str(body),
+                url=url,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _queue_email(notification.pk))
+    return notification
+
+
+def _queue_email(notification_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("marketplace.tasks.send_notification_email", notification_id)
