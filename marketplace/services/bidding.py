@@ -195,7 +195,7 @@ def place_bid(
         fields = ["current_price", "bid_count", "leading_bid", "leading_max_amount"]
         extended = _soft_close(auction, now)
         if extended:
-            fields.append("ends_at")
+            fields += ["ends_at", "original_ends_at"]
         auction.save(update_fields=fields)
         Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
 
