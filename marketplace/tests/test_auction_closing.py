@@ -237,3 +237,29 @@ def test_concurrent_sweeps_close_each_auction_once(seller, buyer):
     assert Order.objects.count() == 10
     assert Notification.objects.filter(kind=Notification.Kind.AUCTION_WON).count() == 10
     assert not AuctionListing.objects.due_to_close().exists()
+
+
+@pytest.mark.django_db
+def test_admin_close_action_closes_only_due_auctions(admin_client, seller, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    due = make_auction(seller, title="Due")
+    end_now(due)
+    running = make_auction(seller, title="Running")
+    response = admin_client.post(
+        "/admin/marketplace/auctionlisting/",
+        {"action": "close_if_due", "_selected_action": [due.pk, running.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    due.refresh_from_db()
+    running.refresh_from_db()
+    assert due.status == AuctionListing.Status.ENDED_UNSOLD
+    assert running.status == AuctionListing.Status.LIVE
+
+
+@pytest.mark.django_db
+def test_admin_auction_page_renders_with_bid_inline(admin_client, sold_auction, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    response = admin_client.get(f"/admin/marketplace/auctionlisting/{sold_auction.pk}/change/")
+    assert response.status_code == 200
+    assert "1600" in response.content.decode()
