@@ -1,8 +1,10 @@
 """Group names and broadcasts: the only module that talks to the channel layer.
 
 Every event of the original protocol (`new_bid`, `auction_extended`, `auction_ended`) also
-carries `html` (the #bid-panel partial, rendered once, the same for every viewer) and `seq`
-(the auction's bid count) so a page that misses an event notices the gap and refetches.
+carries `html` (the #bid-panel partial, rendered once, the same for every viewer), `seq` (the
+auction's bid count after the event) and `prev_seq` (the count before it: one bid can add two
+rows when a proxy answers). A page whose last seq is not `prev_seq` missed something and
+refetches #bid-panel over HTTP.
 """
 
 import logging
@@ -64,7 +66,9 @@ def status_message(auction_id: int) -> dict[str, Any]:
     return {"type": "auction_status", "seq": auction.bid_count, "data": data}
 
 
-def event_message(auction: AuctionListing, event: str, html: str) -> dict[str, Any]:
+def event_message(
+    auction: AuctionListing, event: str, html: str, prev_seq: int | None = None
+) -> dict[str, Any]:
     data = auction_data(auction)
     if event == "new_bid" and auction.leading_bid_id:
         data.update(bid_data(auction.leading_bid))
@@ -72,14 +76,22 @@ def event_message(auction: AuctionListing, event: str, html: str) -> dict[str, A
         data["winner"] = queries.mask_name(auction.winner.username) if auction.winner_id else None
         data["final_price"] = str(auction.current_price) if auction.winner_id else None
         data["sold"] = auction.status == AuctionListing.Status.ENDED_SOLD
-    return {"type": event, "seq": auction.bid_count, "html": html, "data": data}
+    return {
+        "type": event,
+        "seq": auction.bid_count,
+        "prev_seq": auction.bid_count if prev_seq is None else prev_seq,
+        "html": html,
+        "data": data,
+    }
 
 
 def render_panel(auction: AuctionListing) -> str:
     return render_to_string(PANEL_TEMPLATE, queries.panel_context(auction))
 
 
-def broadcast_auction(auction_id: int, event: str, *, extended: bool = False) -> None:
+def broadcast_auction(
+    auction_id: int, event: str, *, extended: bool = False, prev_seq: int | None = None
+) -> None:
     """Send `event` (and `auction_extended` after a soft close) to everyone watching.
 
     Runs after commit. A failing channel layer must not turn a committed bid into an error,

@@ -205,8 +205,11 @@ def place_bid(
             # Beaten at once by the leader's proxy: told in the reply, and by a notice.
             _notify_outbid(auction, bidder.pk, winner_bid)
 
+        previous_count = auction.bid_count - len(new_bids)
         transaction.on_commit(
-            lambda: realtime.broadcast_auction(auction.pk, "new_bid", extended=extended)
+            lambda: realtime.broadcast_auction(
+                auction.pk, "new_bid", extended=extended, prev_seq=previous_count
+            )
         )
     return BidResult(
         auction_id=auction.pk,

@@ -103,7 +103,7 @@ def test_bid_is_broadcast_to_every_watcher(auction, buyer, rival):
             assert {r["type"] for r in replies} == {"bid_accepted", "new_bid"}
             event = await watcher.receive_json_from(timeout=TIMEOUT)
             assert event["type"] == "new_bid"
-            assert event["seq"] == 1
+            assert (event["prev_seq"], event["seq"]) == (0, 1)
             data = event["data"]
             assert (data["bidder"], data["amount"], data["current_price"]) == (
                 "b***l",

@@ -18,7 +18,13 @@
   function panel() { return document.getElementById("bid-panel"); }
   function announce(message) { if (live) { live.textContent = message; } }
 
-  function swapPanel(html) {
+  function noticeFor(message) {
+    if (message.type === "auction_extended") return text.textExtended;
+    if (message.type === "auction_ended") return text.textAuctionEnded;
+    return "price";
+  }
+
+  function swapPanel(html, notice) {
     var current = panel();
     if (!current || !html) return;
     var holder = document.createElement("div");
@@ -28,6 +34,12 @@
     fresh.removeAttribute("hx-swap-oob");
     current.replaceWith(fresh);
     afterPanelChange();
+    if (notice === "price") {
+      var price = fresh.querySelector("#bid-panel-price");
+      announce(text.textNewBid + " " + (price ? price.textContent : ""));
+    } else if (notice) {
+      announce(notice);
+    }
   }
 
   // Per-viewer text is derived here from data attributes: the broadcast html is the same
@@ -42,6 +54,8 @@
     var outbid = Boolean(viewer) && !leading && root.dataset.viewerHasBid === "1";
     toggle(p.querySelector('[data-viewer-note="leading"]'), leading);
     toggle(p.querySelector('[data-viewer-note="outbid"]'), outbid);
+    var amount = document.getElementById("id_amount");
+    if (amount && p.dataset.minimum) amount.placeholder = p.dataset.minimum;
     if (p.dataset.ended === "1") showEnded(false);
     tick();
   }
@@ -66,7 +80,7 @@
   }
 
   function formatRemaining(ms) {
-    var s = Math.floor(ms / 1000);
+    var s = Math.ceil(ms / 1000);
     var d = Math.floor(s / 86400); s -= d * 86400;
     var h = Math.floor(s / 3600); s -= h * 3600;
     var m = Math.floor(s / 60); s -= m * 60;
@@ -88,10 +102,10 @@
     if (counter) counter.textContent = formatRemaining(remaining);
   }
 
-  function resyncPanel() {
+  function resyncPanel(notice) {
     fetch(root.dataset.panelUrl, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) { if (html) swapPanel(html); })
+      .then(function (html) { if (html) swapPanel(html, notice); })
       .catch(function () { /* next event or reconnect tries again */ });
   }
 
@@ -108,20 +122,14 @@
       case "new_bid":
       case "auction_extended":
       case "auction_ended":
-        if (message.type !== "auction_ended" && seq < lastSeq) return; // stale
-        if (seq > lastSeq + 1 && message.type === "new_bid") {
-          resyncPanel(); // a gap: events were dropped
+        var previous = Number(message.prev_seq);
+        if (message.type === "new_bid" && seq <= lastSeq) return; // already shown
+        if (previous > lastSeq) {
+          resyncPanel(noticeFor(message)); // a gap: an event was dropped
         } else {
-          swapPanel(message.html);
+          swapPanel(message.html, noticeFor(message));
         }
-        if (message.type === "new_bid") {
-          announce(text.textNewBid + " " + (panel() ? panel().querySelector("#bid-panel-price").textContent : ""));
-        } else if (message.type === "auction_extended") {
-          announce(text.textExtended);
-        } else {
-          endResyncDone = true;
-          announce(text.textAuctionEnded);
-        }
+        if (message.type === "auction_ended") endResyncDone = true;
         break;
       default:
         break;
