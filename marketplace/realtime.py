@@ -100,12 +100,11 @@ def broadcast_auction(
     try:
         auction = queries.auction_for_panel(auction_id)
         html = render_panel(auction)
-        events = [event] + (["auction_extended"] if extended else [])
+        messages = [event_message(auction, event, html, prev_seq)]
+        if extended:
+            messages.append(event_message(auction, "auction_extended", html))
         send = async_to_sync(get_channel_layer().group_send)
-        for name in events:
-            send(
-                group_name(auction_id),
-                {"type": name, "message": event_message(auction, name, html)},
-            )
+        for message in messages:
+            send(group_name(auction_id), {"type": message["type"], "message": message})
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)

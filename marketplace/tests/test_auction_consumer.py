@@ -125,6 +125,25 @@ def test_bid_is_broadcast_to_every_watcher(auction, buyer, rival):
     assert Bid.objects.get().amount == Decimal("1500.00")
 
 
+def test_proxy_answer_in_one_event_carries_the_previous_sequence(auction, buyer, rival):
+    bid(auction, buyer, "1000", max_amount="5000")
+
+    async def scenario():
+        watcher, _ = await connect(auction)
+        try:
+            await database_sync_to_async(bid)(auction, rival, "1500")
+            event = await watcher.receive_json_from(timeout=TIMEOUT)
+            # Two rows (the challenger's bid and the proxy's answer), one event: no gap.
+            assert (event["prev_seq"], event["seq"]) == (1, 3)
+            assert event["data"]["current_price"] == "1600.00"
+            assert event["data"]["bidder"] == "b***l"
+            assert await watcher.receive_nothing(timeout=0.2)
+        finally:
+            await watcher.disconnect()
+
+    run(scenario)
+
+
 def test_max_amount_is_accepted_over_the_socket(auction, buyer):
     async def scenario():
         communicator, _ = await connect(auction, buyer)
