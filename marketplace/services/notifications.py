@@ -1,8 +1,12 @@
 """In-app notifications that double as the e-mail outbox."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 
 from marketplace.models import Notification, User
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -32,4 +36,9 @@ def notify(
 def _queue_email(notification_id: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("marketplace.tasks.send_notification_email", notification_id)
+    try:
+        async_task("marketplace.tasks.send_notification_email", notification_id)
+    except Exception:
+        # The broker being down must not fail a committed bid; the 10-minute sweep
+        # (send_pending_notification_emails) sends whatever was not queued.
+        logger.exception("could not queue the e-mail for notification %s", notification_id)

@@ -350,6 +350,33 @@ def test_full_asgi_stack_lets_anyone_watch(auction):
     run(scenario)
 
 
+def test_full_asgi_stack_bids_as_the_session_user(auction, buyer):
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(buyer)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/auction/{auction.pk}/",
+            headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie.encode())],
+        )
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        try:
+            assert connected
+            await communicator.receive_json_from(timeout=TIMEOUT)
+            reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1000"})
+            assert reply["type"] in {"bid_accepted", "new_bid"}
+        finally:
+            await communicator.disconnect()
+
+    run(scenario)
+    assert Bid.objects.get().bidder == buyer
+
+
 def test_full_asgi_stack_refuses_foreign_origins(auction):
     async def scenario():
         communicator = WebsocketCommunicator(

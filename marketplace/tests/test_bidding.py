@@ -359,3 +359,18 @@ def test_many_bidders_keep_counters_consistent(auction):
             price += bid_increment(price)
         assert_counters_match_bids(auction)
     assert auction.bid_count == 20
+
+
+def test_broker_or_channel_layer_down_does_not_fail_a_committed_bid(
+    auction, buyer, rival, django_capture_on_commit_callbacks, monkeypatch
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("django_q.tasks.async_task", down)
+    monkeypatch.setattr("marketplace.realtime.get_channel_layer", down)
+    bid(auction, buyer, "1000")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = bid(auction, rival, "1100")  # outbids: queues an e-mail and a broadcast
+    assert result.is_leading
+    assert Notification.objects.filter(user=buyer, emailed_at__isnull=True).exists()
