@@ -139,9 +139,13 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + root.dataset.wsPath);
-    socket.addEventListener("open", function () { if (connectionNote) connectionNote.hidden = true; });
+    socket.addEventListener("open", function () {
+      root.dataset.wsState = "open"; // lets browser tests wait for the live connection
+      if (connectionNote) connectionNote.hidden = true;
+    });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function (event) {
+      root.dataset.wsState = "closed";
       if (event.code === 4404) return; // the auction does not exist
       if (connectionNote) connectionNote.hidden = false;
       attempts += 1;
