@@ -83,3 +83,8 @@ def bids_by_user(user: User) -> QuerySet[AuctionListing]:
         .distinct()
         .order_by("-ends_at")
     )
+
+
+def ending_soon_auctions(limit: int = 4) -> list[AuctionListing]:
+    """Live auctions closest to their end, for the home page slot."""
+    return list(auctions_with_product().ending_soon().prefetch_related("product__images")[:limit])

@@ -304,3 +304,28 @@ def test_my_bids_groups_leading_outbid_won_and_lost(client, seller, buyer, rival
 def test_my_bids_needs_login(client):
     response = client.get(reverse("my_bids"))
     assert response.status_code == 302
+
+
+def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
+    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
+    live = AuctionListing.objects.live()
+    assert live.count() == len(DEMO_AUCTIONS)
+    assert Bid.objects.count() == 8
+    soonest = live.order_by("ends_at").first()
+    assert soonest.ends_at - soonest.starts_at >= timedelta(days=1)
+
+
+def test_ending_soon_slot_renders(client, seller):
+    from django.template.loader import render_to_string
+
+    from marketplace.queries import ending_soon_auctions
+
+    make_auction(seller, title="Soon", ends_in=timedelta(minutes=5))
+    html = render_to_string(
+        "marketplace/auctions/_ending_soon.html", {"auctions": ending_soon_auctions()}
+    )
+    assert "Soon" in html
+    assert "Auctions ending soon" in html
