@@ -129,12 +129,12 @@ def place_bid(
         leader = auction.leading_bid
         leader_id = leader.bidder_id if leader else None
 
-        if leader_id == bidder.pk:
-            return _raise_own_maximum(auction, ceiling, now)
         if amount < minimum:
             raise BidRejected(
                 _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
             )
+        if leader_id == bidder.pk:
+            return _raise_own_maximum(auction, ceiling, now)
 
         new_bids: list[Bid] = []
         leader_max = auction.leading_max_amount or (leader.amount if leader else None)

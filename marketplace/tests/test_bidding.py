@@ -242,7 +242,7 @@ def test_two_proxies_fight_up_to_the_lower_maximum(auction, buyer, rival, outsid
 
 def test_leader_raising_own_maximum_does_not_bid_against_themselves(auction, buyer):
     bid(auction, buyer, "1000", max_amount="2000")
-    result = bid(auction, buyer, "1050", max_amount="5000")
+    result = bid(auction, buyer, "1100", max_amount="5000")
     assert result.is_leading
     assert result.bid_id is None
     assert result.current_price == Decimal("1000")
@@ -253,7 +253,7 @@ def test_leader_raising_own_maximum_does_not_bid_against_themselves(auction, buy
 
 def test_raised_maximum_is_used_against_the_next_challenger(auction, buyer, rival):
     bid(auction, buyer, "1000", max_amount="2000")
-    bid(auction, buyer, "1050", max_amount="5000")
+    bid(auction, buyer, "1100", max_amount="5000")
     result = bid(auction, rival, "3000")
     assert not result.is_leading
     assert result.current_price == Decimal("3100")
