@@ -28,6 +28,7 @@ from marketplace.models.orders import new_reference
 from marketplace.money import PAISA, quantize
 from marketplace.pricing import bid_increment
 from marketplace.services.notifications import notify
+from marketplace.templatetags.money import format_pkr
 
 MIN_DURATION_DAYS = 1
 MAX_DURATION_DAYS = 14
@@ -258,8 +259,6 @@ def _soft_close(auction: AuctionListing, now: datetime) -> bool:
 
 
 def _rupees(amount: Decimal) -> str:
-    from marketplace.templatetags.money import format_pkr
-
     return format_pkr(amount)
 
 

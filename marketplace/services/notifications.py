@@ -3,6 +3,7 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django_q.tasks import async_task
 
 from marketplace.models import Notification, User
 
@@ -34,8 +35,6 @@ def notify(
 
 
 def _queue_email(notification_id: int) -> None:
-    from django_q.tasks import async_task
-
     try:
         async_task("marketplace.tasks.send_notification_email", notification_id)
     except Exception:

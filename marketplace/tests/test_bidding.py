@@ -367,7 +367,7 @@ def test_broker_or_channel_layer_down_does_not_fail_a_committed_bid(
     def down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr("django_q.tasks.async_task", down)
+    monkeypatch.setattr("marketplace.services.notifications.async_task", down)
     monkeypatch.setattr("marketplace.realtime.get_channel_layer", down)
     bid(auction, buyer, "1000")
     with django_capture_on_commit_callbacks(execute=True):
