@@ -134,12 +134,30 @@ def place_bid(
             raise BidRejected(
                 _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
             )
-        if leader_id == bidder.pk:
-            return _raise_own_maximum(auction, ceiling, now)
-
+        reserve = auction.reserve_price
         new_bids: list[Bid] = []
         leader_max = auction.leading_max_amount or (leader.amount if leader else None)
-        if leader is None:
+        if leader_id == bidder.pk:
+            if ceiling <= leader_max:
+                raise BidRejected(
+                    _("You are already the highest bidder, with a maximum of %(maximum)s.")
+                    % {"maximum": _rupees(leader_max)},
+                    code="already_leading",
+                )
+            if reserve is None or not auction.current_price < reserve <= ceiling:
+                return _raise_own_maximum(auction, ceiling)
+            # A new maximum that reaches the hidden reserve lifts the price to it (eBay):
+            # the one case where the leader's raise places a bid.
+            own = Bid(
+                auction=auction,
+                bidder=bidder,
+                amount=reserve,
+                max_amount=ceiling,
+                is_automatic=True,
+            )
+            new_bids.append(own)
+            winner_bid, winner_max = own, ceiling
+        elif leader is None:
             own = Bid(auction=auction, bidder=bidder, amount=amount, max_amount=ceiling)
             new_bids.append(own)
             winner_bid, winner_max = own, ceiling
@@ -186,6 +204,10 @@ def place_bid(
             new_bids.append(own)
             winner_bid, winner_max = own, ceiling
 
+        if reserve is not None and winner_bid.amount < reserve <= winner_max:
+            # The winning maximum reaches the reserve: the price goes straight to it.
+            winner_bid.amount = reserve
+            winner_bid.is_automatic = True
         for bid in new_bids:
             bid.created_at = now
             bid.save()
@@ -224,15 +246,8 @@ def place_bid(
     )
 
 
-def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal, now: datetime) -> BidResult:
+def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:
     """The leader never bids against themselves: a higher ceiling only raises the proxy."""
-    current_max = auction.leading_max_amount or auction.leading_bid.amount
-    if ceiling <= current_max:
-        raise BidRejected(
-            _("You are already the highest bidder, with a maximum of %(maximum)s.")
-            % {"maximum": _rupees(current_max)},
-            code="already_leading",
-        )
     auction.leading_max_amount = ceiling
     auction.save(update_fields=["leading_max_amount"])
     return BidResult(

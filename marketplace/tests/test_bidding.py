@@ -374,3 +374,45 @@ def test_broker_or_channel_layer_down_does_not_fail_a_committed_bid(
         result = bid(auction, rival, "1100")  # outbids: queues an e-mail and a broadcast
     assert result.is_leading
     assert Notification.objects.filter(user=buyer, emailed_at__isnull=True).exists()
+
+
+# --- Reserve and proxy maximums -----------------------------------------------------------
+
+
+@pytest.fixture
+def reserved(seller):
+    return make_auction(seller, starting_price="1000", reserve_price="5000")
+
+
+def test_maximum_reaching_the_reserve_lifts_the_price_to_it(reserved, buyer):
+    result = bid(reserved, buyer, "1000", max_amount="8000")
+    assert result.current_price == Decimal("5000")
+    reserved.refresh_from_db()
+    assert reserved.reserve_met
+    assert reserved.leading_max_amount == Decimal("8000")
+
+
+def test_maximum_below_the_reserve_leaves_the_price_alone(reserved, buyer):
+    result = bid(reserved, buyer, "1000", max_amount="4000")
+    assert result.current_price == Decimal("1000")
+    reserved.refresh_from_db()
+    assert not reserved.reserve_met
+
+
+def test_leader_raising_maximum_past_the_reserve_lifts_the_price(reserved, buyer):
+    bid(reserved, buyer, "1000")
+    result = bid(reserved, buyer, "1100", max_amount="6000")
+    assert result.current_price == Decimal("5000")
+    assert result.bid_id is not None
+    assert_counters_match_bids(reserved)
+    assert reserved.reserve_met
+
+
+def test_proxy_answer_lifts_to_the_reserve_when_the_leader_can(reserved, buyer, rival):
+    bid(reserved, buyer, "1000", max_amount="4000")
+    result = bid(reserved, rival, "1100", max_amount="6000")
+    assert result.is_leading
+    assert result.current_price == Decimal("5000")
+    values = [amount for _, amount, _ in amounts(reserved)]
+    assert values == sorted(values)
+    assert_counters_match_bids(reserved)
