@@ -329,3 +329,18 @@ def test_ending_soon_slot_renders(client, seller):
     )
     assert "Soon" in html
     assert "Auctions ending soon" in html
+
+
+def test_detail_page_queries_do_not_grow_with_bids(
+    client, auction, buyer, django_assert_max_num_queries
+):
+    from marketplace.tests.factories import UserFactory
+
+    price = Decimal("1000")
+    for i in range(12):
+        bid(auction, UserFactory(username=f"bidder{i}"), str(price))
+        price += 100
+    client.force_login(buyer)
+    with django_assert_max_num_queries(12):
+        response = client.get(detail_url(auction))
+    assert response.status_code == 200
