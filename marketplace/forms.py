@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models.functions import Coalesce
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from marketplace.images import MAX_IMAGES, process_image
 from marketplace.models import Address, Category, City, Product
@@ -325,3 +326,74 @@ class FixedPriceListingForm(forms.ModelForm):
             "sale_starts_at": data.get("sale_starts_at"),
             "sale_ends_at": data.get("sale_ends_at"),
         }
+
+
+# --- Auctions -------------------------------------------------------------------------------
+
+
+class BidForm(forms.Form):
+    """Shape only: the amount is money; whether it is enough is place_bid's call."""
+
+    amount = forms.DecimalField(
+        label=_("Your bid (Rs)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    max_amount = forms.DecimalField(
+        label=_("Maximum bid (optional)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("We bid for you, one step at a time, up to this amount. Nobody sees it."),
+    )
+
+    def __init__(self, *args, minimum: Decimal | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.update({"inputmode": "decimal", "step": "any"})
+        if minimum is not None:
+            self.fields["amount"].widget.attrs["placeholder"] = str(minimum)
+
+    def clean(self):
+        cleaned = super().clean()
+        amount, ceiling = cleaned.get("amount"), cleaned.get("max_amount")
+        if amount is not None and ceiling is not None and ceiling < amount:
+            self.add_error("max_amount", _("Your maximum must be at least your bid."))
+        return cleaned
+
+
+class AuctionForm(forms.ModelForm):
+    """The product's fields plus the auction's: price, optional reserve, duration."""
+
+    city = CityChoiceField(label=_("City"))
+    starting_price = forms.DecimalField(
+        label=_("Starting price (Rs)"), min_value=Decimal("1"), max_digits=12, decimal_places=2
+    )
+    reserve_price = forms.DecimalField(
+        label=_("Reserve price (Rs, optional)"),
+        required=False,
+        min_value=Decimal("1"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Hidden from bidders: the item is not sold below it."),
+    )
+    duration_days = forms.TypedChoiceField(
+        label=_("Duration"),
+        coerce=int,
+        initial=7,
+        choices=[(days, ngettext_lazy("%d day", "%d days", days) % days) for days in range(1, 15)],
+    )
+
+    class Meta:
+        model = Product
+        fields = ["title", "description", "category", "condition", "city"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, reserve = cleaned.get("starting_price"), cleaned.get("reserve_price")
+        for name in ("starting_price", "reserve_price"):
+            value = cleaned.get(name)
+            if value is not None and value > settings.MAX_PRICE:
+                self.add_error(name, _("That amount is too large."))
+        if start is not None and reserve is not None and reserve < start:
+            self.add_error("reserve_price", _("The reserve cannot be below the starting price."))
+        return cleaned

@@ -3,6 +3,7 @@
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .locations import Address, City, Province
+from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderItem
 from .users import SellerProfile, User
 
@@ -16,6 +17,7 @@ __all__ = [
     "City",
     "Favourite",
     "FixedPriceListing",
+    "Notification",
     "Order",
     "OrderItem",
     "Product",
