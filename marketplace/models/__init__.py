@@ -6,6 +6,7 @@ from .complaints import Complaint
 from .feedback import Feedback, ProductReview
 from .locations import Address, City, Province
 from .messaging import Conversation, Message
+from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .users import SellerProfile, User
 
@@ -23,6 +24,7 @@ __all__ = [
     "Feedback",
     "FixedPriceListing",
     "Message",
+    "Notification",
     "Order",
     "OrderEvent",
     "OrderItem",
