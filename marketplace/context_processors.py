@@ -25,9 +25,7 @@ def navigation_counts(user) -> dict[str, int]:
                 .filter(Q(conversation__buyer=me) | Q(conversation__seller=me))
                 .exclude(sender=me)
             ),
-            unread_notifications=_count(
-                Notification.objects.filter(user=me, read_at__isnull=True)
-            ),
+            unread_notifications=_count(Notification.objects.filter(user=me, read_at__isnull=True)),
         )
         .values("cart_count", "unread_messages", "unread_notifications")
         .first()

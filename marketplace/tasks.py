@@ -44,7 +44,9 @@ def send_notification_email(notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if not notification.user.email:
+    # Someone who turned e-mail off keeps the notice on the site only; the claim stays, so
+    # turning e-mail back on later does not send a pile of old notices.
+    if not notification.user.email or not notification.user.email_notifications:
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
     body = "\n\n".join(part for part in (notification.body, link) if part)
@@ -59,12 +61,20 @@ def send_notification_email(notification_id: int) -> bool:
 
 
 def send_pending_notification_emails() -> int:
-    """Sweep: e-mail notifications whose queued task never ran (worker down, crash)."""
+    """Sweep (every 10 minutes): e-mail notifications whose queued task never ran.
+
+    `send_pending_notifications` in the seed's words; each send is claimed once, so a notice
+    is never e-mailed twice however often this or the immediate task runs.
+    """
     sent = 0
     pending = Notification.objects.pending_email().order_by("created_at")
     for notification_id in pending.values_list("pk", flat=True)[:EMAIL_BATCH]:
         sent += send_notification_email(notification_id)
     return sent
+
+
+# The seed's name for the 10-minute sweep.
+send_pending_notifications = send_pending_notification_emails
 
 
 # --- After the sale (aftersale) -------------------------------------------------------------

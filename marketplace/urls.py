@@ -10,6 +10,7 @@ from marketplace.views import (
     complaints,
     fulfilment,
     messaging,
+    notifications,
     orders,
     pages,
 )
@@ -100,6 +101,13 @@ urlpatterns = [
     path("complaints/new/", complaints.complaint_create, name="complaint_create"),
     path("complaints/<str:number>/", complaints.complaint_detail, name="complaint_detail"),
     path("complaints/<str:number>/photo/", complaints.complaint_photo, name="complaint_photo"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification_read_all",
+    ),
     # Auctions
     path("auctions/", auctions.auction_list, name="auction_list"),
     path("auctions/<int:pk>/", auctions.auction_detail, name="auction_detail"),

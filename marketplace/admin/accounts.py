@@ -1,13 +1,15 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.account_forms import AdminLoginForm
-from marketplace.models import Address, City, Province, SellerProfile, User
+from marketplace.models import Address, City, Notification, Province, SellerProfile, User
+from marketplace.services.notifications import notify
 
 # --- Accounts: users, seller profiles, provinces, cities, addresses ---------------------------
 
@@ -88,7 +90,16 @@ class UserAdmin(DjangoUserAdmin):
         }
         count = 0
         for user in queryset.filter(blocked_at__isnull=True):
-            user.block(str(reason))
+            with transaction.atomic():
+                user.block(str(reason))
+                notify(
+                    user=user,
+                    kind=Notification.Kind.ACCOUNT_BLOCKED,
+                    title=_("Your account is blocked from buying and bidding"),
+                    body=str(reason),
+                    url=reverse("help"),
+                    dedupe_key=f"blocked:{user.blocked_at.isoformat()}",
+                )
             count += 1
         self.message_user(
             request,

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import ComplaintRejected
-from marketplace.models import Complaint, Order, User
+from marketplace.models import Complaint, Notification, Order, User
 from marketplace.models.orders import new_reference
+from marketplace.services.notifications import notify
 
 
 @transaction.atomic
@@ -108,9 +109,13 @@ def update_complaint(
     resolved = status in {Complaint.Status.RESOLVED, Complaint.Status.CLOSED}
     current.resolved_at = (current.resolved_at or timezone.now()) if resolved else None
     current.save()
-    transaction.on_commit(lambda: _after_update(current.pk))
+    notify(
+        user=current.user,
+        kind=Notification.Kind.COMPLAINT_UPDATED,
+        title=_("Your complaint %(number)s: %(status)s")
+        % {"number": current.number, "status": current.get_status_display()},
+        body=note,
+        url=current.get_absolute_url(),
+        dedupe_key=f"complaint:{current.pk}:{current.updated_at.isoformat()}",
+    )
     return current
-
-
-def _after_update(complaint_id: int) -> None:
-    pass

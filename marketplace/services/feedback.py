@@ -1,12 +1,23 @@
 """Feedback on delivered orders, the seller's one reply, and product reviews by real buyers."""
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import FeedbackRejected
-from marketplace.models import Feedback, Order, OrderEvent, OrderItem, Product, ProductReview, User
+from marketplace.models import (
+    Feedback,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Product,
+    ProductReview,
+    User,
+)
 from marketplace.services.fulfilment import record_event
+from marketplace.services.notifications import notify
 
 REPLY_MAX_LENGTH = Feedback._meta.get_field("seller_reply").max_length
 COMMENT_MAX_LENGTH = Feedback._meta.get_field("comment").max_length
@@ -77,7 +88,15 @@ def leave_feedback(
             _("You have already left feedback for this order."), code="already_left"
         ) from None
     record_event(order=order, kind=OrderEvent.Kind.FEEDBACK, actor=by)
-    transaction.on_commit(lambda: _after_feedback(feedback.pk))
+    notify(
+        user=order.seller,
+        kind=Notification.Kind.FEEDBACK_RECEIVED,
+        title=_("New feedback on order %(number)s: %(score)s/5")
+        % {"number": order.number, "score": feedback.seller_rating},
+        body=feedback.comment,
+        url=reverse("order_detail", args=[order.number]),
+        dedupe_key=f"feedback:{feedback.pk}",
+    )
     return feedback
 
 
@@ -144,7 +163,3 @@ def leave_review(
         raise FeedbackRejected(
             _("You have already reviewed this item."), code="already_reviewed"
         ) from None
-
-
-def _after_feedback(feedback_id: int) -> None:
-    pass

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import OrderActionRefused
-from marketplace.models import Order, OrderEvent, User
+from marketplace.models import Notification, Order, OrderEvent, User
+from marketplace.services.notifications import notify
 
 COURIER_MAX_LENGTH = Order._meta.get_field("courier").max_length
 TRACKING_MAX_LENGTH = Order._meta.get_field("tracking_number").max_length
@@ -69,14 +71,20 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
     order.courier = courier
     order.tracking_number = tracking_number
     order.save(update_fields=["status", "shipped_at", "courier", "tracking_number"])
-    record_event(
-        order=order,
-        kind=OrderEvent.Kind.SHIPPED,
-        actor=by,
-        note=_("%(courier)s, tracking number %(tracking)s")
-        % {"courier": courier, "tracking": tracking_number},
+    tracking = _("%(courier)s, tracking number %(tracking)s") % {
+        "courier": courier,
+        "tracking": tracking_number,
+    }
+    record_event(order=order, kind=OrderEvent.Kind.SHIPPED, actor=by, note=tracking)
+    notify(
+        user=order.buyer,
+        kind=Notification.Kind.SHIPPED,
+        title=_("Your order %(number)s is on its way") % {"number": order.number},
+        body=_("%(seller)s sent it with %(tracking)s.")
+        % {"seller": order.seller.public_name, "tracking": tracking},
+        url=reverse("order_detail", args=[order.number]),
+        dedupe_key=f"order:{order.pk}",
     )
-    transaction.on_commit(lambda: _after_shipped(order.pk))
     return order
 
 
@@ -131,6 +139,15 @@ def _deliver(order: Order, *, actor: User | None, kind: str) -> None:
             "days": settings.AUTO_CONFIRM_DELIVERY_DAYS
         }
     record_event(order=order, kind=kind, actor=actor, note=note)
+    notify(
+        user=order.seller,
+        kind=Notification.Kind.DELIVERED,
+        title=_("Order %(number)s was delivered") % {"number": order.number},
+        body=note
+        or _("%(buyer)s confirmed that the parcel arrived.") % {"buyer": order.buyer.public_name},
+        url=reverse("order_detail", args=[order.number]),
+        dedupe_key=f"order:{order.pk}",
+    )
     transaction.on_commit(lambda: _after_delivered(order.pk))
 
 
@@ -197,10 +214,6 @@ def cancel_paid_order(*, order: Order, by: User, reason: str) -> Order:
 
 
 # --- After commit ---------------------------------------------------------------------------
-
-
-def _after_shipped(order_id: int) -> None:
-    pass
 
 
 def _after_delivered(order_id: int) -> None:

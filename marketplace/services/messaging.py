@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import MessageRejected
-from marketplace.models import Conversation, Message, Order, Product, User
+from marketplace.models import Conversation, Message, Notification, Order, Product, User
 from marketplace.models.messaging import MESSAGE_MAX_LENGTH
+from marketplace.services.notifications import notify
 
 
 def start_conversation(
@@ -89,8 +90,34 @@ def send_message(*, conversation: Conversation, sender: User, body: str) -> Mess
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     conversation.last_message_at = now
+    _notify_recipient(conversation, message)
     transaction.on_commit(lambda: _after_message(message.pk))
     return message
+
+
+def _notify_recipient(conversation: Conversation, message: Message) -> None:
+    """One notice per burst: only when this is the first unread message in the thread."""
+    recipient_id = (
+        conversation.seller_id
+        if message.sender_id == conversation.buyer_id
+        else conversation.buyer_id
+    )
+    earlier_unread = (
+        Message.objects.filter(conversation=conversation, read_at__isnull=True)
+        .exclude(sender_id=recipient_id)
+        .exclude(pk=message.pk)
+        .exists()
+    )
+    if earlier_unread:
+        return
+    notify(
+        user=User(pk=recipient_id),
+        kind=Notification.Kind.NEW_MESSAGE,
+        title=_("New message from %(name)s") % {"name": message.sender.public_name},
+        body=message.body[:300],
+        url=conversation.get_absolute_url(),
+        dedupe_key=f"message:{message.pk}",
+    )
 
 
 def mark_read(*, conversation: Conversation, user: User) -> int:

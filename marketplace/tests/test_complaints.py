@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from marketplace.exceptions import ComplaintRejected
-from marketplace.models import Complaint
+from marketplace.models import Complaint, Notification
 from marketplace.services.complaints import file_complaint, update_complaint
 from marketplace.tests.factories import UserFactory
 from marketplace.tests.factories_orders import listing_by, order_for
@@ -110,14 +110,34 @@ def test_a_complaint_is_assigned_only_to_staff(buyer, staff, outsider):
         )
 
 
-def test_each_change_is_announced_after_commit(
+def test_the_user_is_notified_of_each_change_and_not_of_a_save_without_change(buyer, staff):
+    complaint = complaint_by(buyer)
+    for status in (Complaint.Status.IN_PROGRESS, Complaint.Status.IN_PROGRESS):
+        update_complaint(
+            complaint=complaint, by=staff, status=status, assigned_to=None, resolution_note=""
+        )
+    update_complaint(
+        complaint=complaint,
+        by=staff,
+        status=Complaint.Status.RESOLVED,
+        assigned_to=None,
+        resolution_note="Refunded.",
+    )
+
+    notices = Notification.objects.filter(user=buyer, kind=Notification.Kind.COMPLAINT_UPDATED)
+    assert notices.count() == 2
+    assert notices.first().url == complaint.get_absolute_url()
+    assert "Resolved" in notices.first().title
+
+
+def test_the_notice_is_e_mailed_and_the_bell_updated_after_commit(
     buyer, staff, django_capture_on_commit_callbacks, monkeypatch
 ):
-    told = []
-    monkeypatch.setattr("marketplace.services.complaints._after_update", told.append)
+    bells = []
+    monkeypatch.setattr("marketplace.realtime.broadcast_counts", bells.append)
     complaint = complaint_by(buyer)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         update_complaint(
             complaint=complaint,
             by=staff,
@@ -125,16 +145,10 @@ def test_each_change_is_announced_after_commit(
             assigned_to=None,
             resolution_note="",
         )
-    with django_capture_on_commit_callbacks(execute=True):
-        update_complaint(  # nothing changed: nothing to tell
-            complaint=complaint,
-            by=staff,
-            status=Complaint.Status.IN_PROGRESS,
-            assigned_to=None,
-            resolution_note="",
-        )
+        assert bells == []
 
-    assert told == [complaint.pk]
+    assert len(callbacks) == 1
+    assert bells == [buyer.pk]
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -238,10 +252,8 @@ def test_a_complaint_without_a_photo_has_no_photo_to_fetch(client, buyer):
 
 
 def test_staff_resolve_a_complaint_in_the_admin_and_the_change_goes_through_the_service(
-    client, buyer, staff, monkeypatch
+    client, buyer, staff
 ):
-    told = []
-    monkeypatch.setattr("marketplace.services.complaints._after_update", told.append)
     complaint = complaint_by(buyer)
     client.force_login(staff)
 
@@ -253,6 +265,7 @@ def test_staff_resolve_a_complaint_in_the_admin_and_the_change_goes_through_the_
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert (complaint.status, complaint.resolution_note) == ("resolved", "Sorted.")
+    assert Notification.objects.filter(user=buyer, kind="complaint_updated").exists()
 
 
 def test_the_assign_to_me_action(client, buyer, staff):
