@@ -1,7 +1,11 @@
 """Complaints: filing, who sees what, staff handling in the admin."""
 
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image, PngImagePlugin
 
 from marketplace.exceptions import ComplaintRejected
 from marketplace.models import Complaint, Notification
@@ -288,3 +292,78 @@ def test_a_regular_user_cannot_open_the_complaints_admin(client, buyer):
 
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+# --- Photos ---------------------------------------------------------------------------------
+
+
+def _png_with_metadata() -> SimpleUploadedFile:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("secret", "GPS 31.5204 N 74.3587 E")
+    out = io.BytesIO()
+    image.save(out, format="PNG", pnginfo=info)
+    return SimpleUploadedFile("my home.png", out.getvalue(), content_type="image/png")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+def test_a_photo_is_re_encoded_and_never_stored_as_uploaded(client, buyer, settings):
+    client.force_login(buyer)
+
+    client.post(
+        reverse("complaint_create"),
+        {
+            "category": "product",
+            "subject": "Broken",
+            "description": "Arrived broken",
+            "photo": _png_with_metadata(),
+        },
+    )
+
+    complaint = Complaint.objects.get()
+    stored = complaint.photo.read()
+    assert stored.startswith(b"\xff\xd8")  # a JPEG we wrote, not the PNG sent
+    assert b"GPS" not in stored
+    assert "my home" not in complaint.photo.name
+    assert str(settings.PRIVATE_MEDIA_ROOT) in complaint.photo.path
+    assert str(settings.MEDIA_ROOT) not in complaint.photo.path
+
+
+def test_something_that_is_not_a_photo_is_refused_in_the_form(client, buyer):
+    client.force_login(buyer)
+    fake = SimpleUploadedFile("x.jpg", b"<?php echo 'hi'; ?>", content_type="image/jpeg")
+
+    response = client.post(
+        reverse("complaint_create"),
+        {"category": "product", "subject": "S", "description": "D", "photo": fake},
+    )
+
+    assert response.status_code == 200
+    assert "is not a JPEG, PNG or WebP photo" in response.content.decode()
+    assert not Complaint.objects.exists()
+
+
+def test_the_photo_is_served_to_its_owner_and_staff_only(client, buyer, outsider, staff):
+    complaint = file_complaint(
+        user=buyer,
+        category="product",
+        subject="S",
+        description="D",
+        photo_upload=_png_with_metadata(),
+    )
+    url = reverse("complaint_photo", args=[complaint.number])
+
+    client.force_login(buyer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).url.startswith(reverse("login"))

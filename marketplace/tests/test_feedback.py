@@ -471,3 +471,71 @@ def test_stars_round_to_the_nearest_half(score, expected):
     from marketplace.templatetags.ratings import stars
 
     assert stars(score) == expected
+
+
+# --- Shop, product pages and cards ----------------------------------------------------------
+
+
+def test_the_shop_page_shows_the_sellers_averages_count_and_recent_feedback(
+    client, seller, buyer, rival
+):
+    feedback_on(delivered_order(seller, buyer), seller_rating=5, comment="Superb glaze")
+    feedback_on(delivered_order(seller, rival), seller_rating=4, comment="Good, slow courier")
+
+    response = client.get(reverse("shop_detail", args=[seller.seller_profile.slug]))
+
+    page = response.content.decode()
+    assert response.context["rating"].count == 2
+    assert "4.5" in page
+    assert "from 2 buyers" in page
+    assert "Superb glaze" in page and "Good, slow courier" in page
+
+
+def test_the_shop_page_never_shows_the_private_platform_comment(client, seller, buyer):
+    feedback_on(delivered_order(seller, buyer), platform_comment="Fees are too high")
+
+    page = client.get(reverse("shop_detail", args=[seller.seller_profile.slug])).content.decode()
+
+    assert "Fees are too high" not in page
+
+
+def test_product_cards_show_the_sellers_rating(client, seller, buyer):
+    order = delivered_order(seller, buyer, quantity=2)
+    feedback_on(order, seller_rating=4)
+
+    response = client.get(reverse("shop_detail", args=[seller.seller_profile.slug]))
+
+    product = response.context["products"][0]
+    assert (product.seller_rating_avg, product.seller_rating_count) == (4, 1)
+    assert "seller-rating" in response.content.decode()
+
+
+def test_the_product_page_shows_reviews_and_offers_the_buyer_to_write_one(client, seller, buyer):
+    product = delivered_order(seller, buyer, quantity=2).items.get().product
+    client.force_login(buyer)
+    assert (
+        reverse("review_create", args=[product.pk])
+        in client.get(product.get_absolute_url()).content.decode()
+    )
+
+    leave_review(
+        product=product, by=buyer, rating=5, title="Gorgeous", text="Even better in person."
+    )
+    page = client.get(product.get_absolute_url()).content.decode()
+
+    assert "Gorgeous" in page
+    assert "Verified purchase" in page
+    assert reverse("review_create", args=[product.pk]) not in page  # once only
+
+
+def test_the_product_page_offers_a_message_to_the_seller_but_not_to_the_owner(
+    client, seller, buyer
+):
+    product = delivered_order(seller, buyer, quantity=2).items.get().product
+    client.force_login(buyer)
+    assert reverse("conversation_start") in client.get(product.get_absolute_url()).content.decode()
+
+    client.force_login(seller)
+    assert (
+        reverse("conversation_start") not in client.get(product.get_absolute_url()).content.decode()
+    )

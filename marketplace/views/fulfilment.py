@@ -201,6 +201,18 @@ def feedback_reply(request: HttpRequest, number: str) -> HttpResponse:
 
 # --- Product reviews ------------------------------------------------------------------------
 
+REVIEWS_ON_PRODUCT_PAGE = 20
+
+
+def product_reviews_context(request: HttpRequest, product: Product) -> dict:
+    """Reviews, their summary and whether the visitor may write one (for the product page)."""
+    return {
+        "reviews": list(queries.product_reviews(product)[:REVIEWS_ON_PRODUCT_PAGE]),
+        "review_summary": queries.review_summary(product),
+        "can_review": feedback_service.can_review(product=product, user=request.user),
+        "seller_rating": queries.seller_rating(product.seller),
+    }
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
