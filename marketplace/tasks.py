@@ -98,7 +98,7 @@ def send_feedback_request_email(order_id: int) -> bool:
     if not claimed:
         return False
     order = Order.objects.select_related("buyer", "seller__seller_profile").get(pk=order_id)
-    if not order.buyer.email:
+    if not order.buyer.email or not order.buyer.email_notifications:
         return False
     context = {
         "order": order,

@@ -4,6 +4,7 @@ Every change locks the order row, goes through `Order.transition_to()`, writes a
 `OrderEvent` for the timeline, and sends its notices only after commit.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from marketplace.exceptions import OrderActionRefused
 from marketplace.models import Notification, Order, OrderEvent, User
 from marketplace.services.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 COURIER_MAX_LENGTH = Order._meta.get_field("courier").max_length
 TRACKING_MAX_LENGTH = Order._meta.get_field("tracking_number").max_length
@@ -219,4 +222,8 @@ def cancel_paid_order(*, order: Order, by: User, reason: str) -> Order:
 def _after_delivered(order_id: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("marketplace.tasks.send_feedback_request_email", order_id)
+    try:
+        async_task("marketplace.tasks.send_feedback_request_email", order_id)
+    except Exception:
+        # The delivery is committed; a broker that is down must not turn it into an error.
+        logger.exception("could not queue the feedback request for order %s", order_id)

@@ -12,6 +12,7 @@ from marketplace.aftersale_queries import seller_rating
 from marketplace.exceptions import FeedbackRejected
 from marketplace.models import Feedback, Order, ProductReview
 from marketplace.services.feedback import leave_feedback, leave_review, reply_to_feedback
+from marketplace.services.fulfilment import confirm_delivery
 from marketplace.tasks import send_feedback_request_email
 from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
 
@@ -539,3 +540,28 @@ def test_the_product_page_offers_a_message_to_the_seller_but_not_to_the_owner(
     assert (
         reverse("conversation_start") not in client.get(product.get_absolute_url()).content.decode()
     )
+
+
+def test_no_feedback_request_for_a_buyer_who_turned_e_mail_off(seller, buyer):
+    buyer.email_notifications = False
+    buyer.save(update_fields=["email_notifications"])
+    order = delivered_order(seller, buyer)
+
+    assert send_feedback_request_email(order.pk) is False
+    assert mail.outbox == []
+
+
+def test_a_broker_that_is_down_does_not_undo_or_break_a_confirmed_delivery(
+    seller, buyer, django_capture_on_commit_callbacks, monkeypatch
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("django_q.tasks.async_task", down)
+    order = shipped_order(seller, buyer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_delivery(order=order, by=buyer)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.DELIVERED

@@ -492,3 +492,17 @@ def test_messages_keep_their_time_in_utc_and_show_in_pakistan_time(client, buyer
 
     local = timezone.localtime(message.created_at, timezone=timezone.get_fixed_timezone(300))
     assert local.strftime("%H:%M") in page
+
+
+def test_the_conversation_list_costs_the_same_few_queries_for_many_threads(
+    client, buyer, seller, django_assert_max_num_queries
+):
+    for n in range(6):
+        thread = start_conversation(user=buyer, product=ProductFactory(seller=seller))
+        send_message(conversation=thread, sender=buyer, body=f"question {n}")
+    client.force_login(seller)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("conversation_list"))
+
+    assert len(response.context["page"]) == 6
