@@ -506,3 +506,15 @@ def test_the_conversation_list_costs_the_same_few_queries_for_many_threads(
         response = client.get(reverse("conversation_list"))
 
     assert len(response.context["page"]) == 6
+
+
+def test_a_bidder_asks_the_seller_from_the_auction_page(client, buyer, seller):
+    from marketplace.tests.factories import AuctionProductFactory
+
+    product = AuctionProductFactory(seller=seller)
+    client.force_login(buyer)
+    assert reverse("conversation_start") in client.get(product.get_absolute_url()).content.decode()
+
+    response = client.post(reverse("conversation_start"), {"product": product.pk})
+
+    assert response.url == detail_url(Conversation.objects.get(product=product))
