@@ -39,6 +39,13 @@ class MessageForm(forms.Form):
         error_messages={"required": _("Write a message before sending.")},
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].widget.attrs["placeholder"] = _("Write a message…")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_class = "visually-hidden"  # the placeholder says it; readers get it
+
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
         if len(body) > MESSAGE_MAX_LENGTH:
