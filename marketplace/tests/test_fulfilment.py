@@ -1,5 +1,6 @@
 """Shipping, delivery, automatic confirmation, cancellation rules and the order timeline."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -396,3 +397,19 @@ def test_the_timeline_fills_in_steps_recorded_before_events_existed(seller, buye
     order.events.all().delete()
 
     assert [entry.kind for entry in order_timeline(order)] == ["placed", "paid"]
+
+
+def test_the_after_sale_demo_data_loads_once():
+    from django.core.management import call_command
+
+    from marketplace.models import Complaint, Feedback, ProductReview
+
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo_aftersale", stdout=io.StringIO())
+    call_command("load_demo_aftersale", stdout=io.StringIO())
+
+    assert Feedback.objects.count() == 2
+    assert ProductReview.objects.count() == 1
+    assert Complaint.objects.count() == 1
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert statuses == {"paid", "shipped", "delivered"}
