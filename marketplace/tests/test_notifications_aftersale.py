@@ -198,3 +198,9 @@ def test_the_bell_shows_the_unread_count(client, buyer):
 
     assert response.context["unread_notifications"] == 2
     assert 'id="nav-unread-notifications"' in response.content.decode()
+
+
+def test_mark_all_read_needs_a_login_and_a_post(client, buyer):
+    assert client.post(reverse("notification_read_all")).url.startswith(reverse("login"))
+    client.force_login(buyer)
+    assert client.get(reverse("notification_read_all")).status_code == 405
