@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from marketplace.exceptions import ComplaintRejected, MarketplaceError
+from marketplace.exceptions import ComplaintRejected
 from marketplace.models import (
     Complaint,
     Conversation,
@@ -13,7 +13,6 @@ from marketplace.models import (
     ProductReview,
 )
 from marketplace.services.complaints import update_complaint
-from marketplace.services.fulfilment import cancel_paid_order
 
 
 class OrderEventInline(admin.TabularInline):
@@ -25,28 +24,6 @@ class OrderEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.action(
-    description=_("Cancel with a full refund (paid, not shipped)"), permissions=["change"]
-)
-def refund_and_cancel_orders(modeladmin, request, queryset) -> None:
-    """The staff side of the payments seam: `fulfilment.cancel_paid_order` does the work."""
-    done = 0
-    for order in queryset:
-        try:
-            cancel_paid_order(order=order, by=request.user, reason=str(_("Refunded by staff")))
-        except MarketplaceError as error:
-            modeladmin.message_user(request, f"{order.number}: {error.message}", messages.WARNING)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(
-            request,
-            ngettext("%(count)d order refunded.", "%(count)d orders refunded.", done)
-            % {"count": done},
-            messages.SUCCESS,
-        )
 
 
 def _update_each(modeladmin, request, queryset, **changes) -> None:

@@ -6,7 +6,7 @@ from marketplace.exceptions import MarketplaceError
 from marketplace.models import CartItem, Checkout, Order, OrderItem
 from marketplace.services.orders import cancel_order
 
-from .aftersale import OrderEventInline, refund_and_cancel_orders
+from .aftersale import OrderEventInline
 
 
 class OrderInline(admin.TabularInline):
@@ -87,7 +87,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["buyer", "seller"]
     date_hierarchy = "created_at"
     inlines = [OrderItemInline, OrderEventInline]
-    actions = [cancel_unpaid_orders, refund_and_cancel_orders]
+    actions = [cancel_unpaid_orders]
     # Money, parties and status are history: status changes only through the guarded action.
     readonly_fields = [
         "number",

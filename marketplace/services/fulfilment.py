@@ -202,9 +202,10 @@ def can_cancel(*, order: Order, user: User) -> bool:
 def cancel_paid_order(*, order: Order, by: User, reason: str) -> Order:
     """Cancel a paid, unshipped order with a full refund (staff only).
 
-    PAYMENTS SEAM: the refund itself belongs to the payments code (`marketplace.payments`
-    refunds and the order's `REFUNDED` transition). Until it is connected here, refuse clearly
-    rather than cancel without giving the money back.
+    PAYMENTS SEAM: the refund itself belongs to the payments code. Once it is merged, this
+    calls `services.payments.refund_order(order=order, by_staff=by)` (the order becomes
+    REFUNDED) and records `OrderEvent.Kind.REFUNDED`. Until then, refuse clearly rather than
+    cancel without giving the money back.
     """
     if not by.is_staff:
         raise OrderActionRefused(

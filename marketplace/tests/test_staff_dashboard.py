@@ -117,21 +117,6 @@ def test_overdue_blocked_and_open_complaints_are_counted(seller, buyer, outsider
     assert statuses["awaiting_payment"] == 2
 
 
-def test_the_refund_action_reports_why_it_cannot_refund_yet(client, staff, seller, buyer):
-    order = paid_order(seller, buyer)
-    client.force_login(staff)
-
-    response = client.post(
-        reverse("admin:marketplace_order_changelist"),
-        {"action": "refund_and_cancel_orders", "_selected_action": [order.pk]},
-        follow=True,
-    )
-
-    assert "refunds are not connected yet" in response.content.decode()
-    order.refresh_from_db()
-    assert order.status == Order.Status.PAID
-
-
 def test_the_dashboard_links_to_the_block_withdraw_and_refund_actions(client, staff):
     client.force_login(staff)
 
