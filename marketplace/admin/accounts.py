@@ -56,7 +56,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("-date_joined",)
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Marketplace"), {"fields": ("role", "phone")}),
+        (_("Marketplace"), {"fields": ("role", "phone", "email_notifications")}),
         (_("Block"), {"fields": ("blocked_at", "blocked_reason")}),
     )
     add_fieldsets = (
