@@ -21,7 +21,7 @@ class _CitiesByProvince(ModelChoiceIterator):
             yield ("", self.field.empty_label)
         groups: dict[str, list] = {}
         for city in self.queryset:
-            groups.setdefault(city.province.name, []).append(self.choice(city))
+            groups.setdefault(city.province.display_name, []).append(self.choice(city))
         yield from groups.items()
 
 
@@ -197,7 +197,9 @@ class CategoryChoiceField(forms.ModelChoiceField):
         super().__init__(**kwargs)
 
     def label_from_instance(self, obj) -> str:
-        return f"{obj.parent.name} / {obj.name}" if obj.parent_id else obj.name
+        return (
+            f"{obj.parent.display_name} / {obj.display_name}" if obj.parent_id else obj.display_name
+        )
 
 
 class FixedPriceListingForm(forms.ModelForm):
