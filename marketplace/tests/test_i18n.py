@@ -482,3 +482,62 @@ def test_socket_errors_and_live_panels_use_the_viewers_language(seller, buyer):
             await english.disconnect()
 
     async_to_sync(scenario)()
+
+
+# --- Phones and slow links: images ----------------------------------------------------------
+
+IMG_TAG = re.compile(r"<img\b[^>]*>", re.S)
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+
+
+@pytest.fixture
+def photographed(seller, buyer):
+    """A fixed-price listing and an auction with two photos each, one of them in the cart."""
+    from marketplace.images import save_product_images
+    from marketplace.services.orders import add_to_cart
+    from marketplace.tests.factories_orders import listing_by
+    from marketplace.tests.test_images import photo
+
+    listing = listing_by(seller, title="Multani blue pottery vase")
+    auction = make_auction(seller, title="Hand-knotted Baluchi rug")
+    for product in (listing.product, auction.product):
+        save_product_images(product=product, files=[photo(), photo()], start_position=0)
+    add_to_cart(user=buyer, listing=listing, quantity=1)
+    return listing.product, auction.product
+
+
+@pytest.mark.parametrize("page", ["home", "browse", "product", "auction", "shop", "cart"])
+def test_images_are_sized_and_below_the_fold_ones_load_lazily(client, buyer, photographed, page):
+    product, auction_product = photographed
+    client.force_login(buyer)
+    url = {
+        "home": reverse("home"),
+        "browse": reverse("product_list"),
+        "product": product.get_absolute_url(),
+        "auction": auction_product.get_absolute_url(),
+        "shop": reverse("shop_detail", args=[product.seller.seller_profile.slug]),
+        "cart": reverse("cart_detail"),
+    }[page]
+
+    tags = IMG_TAG.findall(client.get(url).content.decode())
+
+    assert tags
+    for index, tag in enumerate(tags):
+        attributes = _attributes(tag)
+        assert attributes.get("width", "0").isdigit() and int(attributes["width"]) > 0, tag
+        assert attributes.get("height", "0").isdigit() and int(attributes["height"]) > 0, tag
+        assert "alt" in attributes, tag
+        main_photo = page in {"product", "auction"} and index == 0
+        if not main_photo:
+            assert attributes.get("loading") == "lazy", tag
+
+
+def test_cards_show_the_thumbnail_not_the_full_photo(client, photographed):
+    html = client.get(reverse("product_list")).content.decode()
+
+    sources = [_attributes(tag)["src"] for tag in IMG_TAG.findall(html)]
+    assert sources
+    assert all("thumb" in source for source in sources)
