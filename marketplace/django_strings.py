@@ -53,6 +53,7 @@ FORM_ERRORS = [
 ]
 
 ACCOUNTS = [
+    gettext_noop("username"),
     gettext_noop("Password"),
     gettext_noop("Password confirmation"),
     gettext_noop("Enter the same password as before, for verification."),

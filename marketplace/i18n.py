@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.functional import lazy
 
+from marketplace.models import User
+
 
 def supported(code: str | None) -> str | None:
     """The supported language for `code` ("ur-PK" -> "ur"), or None."""
@@ -32,8 +34,6 @@ def language_for_user(user: Any) -> str:
     state = getattr(user, "_state", None)
     if getattr(user, "pk", None) and state is not None and state.adding:
         # A bare User(pk=...) stand-in, not loaded from the database: read the saved choice.
-        from marketplace.models import User
-
         code = User.objects.filter(pk=user.pk).values_list("language", flat=True).first()
     return supported(code) or settings.LANGUAGE_CODE
 
@@ -95,6 +95,12 @@ class UserLanguageMiddleware:
             if chosen:
                 translation.activate(chosen)
                 request.LANGUAGE_CODE = chosen
+            else:
+                # Chosen from the menu before registering or logging in: keep it (once).
+                from_cookie = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+                if from_cookie:
+                    User.objects.filter(pk=user.pk, language="").update(language=from_cookie)
+                    user.language = from_cookie
         response = self.get_response(request)
         if chosen and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen:
             # After logging out on this device the site stays in the user's language.

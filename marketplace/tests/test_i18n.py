@@ -353,6 +353,16 @@ def test_users_language_follows_them_to_another_device(client, buyer):
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ur"
 
 
+def test_a_visitors_choice_is_saved_on_the_account_they_log_in_to(client, buyer):
+    _urdu(client)
+    client.force_login(buyer)
+
+    client.get(reverse("home"))
+
+    buyer.refresh_from_db()
+    assert buyer.language == "ur"
+
+
 def test_logging_in_applies_the_saved_language(client, buyer):
     from marketplace.tests.conftest import PASSWORD
 
