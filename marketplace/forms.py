@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models.functions import Coalesce
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from marketplace.images import MAX_IMAGES, process_image
 from marketplace.models import Address, Category, City, Product
@@ -382,7 +382,10 @@ class AuctionForm(forms.ModelForm):
         label=_("Duration"),
         coerce=int,
         initial=7,
-        choices=[(days, ngettext_lazy("%d day", "%d days", days) % days) for days in range(1, 15)],
+        # A callable, so the labels are made in the language of each request, not at import.
+        choices=lambda: [
+            (days, ngettext("%d day", "%d days", days) % days) for days in range(1, 15)
+        ],
     )
 
     class Meta:

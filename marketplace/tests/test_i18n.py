@@ -293,6 +293,36 @@ def test_page_renders_right_to_left_in_urdu(client, db, name):
     assert URDU_LETTER.search(html)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "profile",
+        "profile_edit",
+        "seller_profile_edit",
+        "address_list",
+        "address_create",
+        "favourite_list",
+        "dashboard_listings",
+        "listing_create",
+        "auction_create",
+        "my_bids",
+        "order_list",
+        "sale_list",
+        "cart_detail",
+        "password_change",
+    ],
+)
+def test_account_and_seller_pages_render_right_to_left_in_urdu(seller_client, name):
+    _urdu(seller_client)
+
+    response = seller_client.get(reverse(name))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ur" dir="rtl">' in html
+    assert URDU_LETTER.search(html)
+
+
 def test_page_renders_left_to_right_in_english_by_default(client, db):
     html = client.get(reverse("home")).content.decode()
 
