@@ -323,6 +323,47 @@ def test_account_and_seller_pages_render_right_to_left_in_urdu(seller_client, na
     assert URDU_LETTER.search(html)
 
 
+def _english_lines(html: str, allowed: set[str]) -> list[str]:
+    """Lines of visible text with English words and no Urdu, apart from `allowed` ones."""
+    html = re.sub(r"<(script|style)\b.*?</\1\s*>", " ", html, flags=re.S)
+    lines = (line.strip() for line in re.sub(r"<[^>]+>", "\n", html).splitlines())
+    return [
+        line
+        for line in lines
+        if re.search(r"[A-Za-z]{3,}", line) and not URDU_LETTER.search(line)
+        if line not in allowed
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "logged_in"),
+    [
+        ("register", {"password1": "123", "password2": "1234"}, False),
+        ("login", {"username": "nobody", "password": "wrong"}, False),
+        ("address_create", {"postal_code": "12"}, True),
+        ("listing_create", {"price": "-1", "quantity": "x"}, True),
+        ("auction_create", {"starting_price": "abc"}, True),
+        ("seller_profile_edit", {"website": "not a link"}, True),
+        (
+            "password_change",
+            {"old_password": "x", "new_password1": "1", "new_password2": "2"},
+            True,
+        ),
+    ],
+)
+def test_forms_with_errors_show_no_english_in_urdu(client, seller, name, data, logged_in):
+    # Catches labels, help texts, choices and Django messages that escape translation,
+    # including lazy strings evaluated at import time.
+    if logged_in:
+        client.force_login(seller)
+    _urdu(client)
+
+    html = client.post(reverse(name), data).content.decode()
+
+    allowed = {"MadeInPK", "English", seller.seller_profile.shop_name}
+    assert _english_lines(html, allowed) == []
+
+
 def test_page_renders_left_to_right_in_english_by_default(client, db):
     html = client.get(reverse("home")).content.decode()
 
