@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
 from marketplace.services import fulfilment
 from marketplace.services.bidding import close_auction
@@ -104,7 +105,8 @@ def send_feedback_request_email(order_id: int) -> bool:
         "order": order,
         "url": settings.SITE_URL + reverse("feedback_create", args=[order.number]),
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    # In the buyer's language, whoever's action (or the schedule) led to the delivery.
+    with translation.override(language_for_user(order.buyer)):
         subject = _("How was your order %(number)s?") % {"number": order.number}
         body = render_to_string("marketplace/emails/feedback_request.txt", context)
     try:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.account_forms import AdminLoginForm
+from marketplace.i18n import lazy_format
 from marketplace.models import Address, City, Notification, Province, SellerProfile, User
 from marketplace.services.notifications import notify
 
@@ -96,7 +97,10 @@ class UserAdmin(DjangoUserAdmin):
                     user=user,
                     kind=Notification.Kind.ACCOUNT_BLOCKED,
                     title=_("Your account is blocked from buying and bidding"),
-                    body=str(reason),
+                    # Lazy: written in the blocked user's language, not the staff member's.
+                    body=lazy_format(
+                        _("Blocked by staff on %(date)s."), date=timezone.localdate().isoformat()
+                    ),
                     url=reverse("help"),
                     dedupe_key=f"blocked:{user.blocked_at.isoformat()}",
                 )

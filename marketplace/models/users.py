@@ -30,6 +30,9 @@ class User(AbstractUser):
         default=True,
         help_text=_("Notices are always shown on the site; this also sends them by e-mail."),
     )
+    # The language chosen from the menu (a code from settings.LANGUAGES); empty until the user
+    # picks one, then it follows them to every device they log in on.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     objects = UserManager()
 

@@ -5,8 +5,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import ComplaintRejected
+from marketplace.i18n import lazy_format
 from marketplace.models import Complaint, Notification, Order, User
 from marketplace.models.orders import new_reference
 from marketplace.services.notifications import notify
@@ -112,8 +114,11 @@ def update_complaint(
     notify(
         user=current.user,
         kind=Notification.Kind.COMPLAINT_UPDATED,
-        title=_("Your complaint %(number)s: %(status)s")
-        % {"number": current.number, "status": current.get_status_display()},
+        title=lazy_format(
+            gettext_lazy("Your complaint %(number)s: %(status)s"),
+            number=current.number,
+            status=Complaint.Status(current.status).label,
+        ),
         body=note,
         url=current.get_absolute_url(),
         dedupe_key=f"complaint:{current.pk}:{current.updated_at.isoformat()}",

@@ -4,8 +4,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import FeedbackRejected
+from marketplace.i18n import lazy_format
 from marketplace.models import (
     Feedback,
     Notification,
@@ -91,8 +93,11 @@ def leave_feedback(
     notify(
         user=order.seller,
         kind=Notification.Kind.FEEDBACK_RECEIVED,
-        title=_("New feedback on order %(number)s: %(score)s/5")
-        % {"number": order.number, "score": feedback.seller_rating},
+        title=lazy_format(
+            gettext_lazy("New feedback on order %(number)s: %(score)s/5"),
+            number=order.number,
+            score=feedback.seller_rating,
+        ),
         body=feedback.comment,
         url=reverse("order_detail", args=[order.number]),
         dedupe_key=f"feedback:{feedback.pk}",

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import OrderActionRefused
+from marketplace.i18n import lazy_format
 from marketplace.models import Notification, Order, OrderEvent, User
 from marketplace.services.notifications import notify
 
@@ -74,17 +76,20 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
     order.courier = courier
     order.tracking_number = tracking_number
     order.save(update_fields=["status", "shipped_at", "courier", "tracking_number"])
-    tracking = _("%(courier)s, tracking number %(tracking)s") % {
-        "courier": courier,
-        "tracking": tracking_number,
-    }
-    record_event(order=order, kind=OrderEvent.Kind.SHIPPED, actor=by, note=tracking)
+    # The note is what both parties read on the timeline: courier and number, no prose (it is
+    # stored once and read in two languages).
+    note = f"{courier} · {tracking_number}"
+    record_event(order=order, kind=OrderEvent.Kind.SHIPPED, actor=by, note=note)
     notify(
         user=order.buyer,
         kind=Notification.Kind.SHIPPED,
-        title=_("Your order %(number)s is on its way") % {"number": order.number},
-        body=_("%(seller)s sent it with %(tracking)s.")
-        % {"seller": order.seller.public_name, "tracking": tracking},
+        title=lazy_format(gettext_lazy("Your order %(number)s is on its way"), number=order.number),
+        body=lazy_format(
+            gettext_lazy("%(seller)s sent it with %(courier)s, tracking number %(tracking)s."),
+            seller=order.seller.public_name,
+            courier=courier,
+            tracking=tracking_number,
+        ),
         url=reverse("order_detail", args=[order.number]),
         dedupe_key=f"order:{order.pk}",
     )
@@ -136,18 +141,25 @@ def auto_confirm_deliveries(*, now: datetime | None = None) -> int:
 def _deliver(order: Order, *, actor: User | None, kind: str) -> None:
     order.transition_to(Order.Status.DELIVERED)
     order.save(update_fields=["status", "delivered_at"])
-    note = ""
+    record_event(order=order, kind=kind, actor=actor)
     if actor is None:
-        note = _("No problem was reported within %(days)s days of shipping.") % {
-            "days": settings.AUTO_CONFIRM_DELIVERY_DAYS
-        }
-    record_event(order=order, kind=kind, actor=actor, note=note)
+        body = lazy_format(
+            gettext_lazy(
+                "No problem was reported within %(days)s days of shipping, so delivery counts "
+                "as confirmed."
+            ),
+            days=settings.AUTO_CONFIRM_DELIVERY_DAYS,
+        )
+    else:
+        body = lazy_format(
+            gettext_lazy("%(buyer)s confirmed that the parcel arrived."),
+            buyer=order.buyer.public_name,
+        )
     notify(
         user=order.seller,
         kind=Notification.Kind.DELIVERED,
-        title=_("Order %(number)s was delivered") % {"number": order.number},
-        body=note
-        or _("%(buyer)s confirmed that the parcel arrived.") % {"buyer": order.buyer.public_name},
+        title=lazy_format(gettext_lazy("Order %(number)s was delivered"), number=order.number),
+        body=body,
         url=reverse("order_detail", args=[order.number]),
         dedupe_key=f"order:{order.pk}",
     )

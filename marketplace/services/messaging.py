@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import MessageRejected
+from marketplace.i18n import lazy_format
 from marketplace.models import Conversation, Message, Notification, Order, Product, User
 from marketplace.models.messaging import MESSAGE_MAX_LENGTH
 from marketplace.services.notifications import notify
@@ -113,7 +115,9 @@ def _notify_recipient(conversation: Conversation, message: Message) -> None:
     notify(
         user=User(pk=recipient_id),
         kind=Notification.Kind.NEW_MESSAGE,
-        title=_("New message from %(name)s") % {"name": message.sender.public_name},
+        title=lazy_format(
+            gettext_lazy("New message from %(name)s"), name=message.sender.public_name
+        ),
         body=message.body[:300],
         url=conversation.get_absolute_url(),
         dedupe_key=f"message:{message.pk}",
