@@ -204,3 +204,24 @@ def test_mark_all_read_needs_a_login_and_a_post(client, buyer):
     assert client.post(reverse("notification_read_all")).url.startswith(reverse("login"))
     client.force_login(buyer)
     assert client.get(reverse("notification_read_all")).status_code == 405
+
+
+def test_a_notice_is_written_in_the_recipients_language(seller, buyer):
+    buyer.language = "ur"
+    buyer.save(update_fields=["language"])
+
+    shipped_order(seller, buyer)  # the seller works in English
+
+    assert "روانہ" in notices(buyer, "shipped").get().title
+
+
+def test_the_feedback_request_is_written_in_the_buyers_language(seller, buyer):
+    from marketplace.tasks import send_feedback_request_email
+
+    buyer.language = "ur"
+    buyer.save(update_fields=["language"])
+    order = delivered_order(seller, buyer)
+
+    send_feedback_request_email(order.pk)
+
+    assert "کیسا رہا" in mail.outbox[0].subject
