@@ -4,12 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from marketplace.models import AuctionListing, Bid, Product
+from marketplace.models import AuctionListing, Bid, Product, ProductImage
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories import category, city
+from marketplace.tests.test_images import photo
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -204,6 +206,7 @@ def create_data(**overrides) -> dict:
         "starting_price": "2500",
         "reserve_price": "",
         "duration_days": "7",
+        "images": [photo()],
     }
     data.update(overrides)
     return data
@@ -218,6 +221,44 @@ def test_seller_creates_an_auction(seller_client, seller):
     assert auction.current_price == auction.product.display_price == Decimal("2500")
     assert auction.reserve_price == Decimal("4000")
     assert auction.ends_at - auction.starts_at == timedelta(days=7)
+
+
+def test_created_auction_keeps_its_photos_in_order(seller_client):
+    seller_client.post(
+        reverse("auction_create"),
+        create_data(images=[photo(name="front.jpg"), photo(fmt="PNG", name="back.png")]),
+    )
+    images = list(AuctionListing.objects.get().product.images.order_by("position"))
+    assert [image.position for image in images] == [0, 1]
+    assert all(image.image.name.endswith(".jpg") for image in images)
+    assert all(image.thumbnail.name.endswith("-thumb.jpg") for image in images)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        ([], "This field is required."),
+        (
+            [SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 not an image")],
+            "invoice.pdf is not a JPEG",
+        ),
+        ([SimpleUploadedFile("broken.jpg", b"\xff\xd8\xff\xe0 cut short")], "broken.jpg"),
+        ([SimpleUploadedFile("empty.jpg", b"")], "empty.jpg"),
+        ("nine", "at most 8 photos; this would make 9"),
+    ],
+)
+def test_bad_photos_are_refused_in_place_and_nothing_is_saved(seller_client, images, message):
+    if images == "nine":
+        images = [photo() for _ in range(9)]
+    response = seller_client.post(reverse("auction_create"), create_data(images=images))
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["images"])
+    assert message in errors
+    assert message in response.text
+    assert "choose your photos again" in response.text or not images
+    assert response.context["form"]["title"].value() == "Phulkari dupatta"
+    assert not AuctionListing.objects.exists()
+    assert not ProductImage.objects.exists()
 
 
 def test_create_form_renders(seller_client):
