@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.models import AuctionListing, Bid, Product, ProductImage
 from marketplace.services.bidding import close_auction
@@ -357,6 +358,51 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
     assert Bid.objects.count() == 8
     soonest = live.order_by("ends_at").first()
     assert soonest.ends_at - soonest.starts_at >= timedelta(days=1)
+
+
+def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+
+    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    live = AuctionListing.objects.live().order_by("ends_at")
+    assert all(a.product.images.count() == 1 for a in live)
+    assert live[0].ends_at - timezone.now() < timedelta(minutes=10)
+    assert live[0].bid_count > 0
+
+
+def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+
+    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    soonest = AuctionListing.objects.order_by("ends_at").first()
+    AuctionListing.objects.filter(pk=soonest.pk).update(
+        ends_at=soonest.starts_at + timedelta(seconds=1)
+    )
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 1
+    title = soonest.product.title
+    assert AuctionListing.objects.live().filter(product__title=title).count() == 1
+    assert Product.objects.filter(title=title).count() == 2
+
+
+def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
+    from django.core.management import call_command
+
+    from marketplace.demo_auctions import DEMO_AUCTIONS
+
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert f"Demo auctions: {len(DEMO_AUCTIONS)} started" in first
+    assert "Demo auctions: 0 started" in second
+    assert AuctionListing.objects.live().count() == len(DEMO_AUCTIONS)
+    for auction in AuctionListing.objects.all():
+        assert reverse("auction_detail", args=[auction.pk]) in second
+        assert auction.product.seller.username == "amina"
+    assert {b.bidder.username for b in Bid.objects.select_related("bidder")} == {
+        "bilal",
+        "zainab",
+    }
 
 
 def test_ending_soon_slot_renders(client, seller):
