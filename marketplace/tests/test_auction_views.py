@@ -67,7 +67,7 @@ def test_leader_sees_they_are_leading(client, auction, buyer):
     bid(auction, buyer, "1000")
     client.force_login(buyer)
     html = client.get(detail_url(auction)).content.decode()
-    assert "You are the highest bidder." in html
+    assert "You are leading: the highest bid is yours." in html
     assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" hidden' in html
 
 
