@@ -431,3 +431,10 @@ def test_detail_page_queries_do_not_grow_with_bids(
     with django_assert_max_num_queries(12):
         response = client.get(detail_url(auction))
     assert response.status_code == 200
+
+
+def test_create_page_states_the_soft_close_settings(seller_client, settings):
+    settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS = 180
+    settings.AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = 90
+    page = seller_client.get(reverse("auction_create")).text
+    assert "A bid in the last 3 minutes moves the end to 1.5 minutes after that bid" in page

@@ -132,7 +132,15 @@ def auction_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your auction is live."))
             return redirect("auction_detail", pk=auction.pk)
     ask_to_reselect_photos(request, form)
-    return render(request, "marketplace/auctions/create.html", {"form": form})
+    return render(
+        request,
+        "marketplace/auctions/create.html",
+        {
+            "form": form,
+            "soft_close_window": settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS / 60,
+            "soft_close_extension": settings.AUCTION_SOFT_CLOSE_EXTENSION_SECONDS / 60,
+        },
+    )
 
 
 def _own_auction(request: HttpRequest, pk: int) -> AuctionListing:
