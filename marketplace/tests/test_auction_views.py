@@ -80,6 +80,32 @@ def test_outbid_bidder_sees_they_have_been_outbid(client, auction, buyer, rival)
     assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" >' in html
 
 
+def test_winner_is_told_they_won_and_not_that_they_lead(client, auction, buyer):
+    bid(auction, buyer, "3000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=auction.starts_at + timedelta(seconds=1)
+    )
+    close_auction(auction_id=auction.pk)
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert 'data-viewer-note="won" class="alert alert-success py-2 mb-2" >' in html
+    assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
+    assert reverse("my_bids") in html
+
+
+def test_after_the_end_time_the_leader_is_told_the_result_follows(client, seller, buyer):
+    auction = make_auction(seller, ends_in=timedelta(days=1))
+    bid(auction, buyer, "1000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=auction.starts_at + timedelta(seconds=1)
+    )
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert "The result follows shortly." in html
+    assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
+    assert 'data-viewer-note="won" class="alert alert-success py-2 mb-2" hidden' in html
+
+
 def test_seller_is_told_they_cannot_bid(seller_client, auction):
     html = seller_client.get(detail_url(auction)).content.decode()
     assert "This is your auction" in html
