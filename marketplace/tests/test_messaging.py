@@ -3,6 +3,7 @@
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -21,6 +22,15 @@ from marketplace.tests.factories import ProductFactory
 from marketplace.tests.factories_orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel layer for every test (as in test_auction_consumer): each socket test runs
+    in its own event loop, and channels_redis binds its locks to the loop that made them."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
