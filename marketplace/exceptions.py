@@ -87,3 +87,21 @@ class WebhookRejected(MarketplaceError):
     """A webhook whose signature is missing, wrong or stale, or whose body is not an event."""
 
     code = "webhook_rejected"
+
+
+class OrderActionRefused(MarketplaceError):
+    """Shipping, delivery or cancelling refused: wrong party or wrong state."""
+
+    code = "order_action_refused"
+
+
+class MessageRejected(MarketplaceError):
+    code = "message_rejected"
+
+
+class FeedbackRejected(MarketplaceError):
+    code = "feedback_rejected"
+
+
+class ComplaintRejected(MarketplaceError):
+    code = "complaint_rejected"

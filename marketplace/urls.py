@@ -3,7 +3,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marketplace.views import accounts, auctions, catalog, orders, pages
+from marketplace.views import (
+    accounts,
+    auctions,
+    catalog,
+    complaints,
+    fulfilment,
+    messaging,
+    notifications,
+    orders,
+    pages,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -74,6 +84,30 @@ urlpatterns = [
     path("sales/", orders.sale_list, name="sale_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    # After the sale: shipping, delivery, feedback, reviews, messages, complaints
+    path("orders/<str:number>/ship/", fulfilment.order_ship, name="order_ship"),
+    path(
+        "orders/<str:number>/delivered/",
+        fulfilment.order_confirm_delivery,
+        name="order_confirm_delivery",
+    ),
+    path("orders/<str:number>/feedback/", fulfilment.feedback_create, name="feedback_create"),
+    path("orders/<str:number>/feedback/reply/", fulfilment.feedback_reply, name="feedback_reply"),
+    path("products/<int:pk>/reviews/new/", fulfilment.review_create, name="review_create"),
+    path("messages/", messaging.conversation_list, name="conversation_list"),
+    path("messages/start/", messaging.conversation_start, name="conversation_start"),
+    path("messages/<int:pk>/", messaging.conversation_detail, name="conversation_detail"),
+    path("complaints/", complaints.complaint_list, name="complaint_list"),
+    path("complaints/new/", complaints.complaint_create, name="complaint_create"),
+    path("complaints/<str:number>/", complaints.complaint_detail, name="complaint_detail"),
+    path("complaints/<str:number>/photo/", complaints.complaint_photo, name="complaint_photo"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification_read_all",
+    ),
     # Auctions
     path("auctions/", auctions.auction_list, name="auction_list"),
     path("auctions/<int:pk>/", auctions.auction_detail, name="auction_detail"),

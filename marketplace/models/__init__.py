@@ -2,9 +2,12 @@
 
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
+from .complaints import Complaint
+from .feedback import Feedback, ProductReview
 from .locations import Address, City, Province
+from .messaging import Conversation, Message
 from .notifications import Notification
-from .orders import CartItem, Checkout, Order, OrderItem
+from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .users import SellerProfile, User
 
 __all__ = [
@@ -15,13 +18,19 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "Complaint",
+    "Conversation",
     "Favourite",
+    "Feedback",
     "FixedPriceListing",
+    "Message",
     "Notification",
     "Order",
+    "OrderEvent",
     "OrderItem",
     "Product",
     "ProductImage",
+    "ProductReview",
     "Province",
     "SellerProfile",
     "User",
