@@ -142,7 +142,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                # channels_redis's blocking BZPOPMIN: every socket idle for 5 s was torn
+                # down with "Timeout reading from ...". Read longer than the pop blocks.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:

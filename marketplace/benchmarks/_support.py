@@ -192,6 +192,9 @@ def daphne(out: TextIO, port: int | None = None):
             time.sleep(0.1)
         out.write(f"(Daphne pid {process.pid} on 127.0.0.1:{port})")
         yield port
+    except BaseException:
+        out.write(f"Daphne's log ends with:\n{Path(log.name).read_text()[-3000:]}")
+        raise
     finally:
         process.terminate()
         try:
