@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 RATE_LIMIT = 5
 RATE_WINDOW = 1.0
 MAX_MESSAGE_BYTES = 2048
+# Group events whose handler only forwards the broadcast's prepared message.
+FORWARDED_EVENTS = frozenset({"new_bid", "auction_extended", "auction_ended"})
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
@@ -97,6 +99,16 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 },
             }
         )
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch hops to the sync thread before every handler to close stale
+        # database connections: one hop per watcher per event, queued on one thread, which
+        # made a broadcast to 1,000 sockets take ~0.5 s. Forwarding a prepared event touches
+        # no database (and database_sync_to_async closes stale connections itself).
+        if message["type"] in FORWARDED_EVENTS:
+            await self.send_json(message["message"])
+            return
+        await super().dispatch(message)
 
     # Group events, named after their types: forward the prepared message as it is.
     async def new_bid(self, event: dict[str, Any]) -> None:
