@@ -351,7 +351,9 @@ def auctions_with_product() -> QuerySet[AuctionListing]:
 
 
 def auction_for_panel(auction_id: int) -> AuctionListing:
-    return auctions_with_product().select_related("leading_bid__bidder").get(pk=auction_id)
+    return (
+        auctions_with_product().select_related("leading_bid__bidder", "winner").get(pk=auction_id)
+    )
 
 
 def latest_bids(auction: AuctionListing, limit: int = HISTORY_LENGTH) -> list[Bid]:

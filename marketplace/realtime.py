@@ -8,9 +8,10 @@ refetches #bid-panel over HTTP.
 """
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
@@ -18,6 +19,8 @@ from marketplace import queries
 from marketplace.models import AuctionListing
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PANEL_TEMPLATE = "marketplace/auctions/detail.html#bid-panel"
 
@@ -108,3 +111,13 @@ def broadcast_auction(
             send(group_name(auction_id), {"type": message["type"], "message": message})
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
+
+
+def in_one_event_loop(func: Callable[..., T], *args: object) -> T:
+    """Run sync `func` (in this thread, on this thread's database connection) inside one
+    event loop, so every broadcast it makes reuses that loop's channel-layer connection.
+
+    For sync callers with many broadcasts (the closing sweep): `async_to_sync` called from
+    plain sync code starts a new event loop, and the Redis layer a new connection, each time.
+    """
+    return async_to_sync(sync_to_async(func))(*args)

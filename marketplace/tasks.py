@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from marketplace import realtime
 from marketplace.models import AuctionListing, Notification
 from marketplace.services.bidding import close_auction
 
@@ -20,8 +21,15 @@ def check_auction_endings() -> int:
     Level-triggered and idempotent: each close is a guarded transition, and rows another
     worker (or a bid) holds are skipped now and picked up by the next run.
     """
+    due = list(AuctionListing.objects.due_to_close().values_list("pk", flat=True))
+    # Each close broadcasts after its commit. From plain sync code every broadcast would start
+    # its own event loop and channel-layer connection; inside one loop they share one.
+    return realtime.in_one_event_loop(_close_all, due)
+
+
+def _close_all(auction_ids: list[int]) -> int:
     closed = 0
-    for auction_id in AuctionListing.objects.due_to_close().values_list("pk", flat=True):
+    for auction_id in auction_ids:
         try:
             if close_auction(auction_id=auction_id, skip_locked=True) is not None:
                 closed += 1

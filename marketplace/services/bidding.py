@@ -99,11 +99,12 @@ def place_bid(
     with transaction.atomic():
         auction = (
             AuctionListing.objects.select_for_update(of=("self",))
-            .select_related("leading_bid")
+            .select_related("leading_bid", "product")
             .filter(pk=auction_id)
             .first()
         )
-        if auction is None:
+        product = getattr(auction, "product", None) if auction is not None else None
+        if product is None:
             raise BidRejected(_("This auction does not exist."), code="not_found")
         now = db_now()
         # Re-read: a WebSocket's user object was loaded when it connected.
@@ -115,12 +116,7 @@ def place_bid(
                 _("Your account may not bid because of unpaid orders. Contact us to resolve it."),
                 code="blocked",
             )
-        seller_id = (
-            Product.objects.filter(auction_id=auction.pk)
-            .values_list("seller_id", flat=True)
-            .first()
-        )
-        if bidder.pk == seller_id:
+        if bidder.pk == product.seller_id:
             raise BidRejected(_("You cannot bid on your own auction."), code="own_auction")
         if auction.status == AuctionListing.Status.LIVE and now < auction.starts_at:
             raise BidRejected(_("This auction has not started yet."), code="not_started")
@@ -277,13 +273,8 @@ def _rupees(amount: Decimal) -> str:
     return format_pkr(amount)
 
 
-def _title(auction: AuctionListing) -> str:
-    product = Product.objects.filter(auction_id=auction.pk).only("title").first()
-    return product.title if product else str(auction)
-
-
 def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
-    title = _title(auction)
+    title = auction.product.title  # loaded with the locked row
     notify(
         user=User(pk=user_id),
         kind=Notification.Kind.OUTBID,
@@ -305,7 +296,7 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
     with transaction.atomic():
         auction = (
             AuctionListing.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            .select_related("leading_bid")
+            .select_related("leading_bid", "product__seller")
             .filter(pk=auction_id)
             .first()
         )
@@ -314,7 +305,7 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
         now = db_now()
         if now < auction.ends_at:
             return None
-        product = Product.objects.select_related("seller").get(auction_id=auction.pk)
+        product = auction.product
         leader = auction.leading_bid
         auction.closed_at = now
         order = None

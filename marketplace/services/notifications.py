@@ -1,8 +1,10 @@
 """In-app notifications that double as the e-mail outbox."""
 
+import functools
 import logging
 
 from django.db import IntegrityError, transaction
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from marketplace.models import Notification, User
@@ -34,9 +36,16 @@ def notify(
     return notification
 
 
+@functools.cache
+def _broker():
+    """One broker per process: by default django-q2 makes one, with a new Redis connection,
+    for every task queued (about a millisecond each, in every bid and close)."""
+    return get_broker()
+
+
 def _queue_email(notification_id: int) -> None:
     try:
-        async_task("marketplace.tasks.send_notification_email", notification_id)
+        async_task("marketplace.tasks.send_notification_email", notification_id, broker=_broker())
     except Exception:
         # The broker being down must not fail a committed bid; the 10-minute sweep
         # (send_pending_notification_emails) sends whatever was not queued.
