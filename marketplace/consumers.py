@@ -106,19 +106,24 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         # made a broadcast to 1,000 sockets take ~0.5 s. Forwarding a prepared event touches
         # no database (and database_sync_to_async closes stale connections itself).
         if message["type"] in FORWARDED_EVENTS:
-            await self.send_json(message["message"])
+            await self._forward(message)
             return
         await super().dispatch(message)
 
     # Group events, named after their types: forward the prepared message as it is.
     async def new_bid(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self._forward(event)
 
     async def auction_extended(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self._forward(event)
 
     async def auction_ended(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self._forward(event)
+
+    async def _forward(self, event: dict[str, Any]) -> None:
+        # realtime serialises each event once for all its watchers ("text").
+        text = event.get("text")
+        await self.send(text_data=text if text is not None else json.dumps(event["message"]))
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

@@ -7,6 +7,7 @@ rows when a proxy answers). A page whose last seq is not `prev_seq` missed somet
 refetches #bid-panel over HTTP.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -108,7 +109,11 @@ def broadcast_auction(
             messages.append(event_message(auction, "auction_extended", html))
         send = async_to_sync(get_channel_layer().group_send)
         for message in messages:
-            send(group_name(auction_id), {"type": message["type"], "message": message})
+            # Serialised once here, not once per watching socket.
+            send(
+                group_name(auction_id),
+                {"type": message["type"], "message": message, "text": json.dumps(message)},
+            )
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
 

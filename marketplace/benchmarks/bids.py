@@ -6,7 +6,8 @@ refused because another bidder got there first (`too_low`) is retried with the n
 counted apart. Each bidder alternates between two accounts, so an accepted bid is always an
 outbid (a leader bidding again would only raise their own maximum).
 
-- service: threads in this process, each with its own database connection, calling
+- service: threads in this process, each with its own database connection and event loop
+  (as under Daphne), calling
   `marketplace.services.bidding.place_bid` (with everything it does: proxy rules, notices,
   the after-commit broadcast through the channel layer).
 - websocket: asyncio clients in this process, two authenticated sockets per bidder (session
@@ -94,6 +95,7 @@ def _run_threads(target, count: int, seconds: float) -> Tally:
 
 
 def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
+    from marketplace import realtime
     from marketplace.exceptions import BidRejected
     from marketplace.models import AuctionListing
     from marketplace.services.bidding import place_bid
@@ -102,6 +104,12 @@ def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
         return AuctionListing.objects.get(pk=auction.pk).minimum_next_bid()
 
     def bidder(index: int, barrier, clock, tally: Tally) -> None:
+        # As under Daphne (a consumer, or a view run from the event loop), each bidder's
+        # calls run with an event loop behind them, so the broadcast after each commit reuses
+        # that loop's channel-layer connection instead of opening one per bid.
+        realtime.in_one_event_loop(bid_loop, index, barrier, clock, tally)
+
+    def bid_loop(index: int, barrier, clock, tally: Tally) -> None:
         accounts = users[2 * index : 2 * index + 2]
         try:
             minimum = read_minimum()  # also opens this thread's connection
