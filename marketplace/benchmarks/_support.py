@@ -139,6 +139,19 @@ def session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
+def database_url() -> str:
+    """This process's database connection, as a DATABASE_URL another process can use."""
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'])}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,7 +174,12 @@ def raise_fd_limit(wanted: int) -> int:
 def daphne(out: TextIO, port: int | None = None):
     """Run Daphne (the site's ASGI app, Redis channel layer) in a subprocess; yield its port."""
     port = port or free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "madeinpk.settings"}
+    # The same database as this process (under pytest, the test database).
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "madeinpk.settings",
+        "DATABASE_URL": database_url(),
+    }
     log = tempfile.NamedTemporaryFile(prefix="bench-daphne-", suffix=".log", delete=False)
     process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         [

@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import logging
 import os
 import pkgutil
 import platform
@@ -84,6 +85,9 @@ class Command(BaseCommand):
         given = {"size": size, "repeat": repeat, **parse_options(extra)}
         given = {key: value for key, value in given.items() if value is not None}
         given["verbosity"] = options["verbosity"]
+        if options["verbosity"] < 2:
+            # django-q2 logs every queued task (each outbid and closing notice): noise here.
+            logging.getLogger("django-q").setLevel(logging.WARNING)
         for name in chosen:
             module = importlib.import_module(f"marketplace.benchmarks.{name}")
             self.stdout.write(f"\n## {name}\n")
