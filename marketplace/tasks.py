@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from marketplace import realtime
@@ -13,6 +14,7 @@ from marketplace.services.bidding import close_auction
 logger = logging.getLogger(__name__)
 
 EMAIL_BATCH = 200
+CLOSE_BATCH = 100
 
 
 def check_auction_endings() -> int:
@@ -29,13 +31,20 @@ def check_auction_endings() -> int:
 
 def _close_all(auction_ids: list[int]) -> int:
     closed = 0
-    for auction_id in auction_ids:
-        try:
-            if close_auction(auction_id=auction_id, skip_locked=True) is not None:
-                closed += 1
-        except Exception:
-            # One broken auction must not stop the others from closing.
-            logger.exception("closing auction %s failed", auction_id)
+    for start in range(0, len(auction_ids), CLOSE_BATCH):
+        # One commit per batch rather than per auction: a durable commit waits for a disk
+        # flush (~3 ms here), which alone made 10,000 closes take over 30 s. Each close is
+        # still its own savepoint under its own row lock, so exactly-once holds as before,
+        # one failure rolls back only its own auction, and the broadcasts and e-mails of a
+        # batch go out after the batch commits.
+        with transaction.atomic():
+            for auction_id in auction_ids[start : start + CLOSE_BATCH]:
+                try:
+                    if close_auction(auction_id=auction_id, skip_locked=True) is not None:
+                        closed += 1
+                except Exception:
+                    # One broken auction must not stop the others from closing.
+                    logger.exception("closing auction %s failed", auction_id)
     return closed
 
 
