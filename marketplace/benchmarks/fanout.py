@@ -8,7 +8,7 @@ after commit, sent to the auction's group through Redis, forwarded by Daphne. La
 watcher's arrival time minus the bid's commit time (both wall clock on this machine).
 
 Options (`manage.py bench fanout -o KEY=VALUE`): watchers ("100,1000"), bids (20 per size),
-interval (ms between bids, 500), port (Daphne's; default a free one).
+interval (ms between bids, 1000), port (Daphne's; default a free one).
 """
 
 import json
@@ -100,7 +100,7 @@ def main(
     *,
     watchers: str = "100,1000",
     bids: int = 20,
-    interval: int = 500,
+    interval: int = 1000,
     port: int = 0,
     verbosity: int = 1,
 ) -> None:

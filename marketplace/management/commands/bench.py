@@ -48,7 +48,7 @@ benchmarks and their options (defaults shown; BENCHMARKS.md has the method and f
            -o paths=raw,service,websocket -o port=0 (Daphne's; 0 = a free one)
   browse   browse and search pages: --size 100000 (products seeded; same as -o products=N)
   closing  the closing task over ended auctions: --size 10000 (auctions seeded)
-  fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=500 (ms)
+  fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms)
            -o port=0
   websocket paths and fanout need REDIS_URL (the Redis channel layer); all need PostgreSQL.
 
