@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,6 +96,8 @@ def place_bid(
     amount, ceiling = _check_amounts(amount, max_amount)
     if bidder is None or not bidder.is_authenticated:
         raise BidRejected(_("Log in to bid."), code="login_required")
+
+    _refuse_if_already_too_low(auction_id, amount)
 
     with transaction.atomic():
         # Re-read: a WebSocket's user object was loaded when it connected. Read before taking
@@ -241,6 +244,32 @@ def place_bid(
         ends_at=auction.ends_at,
         extended=extended,
     )
+
+
+def _refuse_if_already_too_low(auction_id: int, amount: Decimal) -> None:
+    """Refuse a bid below the minimum without queueing for the auction's lock.
+
+    An open auction's minimum next bid only ever rises, so a bid below the minimum of an
+    unlocked read is below it under the lock too. Under contention most refusals are of this
+    kind (another bid got in first), and each would otherwise wait its turn for the lock.
+    Anything else (not open, unknown auction, a bid that may be high enough) takes the
+    locked path, which judges it fully.
+    """
+    seen = (
+        AuctionListing.objects.filter(pk=auction_id)
+        .values("status", "starts_at", "ends_at", "starting_price", "current_price", "bid_count")
+        .annotate(db_now=Now())  # no lock to wait for: the statement's time is "now"
+        .first()
+    )
+    if seen is None:
+        return
+    now = seen.pop("db_now")
+    auction = AuctionListing(**seen)
+    minimum = auction.minimum_next_bid()
+    if auction.is_open(now) and amount < minimum:
+        raise BidRejected(
+            _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
+        )
 
 
 def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:
