@@ -81,13 +81,14 @@ def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
         if watcher.poll() is None:
             watcher.kill()
         watcher.wait()
-    latencies = [
-        (arrived - committed[int(seq)]) * 1000
+    per_bid = {
+        int(seq): sorted((arrived - committed[int(seq)]) * 1000 for arrived in times)
         for seq, times in report["arrivals"].items()
         if int(seq) in committed
-        for arrived in times
-    ]
+    }
+    latencies = [value for values in per_bid.values() for value in values]
     return {
+        "per_bid": per_bid,
         "connected": report["connected"],
         "connect_seconds": connect_seconds,
         "expected": watchers * bids,
@@ -118,6 +119,12 @@ def main(
         with _support.daphne(out, port or None) as daphne_port:
             result = _measure(daphne_port, size, bids, interval / 1000)
         latencies = result["latencies"]
+        if verbosity > 1:
+            for seq, values in sorted(result["per_bid"].items()):
+                out.write(
+                    f"  {size} watchers, bid {seq}: first {values[0]:.0f} ms, "
+                    f"median {_support.percentile(values, 0.5):.0f} ms, last {values[-1]:.0f} ms"
+                )
         rows.append(
             [
                 size,
