@@ -64,7 +64,7 @@ def bid_data(bid) -> dict[str, str]:
 
 def status_message(auction_id: int) -> dict[str, Any]:
     """The `auction_status` message a socket receives on connect."""
-    auction = queries.auction_for_panel(auction_id)
+    auction = queries.auction_for_broadcast(auction_id)
     data = auction_data(auction)
     data["latest_bids"] = [bid_data(bid) for bid in queries.latest_bids(auction)]
     return {"type": "auction_status", "seq": auction.bid_count, "data": data}
@@ -102,7 +102,7 @@ def broadcast_auction(
     so problems are logged; pages recover by resynchronising over HTTP.
     """
     try:
-        auction = queries.auction_for_panel(auction_id)
+        auction = queries.auction_for_broadcast(auction_id)
         html = render_panel(auction)
         messages = [event_message(auction, event, html, prev_seq)]
         if extended:
