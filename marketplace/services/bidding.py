@@ -1,5 +1,6 @@
 """Placing bids and closing auctions: the one path every bid and every close goes through."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -9,10 +10,14 @@ from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace import realtime
 from marketplace.exceptions import BidRejected, ListingError
+from marketplace.i18n import lazy_format
+from marketplace.images import MAX_IMAGES, stored_photo
 from marketplace.models import (
     AuctionListing,
     Bid,
@@ -28,6 +33,7 @@ from marketplace.models import (
 from marketplace.models.orders import new_reference
 from marketplace.money import PAISA, quantize
 from marketplace.pricing import bid_increment
+from marketplace.services import listings
 from marketplace.services.notifications import notify
 from marketplace.templatetags.money import format_pkr
 
@@ -299,6 +305,9 @@ def _soft_close(auction: AuctionListing, now: datetime) -> bool:
     return False
 
 
+_lazy_rupees = lazy(format_pkr, str)
+
+
 def _rupees(amount: Decimal) -> str:
     return format_pkr(amount)
 
@@ -308,9 +317,11 @@ def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
     notify(
         user=User(pk=user_id),
         kind=Notification.Kind.OUTBID,
-        title=_("You have been outbid on “%(title)s”") % {"title": title},
-        body=_("The price is now %(price)s. Bid again before the auction ends.")
-        % {"price": _rupees(winning.amount)},
+        title=lazy_format(gettext_lazy("You have been outbid on “%(title)s”"), title=title),
+        body=lazy_format(
+            gettext_lazy("The price is now %(price)s. Bid again before the auction ends."),
+            price=_lazy_rupees(winning.amount),
+        ),
         url=reverse("auction_detail", args=[auction.pk]),
         dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
     )
@@ -343,38 +354,49 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
             auction.status = AuctionListing.Status.ENDED_SOLD
             auction.winner_id = leader.bidder_id
             order = _create_winner_order(auction, product, leader.bidder_id, now)
-            price = _rupees(auction.current_price)
+            # Notices are written in each recipient's language (lazy until notify renders them).
+            price = _lazy_rupees(auction.current_price)
             notify(
                 user=User(pk=leader.bidder_id),
                 kind=Notification.Kind.AUCTION_WON,
-                title=_("You won “%(title)s”") % {"title": product.title},
-                body=_("Your winning bid was %(price)s. Please pay within %(hours)s hours.")
-                % {"price": price, "hours": settings.AUCTION_PAYMENT_DEADLINE_HOURS},
+                title=lazy_format(gettext_lazy("You won “%(title)s”"), title=product.title),
+                body=lazy_format(
+                    gettext_lazy(
+                        "Your winning bid was %(price)s. Please pay within %(hours)s hours."
+                    ),
+                    price=price,
+                    hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS,
+                ),
                 url=reverse("order_detail", args=[order.number]),
                 dedupe_key=f"auction:{auction.pk}",
             )
             notify(
                 user=product.seller,
                 kind=Notification.Kind.AUCTION_SOLD,
-                title=_("“%(title)s” sold for %(price)s")
-                % {"title": product.title, "price": price},
-                body=_("The winner has been asked to pay. You will be told when they have."),
+                title=lazy_format(
+                    gettext_lazy("“%(title)s” sold for %(price)s"), title=product.title, price=price
+                ),
+                body=gettext_lazy(
+                    "The winner has been asked to pay. You will be told when they have."
+                ),
                 url=reverse("order_detail", args=[order.number]),
                 dedupe_key=f"auction:{auction.pk}",
             )
         else:
             auction.status = AuctionListing.Status.ENDED_UNSOLD
             body = (
-                _("The bids did not reach your reserve price. You can list it again.")
+                gettext_lazy("The bids did not reach your reserve price. You can list it again.")
                 if leader is not None
-                else _("Nobody bid on it. You can list it again, perhaps at a lower price.")
+                else gettext_lazy(
+                    "Nobody bid on it. You can list it again, perhaps at a lower price."
+                )
             )
             notify(
                 user=product.seller,
                 kind=Notification.Kind.AUCTION_UNSOLD,
-                title=_("“%(title)s” ended unsold") % {"title": product.title},
+                title=lazy_format(gettext_lazy("“%(title)s” ended unsold"), title=product.title),
                 body=body,
-                url=reverse("auction_create"),
+                url=reverse("dashboard_listings") + "?status=auction",
                 dedupe_key=f"auction:{auction.pk}",
             )
         auction.save(update_fields=["status", "winner", "closed_at"])
@@ -425,9 +447,13 @@ def create_auction(
     reserve_price: Decimal | None = None,
     duration_days: int,
     starts_at: datetime | None = None,
-    images: tuple = (),
+    images: Sequence = (),
 ) -> AuctionListing:
-    """Create an auction and its product. Images are attached by the caller for now."""
+    """Create a live auction, its product and its photos (uploads or ProcessedImage objects).
+
+    The form asks for 1 to 8 photos; the service refuses more than 8 and a photo that does not
+    decode, and accepts none so that data loaders and tests can make auctions without files.
+    """
     if not seller.is_seller:
         raise ListingError(_("Only sellers can start auctions."), code="not_seller")
     if not MIN_DURATION_DAYS <= duration_days <= MAX_DURATION_DAYS:
@@ -442,6 +468,10 @@ def create_auction(
         raise ListingError(
             _("The reserve price cannot be below the starting price."), code="invalid_reserve"
         )
+    if len(images) > MAX_IMAGES:
+        raise ListingError(
+            _("A listing can have at most %(max)s photos.") % {"max": MAX_IMAGES}, code="images"
+        )
     start = starts_at or timezone.now()
     with transaction.atomic():
         auction = AuctionListing.objects.create(
@@ -452,7 +482,7 @@ def create_auction(
             ends_at=start + timedelta(days=duration_days),
             status=AuctionListing.Status.LIVE,
         )
-        Product.objects.create(
+        product = Product.objects.create(
             seller=seller,
             title=title,
             description=description,
@@ -462,4 +492,46 @@ def create_auction(
             auction=auction,
             display_price=starting_price,
         )
+        listings.save_images(product=product, files=images, start_position=0)
+        listings.refresh_search_vector([product.pk])
     return auction
+
+
+def relist_auction(*, seller: User, auction_id: int) -> AuctionListing:
+    """Start a new auction from one that ended unsold: same item, terms, duration and photos.
+
+    Exactly once: the old auction is locked and remembers its successor, so a second request
+    (a double click) returns the auction the first one made.
+    """
+    with transaction.atomic():
+        old = (
+            AuctionListing.objects.select_for_update(of=("self",))
+            .filter(pk=auction_id, product__seller=seller)
+            .first()
+        )
+        if old is None:
+            raise ListingError(_("This auction is not yours to relist."), code="not_owner")
+        if old.relisted_as_id is not None:
+            return old.relisted_as
+        if old.status != AuctionListing.Status.ENDED_UNSOLD:
+            raise ListingError(
+                _("Only an auction that ended unsold can be relisted."), code="not_unsold"
+            )
+        product = Product.objects.get(auction_id=old.pk)
+        scheduled = (old.original_ends_at or old.ends_at) - old.starts_at
+        days = round(scheduled / timedelta(days=1))
+        new = create_auction(
+            seller=seller,
+            title=product.title,
+            description=product.description,
+            category=product.category,
+            condition=product.condition,
+            city=product.city,
+            starting_price=old.starting_price,
+            reserve_price=old.reserve_price,
+            duration_days=min(MAX_DURATION_DAYS, max(MIN_DURATION_DAYS, days)),
+            images=[stored_photo(image) for image in product.images.all()],
+        )
+        old.relisted_as = new
+        old.save(update_fields=["relisted_as"])
+    return new

@@ -1,9 +1,12 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
-from marketplace.models import AuctionListing, Category, Product
+from marketplace.i18n import supported
+from marketplace.models import Category, Product
 from marketplace.pricing import BID_INCREMENTS
-from marketplace.queries import card_queryset, favourite_ids
+from marketplace.queries import card_queryset, ending_soon_auctions, favourite_ids
 
 HOME_NEW_LISTINGS = 8
 HOME_ENDING_SOON = 4
@@ -16,11 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "-created_at", "-pk"
         )[:HOME_NEW_LISTINGS]
     )
-    ending_soon = list(
-        card_queryset(
-            Product.objects.filter(auction__in=AuctionListing.objects.ending_soon().values("pk"))
-        ).order_by("auction__ends_at")[:HOME_ENDING_SOON]
-    )
+    ending_soon = ending_soon_auctions(HOME_ENDING_SOON)
     return render(
         request,
         "marketplace/home.html",
@@ -28,10 +27,24 @@ def home(request: HttpRequest) -> HttpResponse:
             "categories": categories,
             "new_listings": new_listings,
             "ending_soon": ending_soon,
-            "favourites": favourite_ids(request.user, new_listings + ending_soon),
+            "favourites": favourite_ids(
+                request.user, new_listings + [auction.product for auction in ending_soon]
+            ),
         },
     )
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/help.html", {"increments": BID_INCREMENTS})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, safe `next`), also saved on the user when logged in."""
+    response = django_set_language(request)
+    code = supported(request.POST.get("language"))
+    if code and code == request.POST.get("language") and request.user.is_authenticated:
+        if request.user.language != code:
+            request.user.language = code
+            request.user.save(update_fields=["language"])
+    return response
