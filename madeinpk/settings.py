@@ -144,10 +144,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, which cuts the
-                # layer's blocking BZPOPMIN on every idle socket ("Timeout reading from ...",
-                # the WebSocket closes with 1011 every few seconds): wait as long as Redis does.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                # channels_redis's blocking BZPOPMIN: every socket idle for 5 s was torn
+                # down with "Timeout reading from ...". Read longer than the pop blocks.
+                # It also caps a pool at 100 connections and fails past that at once, as
+                # when many sockets of one process leave their group together.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
                 "capacity": 1500,
                 "expiry": 10,
             },

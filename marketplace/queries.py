@@ -358,7 +358,19 @@ def auctions_with_product() -> QuerySet[AuctionListing]:
 
 
 def auction_for_panel(auction_id: int) -> AuctionListing:
-    return auctions_with_product().select_related("leading_bid__bidder").get(pk=auction_id)
+    return (
+        auctions_with_product().select_related("leading_bid__bidder", "winner").get(pk=auction_id)
+    )
+
+
+def auction_for_broadcast(auction_id: int) -> AuctionListing:
+    """What a broadcast needs (#bid-panel and the event's data), without the detail page's
+    seller, shop and city joins or the product's long text: every bid and close reads it."""
+    return (
+        AuctionListing.objects.select_related("product", "leading_bid__bidder", "winner")
+        .defer("product__description", "product__search_vector")
+        .get(pk=auction_id)
+    )
 
 
 def latest_bids(auction: AuctionListing, limit: int = HISTORY_LENGTH) -> list[Bid]:

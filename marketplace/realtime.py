@@ -8,10 +8,12 @@ rows when a proxy answers). A page whose last seq is not `prev_seq` missed somet
 refetches #bid-panel over HTTP.
 """
 
+import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -21,6 +23,8 @@ from marketplace import queries
 from marketplace.models import AuctionListing
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PANEL_TEMPLATE = "marketplace/auctions/detail.html#bid-panel"
 
@@ -63,7 +67,7 @@ def bid_data(bid) -> dict[str, str]:
 
 def status_message(auction_id: int) -> dict[str, Any]:
     """The `auction_status` message a socket receives on connect."""
-    auction = queries.auction_for_panel(auction_id)
+    auction = queries.auction_for_broadcast(auction_id)
     data = auction_data(auction)
     data["latest_bids"] = [bid_data(bid) for bid in queries.latest_bids(auction)]
     return {"type": "auction_status", "seq": auction.bid_count, "data": data}
@@ -107,7 +111,7 @@ def broadcast_auction(
     so problems are logged; pages recover by resynchronising over HTTP.
     """
     try:
-        auction = queries.auction_for_panel(auction_id)
+        auction = queries.auction_for_broadcast(auction_id)
         panels = render_panels(auction)
         html = panels.get(settings.LANGUAGE_CODE, "")
         messages = [event_message(auction, event, html, prev_seq)]
@@ -115,9 +119,18 @@ def broadcast_auction(
             messages.append(event_message(auction, "auction_extended", html))
         send = async_to_sync(get_channel_layer().group_send)
         for message in messages:
+            # Serialised here once per language, not once per watching socket.
             send(
                 group_name(auction_id),
-                {"type": message["type"], "message": message, "html_by_language": panels},
+                {
+                    "type": message["type"],
+                    "message": message,
+                    "html_by_language": panels,
+                    "text_by_language": {
+                        code: json.dumps({**message, "html": panel})
+                        for code, panel in panels.items()
+                    },
+                },
             )
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
@@ -193,3 +206,13 @@ def broadcast_counts(user_id: int) -> None:
         _send(user_group(user_id), "counts", counts_message(user_id))
     except Exception:
         logger.exception("broadcast of counts for user %s failed", user_id)
+
+
+def in_one_event_loop(func: Callable[..., T], *args: object) -> T:
+    """Run sync `func` (in this thread, on this thread's database connection) inside one
+    event loop, so every broadcast it makes reuses that loop's channel-layer connection.
+
+    For sync callers with many broadcasts (the closing sweep): `async_to_sync` called from
+    plain sync code starts a new event loop, and the Redis layer a new connection, each time.
+    """
+    return async_to_sync(sync_to_async(func))(*args)

@@ -346,8 +346,12 @@ def _report(out: TextIO, label: str, times: list[float], queries: list[int]) -> 
     )
 
 
-def main(out: TextIO, *, products: int = 100_000) -> None:
-    """Seed `products` products (PostgreSQL only) and print browse and search timings."""
+def main(out: TextIO, *, size: int | None = None, products: int = 100_000) -> None:
+    """Seed `products` products (PostgreSQL only) and print browse and search timings.
+
+    `--size N` (the command's common option) means N products, like `-o products=N`.
+    """
+    products = size or products
     _check_database(out)
     call_command("migrate", verbosity=0, interactive=False)
     _seed(out, products)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
@@ -102,17 +103,11 @@ def place_bid(
     if bidder is None or not bidder.is_authenticated:
         raise BidRejected(_("Log in to bid."), code="login_required")
 
+    _refuse_if_already_too_low(auction_id, amount)
+
     with transaction.atomic():
-        auction = (
-            AuctionListing.objects.select_for_update(of=("self",))
-            .select_related("leading_bid")
-            .filter(pk=auction_id)
-            .first()
-        )
-        if auction is None:
-            raise BidRejected(_("This auction does not exist."), code="not_found")
-        now = db_now()
-        # Re-read: a WebSocket's user object was loaded when it connected.
+        # Re-read: a WebSocket's user object was loaded when it connected. Read before taking
+        # the auction's lock, so the lock is held for one statement less.
         state = User.objects.filter(pk=bidder.pk).values("is_active", "blocked_at").first()
         if state is None or not state["is_active"]:
             raise BidRejected(_("Log in to bid."), code="login_required")
@@ -121,12 +116,17 @@ def place_bid(
                 _("Your account may not bid because of unpaid orders. Contact us to resolve it."),
                 code="blocked",
             )
-        seller_id = (
-            Product.objects.filter(auction_id=auction.pk)
-            .values_list("seller_id", flat=True)
+        auction = (
+            AuctionListing.objects.select_for_update(of=("self",))
+            .select_related("leading_bid", "product")
+            .filter(pk=auction_id)
             .first()
         )
-        if bidder.pk == seller_id:
+        product = getattr(auction, "product", None) if auction is not None else None
+        if product is None:
+            raise BidRejected(_("This auction does not exist."), code="not_found")
+        now = db_now()
+        if bidder.pk == product.seller_id:
             raise BidRejected(_("You cannot bid on your own auction."), code="own_auction")
         if auction.status == AuctionListing.Status.LIVE and now < auction.starts_at:
             raise BidRejected(_("This auction has not started yet."), code="not_started")
@@ -252,6 +252,32 @@ def place_bid(
     )
 
 
+def _refuse_if_already_too_low(auction_id: int, amount: Decimal) -> None:
+    """Refuse a bid below the minimum without queueing for the auction's lock.
+
+    An open auction's minimum next bid only ever rises, so a bid below the minimum of an
+    unlocked read is below it under the lock too. Under contention most refusals are of this
+    kind (another bid got in first), and each would otherwise wait its turn for the lock.
+    Anything else (not open, unknown auction, a bid that may be high enough) takes the
+    locked path, which judges it fully.
+    """
+    seen = (
+        AuctionListing.objects.filter(pk=auction_id)
+        .values("status", "starts_at", "ends_at", "starting_price", "current_price", "bid_count")
+        .annotate(db_now=Now())  # no lock to wait for: the statement's time is "now"
+        .first()
+    )
+    if seen is None:
+        return
+    now = seen.pop("db_now")
+    auction = AuctionListing(**seen)
+    minimum = auction.minimum_next_bid()
+    if auction.is_open(now) and amount < minimum:
+        raise BidRejected(
+            _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
+        )
+
+
 def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:
     """The leader never bids against themselves: a higher ceiling only raises the proxy."""
     auction.leading_max_amount = ceiling
@@ -286,13 +312,8 @@ def _rupees(amount: Decimal) -> str:
     return format_pkr(amount)
 
 
-def _title(auction: AuctionListing) -> str:
-    product = Product.objects.filter(auction_id=auction.pk).only("title").first()
-    return product.title if product else str(auction)
-
-
 def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
-    title = _title(auction)
+    title = auction.product.title  # loaded with the locked row
     notify(
         user=User(pk=user_id),
         kind=Notification.Kind.OUTBID,
@@ -316,7 +337,7 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
     with transaction.atomic():
         auction = (
             AuctionListing.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            .select_related("leading_bid")
+            .select_related("leading_bid", "product__seller")
             .filter(pk=auction_id)
             .first()
         )
@@ -325,7 +346,7 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
         now = db_now()
         if now < auction.ends_at:
             return None
-        product = Product.objects.select_related("seller").get(auction_id=auction.pk)
+        product = auction.product
         leader = auction.leading_bid
         auction.closed_at = now
         order = None

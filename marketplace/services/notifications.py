@@ -1,9 +1,11 @@
 """In-app notifications that double as the e-mail outbox."""
 
+import functools
 import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from marketplace.i18n import language_for_user
@@ -65,9 +67,16 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     return count
 
 
+@functools.cache
+def _broker():
+    """One broker per process: by default django-q2 makes one, with a new Redis connection,
+    for every task queued (about a millisecond each, in every bid and close)."""
+    return get_broker()
+
+
 def _queue_email(notification_id: int) -> None:
     try:
-        async_task("marketplace.tasks.send_notification_email", notification_id)
+        async_task("marketplace.tasks.send_notification_email", notification_id, broker=_broker())
     except Exception:
         # The broker being down must not fail a committed bid; the 10-minute sweep
         # (send_pending_notification_emails) sends whatever was not queued.

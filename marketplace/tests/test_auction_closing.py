@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -137,6 +137,31 @@ def test_sweep_closes_every_due_auction_and_only_those(seller, buyer):
     assert set(AuctionListing.objects.due_to_close()) == set()
     running.refresh_from_db()
     assert running.status == AuctionListing.Status.LIVE
+
+
+@pytest.mark.django_db
+def test_sweep_rolls_back_only_the_auction_whose_close_failed(seller, monkeypatch):
+    broken, fine = make_auction(seller, title="Broken"), make_auction(seller, title="Fine")
+    for auction in (broken, fine):
+        end_now(auction)
+    real_close = tasks.close_auction
+
+    def close_or_fail_half_way(*, auction_id, **options):
+        if auction_id != broken.pk:
+            return real_close(auction_id=auction_id, **options)
+        with transaction.atomic():
+            AuctionListing.objects.filter(pk=auction_id).update(
+                status=AuctionListing.Status.ENDED_UNSOLD
+            )
+            raise RuntimeError("failed half-way")
+
+    monkeypatch.setattr(tasks, "close_auction", close_or_fail_half_way)
+
+    assert tasks.check_auction_endings() == 1
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert broken.status == AuctionListing.Status.LIVE  # its half-done close was undone
+    assert fine.status == AuctionListing.Status.ENDED_UNSOLD
 
 
 @pytest.mark.django_db

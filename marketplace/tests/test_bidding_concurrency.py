@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from marketplace.exceptions import BidRejected
 from marketplace.models import AuctionListing, Bid
@@ -129,3 +129,33 @@ def test_concurrent_proxy_bidders_keep_counters_consistent(seller):
     )
     assert amounts == sorted(amounts)
     assert_counters_match_bids(auction)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_too_low_bid_is_refused_without_waiting_for_the_auctions_lock(seller, buyer):
+    require_postgres()
+    auction = make_auction(seller, starting_price="1000")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                AuctionListing.objects.select_for_update().get(pk=auction.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the lock would fail
+        with pytest.raises(BidRejected) as refused:
+            place_bid(auction_id=auction.pk, bidder=buyer, amount=Decimal("900"))
+        assert refused.value.code == "too_low"
+    finally:
+        release.set()
+        holder.join()

@@ -2,6 +2,7 @@
 
 import importlib
 import inspect
+import logging
 import os
 import pkgutil
 import platform
@@ -41,8 +42,34 @@ def accepted(main, given: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in given.items() if key in names}
 
 
+EPILOG = """\
+benchmarks and their options (defaults shown; BENCHMARKS.md has the method and figures):
+  bids     bid throughput on one hot auction: -o seconds=5 -o bidders=1,8,32
+           -o paths=raw,service,websocket -o port=0 (Daphne's; 0 = a free one)
+  browse   browse and search pages: --size 100000 (products seeded; same as -o products=N)
+  closing  the closing task over ended auctions: --size 10000 (auctions seeded)
+  fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms)
+           -o port=0
+  websocket paths and fanout need REDIS_URL (the Redis channel layer); all need PostgreSQL.
+
+examples:
+  make bench                                      everything, throwaway PostgreSQL + Redis
+  manage.py bench bids -o bidders=1,8 -o seconds=2
+  manage.py bench --size 2000 -o seconds=2 -o bidders=1,8 -o watchers=100 -o bids=5
+                                                  a quick look at all four (a few minutes)
+"""
+
+
 class Command(BaseCommand):
     help = "Run the benchmarks in marketplace/benchmarks/ (PostgreSQL only; see BENCHMARKS.md)."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        from argparse import RawDescriptionHelpFormatter
+
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.epilog = EPILOG
+        parser.formatter_class = RawDescriptionHelpFormatter
+        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
@@ -84,6 +111,9 @@ class Command(BaseCommand):
         given = {"size": size, "repeat": repeat, **parse_options(extra)}
         given = {key: value for key, value in given.items() if value is not None}
         given["verbosity"] = options["verbosity"]
+        if options["verbosity"] < 2:
+            # django-q2 logs every queued task (each outbid and closing notice): noise here.
+            logging.getLogger("django-q").setLevel(logging.WARNING)
         for name in chosen:
             module = importlib.import_module(f"marketplace.benchmarks.{name}")
             self.stdout.write(f"\n## {name}\n")
