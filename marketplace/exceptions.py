@@ -87,3 +87,9 @@ class WebhookRejected(MarketplaceError):
     """A webhook whose signature is missing, wrong or stale, or whose body is not an event."""
 
     code = "webhook_rejected"
+
+
+class PaymentRejected(MarketplaceError):
+    """A payment cannot start or an offer cannot be taken (nothing due, deadline passed, ...)."""
+
+    code = "payment_rejected"

@@ -4,6 +4,16 @@ from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .locations import Address, City, Province
 from .orders import CartItem, Checkout, Order, OrderItem
+from .payments import (
+    ConnectedAccount,
+    Payment,
+    PaymentAttempt,
+    PaymentViolation,
+    Refund,
+    SecondChanceOffer,
+    SellerTransfer,
+    StripeEvent,
+)
 from .users import SellerProfile, User
 
 __all__ = [
@@ -14,13 +24,21 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "ConnectedAccount",
     "Favourite",
     "FixedPriceListing",
     "Order",
     "OrderItem",
+    "Payment",
+    "PaymentAttempt",
+    "PaymentViolation",
     "Product",
     "ProductImage",
     "Province",
+    "Refund",
+    "SecondChanceOffer",
     "SellerProfile",
+    "SellerTransfer",
+    "StripeEvent",
     "User",
 ]

@@ -22,6 +22,7 @@ from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
 from marketplace.models import Address, CartItem, Checkout, FixedPriceListing, Order, OrderItem
 from marketplace.money import parse_amount
+from marketplace.services import payments as payment_services
 from marketplace.services.orders import (
     add_to_cart,
     cancel_order,
@@ -31,6 +32,7 @@ from marketplace.services.orders import (
     update_cart_item,
 )
 from marketplace.views.decorators import seller_required
+from marketplace.views.payments import payment_context
 
 ORDERS_PER_PAGE = 20
 
@@ -299,26 +301,9 @@ def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
         "awaiting": awaiting,
         "amount_due": sum((order.total for order in awaiting), Decimal("0.00")),
         "total": sum((order.total for order in orders), Decimal("0.00")),
+        **payment_context(request, orders),
     }
     return render(request, "marketplace/orders/checkout_detail.html", context)
-
-
-@login_required
-@require_POST
-def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
-    """The seam for online payment: the payments work starts Stripe Checkout from here."""
-    checkout = _get_checkout_for_buyer(request, number)
-    if not checkout.orders.filter(status=Order.Status.AWAITING_PAYMENT).exists():
-        messages.info(request, _("There is nothing left to pay in this checkout."))
-    else:
-        messages.info(
-            request,
-            _(
-                "Online payment is being set up and will be available soon. Your order is "
-                "reserved until its payment deadline."
-            ),
-        )
-    return redirect("checkout_detail", number=checkout.number)
 
 
 # --- Orders ---------------------------------------------------------------------------------
@@ -338,7 +323,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @seller_required
 def sale_list(request: HttpRequest) -> HttpResponse:
     page = _order_page(request, Order.objects.sold_by(request.user))
-    return render(request, "marketplace/orders/order_list.html", {"page": page, "as_seller": True})
+    context = {
+        "page": page,
+        "as_seller": True,
+        "payouts_ready": not payment_services.unready_sellers([request.user.pk]),
+    }
+    return render(request, "marketplace/orders/order_list.html", context)
 
 
 def _get_order_for_party(request: HttpRequest, number: str) -> Order:
@@ -349,10 +339,12 @@ def _get_order_for_party(request: HttpRequest, number: str) -> Order:
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_party(request, number)
+    is_buyer = order.buyer_id == request.user.pk
     context = {
         "order": order,
-        "is_buyer": order.buyer_id == request.user.pk,
+        "is_buyer": is_buyer,
         "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
+        **(payment_context(request, [order]) if is_buyer else {}),
     }
     return render(request, "marketplace/orders/order_detail.html", context)
 
