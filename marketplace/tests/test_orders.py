@@ -498,9 +498,7 @@ def test_the_checkout_page_shows_its_orders_and_a_pay_button(client, seller, buy
     assert reverse("checkout_pay", args=[checkout.number]) in page
 
 
-def test_pay_for_a_seller_not_ready_for_payment_says_so_and_changes_nothing(
-    client, seller, buyer
-):
+def test_pay_for_a_seller_not_ready_for_payment_says_so_and_changes_nothing(client, seller, buyer):
     order = order_for(buyer, listing_by(seller))
     client.force_login(buyer)
 
