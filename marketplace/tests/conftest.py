@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from marketplace.tests.factories import SellerFactory, UserFactory
+from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)
 
 PASSWORD = "correct-horse-battery"
 

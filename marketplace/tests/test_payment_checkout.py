@@ -14,12 +14,10 @@ from marketplace.services.orders import cancel_order
 from marketplace.tests.factories import SellerFactory
 from marketplace.tests.factories_orders import address_of, listing_by, order_for
 from marketplace.tests.factories_payments import ready_to_be_paid, won_auction_order
-from marketplace.tests.payments_fixtures import (  # noqa: F401 (fixtures)
-    emulator,
+from marketplace.tests.payments_fixtures import (
     objects,
     onboard,
     pay_and_deliver,
-    receiver,
     start_paying,
 )
 from marketplace.tests.stripe_support import control

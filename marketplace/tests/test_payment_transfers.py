@@ -11,12 +11,10 @@ from marketplace.models import Order, Payment, Refund, SellerTransfer
 from marketplace.services import payments as payment_services
 from marketplace.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories_orders import address_of, listing_by
-from marketplace.tests.payments_fixtures import (  # noqa: F401 (fixtures)
-    emulator,
+from marketplace.tests.payments_fixtures import (
     objects,
     onboard,
     pay_and_deliver,
-    receiver,
     start_paying,
 )
 from marketplace.tests.stripe_support import control

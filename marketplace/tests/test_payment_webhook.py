@@ -18,13 +18,10 @@ from marketplace.models import (
 )
 from marketplace.tests.factories_orders import listing_by, order_for
 from marketplace.tests.factories_payments import signed_event
-from marketplace.tests.payments_fixtures import (  # noqa: F401 (fixtures)
+from marketplace.tests.payments_fixtures import (
     deliver,
-    emulator,
-    objects,
     onboard,
     pay_and_deliver,
-    receiver,
     start_paying,
 )
 from marketplace.tests.stripe_support import control
@@ -155,7 +152,7 @@ def test_a_completed_event_whose_session_is_not_paid_marks_nothing_paid(emulator
 
 
 def test_a_replayed_completed_event_changes_nothing(emulator, receiver, paying, client):
-    order, session_id = paying
+    _order, session_id = paying
     pay_and_deliver(client, emulator, receiver, session_id)
     payload, signature = receiver.wait_for("checkout.session.completed")
 
