@@ -101,7 +101,7 @@ def _payable_orders(checkout: Checkout, buyer: User) -> list[Order]:
     if checkout.buyer_id != buyer.pk:
         raise PaymentRejected(_("This is not your checkout."), code="not_buyer")
     orders = list(
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(of=("self",))
         .filter(checkout=checkout, status=Order.Status.AWAITING_PAYMENT)
         .select_related("seller__seller_profile")
         .order_by("pk")
@@ -150,7 +150,9 @@ def start_checkout_payment(
     `success_url` should contain `{CHECKOUT_SESSION_ID}`. Any page opened before is expired
     first, so only one can ever be paid.
     """
-    checkout = Checkout.objects.select_for_update().select_related("buyer").get(pk=checkout.pk)
+    checkout = (
+        Checkout.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=checkout.pk)
+    )
     orders = _payable_orders(checkout, buyer)
     attempts = list(PaymentAttempt.objects.select_for_update().filter(checkout=checkout))
     for attempt in attempts:
@@ -385,7 +387,7 @@ def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
     """Send one refund (its idempotency key makes a resend harmless) and record the result."""
     with transaction.atomic():
         refund = (
-            Refund.objects.select_for_update(skip_locked=True)
+            Refund.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("payment")
             .filter(pk=refund_pk)
             .first()
@@ -459,7 +461,7 @@ def send_pending_transfers(*, only: Iterable[int] | None = None) -> dict[str, in
 @transaction.atomic
 def _send_transfer(pk: int) -> str | None:
     transfer = (
-        SellerTransfer.objects.select_for_update(skip_locked=True)
+        SellerTransfer.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk=pk, status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED])
         .select_related("payment", "order")
         .first()
@@ -684,9 +686,11 @@ def _expire_open_pages(checkout_id: int) -> None:
         release_checkout_session(session_id=attempt.session_id)
 
 
-def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:
+def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer | None:
+    """The offer locked, if the buyer may answer it; None if its time ran out (it is marked
+    expired, which the caller commits before refusing)."""
     offer = (
-        SecondChanceOffer.objects.select_for_update()
+        SecondChanceOffer.objects.select_for_update(of=("self",))
         .select_related("auction__product__seller")
         .get(pk=offer.pk)
     )
@@ -695,6 +699,7 @@ def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:
     if offer.status == SecondChanceOffer.Status.OFFERED and not offer.is_open():
         offer.status = SecondChanceOffer.Status.EXPIRED
         offer.save(update_fields=["status"])
+        return None
     if offer.status != SecondChanceOffer.Status.OFFERED:
         raise PaymentRejected(
             _("This offer is %(status)s.") % {"status": offer.get_status_display().lower()},
@@ -703,11 +708,21 @@ def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:
     return offer
 
 
+def _offer_expired() -> PaymentRejected:
+    return PaymentRejected(
+        _("This offer has expired: it was open for %(hours)s hours.")
+        % {"hours": SECOND_CHANCE_HOURS},
+        code="offer_expired",
+    )
+
+
 def accept_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> Checkout:
     """The runner-up buys the item at their last bid: a checkout of one order awaiting payment."""
     with transaction.atomic():
         offer = _locked_offer(offer, buyer)
-        if User.objects.select_for_update().get(pk=buyer.pk).is_blocked:
+        if offer is None:
+            expired = True
+        elif User.objects.select_for_update().get(pk=buyer.pk).is_blocked:
             raise PurchaseRejected(
                 _(
                     "Your account is blocked from buying. Please contact us if you think this "
@@ -715,40 +730,53 @@ def accept_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> Chec
                 ),
                 code="buyer_blocked",
             )
-        now = timezone.now()
-        product = offer.auction.product
-        checkout = Checkout.objects.create(number=new_reference("C-"), buyer=buyer, created_at=now)
-        order = Order.objects.create(
-            number=new_reference("MPK-"),
-            checkout=checkout,
-            buyer=buyer,
-            seller=product.seller,
-            status=Order.Status.AWAITING_PAYMENT,
-            subtotal=offer.amount,
-            shipping_fee=Decimal("0.00"),
-            total=offer.amount,
-            payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
-            created_at=now,
-        )
-        OrderItem.objects.create(
-            order=order,
-            product=product,
-            title=product.title,
-            unit_price=offer.amount,
-            quantity=1,
-            line_total=offer.amount,
-        )
-        offer.status = SecondChanceOffer.Status.ACCEPTED
-        offer.answered_at = now
-        offer.order = order
-        offer.save(update_fields=["status", "answered_at", "order"])
+        else:
+            expired = False
+            checkout = _second_chance_order(offer, buyer)
+    if expired:
+        raise _offer_expired()
     return checkout
 
 
-@transaction.atomic
+def _second_chance_order(offer: SecondChanceOffer, buyer: User) -> Checkout:
+    """The locked, open offer becomes a checkout of one order at the offered price."""
+    now = timezone.now()
+    product = offer.auction.product
+    checkout = Checkout.objects.create(number=new_reference("C-"), buyer=buyer, created_at=now)
+    order = Order.objects.create(
+        number=new_reference("MPK-"),
+        checkout=checkout,
+        buyer=buyer,
+        seller=product.seller,
+        status=Order.Status.AWAITING_PAYMENT,
+        subtotal=offer.amount,
+        shipping_fee=Decimal("0.00"),
+        total=offer.amount,
+        payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
+        created_at=now,
+    )
+    OrderItem.objects.create(
+        order=order,
+        product=product,
+        title=product.title,
+        unit_price=offer.amount,
+        quantity=1,
+        line_total=offer.amount,
+    )
+    offer.status = SecondChanceOffer.Status.ACCEPTED
+    offer.answered_at = now
+    offer.order = order
+    offer.save(update_fields=["status", "answered_at", "order"])
+    return checkout
+
+
 def decline_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:
-    offer = _locked_offer(offer, buyer)
-    offer.status = SecondChanceOffer.Status.DECLINED
-    offer.answered_at = timezone.now()
-    offer.save(update_fields=["status", "answered_at"])
-    return offer
+    with transaction.atomic():
+        locked = _locked_offer(offer, buyer)
+        if locked is not None:
+            locked.status = SecondChanceOffer.Status.DECLINED
+            locked.answered_at = timezone.now()
+            locked.save(update_fields=["status", "answered_at"])
+    if locked is None:
+        raise _offer_expired()
+    return locked
