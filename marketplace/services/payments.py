@@ -629,10 +629,12 @@ def _expire_order(pk: int) -> str | None:
     if order is None:
         return None  # paid, cancelled, or handled by a concurrent run
     is_auction = Order.objects.filter(_auction_order_q(), pk=order.pk).exists()
+    # A buyer who could not pay because the seller never set up payouts is not at fault.
+    seller_ready = not unready_sellers([order.seller_id])
     cancel_overdue_order(order=order, reason=_("Not paid by the payment deadline"))
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: _expire_open_pages(checkout_id))
-    if not is_auction:
+    if not is_auction or not seller_ready:
         return "cancelled"
     buyer = User.objects.select_for_update().get(pk=order.buyer_id)
     _violation, created = PaymentViolation.objects.get_or_create(

@@ -30,11 +30,20 @@ def ready_to_be_paid(seller, account_id: str | None = None) -> models.ConnectedA
 
 
 def won_auction_order(
-    seller, winner, *, price: str = "5000.00", overdue: bool = False, bidders=()
+    seller,
+    winner,
+    *,
+    price: str = "5000.00",
+    overdue: bool = False,
+    bidders=(),
+    seller_ready: bool = True,
 ) -> models.Order:
     """An auction `winner` won at `price`: bids by `bidders` (each below the winner's) and the
-    winner, the auction ended sold, and a checkout of one order with no address yet."""
+    winner, the auction ended sold, and a checkout of one order with no address yet. The seller
+    can be paid unless `seller_ready` is False."""
     now = timezone.now()
+    if seller_ready:
+        ready_to_be_paid(seller)
     product = AuctionProductFactory(
         seller=seller,
         auction__starting_price=Decimal("1000.00"),

@@ -65,6 +65,16 @@ def test_running_the_job_twice_records_the_violation_once(seller, buyer):
 
 
 @pytest.mark.django_db
+def test_no_violation_when_the_seller_could_not_be_paid(seller, buyer):
+    order = won_auction_order(seller, buyer, overdue=True, seller_ready=False)
+
+    tasks.check_payment_deadlines()
+
+    assert status_of(order) == Order.Status.CANCELLED
+    assert not PaymentViolation.objects.exists()
+
+
+@pytest.mark.django_db
 def test_orders_not_yet_due_or_paid_are_left_alone(seller, buyer):
     pending = won_auction_order(seller, buyer)
     paid = won_auction_order(seller, buyer, overdue=True)

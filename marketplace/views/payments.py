@@ -55,7 +55,11 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
         ),
         "needs_address": bool(missing_address),
         "addresses": (
-            list(Address.objects.filter(user=request.user).select_related("city__province"))
+            list(
+                Address.objects.filter(user=request.user)
+                .select_related("city__province")
+                .order_by("-is_default", "pk")
+            )
             if missing_address
             else []
         ),
