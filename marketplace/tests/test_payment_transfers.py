@@ -237,3 +237,25 @@ def test_payment_admin_pages_render(emulator, paid_checkout, client, model):
     response = client.get(reverse(f"admin:marketplace_{model}_changelist"))
 
     assert response.status_code == 200
+
+
+def test_the_seller_sees_the_payment_fee_and_transfer_on_the_order(
+    emulator, paid_checkout, seller, client
+):
+    payment_services.send_pending_transfers()
+    order = Order.objects.get(checkout=paid_checkout, seller=seller)
+    client.force_login(seller)
+
+    page = client.get(reverse("order_detail", args=[order.number])).content.decode()
+
+    assert 'id="seller-payment"' in page
+    assert "Rs 50" in page and "Rs 2,450" in page
+    assert "Sent" in page
+
+
+def test_the_buyer_does_not_see_the_sellers_share(emulator, paid_checkout, seller, client):
+    order = Order.objects.get(checkout=paid_checkout, seller=seller)
+
+    page = client.get(reverse("order_detail", args=[order.number])).content.decode()
+
+    assert 'id="seller-payment"' not in page

@@ -20,7 +20,15 @@ from django.views.decorators.vary import vary_on_headers
 from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
-from marketplace.models import Address, CartItem, Checkout, FixedPriceListing, Order, OrderItem
+from marketplace.models import (
+    Address,
+    CartItem,
+    Checkout,
+    FixedPriceListing,
+    Order,
+    OrderItem,
+    SellerTransfer,
+)
 from marketplace.money import parse_amount
 from marketplace.services import payments as payment_services
 from marketplace.services.orders import (
@@ -345,6 +353,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "is_buyer": is_buyer,
         "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
         **(payment_context(request, [order]) if is_buyer else {}),
+        # The seller sees what the payment brought them: the fee and their transfer.
+        "transfer": (None if is_buyer else SellerTransfer.objects.filter(order=order).first()),
     }
     return render(request, "marketplace/orders/order_detail.html", context)
 

@@ -6,6 +6,7 @@ Thin views over marketplace.services.payments; only the webhook marks anything p
 import json
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -171,7 +172,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payouts_setup(request: HttpRequest) -> HttpResponse:
     account = ConnectedAccount.objects.filter(user=request.user).first()
-    return render(request, "marketplace/payments/payouts_setup.html", {"account": account})
+    context = {
+        "account": account,
+        "fee_percent": (settings.PLATFORM_FEE_RATE * 100).normalize(),
+    }
+    return render(request, "marketplace/payments/payouts_setup.html", context)
 
 
 def _onboarding(request: HttpRequest) -> HttpResponse:
