@@ -53,7 +53,6 @@ class RefundInline(admin.TabularInline):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
-        "session_id",
         "checkout",
         "amount",
         "platform_fee",
