@@ -345,18 +345,36 @@ def record_refund(
 
 
 def refund_order(*, order: Order, by_staff: User) -> Refund:
-    """Staff refund a paid order in full: the seller's transfer is not sent (or is reversed if
-    it was), the buyer gets the order total back, and the order becomes refunded."""
+    """Staff refund a paid order in full: the seller's transfer is not sent (or is reversed
+    first if it was), the buyer gets the order total back, and the order becomes refunded.
+    Calling it again after a failure retries with the same idempotency keys."""
     if not by_staff.is_staff:
         raise PaymentRejected(_("Only staff can refund orders."), code="not_staff")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
-        if transfer is None or order.status not in PAID_STATUSES | {Order.Status.REFUNDED}:
+        refund = Refund.objects.filter(order=order).first()
+        if transfer is None or (order.status not in PAID_STATUSES and refund is None):
             raise PaymentRejected(
-                _("Order %(number)s has not been paid online.") % {"number": order.number},
+                _("Order %(number)s is not a paid order that can be refunded.")
+                % {"number": order.number},
                 code="not_paid",
             )
+        if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
+            transfer.status = SellerTransfer.Status.CANCELLED
+            transfer.save(update_fields=["status"])
+    if transfer.status == SellerTransfer.Status.SENT:
+        # Take the seller's share back before the buyer's money goes out; if that fails,
+        # nothing is refunded and staff see why.
+        payments.reverse_transfer(
+            transfer_id=transfer.stripe_transfer_id,
+            amount=None,
+            idempotency_key=f"reverse-{order.number}",
+        )
+        SellerTransfer.objects.filter(pk=transfer.pk, status=SellerTransfer.Status.SENT).update(
+            status=SellerTransfer.Status.REVERSED
+        )
+    if refund is None:
         refund, _created = Refund.objects.get_or_create(
             order=order,
             defaults={
@@ -367,20 +385,7 @@ def refund_order(*, order: Order, by_staff: User) -> Refund:
                 "requested_by": by_staff,
             },
         )
-        if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
-            transfer.status = SellerTransfer.Status.CANCELLED
-            transfer.save(update_fields=["status"])
-    if transfer.status == SellerTransfer.Status.SENT:
-        payments.reverse_transfer(
-            transfer_id=transfer.stripe_transfer_id,
-            amount=None,
-            idempotency_key=f"reverse-{order.number}",
-        )
-        SellerTransfer.objects.filter(pk=transfer.pk, status=SellerTransfer.Status.SENT).update(
-            status=SellerTransfer.Status.REVERSED
-        )
-    refund = _send_refund(refund.pk, raise_errors=True)
-    return refund
+    return _send_refund(refund.pk, raise_errors=True)
 
 
 def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:

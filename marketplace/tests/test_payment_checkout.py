@@ -377,3 +377,18 @@ def test_cancelling_on_the_hosted_page_comes_back_to_the_checkout(emulator, paid
     assert response.redirect_chain[-1][0] == reverse(
         "checkout_detail", args=[paid_setup.checkout.number]
     )
+
+
+def test_the_success_page_says_refunded_when_the_payment_came_too_late(
+    emulator, receiver, paid_setup, client, buyer
+):
+    session_id = start_paying(client, paid_setup.checkout)
+    cancel_order(order=paid_setup, by=buyer, reason="")
+    pay_and_deliver(client, emulator, receiver, session_id)
+
+    page = client.get(
+        reverse("checkout_success", args=[paid_setup.checkout.number]), {"session_id": session_id}
+    ).content.decode()
+
+    assert "being refunded" in page
+    assert "Payment received" not in page

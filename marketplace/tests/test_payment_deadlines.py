@@ -341,3 +341,24 @@ def test_the_schedules_exist_once_with_their_intervals():
     assert schedules["check_payment_deadlines"].minutes == 30
     assert schedules["check_payment_deadlines"].func == "marketplace.tasks.check_payment_deadlines"
     assert schedules["send_pending_transfers"].minutes == 10
+
+
+@pytest.mark.django_db
+def test_cancelling_at_the_deadline_closes_the_open_payment_page(
+    emulator, seller, buyer, client, django_capture_on_commit_callbacks
+):
+    from marketplace.models import PaymentAttempt
+    from marketplace.tests.payments_fixtures import objects, onboard, start_paying
+
+    onboard(emulator, seller)
+    order = order_for(buyer, listing_by(seller))
+    client.force_login(buyer)
+    session_id = start_paying(client, order.checkout)
+    overdue(order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.check_payment_deadlines()
+
+    [session] = objects(emulator, "checkout.session")
+    assert (session["id"], session["status"]) == (session_id, "expired")
+    assert PaymentAttempt.objects.get().status == PaymentAttempt.Status.EXPIRED

@@ -259,3 +259,42 @@ def test_the_buyer_does_not_see_the_sellers_share(emulator, paid_checkout, selle
     page = client.get(reverse("order_detail", args=[order.number])).content.decode()
 
     assert 'id="seller-payment"' not in page
+
+
+def test_a_failed_reversal_refunds_nothing(emulator, paid_checkout, seller, monkeypatch):
+    from marketplace import payments
+    from marketplace.exceptions import PaymentProviderError
+
+    staff = UserFactory(username="staff", is_staff=True)
+    payment_services.send_pending_transfers()
+    order = Order.objects.get(checkout=paid_checkout, seller=seller)
+
+    def refuse(**kwargs):
+        raise PaymentProviderError("refused", detail="insufficient funds")
+
+    monkeypatch.setattr(payments, "reverse_transfer", refuse)
+
+    with pytest.raises(PaymentProviderError):
+        payment_services.refund_order(order=order, by_staff=staff)
+
+    assert objects(emulator, "refund") == []
+    assert not Refund.objects.exists()
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+    assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.SENT
+
+
+def test_an_order_refunded_from_the_dashboard_is_not_refunded_again(
+    emulator, receiver, paid_checkout, client
+):
+    from marketplace import payments
+    from marketplace.tests.payments_fixtures import deliver
+
+    staff = UserFactory(username="staff", is_staff=True)
+    payment = Payment.objects.get()
+    payments.create_refund(charge_or_intent=payment.charge_id, amount=None, idempotency_key="d")
+    deliver(client, *receiver.wait_for("charge.refunded"))
+    order = Order.objects.filter(checkout=paid_checkout).first()
+
+    with pytest.raises(PaymentRejected):
+        payment_services.refund_order(order=order, by_staff=staff)
+    assert len(objects(emulator, "refund")) == 1

@@ -340,3 +340,19 @@ def test_an_event_for_an_unknown_account_is_answered_200(emulator, client):
 
     assert deliver(client, *signed_event(unknown)).status_code == 200
     assert not ConnectedAccount.objects.exists()
+
+
+def test_an_event_that_cannot_be_handled_yet_is_answered_503_and_handled_on_redelivery(
+    emulator, receiver, paying, client, settings
+):
+    order, session_id = paying
+    control(emulator, f"sessions/{session_id}/pay")
+    payload, signature = receiver.wait_for("checkout.session.completed")
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # the provider is unreachable
+
+    first = deliver(client, payload, signature)
+    settings.STRIPE_API_BASE = emulator
+    second = deliver(client, payload, signature)
+
+    assert (first.status_code, second.status_code) == (503, 200)
+    assert order_status(order) == Order.Status.PAID

@@ -20,13 +20,14 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from marketplace import payments
-from marketplace.exceptions import MarketplaceError, WebhookRejected
+from marketplace.exceptions import MarketplaceError, PaymentProviderError, WebhookRejected
 from marketplace.models import (
     Address,
     Checkout,
     ConnectedAccount,
     Order,
     OrderItem,
+    Payment,
     PaymentAttempt,
     SecondChanceOffer,
 )
@@ -129,12 +130,15 @@ def checkout_success(request: HttpRequest, number: str) -> HttpResponse:
         .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("pk")))
         .order_by("pk")
     )
-    paid = attempt is not None and attempt.status == PaymentAttempt.Status.COMPLETE
+    payment = None
+    if attempt is not None and attempt.status == PaymentAttempt.Status.COMPLETE:
+        payment = checkout.payments.filter(session_id=session_id).first()
     context = {
         "checkout": checkout,
         "orders": orders,
         "attempt": attempt,
-        "confirmed": paid and checkout.payments.filter(session_id=session_id).exists(),
+        "confirmed": payment is not None,
+        "unmatched": payment is not None and payment.status == Payment.Status.UNMATCHED,
         "poll_url": request.get_full_path(),
     }
     template = "marketplace/payments/checkout_success.html"
@@ -163,7 +167,12 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except WebhookRejected as rejected:
         log.info("webhook rejected: %s", rejected.message)
         return HttpResponseBadRequest(rejected.message)
-    handled = payment_services.handle_event(event, json.loads(request.body))
+    try:
+        handled = payment_services.handle_event(event, json.loads(request.body))
+    except PaymentProviderError as error:
+        # Not processed: Stripe delivers the event again later and it is handled then.
+        log.warning("webhook %s not handled yet: %s", event.id, error.detail or error.message)
+        return HttpResponse("provider unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok" if handled else "duplicate", content_type="text/plain")
 
 
