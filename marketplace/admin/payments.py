@@ -67,7 +67,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     inlines = [SellerTransferInline, RefundInline]
 
 
-@admin.action(description=_("Retry now"), permissions=["view"])
+@admin.action(description=_("Retry now"), permissions=["retry"])
 def retry_transfers(modeladmin, request, queryset) -> None:
     counts = payment_services.send_pending_transfers(only=queryset.values_list("pk", flat=True))
     modeladmin.message_user(
@@ -98,6 +98,10 @@ class SellerTransferAdmin(ReadOnlyAdmin):
     ]
     list_select_related = ["order"]
     actions = [retry_transfers]
+
+    def has_retry_permission(self, request) -> bool:
+        # Sending money is more than looking: the model's change permission (read-only here).
+        return request.user.has_perm("marketplace.change_sellertransfer")
 
 
 @admin.register(Refund)

@@ -298,3 +298,21 @@ def test_an_order_refunded_from_the_dashboard_is_not_refunded_again(
     with pytest.raises(PaymentRejected):
         payment_services.refund_order(order=order, by_staff=staff)
     assert len(objects(emulator, "refund")) == 1
+
+
+def test_staff_who_may_only_look_cannot_retry_transfers(emulator, paid_checkout, client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_sellertransfer"))
+    client.force_login(viewer)
+    changelist = reverse("admin:marketplace_sellertransfer_changelist")
+
+    page = client.get(changelist).content.decode()
+    client.post(
+        changelist,
+        {"action": "retry_transfers", "_selected_action": [SellerTransfer.objects.first().pk]},
+    )
+
+    assert "retry_transfers" not in page
+    assert objects(emulator, "transfer") == []
