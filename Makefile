@@ -36,14 +36,16 @@ run: setup
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser" -x -q
 
+# PostgreSQL only: DATABASE_URL if set, else a throwaway PostgreSQL + Redis (scripts/bench.sh).
 bench: $(STAMP)
-	$(PY) manage.py bench
+	PY=$(PY) bash scripts/bench.sh $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

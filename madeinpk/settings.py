@@ -90,12 +90,20 @@ TEMPLATES = [
                 "marketplace.context_processors.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials"],
+            # The cached loader inside the partials loader: without it every request (and
+            # every {% include "...#partial" %}) re-reads and re-parses the template files.
+            # runserver's autoreloader still resets it when a template changes.
             "loaders": [
                 (
                     "template_partials.loader.Loader",
                     [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
                     ],
                 )
             ],
@@ -200,7 +208,7 @@ CURRENCY = os.environ.get("CURRENCY", "PKR")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))

@@ -3,6 +3,7 @@
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .locations import Address, City, Province
+from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderItem
 from .payments import (
     ConnectedAccount,
@@ -27,6 +28,7 @@ __all__ = [
     "ConnectedAccount",
     "Favourite",
     "FixedPriceListing",
+    "Notification",
     "Order",
     "OrderItem",
     "Payment",

@@ -56,6 +56,11 @@ class AuctionListing(models.Model):
         related_name="+",
         verbose_name=_("leading bid"),
     )
+    # The leader's secret proxy maximum: the system bids for them up to it. Kept on the auction
+    # row (not only on the Bid) because the leader may raise it without placing a new bid.
+    leading_max_amount = models.DecimalField(
+        _("leader's maximum (Rs)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     winner = models.ForeignKey(
         "marketplace.User",
         on_delete=models.PROTECT,
@@ -86,6 +91,11 @@ class AuctionListing(models.Model):
             models.CheckConstraint(
                 condition=Q(current_price__gte=F("starting_price")),
                 name="auction_price_not_below_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(leading_max_amount__isnull=True)
+                | Q(leading_max_amount__gte=F("current_price")),
+                name="auction_leader_max_not_below_price",
             ),
         ]
         indexes = [models.Index(fields=["status", "ends_at"], name="auction_status_ends")]

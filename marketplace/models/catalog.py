@@ -128,6 +128,9 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["category", "-created_at"], name="product_category_new"),
             models.Index(fields=["city", "-created_at"], name="product_city_new"),
+            # Browse a category sorted by price (the GIN index on search_vector is added by
+            # migration 0003 on PostgreSQL only).
+            models.Index(fields=["category", "display_price"], name="product_category_price"),
         ]
 
     def __str__(self) -> str:

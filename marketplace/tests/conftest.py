@@ -1,13 +1,75 @@
-"""Shared fixtures: named personas and test-wide settings."""
+"""Shared fixtures: named personas and test-wide settings, and the CI policy for markers.
 
+CI policy: a test marked `postgres` runs only on PostgreSQL. In CI (the CI environment
+variable set, as `.ci/run` does) it FAILS when the database is anything else, so a
+misconfigured CI can never go green by skipping; locally on SQLite it is skipped. Browser tests
+follow the same rule for a missing Chromium (marketplace/tests/browser/conftest.py).
+
+Transactional tests (`transaction=True`, `transactional_db`: Channels consumers, threads,
+browser tests) end with a flush that empties every table, reference data from migrations
+included. Every such test is therefore given `serialized_rollback=True`, which reloads the
+migrated data before it runs, so provinces, cities and categories are always there.
+"""
+
+import os
 import uuid
 
 import pytest
+from django.db import connection
 
 from marketplace.tests.factories import SellerFactory, UserFactory
+from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
 from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)
 
 PASSWORD = "correct-horse-battery"
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests last: Playwright's sync API leaves an event loop in the main thread for
+    # the rest of the session, which breaks async_to_sync in any test that would follow.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or "transactional_db" in item.fixturenames
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*marker.args if marker else (), **kwargs), False)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, put the test database in a file when browser tests run.
+
+    The Daphne process that serves browser tests must open the same database as the tests;
+    an in-memory one is private to this process. Without browser tests it stays in memory.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    browser = any(item.get_closest_marker("browser") for item in request.session.items)
+    if db["ENGINE"].endswith("sqlite3") and browser and not os.environ.get("SQLITE_TEST_PATH"):
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("sqlite")
+        db.setdefault("TEST", {})["NAME"] = str(folder / "test_madeinpk.sqlite3")
+
+
+def fail_in_ci_else_skip(reason: str) -> None:
+    """Fail under CI, where every test must really run; skip on a developer's machine."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: this test must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker_policy(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        fail_in_ci_else_skip(f"needs PostgreSQL, the database is {connection.vendor}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The browser tests' Daphne uses the same hasher (marketplace/tests/live_settings.py).
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +88,6 @@ def _no_ssl_redirect(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The real hasher costs ~0.3 s per password; tests hash one for every user they create.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     # A fresh cache per test: login-throttle counters must not leak from one test into the
     # next (with REDIS_URL set the default cache is a shared Redis database).
@@ -46,28 +102,6 @@ def _isolated_cache(settings):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    """Give transactional tests the provinces, cities and categories of migration 0002.
-
-    A transactional test ends by flushing every table, reference data included; reseeding
-    (idempotently) at the start of each one is simpler and sturdier than serialized_rollback,
-    which clashes with the content types Django recreates after a flush.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        "transactional_db" in request.fixturenames
-    )
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
-    from marketplace.models import Category, City, Province
-    from marketplace.seed_data import seed_categories, seed_locations
-
-    seed_locations(Province, City)
-    seed_categories(Category)
 
 
 @pytest.fixture

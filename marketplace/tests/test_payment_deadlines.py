@@ -21,7 +21,6 @@ from marketplace.services import payments as payment_services
 from marketplace.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories_orders import listing_by, order_for
 from marketplace.tests.factories_payments import won_auction_order
-from marketplace.tests.test_checkout_concurrency import require_postgresql
 
 
 def overdue(order: Order) -> Order:
@@ -116,7 +115,6 @@ def test_a_blocked_buyer_cannot_buy(seller, buyer):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_record_one_violation():
-    require_postgresql()
     seller = SellerFactory(username="amina")
     buyer = UserFactory(username="bilal")
     order = won_auction_order(seller, buyer, overdue=True)
@@ -147,7 +145,6 @@ def test_two_concurrent_runs_record_one_violation():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_over_three_overdue_orders_block_the_buyer_once(settings):
-    require_postgresql()
     settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK = 3
     seller = SellerFactory(username="amina")
     buyer = UserFactory(username="bilal")

@@ -1,39 +1,306 @@
-"""Placeholder views: replaced by the catalogue work."""
+"""Catalogue: browse and search, product detail, shops, favourites, the seller's listings."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from marketplace.exceptions import ListingError
+from marketplace.forms import FixedPriceListingForm
+from marketplace.models import Favourite, FixedPriceListing, Product, SellerProfile
+from marketplace.queries import (
+    LISTING_TYPES,
+    PAGE_SIZES,
+    SORTS,
+    BrowseFilters,
+    CappedPaginator,
+    browse_page,
+    card_queryset,
+    favourite_ids,
+    get_page,
+    reference_data,
+)
+from marketplace.services import listings
+from marketplace.views.decorators import seller_required
+
+RESULTS_CAP = 1000
 
 
-def product_list(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _filter_choices() -> dict:
+    reference = reference_data()
+    return {
+        "category_tree": reference.category_tree,
+        "provinces": reference.provinces,
+        "sorts": SORTS,
+        "listing_types": LISTING_TYPES,
+        "page_sizes": PAGE_SIZES,
+    }
 
 
-def product_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _page_querystring(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
-def favourite_toggle(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@vary_on_headers("HX-Request")
+def product_list(request: HttpRequest) -> HttpResponse:
+    filters = BrowseFilters.from_query(request.GET)
+    page, paginator = browse_page(filters, request.GET.get("page"), cap=RESULTS_CAP)
+    products = list(page.object_list)
+    context = {
+        "filters": filters,
+        "page": page,
+        "paginator": paginator,
+        "products": products,
+        "favourites": favourite_ids(request.user, products),
+        "querystring": _page_querystring(request),
+    }
+    # A history restore (back button after hx-push-url) needs the whole page.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        return render(request, "marketplace/catalog/product_list.html#results", context)
+    return render(
+        request, "marketplace/catalog/product_list.html", {**context, **_filter_choices()}
+    )
 
 
-def favourite_list(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(
+        card_queryset().select_related("category__parent", "city__province"), pk=pk
+    )
+    if product.is_auction:
+        return redirect(product.get_absolute_url())
+    listing = product.fixed_price
+    is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
+    if listing.status == FixedPriceListing.Status.WITHDRAWN and not is_owner:
+        raise Http404
+    return render(
+        request,
+        "marketplace/catalog/product_detail.html",
+        {
+            "product": product,
+            "listing": listing,
+            "images": list(product.images.all()),
+            "profile": getattr(product.seller, "seller_profile", None),
+            "is_owner": is_owner,
+            "favourites": favourite_ids(request.user, [product]),
+        },
+    )
 
 
-def shop_detail(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = get_object_or_404(SellerProfile.objects.select_related("user", "city"), slug=slug)
+    queryset = card_queryset(Product.objects.visible().filter(seller=profile.user)).order_by(
+        "-created_at", "-pk"
+    )
+    notices: list[str] = []
+    page = get_page(
+        CappedPaginator(queryset, 24, cap=RESULTS_CAP), request.GET.get("page"), notices
+    )
+    products = list(page.object_list)
+    return render(
+        request,
+        "marketplace/catalog/shop_detail.html",
+        {
+            "profile": profile,
+            "page": page,
+            "products": products,
+            "notices": notices,
+            "favourites": favourite_ids(request.user, products),
+            "querystring": "",
+        },
+    )
 
 
-def dashboard_listings(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+# --- Favourites -----------------------------------------------------------------------------
 
 
-def listing_create(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.headers.get("referer") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
-def listing_edit(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@require_POST
+@vary_on_headers("HX-Request")
+def favourite_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product.objects.visible(), pk=pk)
+    if not request.user.is_authenticated:
+        login = f"{reverse('login')}?next={product.get_absolute_url()}"
+        if request.htmx:
+            return HttpResponseClientRedirect(login)
+        return redirect_to_login(product.get_absolute_url())
+    deleted, _rows = Favourite.objects.filter(user=request.user, product=product).delete()
+    if not deleted:
+        Favourite.objects.get_or_create(user=request.user, product=product)
+    saved = not deleted
+    if request.htmx:
+        return render(
+            request,
+            "marketplace/components.html#heart",
+            {"product": product, "favourites": {product.pk} if saved else set()},
+        )
+    messages.success(
+        request,
+        _("Saved “%(title)s”.") % {"title": product.title}
+        if saved
+        else _("Removed “%(title)s” from your saved items.") % {"title": product.title},
+    )
+    return redirect(_safe_next(request, product.get_absolute_url()))
 
 
-def listing_withdraw(request: HttpRequest, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+def favourite_list(request: HttpRequest) -> HttpResponse:
+    queryset = card_queryset(
+        Product.objects.visible().filter(favourited_by__user=request.user)
+    ).order_by("-favourited_by__created_at", "-pk")
+    notices: list[str] = []
+    page = get_page(
+        CappedPaginator(queryset, 24, cap=RESULTS_CAP), request.GET.get("page"), notices
+    )
+    products = list(page.object_list)
+    return render(
+        request,
+        "marketplace/catalog/favourite_list.html",
+        {
+            "page": page,
+            "products": products,
+            "notices": notices,
+            "favourites": {p.pk for p in products},
+            "querystring": "",
+        },
+    )
+
+
+# --- Seller dashboard -----------------------------------------------------------------------
+
+DASHBOARD_STATUSES = {
+    "active": Q(fixed_price__status="active"),
+    "sold_out": Q(fixed_price__status="sold_out"),
+    "withdrawn": Q(fixed_price__status="withdrawn"),
+    "auction": Q(auction__isnull=False),
+}
+
+
+@seller_required
+def dashboard_listings(request: HttpRequest) -> HttpResponse:
+    queryset = card_queryset(Product.objects.filter(seller=request.user)).select_related("category")
+    status = request.GET.get("status", "")
+    if status in DASHBOARD_STATUSES:
+        queryset = queryset.filter(DASHBOARD_STATUSES[status])
+    else:
+        status = ""
+    notices: list[str] = []
+    page = get_page(
+        CappedPaginator(queryset.order_by("-created_at", "-pk"), 25, cap=RESULTS_CAP),
+        request.GET.get("page"),
+        notices,
+    )
+    return render(
+        request,
+        "marketplace/catalog/dashboard_listings.html",
+        {
+            "page": page,
+            "products": list(page.object_list),
+            "status": status,
+            "statuses": [
+                ("", _("All")),
+                ("active", FixedPriceListing.Status.ACTIVE.label),
+                ("sold_out", FixedPriceListing.Status.SOLD_OUT.label),
+                ("withdrawn", FixedPriceListing.Status.WITHDRAWN.label),
+                ("auction", _("Auctions")),
+            ],
+            "notices": notices,
+            "querystring": f"status={status}" if status else "",
+        },
+    )
+
+
+@seller_required
+def listing_create(request: HttpRequest) -> HttpResponse:
+    form = FixedPriceListingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = listings.create_fixed_price_listing(
+                seller=request.user, images=form.cleaned_data["images"], **form.service_kwargs()
+            )
+        except ListingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your listing is live."))
+            return redirect(product.get_absolute_url())
+    if request.method == "POST" and request.FILES and not form.is_valid():
+        messages.info(
+            request,
+            _("Browsers do not keep chosen files after an error: please choose your photos again."),
+        )
+    return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
+
+
+def _own_fixed_price_product(request: HttpRequest, pk: int) -> Product:
+    return get_object_or_404(
+        Product.objects.select_related("fixed_price").filter(
+            seller=request.user, fixed_price__isnull=False
+        ),
+        pk=pk,
+    )
+
+
+@seller_required
+def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _own_fixed_price_product(request, pk)
+    form = FixedPriceListingForm(request.POST or None, request.FILES or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listings.update_fixed_price_listing(
+                seller=request.user,
+                product=product,
+                new_images=form.cleaned_data["images"],
+                remove_image_ids=form.removed_image_ids(),
+                image_order=form.image_order(),
+                **form.service_kwargs(),
+            )
+        except ListingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("dashboard_listings")
+    return render(
+        request, "marketplace/catalog/listing_form.html", {"form": form, "product": product}
+    )
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def listing_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    product = _own_fixed_price_product(request, pk)
+    if request.method == "POST":
+        action = request.POST.get("action", "withdraw")
+        try:
+            if action == "relist":
+                listings.relist_listing(seller=request.user, product=product)
+                messages.success(
+                    request, _("“%(title)s” is on sale again.") % {"title": product.title}
+                )
+            else:
+                listings.withdraw_listing(seller=request.user, product=product)
+                messages.success(
+                    request,
+                    _("“%(title)s” is withdrawn: buyers can no longer find or buy it.")
+                    % {"title": product.title},
+                )
+        except ListingError as error:
+            messages.error(request, error.message)
+        return redirect("dashboard_listings")
+    return render(request, "marketplace/catalog/listing_withdraw.html", {"product": product})

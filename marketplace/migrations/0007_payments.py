@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0003_orders_cart_price_checkout_key'),
+        ('marketplace', '0006_auctions_schedules'),
     ]
 
     operations = [

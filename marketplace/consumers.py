@@ -1,0 +1,129 @@
+"""WebSocket consumers: parse, authorise, call the service. No rule lives here."""
+
+import json
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from marketplace import realtime
+from marketplace.exceptions import BidRejected
+from marketplace.models import AuctionListing
+from marketplace.money import parse_amount
+from marketplace.services.bidding import place_bid
+
+logger = logging.getLogger(__name__)
+
+# Flood control per connection: at most this many messages in any RATE_WINDOW seconds.
+RATE_LIMIT = 5
+RATE_WINDOW = 1.0
+MAX_MESSAGE_BYTES = 2048
+
+
+class AuctionConsumer(AsyncWebsocketConsumer):
+    """Anyone may watch `ws/auction/<id>/`; logged-in users may send `place_bid`."""
+
+    async def connect(self) -> None:
+        self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
+        self.group = realtime.group_name(self.auction_id)
+        self.recent: list[float] = []
+        exists = await database_sync_to_async(
+            AuctionListing.objects.filter(pk=self.auction_id, product__isnull=False).exists
+        )()
+        if not exists:
+            await self.close(code=4404)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(await database_sync_to_async(realtime.status_message)(self.auction_id))
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self._flooding():
+            await self.send_error(_("Too many messages: slow down."), "rate_limited")
+            return
+        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
+            await self.send_error(_("Send one JSON message."), "invalid_message")
+            return
+        try:
+            message = json.loads(text_data, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            await self.send_error(_("That message is not valid JSON."), "invalid_json")
+            return
+        if not isinstance(message, dict) or message.get("type") != "place_bid":
+            await self.send_error(_("Unknown message type."), "unknown_type")
+            return
+        await self.handle_place_bid(message)
+
+    async def handle_place_bid(self, message: dict[str, Any]) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.send_error(_("Log in to bid."), "login_required")
+            return
+        amount = _money(message.get("amount"))
+        max_amount = message.get("max_amount")
+        ceiling = None if max_amount in (None, "") else _money(max_amount)
+        if amount is None or (max_amount not in (None, "") and ceiling is None):
+            await self.send_error(_("Enter an amount in rupees, like 5000."), "invalid_amount")
+            return
+        try:
+            result = await database_sync_to_async(place_bid)(
+                auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling
+            )
+        except BidRejected as error:
+            await self.send_error(str(error.message), error.code)
+            return
+        except Exception:
+            logger.exception("place_bid failed on auction %s", self.auction_id)
+            await self.send_error(_("Something went wrong. Please try again."), "server_error")
+            return
+        await self.send_json(
+            {
+                "type": "bid_accepted",
+                "data": {
+                    "auction_id": result.auction_id,
+                    "leading": result.is_leading,
+                    "current_price": str(result.current_price),
+                    "minimum_next_bid": str(result.minimum_next_bid),
+                    "bid_count": result.bid_count,
+                    "end_time": result.ends_at.isoformat(),
+                },
+            }
+        )
+
+    # Group events, named after their types: forward the prepared message as it is.
+    async def new_bid(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def auction_extended(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def auction_ended(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content))
+
+    async def send_error(self, message: str, code: str) -> None:
+        await self.send_json({"type": "error", "message": message, "code": code})
+
+    def _flooding(self) -> bool:
+        now = time.monotonic()
+        self.recent = [t for t in self.recent if now - t < RATE_WINDOW]
+        self.recent.append(now)
+        return len(self.recent) > RATE_LIMIT
+
+
+def _money(value: object) -> Decimal | None:
+    """A positive amount from a JSON string or number (never a float), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    amount = parse_amount(str(value))
+    return amount if amount is not None and amount > 0 else None

@@ -1,0 +1,151 @@
+"""Product photos: decode, check and re-encode uploads with Pillow.
+
+The uploaded bytes are never stored: every photo is decoded, turned upright, converted to RGB
+and re-encoded (which drops EXIF, GPS and anything hidden in the file) as a display image of
+at most 1600 px and a 400 px square thumbnail.
+"""
+
+import io
+import uuid
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_SIDE = 1600
+THUMB_SIDE = 400
+JPEG_QUALITY = 85
+MAX_IMAGES = 8
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """A re-encoded photo ready to be stored."""
+
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    name: str = ""
+
+
+def _reject(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def process_image(upload) -> ProcessedImage:
+    """Decode and re-encode one upload; raise ValidationError with a readable message."""
+    name = getattr(upload, "name", "") or _("the photo")
+    max_bytes = settings.IMAGE_MAX_UPLOAD_BYTES
+    max_pixels = settings.IMAGE_MAX_PIXELS
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise _reject(
+            _("%(name)s is too large (%(size)s). Photos can be at most %(max)s.")
+            % {"name": name, "size": filesizeformat(size), "max": filesizeformat(max_bytes)},
+            "too_large",
+        )
+    if size == 0:
+        raise _reject(_("%(name)s is empty.") % {"name": name}, "empty")
+    # Pillow refuses images over twice this limit with DecompressionBombError and warns above
+    # it; we turn the warning into an error and also check the header size ourselves below.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    too_many_pixels = _reject(
+        _("%(name)s has too many pixels. Photos can have at most %(max)s megapixels.")
+        % {"name": name, "max": max_pixels // 1_000_000},
+        "too_many_pixels",
+    )
+    not_an_image = _reject(
+        _("%(name)s is not a JPEG, PNG or WebP photo.") % {"name": name}, "not_an_image"
+    )
+    try:
+        upload.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as img:
+                if img.format not in ALLOWED_FORMATS:
+                    raise not_an_image
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise too_many_pixels
+                img.load()
+                return _reencode(img, name=name)
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except UnidentifiedImageError:
+        raise not_an_image from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise _reject(
+            _("%(name)s is damaged or incomplete; please choose it again.") % {"name": name},
+            "corrupt",
+        ) from None
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _encode(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    # No exif=, no icc_profile=: the output carries pixels only.
+    img.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def _reencode(img: Image.Image, *, name: str) -> ProcessedImage:
+    upright = ImageOps.exif_transpose(img) or img
+    rgb = _to_rgb(upright)
+    display = rgb.copy()
+    display.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    thumb = ImageOps.fit(rgb, (THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    return ProcessedImage(
+        image=_encode(display),
+        thumbnail=_encode(thumb),
+        width=display.width,
+        height=display.height,
+        name=name,
+    )
+
+
+def save_product_images(*, product, files: Iterable, start_position: int = 0) -> list:
+    """Store photos for a saved product: uploads (processed here) or ProcessedImage objects.
+
+    Call inside the caller's transaction, after its other checks: every photo is decoded
+    first, so a failing photo raises ValidationError before any file or row is written.
+    """
+    from marketplace.models import ProductImage
+
+    processed = [f if isinstance(f, ProcessedImage) else process_image(f) for f in files]
+    created = []
+    for offset, photo in enumerate(processed):
+        stem = uuid.uuid4().hex
+        row = ProductImage(
+            product=product, position=start_position + offset, alt_text=product.title[:200]
+        )
+        row.image.save(f"{stem}.jpg", ContentFile(photo.image), save=False)
+        row.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(photo.thumbnail), save=False)
+        row.width, row.height = photo.width, photo.height
+        row.save()
+        created.append(row)
+    return created
+
+
+def delete_image_files(image) -> None:
+    """Remove a ProductImage's files from storage (call on commit)."""
+    for field in (image.image, image.thumbnail):
+        if field.name:
+            field.storage.delete(field.name)

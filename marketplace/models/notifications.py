@@ -1,0 +1,60 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+    def pending_email(self) -> "NotificationQuerySet":
+        return self.filter(emailed_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app notice that doubles as the e-mail outbox row (sent once by a task)."""
+
+    class Kind(models.TextChoices):
+        OUTBID = "outbid", _("Outbid")
+        AUCTION_WON = "auction_won", _("Auction won")
+        AUCTION_SOLD = "auction_sold", _("Auction sold")
+        AUCTION_UNSOLD = "auction_unsold", _("Auction ended unsold")
+
+    user = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # Makes a second notice for the same event impossible (e.g. "auction:12" for a win).
+    dedupe_key = models.CharField(_("deduplication key"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "dedupe_key"], name="notification_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_new"),
+            models.Index(
+                fields=["created_at"],
+                name="notification_email_pending",
+                condition=models.Q(emailed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

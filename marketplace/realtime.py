@@ -1,0 +1,110 @@
+"""Group names and broadcasts: the only module that talks to the channel layer.
+
+Every event of the original protocol (`new_bid`, `auction_extended`, `auction_ended`) also
+carries `html` (the #bid-panel partial, rendered once, the same for every viewer), `seq` (the
+auction's bid count after the event) and `prev_seq` (the count before it: one bid can add two
+rows when a proxy answers). A page whose last seq is not `prev_seq` missed something and
+refetches #bid-panel over HTTP.
+"""
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
+
+from marketplace import queries
+from marketplace.models import AuctionListing
+
+logger = logging.getLogger(__name__)
+
+PANEL_TEMPLATE = "marketplace/auctions/detail.html#bid-panel"
+
+
+def group_name(auction_id: int) -> str:
+    return f"auction.{auction_id}"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def auction_data(auction: AuctionListing) -> dict[str, Any]:
+    """Public state of an auction: amounts as strings, times ISO 8601, bidders masked."""
+    leader = auction.leading_bid
+    return {
+        "auction_id": auction.pk,
+        "product_name": auction.product.title,
+        "status": auction.status,
+        "starting_price": str(auction.starting_price),
+        "current_price": str(auction.current_price),
+        "minimum_next_bid": str(auction.minimum_next_bid()),
+        "bid_count": auction.bid_count,
+        "reserve_met": auction.reserve_met,
+        "has_reserve": auction.reserve_price is not None,
+        "start_time": _iso(auction.starts_at),
+        "end_time": _iso(auction.ends_at),
+        "leader": queries.bidder_token(auction.pk, leader.bidder_id if leader else None),
+    }
+
+
+def bid_data(bid) -> dict[str, str]:
+    return {
+        "bidder": queries.mask_name(bid.bidder.username),
+        "amount": str(bid.amount),
+        "time": _iso(bid.created_at),
+        "automatic": bid.is_automatic,
+    }
+
+
+def status_message(auction_id: int) -> dict[str, Any]:
+    """The `auction_status` message a socket receives on connect."""
+    auction = queries.auction_for_panel(auction_id)
+    data = auction_data(auction)
+    data["latest_bids"] = [bid_data(bid) for bid in queries.latest_bids(auction)]
+    return {"type": "auction_status", "seq": auction.bid_count, "data": data}
+
+
+def event_message(
+    auction: AuctionListing, event: str, html: str, prev_seq: int | None = None
+) -> dict[str, Any]:
+    data = auction_data(auction)
+    if event == "new_bid" and auction.leading_bid_id:
+        data.update(bid_data(auction.leading_bid))
+    elif event == "auction_ended":
+        data["winner"] = queries.mask_name(auction.winner.username) if auction.winner_id else None
+        data["final_price"] = str(auction.current_price) if auction.winner_id else None
+        data["sold"] = auction.status == AuctionListing.Status.ENDED_SOLD
+    return {
+        "type": event,
+        "seq": auction.bid_count,
+        "prev_seq": auction.bid_count if prev_seq is None else prev_seq,
+        "html": html,
+        "data": data,
+    }
+
+
+def render_panel(auction: AuctionListing) -> str:
+    return render_to_string(PANEL_TEMPLATE, queries.panel_context(auction))
+
+
+def broadcast_auction(
+    auction_id: int, event: str, *, extended: bool = False, prev_seq: int | None = None
+) -> None:
+    """Send `event` (and `auction_extended` after a soft close) to everyone watching.
+
+    Runs after commit. A failing channel layer must not turn a committed bid into an error,
+    so problems are logged; pages recover by resynchronising over HTTP.
+    """
+    try:
+        auction = queries.auction_for_panel(auction_id)
+        html = render_panel(auction)
+        messages = [event_message(auction, event, html, prev_seq)]
+        if extended:
+            messages.append(event_message(auction, "auction_extended", html))
+        send = async_to_sync(get_channel_layer().group_send)
+        for message in messages:
+            send(group_name(auction_id), {"type": message["type"], "message": message})
+    except Exception:
+        logger.exception("broadcast of %s for auction %s failed", event, auction_id)

@@ -1,0 +1,444 @@
+"""Placing bids and closing auctions: the one path every bid and every close goes through."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketplace import realtime
+from marketplace.exceptions import BidRejected, ListingError
+from marketplace.models import (
+    AuctionListing,
+    Bid,
+    Category,
+    Checkout,
+    City,
+    Notification,
+    Order,
+    OrderItem,
+    Product,
+    User,
+)
+from marketplace.models.orders import new_reference
+from marketplace.money import PAISA, quantize
+from marketplace.pricing import bid_increment
+from marketplace.services.notifications import notify
+from marketplace.templatetags.money import format_pkr
+
+MIN_DURATION_DAYS = 1
+MAX_DURATION_DAYS = 14
+
+
+def db_now() -> datetime:
+    """The database clock: every web process and worker judges "now" by the same clock."""
+    if connection.vendor == "postgresql":
+        # clock_timestamp(), not now(): now() is frozen at the start of the transaction,
+        # which may be long before we got the row lock.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+    return timezone.now()
+
+
+@dataclass(frozen=True)
+class BidResult:
+    auction_id: int
+    bid_id: int | None  # the bidder's own new Bid row; None when only the maximum was raised
+    is_leading: bool
+    current_price: Decimal
+    minimum_next_bid: Decimal
+    bid_count: int
+    ends_at: datetime
+    extended: bool
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    auction_id: int
+    status: str
+    order_id: int | None
+
+
+def _valid_money(value: object) -> Decimal:
+    if (
+        not isinstance(value, Decimal)
+        or not value.is_finite()
+        or value <= 0
+        or value != value.quantize(PAISA)
+    ):
+        raise BidRejected(_("Enter an amount in rupees, like 5000."), code="invalid_amount")
+    if value > settings.MAX_PRICE:
+        raise BidRejected(_("That amount is too large."), code="too_high")
+    return quantize(value)
+
+
+def _check_amounts(amount: object, max_amount: object) -> tuple[Decimal, Decimal]:
+    """Shape of the amounts: positive whole paisa, under the ceiling, maximum >= bid."""
+    amount = _valid_money(amount)
+    if max_amount is None:
+        return amount, amount
+    ceiling = _valid_money(max_amount)
+    if ceiling < amount:
+        raise BidRejected(_("Your maximum must be at least your bid."), code="max_below_amount")
+    return amount, ceiling
+
+
+def place_bid(
+    *, auction_id: int, bidder: User, amount: Decimal, max_amount: Decimal | None = None
+) -> BidResult:
+    """Judge one bid under the auction's row lock; broadcast and notify after commit."""
+    amount, ceiling = _check_amounts(amount, max_amount)
+    if bidder is None or not bidder.is_authenticated:
+        raise BidRejected(_("Log in to bid."), code="login_required")
+
+    with transaction.atomic():
+        auction = (
+            AuctionListing.objects.select_for_update(of=("self",))
+            .select_related("leading_bid")
+            .filter(pk=auction_id)
+            .first()
+        )
+        if auction is None:
+            raise BidRejected(_("This auction does not exist."), code="not_found")
+        now = db_now()
+        # Re-read: a WebSocket's user object was loaded when it connected.
+        state = User.objects.filter(pk=bidder.pk).values("is_active", "blocked_at").first()
+        if state is None or not state["is_active"]:
+            raise BidRejected(_("Log in to bid."), code="login_required")
+        if state["blocked_at"] is not None:
+            raise BidRejected(
+                _("Your account may not bid because of unpaid orders. Contact us to resolve it."),
+                code="blocked",
+            )
+        seller_id = (
+            Product.objects.filter(auction_id=auction.pk)
+            .values_list("seller_id", flat=True)
+            .first()
+        )
+        if bidder.pk == seller_id:
+            raise BidRejected(_("You cannot bid on your own auction."), code="own_auction")
+        if auction.status == AuctionListing.Status.LIVE and now < auction.starts_at:
+            raise BidRejected(_("This auction has not started yet."), code="not_started")
+        if not auction.is_open(now):
+            raise BidRejected(_("This auction has ended."), code="auction_closed")
+        minimum = auction.minimum_next_bid()
+        leader = auction.leading_bid
+        leader_id = leader.bidder_id if leader else None
+
+        if amount < minimum:
+            raise BidRejected(
+                _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
+            )
+        reserve = auction.reserve_price
+        new_bids: list[Bid] = []
+        leader_max = auction.leading_max_amount or (leader.amount if leader else None)
+        if leader_id == bidder.pk:
+            if ceiling <= leader_max:
+                raise BidRejected(
+                    _("You are already the highest bidder, with a maximum of %(maximum)s.")
+                    % {"maximum": _rupees(leader_max)},
+                    code="already_leading",
+                )
+            if reserve is None or not auction.current_price < reserve <= ceiling:
+                return _raise_own_maximum(auction, ceiling)
+            # A new maximum that reaches the hidden reserve lifts the price to it (eBay):
+            # the one case where the leader's raise places a bid.
+            own = Bid(
+                auction=auction,
+                bidder=bidder,
+                amount=reserve,
+                max_amount=ceiling,
+                is_automatic=True,
+            )
+            new_bids.append(own)
+            winner_bid, winner_max = own, ceiling
+        elif leader is None:
+            own = Bid(auction=auction, bidder=bidder, amount=amount, max_amount=ceiling)
+            new_bids.append(own)
+            winner_bid, winner_max = own, ceiling
+        elif ceiling <= leader_max:
+            # The leader's earlier maximum holds (ties go to the earlier maximum): the
+            # challenger bids their ceiling, the proxy answers one increment above, capped.
+            own = Bid(
+                auction=auction,
+                bidder=bidder,
+                amount=ceiling,
+                max_amount=ceiling,
+                is_automatic=ceiling != amount,
+            )
+            reply = Bid(
+                auction=auction,
+                bidder_id=leader_id,
+                amount=min(ceiling + bid_increment(ceiling), leader_max),
+                max_amount=leader_max,
+                is_automatic=True,
+            )
+            new_bids += [own, reply]
+            winner_bid, winner_max = reply, leader_max
+        else:
+            # The challenger beats the leader's maximum: the leader's proxy first bids all
+            # of it, then the challenger leads by one increment (or their own bid if higher).
+            if leader_max > auction.current_price:
+                new_bids.append(
+                    Bid(
+                        auction=auction,
+                        bidder_id=leader_id,
+                        amount=leader_max,
+                        max_amount=leader_max,
+                        is_automatic=True,
+                    )
+                )
+            price = max(amount, min(leader_max + bid_increment(leader_max), ceiling))
+            own = Bid(
+                auction=auction,
+                bidder=bidder,
+                amount=price,
+                max_amount=ceiling,
+                is_automatic=price != amount,
+            )
+            new_bids.append(own)
+            winner_bid, winner_max = own, ceiling
+
+        if reserve is not None and winner_bid.amount < reserve <= winner_max:
+            # The winning maximum reaches the reserve: the price goes straight to it.
+            winner_bid.amount = reserve
+            winner_bid.is_automatic = True
+        for bid in new_bids:
+            bid.created_at = now
+            bid.save()
+        auction.current_price = winner_bid.amount
+        auction.bid_count += len(new_bids)
+        auction.leading_bid = winner_bid
+        auction.leading_max_amount = winner_max
+        fields = ["current_price", "bid_count", "leading_bid", "leading_max_amount"]
+        extended = _soft_close(auction, now)
+        if extended:
+            fields += ["ends_at", "original_ends_at"]
+        auction.save(update_fields=fields)
+        Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
+
+        if leader_id is not None and winner_bid.bidder_id != leader_id:
+            _notify_outbid(auction, leader_id, winner_bid)
+        if winner_bid.bidder_id != bidder.pk:
+            # Beaten at once by the leader's proxy: told in the reply, and by a notice.
+            _notify_outbid(auction, bidder.pk, winner_bid)
+
+        previous_count = auction.bid_count - len(new_bids)
+        transaction.on_commit(
+            lambda: realtime.broadcast_auction(
+                auction.pk, "new_bid", extended=extended, prev_seq=previous_count
+            )
+        )
+    return BidResult(
+        auction_id=auction.pk,
+        bid_id=own.pk,
+        is_leading=winner_bid.bidder_id == bidder.pk,
+        current_price=auction.current_price,
+        minimum_next_bid=auction.minimum_next_bid(),
+        bid_count=auction.bid_count,
+        ends_at=auction.ends_at,
+        extended=extended,
+    )
+
+
+def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:
+    """The leader never bids against themselves: a higher ceiling only raises the proxy."""
+    auction.leading_max_amount = ceiling
+    auction.save(update_fields=["leading_max_amount"])
+    return BidResult(
+        auction_id=auction.pk,
+        bid_id=None,
+        is_leading=True,
+        current_price=auction.current_price,
+        minimum_next_bid=auction.minimum_next_bid(),
+        bid_count=auction.bid_count,
+        ends_at=auction.ends_at,
+        extended=False,
+    )
+
+
+def _soft_close(auction: AuctionListing, now: datetime) -> bool:
+    window = timedelta(seconds=settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS)
+    new_end = now + timedelta(seconds=settings.AUCTION_SOFT_CLOSE_EXTENSION_SECONDS)
+    if auction.ends_at - now <= window and new_end > auction.ends_at:
+        if auction.original_ends_at is None:
+            auction.original_ends_at = auction.ends_at
+        auction.ends_at = new_end
+        return True
+    return False
+
+
+def _rupees(amount: Decimal) -> str:
+    return format_pkr(amount)
+
+
+def _title(auction: AuctionListing) -> str:
+    product = Product.objects.filter(auction_id=auction.pk).only("title").first()
+    return product.title if product else str(auction)
+
+
+def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
+    title = _title(auction)
+    notify(
+        user=User(pk=user_id),
+        kind=Notification.Kind.OUTBID,
+        title=_("You have been outbid on “%(title)s”") % {"title": title},
+        body=_("The price is now %(price)s. Bid again before the auction ends.")
+        % {"price": _rupees(winning.amount)},
+        url=reverse("auction_detail", args=[auction.pk]),
+        dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
+    )
+
+
+def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult | None:
+    """End one auction that is due: sold (with an order awaiting payment) or unsold.
+
+    Only one run can win: the row lock plus the status check make a second run a no-op,
+    and the order's one-to-one on the auction makes a second order impossible.
+    Returns None when there was nothing to do (not due, already closed, or locked).
+    """
+    with transaction.atomic():
+        auction = (
+            AuctionListing.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+            .select_related("leading_bid")
+            .filter(pk=auction_id)
+            .first()
+        )
+        if auction is None or auction.status != AuctionListing.Status.LIVE:
+            return None
+        now = db_now()
+        if now < auction.ends_at:
+            return None
+        product = Product.objects.select_related("seller").get(auction_id=auction.pk)
+        leader = auction.leading_bid
+        auction.closed_at = now
+        order = None
+        if leader is not None and auction.reserve_met:
+            auction.status = AuctionListing.Status.ENDED_SOLD
+            auction.winner_id = leader.bidder_id
+            order = _create_winner_order(auction, product, leader.bidder_id, now)
+            price = _rupees(auction.current_price)
+            notify(
+                user=User(pk=leader.bidder_id),
+                kind=Notification.Kind.AUCTION_WON,
+                title=_("You won “%(title)s”") % {"title": product.title},
+                body=_("Your winning bid was %(price)s. Please pay within %(hours)s hours.")
+                % {"price": price, "hours": settings.AUCTION_PAYMENT_DEADLINE_HOURS},
+                url=reverse("order_detail", args=[order.number]),
+                dedupe_key=f"auction:{auction.pk}",
+            )
+            notify(
+                user=product.seller,
+                kind=Notification.Kind.AUCTION_SOLD,
+                title=_("“%(title)s” sold for %(price)s")
+                % {"title": product.title, "price": price},
+                body=_("The winner has been asked to pay. You will be told when they have."),
+                url=reverse("order_detail", args=[order.number]),
+                dedupe_key=f"auction:{auction.pk}",
+            )
+        else:
+            auction.status = AuctionListing.Status.ENDED_UNSOLD
+            body = (
+                _("The bids did not reach your reserve price. You can list it again.")
+                if leader is not None
+                else _("Nobody bid on it. You can list it again, perhaps at a lower price.")
+            )
+            notify(
+                user=product.seller,
+                kind=Notification.Kind.AUCTION_UNSOLD,
+                title=_("“%(title)s” ended unsold") % {"title": product.title},
+                body=body,
+                url=reverse("auction_create"),
+                dedupe_key=f"auction:{auction.pk}",
+            )
+        auction.save(update_fields=["status", "winner", "closed_at"])
+        transaction.on_commit(lambda: realtime.broadcast_auction(auction.pk, "auction_ended"))
+    return CloseResult(
+        auction_id=auction.pk, status=auction.status, order_id=order.pk if order else None
+    )
+
+
+def _create_winner_order(
+    auction: AuctionListing, product: Product, buyer_id: int, now: datetime
+) -> Order:
+    checkout = Checkout.objects.create(number=new_reference("C"), buyer_id=buyer_id, created_at=now)
+    price = auction.current_price
+    order = Order.objects.create(
+        number=new_reference("A"),
+        checkout=checkout,
+        buyer_id=buyer_id,
+        seller_id=product.seller_id,
+        auction=auction,
+        status=Order.Status.AWAITING_PAYMENT,
+        subtotal=price,
+        shipping_fee=Decimal("0.00"),
+        total=price,
+        payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
+        created_at=now,
+    )
+    OrderItem.objects.create(
+        order=order,
+        product=product,
+        title=product.title,
+        unit_price=price,
+        quantity=1,
+        line_total=price,
+    )
+    return order
+
+
+def create_auction(
+    *,
+    seller: User,
+    title: str,
+    description: str,
+    category: Category,
+    condition: str,
+    city: City,
+    starting_price: Decimal,
+    reserve_price: Decimal | None = None,
+    duration_days: int,
+    starts_at: datetime | None = None,
+    images: tuple = (),
+) -> AuctionListing:
+    """Create an auction and its product. Images are attached by the caller for now."""
+    if not seller.is_seller:
+        raise ListingError(_("Only sellers can start auctions."), code="not_seller")
+    if not MIN_DURATION_DAYS <= duration_days <= MAX_DURATION_DAYS:
+        raise ListingError(
+            _("An auction lasts between %(low)s and %(high)s days.")
+            % {"low": MIN_DURATION_DAYS, "high": MAX_DURATION_DAYS},
+            code="invalid_duration",
+        )
+    if starting_price <= 0 or starting_price > settings.MAX_PRICE:
+        raise ListingError(_("Enter a sensible starting price."), code="invalid_amount")
+    if reserve_price is not None and not starting_price <= reserve_price <= settings.MAX_PRICE:
+        raise ListingError(
+            _("The reserve price cannot be below the starting price."), code="invalid_reserve"
+        )
+    start = starts_at or timezone.now()
+    with transaction.atomic():
+        auction = AuctionListing.objects.create(
+            starting_price=starting_price,
+            reserve_price=reserve_price,
+            current_price=starting_price,
+            starts_at=start,
+            ends_at=start + timedelta(days=duration_days),
+            status=AuctionListing.Status.LIVE,
+        )
+        Product.objects.create(
+            seller=seller,
+            title=title,
+            description=description,
+            category=category,
+            condition=condition,
+            city=city,
+            auction=auction,
+            display_price=starting_price,
+        )
+    return auction

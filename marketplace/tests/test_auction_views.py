@@ -1,0 +1,346 @@
+"""Auction pages: detail, HTMX and plain bids, the resync panel, create, list, my bids."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from marketplace.models import AuctionListing, Bid, Product
+from marketplace.services.bidding import close_auction
+from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.factories import category, city
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _no_https_redirect(settings):
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def auction(seller):
+    return make_auction(seller, starting_price="1000", reserve_price="3000")
+
+
+def detail_url(auction) -> str:
+    return reverse("auction_detail", args=[auction.pk])
+
+
+def bid_url(auction) -> str:
+    return reverse("auction_bid", args=[auction.pk])
+
+
+# --- Detail page --------------------------------------------------------------------------
+
+
+def test_detail_page_shows_price_minimum_reserve_and_countdown(client, auction):
+    response = client.get(detail_url(auction))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Multani blue pottery vase" in html
+    assert 'id="bid-panel"' in html
+    assert 'id="bid-form"' in html
+    assert "Rs 1,000" in html
+    assert "Reserve not met" in html
+    assert "data-countdown" in html
+    assert f'data-ws-path="/ws/auction/{auction.pk}/"' in html
+    assert "Log in to bid" in html
+
+
+def test_detail_page_masks_bidders(client, auction, buyer, rival):
+    bid(auction, buyer, "1000")
+    bid(auction, rival, "1100")
+    html = client.get(detail_url(auction)).content.decode()
+    assert "b***l" in html
+    assert "r***a" in html
+    assert "bilal" not in html
+    assert buyer.email not in html
+
+
+def test_leader_sees_they_are_leading(client, auction, buyer):
+    bid(auction, buyer, "1000")
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert "You are the highest bidder." in html
+    assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" hidden' in html
+
+
+def test_outbid_bidder_sees_they_have_been_outbid(client, auction, buyer, rival):
+    bid(auction, buyer, "1000")
+    bid(auction, rival, "1100")
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
+    assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" >' in html
+
+
+def test_seller_is_told_they_cannot_bid(seller_client, auction):
+    html = seller_client.get(detail_url(auction)).content.decode()
+    assert "This is your auction" in html
+
+
+def test_page_shows_ended_once_the_end_time_passes_before_closing(client, seller):
+    auction = make_auction(seller, ends_in=timedelta(seconds=-5))
+    html = client.get(detail_url(auction)).content.decode()
+    assert 'data-ended="1"' in html
+    assert "Bidding is closed." in html
+
+
+def test_closed_auction_shows_masked_winner(client, auction, buyer):
+    bid(auction, buyer, "3000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=auction.starts_at + timedelta(seconds=1)
+    )
+    close_auction(auction_id=auction.pk)
+    html = client.get(detail_url(auction)).content.decode()
+    assert "Won by b***l" in html
+
+
+def test_unknown_and_cancelled_auctions_are_404(client, auction):
+    assert client.get(reverse("auction_detail", args=[999999])).status_code == 404
+    AuctionListing.objects.filter(pk=auction.pk).update(status=AuctionListing.Status.CANCELLED)
+    assert client.get(detail_url(auction)).status_code == 404
+
+
+def test_panel_endpoint_returns_only_the_panel(client, auction):
+    response = client.get(reverse("auction_panel", args=[auction.pk]), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="bid-panel"')
+    assert "<html" not in html
+    assert response["Cache-Control"] == "no-store"
+
+
+# --- Bidding through the form -------------------------------------------------------------
+
+
+def test_htmx_bid_rerenders_form_and_panel(buyer_client, auction, buyer):
+    response = buyer_client.post(bid_url(auction), {"amount": "1500"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="bid-form"')
+    assert 'id="bid-panel" aria-labelledby="bid-panel-price"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "you are the highest bidder" in html
+    assert "Rs 1,500" in html
+    assert Bid.objects.get().bidder == buyer
+    assert "HX-Request" in response["Vary"]
+
+
+def test_bid_without_javascript_redirects_to_the_page(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "1500"})
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(auction)
+    page = buyer_client.get(response["Location"]).content.decode()
+    assert "Your bid is in" in page
+
+
+def test_too_low_bid_shows_the_error_in_the_form(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "10"}, **HTMX)
+    assert response.status_code == 200
+    assert "Bid at least Rs 1,000." in response.content.decode()
+    assert not Bid.objects.exists()
+
+
+def test_too_low_bid_without_javascript_shows_the_page_with_the_error(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "10"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bid at least Rs 1,000." in html
+    assert "<html" in html
+    assert 'value="10"' in html  # what the user typed is kept
+
+
+@pytest.mark.parametrize("amount", ["", "abc", "-5", "1e9999", "12.345"])
+def test_malformed_amount_is_a_form_error(buyer_client, auction, amount):
+    response = buyer_client.post(bid_url(auction), {"amount": amount}, **HTMX)
+    assert response.status_code == 200
+    assert "invalid-feedback" in response.content.decode()
+    assert not Bid.objects.exists()
+
+
+def test_maximum_below_bid_is_a_form_error(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "2000", "max_amount": "1500"}, **HTMX)
+    assert "Your maximum must be at least your bid." in response.content.decode()
+
+
+def test_seller_bid_is_refused_in_the_form(seller_client, auction):
+    response = seller_client.post(bid_url(auction), {"amount": "5000"}, **HTMX)
+    assert response.status_code == 200
+    assert "This is your auction" in response.content.decode()
+    assert not Bid.objects.exists()
+
+
+def test_blocked_buyer_sees_why(buyer_client, buyer, auction):
+    buyer.block("unpaid")
+    response = buyer_client.post(bid_url(auction), {"amount": "1500"}, **HTMX)
+    assert "unpaid orders" in response.content.decode()
+
+
+def test_anonymous_bid_is_sent_to_login(client, auction):
+    response = client.post(bid_url(auction), {"amount": "1500"})
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+    assert not Bid.objects.exists()
+
+
+def test_bid_page_refuses_get(buyer_client, auction):
+    assert buyer_client.get(bid_url(auction)).status_code == 405
+
+
+# --- Create -------------------------------------------------------------------------------
+
+
+def create_data(**overrides) -> dict:
+    data = {
+        "title": "Phulkari dupatta",
+        "description": "Hand-embroidered in Patiala style.",
+        "category": category().pk,
+        "condition": Product.Condition.NEW,
+        "city": city("Lahore").pk,
+        "starting_price": "2500",
+        "reserve_price": "",
+        "duration_days": "7",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_seller_creates_an_auction(seller_client, seller):
+    response = seller_client.post(reverse("auction_create"), create_data(reserve_price="4000"))
+    auction = AuctionListing.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(auction)
+    assert auction.product.seller == seller
+    assert auction.current_price == auction.product.display_price == Decimal("2500")
+    assert auction.reserve_price == Decimal("4000")
+    assert auction.ends_at - auction.starts_at == timedelta(days=7)
+
+
+def test_create_form_renders(seller_client):
+    response = seller_client.get(reverse("auction_create"))
+    assert response.status_code == 200
+    assert "Starting price" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"reserve_price": "1000"}, "The reserve cannot be below the starting price."),
+        ({"duration_days": "15"}, "Select a valid choice"),
+        ({"duration_days": "0"}, "Select a valid choice"),
+        ({"starting_price": "0"}, "greater than or equal to 1"),
+        ({"starting_price": "-10"}, "greater than or equal to 1"),
+        ({"starting_price": "999999999"}, "That amount is too large."),
+        ({"title": ""}, "This field is required."),
+    ],
+)
+def test_create_validation_errors_are_shown(seller_client, overrides, message):
+    response = seller_client.post(reverse("auction_create"), create_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AuctionListing.objects.exists()
+
+
+def test_buyer_cannot_create_an_auction(buyer_client):
+    response = buyer_client.post(reverse("auction_create"), create_data())
+    assert response.status_code == 403
+    assert not AuctionListing.objects.exists()
+
+
+# --- Lists --------------------------------------------------------------------------------
+
+
+def test_auction_list_shows_live_auctions_ending_soonest_first(client, seller):
+    later = make_auction(seller, title="Later", ends_in=timedelta(days=3))
+    sooner = make_auction(seller, title="Sooner", ends_in=timedelta(hours=2))
+    ended = make_auction(seller, title="Ended", ends_in=timedelta(seconds=-1))
+    html = client.get(reverse("auction_list")).content.decode()
+    assert html.index("Sooner") < html.index("Later")
+    assert "Ended" not in html.split("Live auctions", 2)[-1]
+    assert later and sooner and ended
+
+
+def test_auction_list_query_count_does_not_grow(client, seller, django_assert_max_num_queries):
+    for i in range(8):
+        make_auction(seller, title=f"Lot {i}")
+    with django_assert_max_num_queries(8):
+        client.get(reverse("auction_list"))
+
+
+def test_my_bids_groups_leading_outbid_won_and_lost(client, seller, buyer, rival):
+    leading = make_auction(seller, title="Leading lot")
+    bid(leading, buyer, "1000")
+    outbid = make_auction(seller, title="Outbid lot")
+    bid(outbid, buyer, "1000")
+    bid(outbid, rival, "1100")
+    won = make_auction(seller, title="Won lot")
+    bid(won, buyer, "1000")
+    lost = make_auction(seller, title="Lost lot")
+    bid(lost, buyer, "1000")
+    bid(lost, rival, "1100")
+    AuctionListing.objects.filter(pk__in=[won.pk, lost.pk]).update(
+        ends_at=won.starts_at + timedelta(seconds=1)
+    )
+    close_auction(auction_id=won.pk)
+    close_auction(auction_id=lost.pk)
+    client.force_login(buyer)
+    response = client.get(reverse("my_bids"))
+    groups = {
+        key: [a.product.title for a in value] for key, value in response.context["groups"].items()
+    }
+    assert groups == {
+        "leading": ["Leading lot"],
+        "outbid": ["Outbid lot"],
+        "won": ["Won lot"],
+        "lost": ["Lost lot"],
+    }
+    assert "Pay now" in response.content.decode()
+
+
+def test_my_bids_needs_login(client):
+    response = client.get(reverse("my_bids"))
+    assert response.status_code == 302
+
+
+def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
+    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
+    live = AuctionListing.objects.live()
+    assert live.count() == len(DEMO_AUCTIONS)
+    assert Bid.objects.count() == 8
+    soonest = live.order_by("ends_at").first()
+    assert soonest.ends_at - soonest.starts_at >= timedelta(days=1)
+
+
+def test_ending_soon_slot_renders(client, seller):
+    from django.template.loader import render_to_string
+
+    from marketplace.queries import ending_soon_auctions
+
+    make_auction(seller, title="Soon", ends_in=timedelta(minutes=5))
+    html = render_to_string(
+        "marketplace/auctions/_ending_soon.html", {"auctions": ending_soon_auctions()}
+    )
+    assert "Soon" in html
+    assert "Auctions ending soon" in html
+
+
+def test_detail_page_queries_do_not_grow_with_bids(
+    client, auction, buyer, django_assert_max_num_queries
+):
+    from marketplace.tests.factories import UserFactory
+
+    price = Decimal("1000")
+    for i in range(12):
+        bid(auction, UserFactory(username=f"bidder{i}"), str(price))
+        price += 100
+    client.force_login(buyer)
+    with django_assert_max_num_queries(12):
+        response = client.get(detail_url(auction))
+    assert response.status_code == 200

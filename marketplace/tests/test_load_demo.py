@@ -1,0 +1,91 @@
+import json
+import types
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.files.uploadedfile import UploadedFile
+from django.core.management import call_command
+from PIL import Image
+
+from marketplace.management.commands.load_demo import DEMO_PASSWORD
+from marketplace.models import Category, City, SellerProfile, User
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+LISTINGS = json.loads((DATA / "demo_listings.json").read_text())
+
+
+@pytest.fixture
+def catalogue_calls(monkeypatch):
+    """Stand in for marketplace.services.listings and record what load_demo passes to it."""
+    calls = []
+    fake = types.ModuleType("marketplace.services.listings")
+    fake.create_fixed_price_listing = lambda **kwargs: calls.append(kwargs)
+    monkeypatch.setitem(__import__("sys").modules, "marketplace.services.listings", fake)
+    return calls
+
+
+@pytest.mark.django_db
+def test_load_demo_twice_leaves_one_of_each_demo_user(catalogue_calls):
+    call_command("load_demo", stdout=None)
+    call_command("load_demo", stdout=None)
+
+    names = ["amina", "sana", "imran", "bilal", "admin"]
+    assert User.objects.filter(username__in=names).count() == 5
+    assert SellerProfile.objects.filter(user__username__in=names).count() == 3
+
+
+@pytest.mark.django_db
+def test_printed_demo_logins_work(catalogue_calls):
+    call_command("load_demo")
+
+    assert authenticate(username="amina", password=DEMO_PASSWORD).is_seller
+    assert authenticate(username="bilal", password=DEMO_PASSWORD).is_buyer
+    assert authenticate(username="admin", password=DEMO_PASSWORD).is_staff
+
+
+@pytest.mark.django_db
+def test_one_demo_shop_is_verified(catalogue_calls):
+    call_command("load_demo")
+
+    assert list(SellerProfile.objects.filter(is_verified=True).values_list("slug", flat=True)) == [
+        "amina-blue-pottery"
+    ]
+
+
+@pytest.mark.django_db
+def test_load_demo_lists_every_demo_product_through_the_catalogue_service(catalogue_calls):
+    call_command("load_demo")
+
+    assert [call["title"] for call in catalogue_calls] == [item["title"] for item in LISTINGS]
+    first = catalogue_calls[0]
+    assert first["seller"].username == "amina"
+    assert isinstance(first["category"], Category)
+    assert isinstance(first["city"], City)
+    assert isinstance(first["images"][0], UploadedFile)
+
+
+@pytest.mark.django_db
+def test_load_demo_without_the_catalogue_still_creates_the_users(capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "marketplace.services.listings", None)
+
+    call_command("load_demo")
+
+    assert "catalogue not available yet" in capsys.readouterr().out
+    assert User.objects.filter(username="bilal").exists()
+
+
+@pytest.mark.django_db
+def test_demo_listings_refer_to_existing_categories_and_cities():
+    for item in LISTINGS:
+        assert Category.objects.filter(slug=item["category"]).exists(), item["category"]
+        assert City.objects.filter(name=item["city"]).exists(), item["city"]
+
+
+@pytest.mark.parametrize("item", LISTINGS, ids=[item["image"] for item in LISTINGS])
+def test_demo_images_are_small_square_jpegs(item):
+    path = DATA / "demo_images" / item["image"]
+
+    with Image.open(path) as image:
+        assert (image.format, image.size) == ("JPEG", (800, 800))
+    assert path.stat().st_size < 120_000

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make bench`: run manage.py bench on PostgreSQL.
+# With DATABASE_URL set (PostgreSQL), use that database: point it at a scratch one, the
+# benchmarks add many rows. Without it, start a throwaway PostgreSQL 15 and Redis on free
+# loopback ports (scripts/services.sh, as .ci/run does), migrate, benchmark, stop them.
+# Extra arguments go to `manage.py bench` (e.g. BENCH_ARGS="browse --size 10000").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+
+if [[ -z ${DATABASE_URL:-} ]]; then
+    # shellcheck source=scripts/services.sh
+    PG_EXTRA_OPTS=""  # stock PostgreSQL settings (fsync on): figures worth comparing
+    source scripts/services.sh
+    trap 'services_stop' EXIT
+    trap 'exit 130' INT TERM
+    services_install postgresql redis-server
+    services_start_postgres madeinpk_bench
+    services_start_redis
+    export DATABASE_URL REDIS_URL
+fi
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py createcachetable
+"$PY" manage.py bench "$@"
