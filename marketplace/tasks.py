@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from marketplace.models import AuctionListing, Notification
-from marketplace.services import payments
+from marketplace.services import deadlines, payments
 from marketplace.services.bidding import close_auction
 
 logger = logging.getLogger(__name__)
@@ -71,4 +71,4 @@ def send_pending_transfers() -> dict[str, int]:
 
 def check_payment_deadlines() -> dict[str, int]:
     """Cancel orders unpaid at their deadline; violations and second-chance offers."""
-    return payments.check_payment_deadlines()
+    return deadlines.check_payment_deadlines()

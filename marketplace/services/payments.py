@@ -1,4 +1,7 @@
-"""Taking payment for checkouts, paying sellers, refunds and payment deadlines.
+"""Taking payment for checkouts, paying sellers, refunds, and the webhook events about them.
+
+Sellers' accounts are in `services.payouts`, deadlines and second chances in
+`services.deadlines`.
 
 Every provider call goes through `marketplace.payments`. Decisions recorded here:
 
@@ -15,14 +18,10 @@ Every provider call goes through `marketplace.payments`. Decisions recorded here
 - **Refunded amount** on a payment is the largest of what the provider reported
   (charge.refunded carries the charge's absolute `amount_refunded`) and the sum of our own
   succeeded refunds, so events arriving late, twice or in any order never count a refund twice.
-- **Second-chance orders** do not set `Order.auction` (the unpaid order keeps it: at most one
-  order per auction); they are linked through `SecondChanceOffer.order` and count as auction
-  orders for the deadline job.
 """
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,51 +31,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import payments
-from marketplace.exceptions import PaymentProviderError, PaymentRejected, PurchaseRejected
+from marketplace.exceptions import PaymentProviderError, PaymentRejected
 from marketplace.models import (
     Address,
-    Bid,
     Checkout,
     ConnectedAccount,
     Order,
-    OrderItem,
     Payment,
     PaymentAttempt,
-    PaymentViolation,
     Refund,
-    SecondChanceOffer,
     SellerTransfer,
     StripeEvent,
     User,
 )
-from marketplace.models.orders import new_reference
-from marketplace.services.orders import SHIPPING_FIELDS, cancel_overdue_order, snapshot_address
+from marketplace.services.orders import SHIPPING_FIELDS, snapshot_address
+from marketplace.services.payouts import unready_sellers, update_connected_account
 
 log = logging.getLogger(__name__)
 
 PAID_STATUSES = {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED}
-SECOND_CHANCE_HOURS = 48
 
 
 def _queue(task: str) -> None:
     from django_q.tasks import async_task
 
     async_task(task)
-
-
-def _auction_order_q() -> Q:
-    return Q(auction__isnull=False) | Q(second_chance_offer__isnull=False)
-
-
-def unready_sellers(seller_ids: Iterable[int]) -> set[int]:
-    """The sellers among these who cannot be paid yet (no account, or onboarding unfinished)."""
-    seller_ids = set(seller_ids)
-    ready = set(
-        ConnectedAccount.objects.ready()
-        .filter(user_id__in=seller_ids)
-        .values_list("user_id", flat=True)
-    )
-    return seller_ids - ready
 
 
 # --- Buyer pays --------------------------------------------------------------------------------
@@ -502,71 +481,6 @@ def _send_transfer(pk: int) -> str | None:
     return "sent"
 
 
-# --- Sellers' connected accounts ----------------------------------------------------------------
-def start_payouts_onboarding(*, seller: User, refresh_url: str, return_url: str) -> str:
-    """The seller's onboarding page URL, creating their Express account the first time."""
-    if not seller.is_seller:
-        raise PaymentRejected(_("Only sellers can set up payouts."), code="not_seller")
-    account = ConnectedAccount.objects.filter(user=seller).first()
-    if account is None:
-        # The same key returns the same account if two requests race or one is retried.
-        created = payments.create_connected_account(
-            seller=seller, idempotency_key=f"connect-account-{seller.pk}"
-        )
-        try:
-            with transaction.atomic():
-                account = ConnectedAccount.objects.create(user=seller, stripe_account_id=created.id)
-        except IntegrityError:
-            account = ConnectedAccount.objects.get(user=seller)
-        _copy_account(account, created)
-    return payments.create_account_link(
-        account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
-    )
-
-
-def _copy_account(row: ConnectedAccount, account: payments.ConnectedAccount) -> None:
-    row.payouts_enabled = account.payouts_enabled
-    row.charges_enabled = account.charges_enabled
-    row.details_submitted = account.details_submitted
-    row.transfers_active = account.can_receive_transfers
-    row.requirements_due = list(account.requirements_due)
-    row.save(
-        update_fields=[
-            "payouts_enabled",
-            "charges_enabled",
-            "details_submitted",
-            "transfers_active",
-            "requirements_due",
-            "updated_at",
-        ]
-    )
-
-
-def update_connected_account(*, account: payments.ConnectedAccount) -> ConnectedAccount | None:
-    """account.updated (or the onboarding return): copy the provider's view of the account."""
-    with transaction.atomic():
-        row = (
-            ConnectedAccount.objects.select_for_update()
-            .filter(stripe_account_id=account.id)
-            .first()
-        )
-        if row is None:
-            log.warning("update for unknown connected account %s", account.id)
-            return None
-        was_ready = row.ready
-        _copy_account(row, account)
-        if row.ready and not was_ready:
-            transaction.on_commit(lambda: _queue("marketplace.tasks.send_pending_transfers"))
-    return row
-
-
-def refresh_connected_account(*, seller: User) -> ConnectedAccount | None:
-    row = ConnectedAccount.objects.filter(user=seller).first()
-    if row is None:
-        return None
-    return update_connected_account(account=payments.retrieve_account(row.stripe_account_id))
-
-
 # --- Webhook events -----------------------------------------------------------------------------
 def handle_event(event: payments.PaymentEvent, payload: dict) -> bool:
     """Store a verified event once and act on it; False if it was handled before."""
@@ -597,193 +511,3 @@ def handle_event(event: payments.PaymentEvent, payload: dict) -> bool:
         update_connected_account(account=event.connected_account)
     StripeEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now())
     return True
-
-
-# --- Payment deadlines and second chances ------------------------------------------------------
-def check_payment_deadlines() -> dict[str, int]:
-    """Cancel every order unpaid at its deadline. A won auction's buyer gets a violation (and is
-    blocked at the limit) and the runner-up a second-chance offer; fixed-price stock goes back.
-    Idempotent and safe to run concurrently."""
-    now = timezone.now()
-    counts = {"cancelled": 0, "violations": 0, "offers_expired": 0}
-    due = Order.objects.filter(
-        status=Order.Status.AWAITING_PAYMENT, payment_deadline__lte=now
-    ).values_list("pk", flat=True)
-    for pk in list(due):
-        outcome = _expire_order(pk)
-        if outcome:
-            counts["cancelled"] += 1
-            counts["violations"] += outcome == "violation"
-    counts["offers_expired"] = SecondChanceOffer.objects.filter(
-        status=SecondChanceOffer.Status.OFFERED, expires_at__lte=now
-    ).update(status=SecondChanceOffer.Status.EXPIRED)
-    return counts
-
-
-@transaction.atomic
-def _expire_order(pk: int) -> str | None:
-    order = (
-        Order.objects.select_for_update(skip_locked=True)
-        .filter(
-            pk=pk,
-            status=Order.Status.AWAITING_PAYMENT,
-            payment_deadline__lte=timezone.now(),
-        )
-        .first()
-    )
-    if order is None:
-        return None  # paid, cancelled, or handled by a concurrent run
-    is_auction = Order.objects.filter(_auction_order_q(), pk=order.pk).exists()
-    # A buyer who could not pay because the seller never set up payouts is not at fault.
-    seller_ready = not unready_sellers([order.seller_id])
-    cancel_overdue_order(order=order, reason=_("Not paid by the payment deadline"))
-    checkout_id = order.checkout_id
-    transaction.on_commit(lambda: _expire_open_pages(checkout_id))
-    if not is_auction or not seller_ready:
-        return "cancelled"
-    buyer = User.objects.select_for_update().get(pk=order.buyer_id)
-    _violation, created = PaymentViolation.objects.get_or_create(
-        order=order, defaults={"buyer": buyer}
-    )
-    if (
-        order.auction_id
-        and not SecondChanceOffer.objects.filter(auction_id=order.auction_id).exists()
-    ):
-        _offer_second_chance(order)
-    limit = settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK
-    if not buyer.is_blocked and buyer.payment_violations.count() >= limit:
-        buyer.block(_("%(count)s won items not paid for by their deadline.") % {"count": limit})
-    return "violation" if created else "cancelled"
-
-
-def _offer_second_chance(order: Order) -> SecondChanceOffer | None:
-    runner_up = (
-        Bid.objects.filter(auction_id=order.auction_id)
-        .exclude(bidder_id=order.buyer_id)
-        .filter(bidder__blocked_at__isnull=True)
-        .order_by("-amount", "created_at")
-        .first()
-    )
-    if runner_up is None:
-        return None
-    now = timezone.now()
-    return SecondChanceOffer.objects.create(
-        auction_id=order.auction_id,
-        unpaid_order=order,
-        bidder_id=runner_up.bidder_id,
-        amount=runner_up.amount,
-        created_at=now,
-        expires_at=now + timedelta(hours=SECOND_CHANCE_HOURS),
-    )
-
-
-def _expire_open_pages(checkout_id: int) -> None:
-    """After orders are cancelled: close the checkout's open payment page if nothing in it can
-    be paid any more (a payment landing anyway is refunded by fulfil_checkout)."""
-    if Order.objects.filter(checkout_id=checkout_id, status=Order.Status.AWAITING_PAYMENT).exists():
-        return
-    for attempt in PaymentAttempt.objects.filter(
-        checkout_id=checkout_id, status=PaymentAttempt.Status.OPEN
-    ):
-        try:
-            payments.expire_checkout_session(attempt.session_id)
-        except PaymentProviderError as error:
-            log.info("could not expire session %s: %s", attempt.session_id, error.detail)
-            continue
-        release_checkout_session(session_id=attempt.session_id)
-
-
-def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer | None:
-    """The offer locked, if the buyer may answer it; None if its time ran out (it is marked
-    expired, which the caller commits before refusing)."""
-    offer = (
-        SecondChanceOffer.objects.select_for_update(of=("self",))
-        .select_related("auction__product__seller")
-        .get(pk=offer.pk)
-    )
-    if offer.bidder_id != buyer.pk:
-        raise PaymentRejected(_("This offer is not yours."), code="not_yours")
-    if offer.status == SecondChanceOffer.Status.OFFERED and not offer.is_open():
-        offer.status = SecondChanceOffer.Status.EXPIRED
-        offer.save(update_fields=["status"])
-        return None
-    if offer.status != SecondChanceOffer.Status.OFFERED:
-        raise PaymentRejected(
-            _("This offer is %(status)s.") % {"status": offer.get_status_display().lower()},
-            code="offer_closed",
-        )
-    return offer
-
-
-def _offer_expired() -> PaymentRejected:
-    return PaymentRejected(
-        _("This offer has expired: it was open for %(hours)s hours.")
-        % {"hours": SECOND_CHANCE_HOURS},
-        code="offer_expired",
-    )
-
-
-def accept_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> Checkout:
-    """The runner-up buys the item at their last bid: a checkout of one order awaiting payment."""
-    with transaction.atomic():
-        offer = _locked_offer(offer, buyer)
-        if offer is None:
-            expired = True
-        elif User.objects.select_for_update().get(pk=buyer.pk).is_blocked:
-            raise PurchaseRejected(
-                _(
-                    "Your account is blocked from buying. Please contact us if you think this "
-                    "is wrong."
-                ),
-                code="buyer_blocked",
-            )
-        else:
-            expired = False
-            checkout = _second_chance_order(offer, buyer)
-    if expired:
-        raise _offer_expired()
-    return checkout
-
-
-def _second_chance_order(offer: SecondChanceOffer, buyer: User) -> Checkout:
-    """The locked, open offer becomes a checkout of one order at the offered price."""
-    now = timezone.now()
-    product = offer.auction.product
-    checkout = Checkout.objects.create(number=new_reference("C-"), buyer=buyer, created_at=now)
-    order = Order.objects.create(
-        number=new_reference("MPK-"),
-        checkout=checkout,
-        buyer=buyer,
-        seller=product.seller,
-        status=Order.Status.AWAITING_PAYMENT,
-        subtotal=offer.amount,
-        shipping_fee=Decimal("0.00"),
-        total=offer.amount,
-        payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
-        created_at=now,
-    )
-    OrderItem.objects.create(
-        order=order,
-        product=product,
-        title=product.title,
-        unit_price=offer.amount,
-        quantity=1,
-        line_total=offer.amount,
-    )
-    offer.status = SecondChanceOffer.Status.ACCEPTED
-    offer.answered_at = now
-    offer.order = order
-    offer.save(update_fields=["status", "answered_at", "order"])
-    return checkout
-
-
-def decline_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:
-    with transaction.atomic():
-        locked = _locked_offer(offer, buyer)
-        if locked is not None:
-            locked.status = SecondChanceOffer.Status.DECLINED
-            locked.answered_at = timezone.now()
-            locked.save(update_fields=["status", "answered_at"])
-    if locked is None:
-        raise _offer_expired()
-    return locked

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from marketplace import payments
 from marketplace.models import ConnectedAccount
-from marketplace.services import payments as payment_services
+from marketplace.services import payouts
 from marketplace.tests.stripe_support import WEBHOOK_SECRET, WebhookReceiver, control
 from stripe_emulator import start_emulator
 
@@ -33,12 +33,12 @@ def emulator(receiver, settings):
 
 def onboard(emulator: str, seller) -> ConnectedAccount:
     """The seller creates their account, finishes onboarding, and the site learns of it."""
-    payment_services.start_payouts_onboarding(
+    payouts.start_payouts_onboarding(
         seller=seller, refresh_url="http://shop.test/r/", return_url="http://shop.test/b/"
     )
     account = ConnectedAccount.objects.get(user=seller)
     control(emulator, f"accounts/{account.stripe_account_id}/enable")
-    return payment_services.refresh_connected_account(seller=seller)
+    return payouts.refresh_connected_account(seller=seller)
 
 
 def start_paying(client, checkout) -> str:

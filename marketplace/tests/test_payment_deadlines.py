@@ -17,7 +17,7 @@ from marketplace.models import (
     PaymentViolation,
     SecondChanceOffer,
 )
-from marketplace.services import payments as payment_services
+from marketplace.services import deadlines
 from marketplace.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.factories_orders import listing_by, order_for
 from marketplace.tests.factories_payments import won_auction_order
@@ -124,7 +124,7 @@ def test_two_concurrent_runs_record_one_violation():
     def run() -> None:
         try:
             start.wait(timeout=10)
-            payment_services.check_payment_deadlines()
+            deadlines.check_payment_deadlines()
         except Exception as error:  # asserted below
             errors.append(error)
         finally:
@@ -155,7 +155,7 @@ def test_concurrent_runs_over_three_overdue_orders_block_the_buyer_once(settings
     def run() -> None:
         try:
             start.wait(timeout=10)
-            payment_services.check_payment_deadlines()
+            deadlines.check_payment_deadlines()
         finally:
             connections.close_all()
 
@@ -226,7 +226,7 @@ def offer(seller, buyer, rival):
 
 @pytest.mark.django_db
 def test_accepting_the_offer_creates_an_order_awaiting_payment(offer, rival, seller):
-    checkout = payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+    checkout = deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
 
     order = checkout.orders.get()
     assert (order.buyer, order.seller, order.total) == (rival, seller, Decimal("4500.00"))
@@ -240,16 +240,16 @@ def test_accepting_the_offer_creates_an_order_awaiting_payment(offer, rival, sel
 
 @pytest.mark.django_db
 def test_an_offer_can_be_accepted_once(offer, rival):
-    payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+    deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
 
     with pytest.raises(PaymentRejected):
-        payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+        deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
 
 
 @pytest.mark.django_db
 def test_someone_else_cannot_accept_the_offer(offer, buyer):
     with pytest.raises(PaymentRejected):
-        payment_services.accept_second_chance_offer(offer=offer, buyer=buyer)
+        deadlines.accept_second_chance_offer(offer=offer, buyer=buyer)
 
 
 @pytest.mark.django_db
@@ -257,7 +257,7 @@ def test_an_offer_past_48_hours_cannot_be_accepted(offer, rival):
     past_its_time(offer)
 
     with pytest.raises(PaymentRejected):
-        payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+        deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
     offer.refresh_from_db()
     assert offer.status == SecondChanceOffer.Status.EXPIRED
 
@@ -275,7 +275,7 @@ def test_the_job_expires_offers_not_answered_in_time(offer):
 
 @pytest.mark.django_db
 def test_an_accepted_offer_not_paid_is_a_violation_without_another_offer(offer, rival):
-    checkout = payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+    checkout = deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
     order = overdue(checkout.orders.get())
 
     tasks.check_payment_deadlines()
@@ -327,7 +327,7 @@ def test_a_blocked_runner_up_cannot_accept(offer, rival):
     rival.block("test")
 
     with pytest.raises(PurchaseRejected):
-        payment_services.accept_second_chance_offer(offer=offer, buyer=rival)
+        deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
 
 
 @pytest.mark.django_db

@@ -314,7 +314,7 @@ def test_a_partial_refund_is_recorded_once_even_when_delivered_twice(
 
 
 def test_account_updated_makes_the_seller_ready(emulator, receiver, client, seller):
-    from marketplace.services.payments import start_payouts_onboarding
+    from marketplace.services.payouts import start_payouts_onboarding
 
     start_payouts_onboarding(seller=seller, refresh_url="http://x/", return_url="http://x/")
     account = ConnectedAccount.objects.get(user=seller)

@@ -30,7 +30,7 @@ from marketplace.models import (
     SellerTransfer,
 )
 from marketplace.money import parse_amount
-from marketplace.services import payments as payment_services
+from marketplace.services import payouts
 from marketplace.services.orders import (
     add_to_cart,
     cancel_order,
@@ -334,7 +334,7 @@ def sale_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "as_seller": True,
-        "payouts_ready": not payment_services.unready_sellers([request.user.pk]),
+        "payouts_ready": not payouts.unready_sellers([request.user.pk]),
     }
     return render(request, "marketplace/orders/order_list.html", context)
 

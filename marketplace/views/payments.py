@@ -31,6 +31,7 @@ from marketplace.models import (
     PaymentAttempt,
     SecondChanceOffer,
 )
+from marketplace.services import deadlines, payouts
 from marketplace.services import payments as payment_services
 from marketplace.views.decorators import seller_required
 
@@ -49,7 +50,7 @@ def _to_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
 def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
     """What a checkout or order page needs to offer payment for these unpaid orders."""
     awaiting = [o for o in orders if o.status == Order.Status.AWAITING_PAYMENT]
-    unready = payment_services.unready_sellers(o.seller_id for o in awaiting)
+    unready = payouts.unready_sellers(o.seller_id for o in awaiting)
     missing_address = [o for o in awaiting if not o.has_shipping_address]
     return {
         "unready_sellers": sorted(
@@ -190,7 +191,7 @@ def payouts_setup(request: HttpRequest) -> HttpResponse:
 
 def _onboarding(request: HttpRequest) -> HttpResponse:
     try:
-        url = payment_services.start_payouts_onboarding(
+        url = payouts.start_payouts_onboarding(
             seller=request.user,
             refresh_url=request.build_absolute_uri(reverse("payouts_refresh")),
             return_url=request.build_absolute_uri(reverse("payouts_return")),
@@ -219,7 +220,7 @@ def payouts_refresh(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payouts_return(request: HttpRequest) -> HttpResponse:
     try:
-        account = payment_services.refresh_connected_account(seller=request.user)
+        account = payouts.refresh_connected_account(seller=request.user)
     except MarketplaceError as error:
         messages.error(request, error.message)
     else:
@@ -249,7 +250,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(_offers_for(request), pk=pk)
     try:
-        checkout = payment_services.accept_second_chance_offer(offer=offer, buyer=request.user)
+        checkout = deadlines.accept_second_chance_offer(offer=offer, buyer=request.user)
     except MarketplaceError as error:
         messages.error(request, error.message)
         return redirect("offer_list")
@@ -262,7 +263,7 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(_offers_for(request), pk=pk)
     try:
-        payment_services.decline_second_chance_offer(offer=offer, buyer=request.user)
+        deadlines.decline_second_chance_offer(offer=offer, buyer=request.user)
     except MarketplaceError as error:
         messages.error(request, error.message)
     else:
