@@ -12,6 +12,7 @@ from marketplace.services.payments import send_pending_transfers
 from marketplace.tests.browser.conftest import login
 from marketplace.tests.factories import AuctionProductFactory, SellerFactory, UserFactory
 from marketplace.tests.factories_orders import address_of
+from marketplace.tests.stripe_support import control
 
 
 def test_an_auction_won_is_paid_on_the_hosted_page_and_the_seller_sees_fee_and_transfer(
@@ -68,3 +69,32 @@ def test_an_auction_won_is_paid_on_the_hosted_page_and_the_seller_sees_fee_and_t
     expect(panel).to_contain_text("Sent")
     screenshot(page, "seller-order")
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.SENT
+
+
+def test_a_fixed_price_order_is_paid_and_the_buyer_sees_it_paid(
+    page, live_url, stripe_emulator, settings, screenshot
+):
+    from marketplace.models import ConnectedAccount
+    from marketplace.services.payouts import refresh_connected_account, start_payouts_onboarding
+    from marketplace.tests.factories_orders import listing_by, order_for
+
+    settings.STRIPE_API_BASE = stripe_emulator.base_url
+    settings.STRIPE_SECRET_KEY = "sk_test_browser"
+    seller = SellerFactory(username="zainab", seller_profile__shop_name="Zainab Rugs")
+    start_payouts_onboarding(seller=seller, refresh_url="http://x/", return_url="http://x/")
+    account_id = ConnectedAccount.objects.get(user=seller).stripe_account_id
+    control(stripe_emulator.base_url, f"accounts/{account_id}/enable")
+    refresh_connected_account(seller=seller)
+    buyer = UserFactory(username="bilal", first_name="Bilal")
+    order = order_for(buyer, listing_by(seller, price="18999.99", title="Hand-knotted rug"))
+
+    login(page, buyer)
+    page.goto(f"/checkouts/{order.checkout.number}/")
+    page.click("#pay-button")
+    page.wait_for_url(f"{stripe_emulator.base_url}/**")
+    page.get_by_role("button", name="Pay").first.click()
+    expect(page.locator("#payment-status")).to_contain_text("Payment received")
+    page.goto("/orders/")
+    expect(page.locator(".list-group")).to_contain_text("Paid")
+    screenshot(page, "orders")
+    assert send_pending_transfers()["sent"] == 1
