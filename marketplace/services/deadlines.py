@@ -30,7 +30,7 @@ from marketplace.models import (
 )
 from marketplace.models.orders import new_reference
 from marketplace.services.orders import cancel_overdue_order
-from marketplace.services.payments import release_checkout_session
+from marketplace.services.payments import fulfil_checkout, release_checkout_session
 from marketplace.services.payouts import unready_sellers
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,15 @@ def check_payment_deadlines() -> dict[str, int]:
     Idempotent and safe to run concurrently."""
     now = timezone.now()
     counts = {"cancelled": 0, "violations": 0, "offers_expired": 0}
-    due = Order.objects.filter(
-        status=Order.Status.AWAITING_PAYMENT, payment_deadline__lte=now
-    ).values_list("pk", flat=True)
-    for pk in list(due):
+    due = list(
+        Order.objects.filter(
+            status=Order.Status.AWAITING_PAYMENT, payment_deadline__lte=now
+        ).values_list("pk", "checkout_id")
+    )
+    unsettled = _settle_open_pages({checkout_id for _pk, checkout_id in due})
+    for pk, checkout_id in due:
+        if checkout_id in unsettled:
+            continue  # whether it was paid is unknown for now: the next run decides
         outcome = _expire_order(pk)
         if outcome:
             counts["cancelled"] += 1
@@ -60,6 +65,23 @@ def check_payment_deadlines() -> dict[str, int]:
         status=SecondChanceOffer.Status.OFFERED, expires_at__lte=now
     ).update(status=SecondChanceOffer.Status.EXPIRED)
     return counts
+
+
+def _settle_open_pages(checkout_ids: set[int]) -> set[int]:
+    """Before cancelling, ask the provider about these checkouts' open payment pages: one paid
+    just before the deadline whose webhook has not arrived yet is fulfilled now, so a buyer who
+    paid is never cancelled or given a violation. Returns the checkouts that could not be
+    checked (provider unreachable)."""
+    unsettled = set()
+    for attempt in PaymentAttempt.objects.filter(
+        checkout_id__in=checkout_ids, status=PaymentAttempt.Status.OPEN
+    ):
+        try:
+            fulfil_checkout(session_id=attempt.session_id)
+        except PaymentProviderError as error:
+            log.warning("could not check session %s: %s", attempt.session_id, error.detail)
+            unsettled.add(attempt.checkout_id)
+    return unsettled
 
 
 @transaction.atomic

@@ -359,3 +359,50 @@ def test_cancelling_at_the_deadline_closes_the_open_payment_page(
     [session] = objects(emulator, "checkout.session")
     assert (session["id"], session["status"]) == (session_id, "expired")
     assert PaymentAttempt.objects.get().status == PaymentAttempt.Status.EXPIRED
+
+
+@pytest.mark.django_db
+def test_a_payment_made_before_the_deadline_whose_webhook_is_late_is_not_cancelled(
+    emulator, seller, buyer, client
+):
+    from marketplace.models import Payment
+    from marketplace.tests.payments_fixtures import onboard, start_paying
+    from marketplace.tests.stripe_support import control
+
+    onboard(emulator, seller)
+    order = won_auction_order(seller, buyer)
+    Order.objects.filter(pk=order.pk).update(
+        ship_name="Bilal", ship_line1="1 Mall", ship_city="Lahore"
+    )
+    client.force_login(buyer)
+    session_id = start_paying(client, order.checkout)
+    control(emulator, f"sessions/{session_id}/pay")  # the webhook is never delivered here
+    overdue(order)
+
+    counts = tasks.check_payment_deadlines()
+
+    assert counts["cancelled"] == 0
+    assert status_of(order) == Order.Status.PAID
+    assert Payment.objects.get().session_id == session_id
+    assert not PaymentViolation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_order_is_not_cancelled_while_its_open_page_cannot_be_checked(
+    emulator, seller, buyer, client, settings
+):
+    from marketplace.tests.payments_fixtures import onboard, start_paying
+
+    onboard(emulator, seller)
+    order = order_for(buyer, listing_by(seller))
+    client.force_login(buyer)
+    start_paying(client, order.checkout)
+    overdue(order)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+    tasks.check_payment_deadlines()
+    assert status_of(order) == Order.Status.AWAITING_PAYMENT
+
+    settings.STRIPE_API_BASE = emulator
+    tasks.check_payment_deadlines()
+    assert status_of(order) == Order.Status.CANCELLED
