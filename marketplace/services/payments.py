@@ -312,14 +312,16 @@ def record_refund(
             return None
         _refresh_refunded(payment, amount_refunded)
         if refunded or payment.refunded_amount >= payment.amount:
-            for transfer in SellerTransfer.objects.select_for_update().filter(payment=payment):
-                order = Order.objects.select_for_update().get(pk=transfer.order_id)
+            # Orders before transfers, as refund_order locks them, so the two never deadlock.
+            order_ids = SellerTransfer.objects.filter(payment=payment).values("order_id")
+            for order in Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"):
                 if order.status in PAID_STATUSES:
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
-                if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
-                    transfer.status = SellerTransfer.Status.CANCELLED
-                    transfer.save(update_fields=["status"])
+            SellerTransfer.objects.select_for_update().filter(
+                payment=payment,
+                status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED],
+            ).update(status=SellerTransfer.Status.CANCELLED)
     return payment
 
 
