@@ -9,7 +9,7 @@ PORT ?= 8000
 STRIPE_EMULATOR_PORT ?= 12111
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
-.PHONY: run setup test test-fast bench lint fmt check clean
+.PHONY: run setup test test-fast bench lint fmt check clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,12 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media staticfiles .stripe-emulator.json
+
+# Refresh locale/ur/LC_MESSAGES/django.po from the source and compile it (README "Languages").
+# marketplace/tests/test_i18n.py runs the same extraction, so keep the options in step.
+MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator \
+	--ignore=staticfiles --ignore=static --ignore=node_modules --ignore=test-artifacts \
+	--ignore=marketplace/tests --ignore=docs --ignore=scripts
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ur $(MAKEMESSAGES_OPTIONS)
+	$(PY) manage.py compilemessages -l ur --ignore=.venv

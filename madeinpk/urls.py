@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from marketplace.views.pages import set_language
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language plus saving the choice on the logged-in user (URLs stay unprefixed).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", include("marketplace.urls")),
 ]
 

@@ -8,10 +8,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from marketplace import realtime
 from marketplace.exceptions import BidRejected
+from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
 from marketplace.money import parse_amount
 from marketplace.services.bidding import place_bid
@@ -31,6 +33,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
         self.group = realtime.group_name(self.auction_id)
         self.recent: list[float] = []
+        # Error messages and the live panel in the viewer's language (cookie, user, header).
+        self.language = language_from_scope(self.scope)
         exists = await database_sync_to_async(
             AuctionListing.objects.filter(pk=self.auction_id, product__isnull=False).exists
         )()
@@ -46,6 +50,10 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         if self._flooding():
             await self.send_error(_("Too many messages: slow down."), "rate_limited")
             return
@@ -98,15 +106,20 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    # Group events, named after their types: forward the prepared message as it is.
+    # Group events, named after their types: forward the prepared message, with the panel
+    # in this viewer's language.
     async def new_bid(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self.send_json(self._localised(event))
 
     async def auction_extended(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self.send_json(self._localised(event))
 
     async def auction_ended(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        await self.send_json(self._localised(event))
+
+    def _localised(self, event: dict[str, Any]) -> dict[str, Any]:
+        html = event.get("html_by_language", {}).get(self.language)
+        return {**event["message"], "html": html} if html else event["message"]
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

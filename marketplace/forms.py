@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models.functions import Coalesce
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from marketplace.images import MAX_IMAGES, process_image
 from marketplace.models import Address, Category, City, Product
@@ -21,7 +21,7 @@ class _CitiesByProvince(ModelChoiceIterator):
             yield ("", self.field.empty_label)
         groups: dict[str, list] = {}
         for city in self.queryset:
-            groups.setdefault(city.province.name, []).append(self.choice(city))
+            groups.setdefault(city.province.display_name, []).append(self.choice(city))
         yield from groups.items()
 
 
@@ -197,7 +197,9 @@ class CategoryChoiceField(forms.ModelChoiceField):
         super().__init__(**kwargs)
 
     def label_from_instance(self, obj) -> str:
-        return f"{obj.parent.name} / {obj.name}" if obj.parent_id else obj.name
+        return (
+            f"{obj.parent.display_name} / {obj.display_name}" if obj.parent_id else obj.display_name
+        )
 
 
 class FixedPriceListingForm(forms.ModelForm):
@@ -380,7 +382,10 @@ class AuctionForm(forms.ModelForm):
         label=_("Duration"),
         coerce=int,
         initial=7,
-        choices=[(days, ngettext_lazy("%d day", "%d days", days) % days) for days in range(1, 15)],
+        # A callable, so the labels are made in the language of each request, not at import.
+        choices=lambda: [
+            (days, ngettext("%d day", "%d days", days) % days) for days in range(1, 15)
+        ],
     )
 
     class Meta:

@@ -1,7 +1,8 @@
 """Group names and broadcasts: the only module that talks to the channel layer.
 
 Every event of the original protocol (`new_bid`, `auction_extended`, `auction_ended`) also
-carries `html` (the #bid-panel partial, rendered once, the same for every viewer), `seq` (the
+carries `html` (the #bid-panel partial, rendered once per language, the same for every viewer
+of that language: the group event holds all of them, each socket forwards its own), `seq` (the
 auction's bid count after the event) and `prev_seq` (the count before it: one bid can add two
 rows when a proxy answers). A page whose last seq is not `prev_seq` missed something and
 refetches #bid-panel over HTTP.
@@ -12,7 +13,9 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from marketplace import queries
 from marketplace.models import AuctionListing
@@ -85,8 +88,14 @@ def event_message(
     }
 
 
-def render_panel(auction: AuctionListing) -> str:
-    return render_to_string(PANEL_TEMPLATE, queries.panel_context(auction))
+def render_panel(auction: AuctionListing, language: str | None = None) -> str:
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        return render_to_string(PANEL_TEMPLATE, queries.panel_context(auction))
+
+
+def render_panels(auction: AuctionListing) -> dict[str, str]:
+    """#bid-panel once per site language; each socket forwards only its viewer's language."""
+    return {code: render_panel(auction, code) for code, _name in settings.LANGUAGES}
 
 
 def broadcast_auction(
@@ -99,12 +108,16 @@ def broadcast_auction(
     """
     try:
         auction = queries.auction_for_panel(auction_id)
-        html = render_panel(auction)
+        panels = render_panels(auction)
+        html = panels.get(settings.LANGUAGE_CODE, "")
         messages = [event_message(auction, event, html, prev_seq)]
         if extended:
             messages.append(event_message(auction, "auction_extended", html))
         send = async_to_sync(get_channel_layer().group_send)
         for message in messages:
-            send(group_name(auction_id), {"type": message["type"], "message": message})
+            send(
+                group_name(auction_id),
+                {"type": message["type"], "message": message, "html_by_language": panels},
+            )
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)

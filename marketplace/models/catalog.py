@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.money import quantize
@@ -33,7 +34,12 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language (marketplace/reference_names.py lists the msgids)."""
+        return gettext(self.name)
 
 
 class ProductQuerySet(models.QuerySet):

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.validators import validate_pk_mobile
@@ -18,7 +19,12 @@ class Province(models.Model):
         verbose_name_plural = _("provinces and territories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language (marketplace/reference_names.py lists the msgids)."""
+        return gettext(self.name)
 
 
 class City(models.Model):
@@ -37,7 +43,12 @@ class City(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language (marketplace/reference_names.py lists the msgids)."""
+        return gettext(self.name)
 
 
 class Address(models.Model):

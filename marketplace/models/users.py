@@ -25,6 +25,9 @@ class User(AbstractUser):
     # Set when the buyer is blocked from bidding and buying (repeated non-payment).
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
     blocked_reason = models.TextField(_("reason for block"), blank=True)
+    # The language chosen from the menu (a code from settings.LANGUAGES); empty until the user
+    # picks one, then it follows them to every device they log in on.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     objects = UserManager()
 

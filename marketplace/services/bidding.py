@@ -8,10 +8,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace import realtime
 from marketplace.exceptions import BidRejected, ListingError
+from marketplace.i18n import lazy_format
 from marketplace.models import (
     AuctionListing,
     Bid,
@@ -273,6 +276,9 @@ def _soft_close(auction: AuctionListing, now: datetime) -> bool:
     return False
 
 
+_lazy_rupees = lazy(format_pkr, str)
+
+
 def _rupees(amount: Decimal) -> str:
     return format_pkr(amount)
 
@@ -287,9 +293,11 @@ def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
     notify(
         user=User(pk=user_id),
         kind=Notification.Kind.OUTBID,
-        title=_("You have been outbid on “%(title)s”") % {"title": title},
-        body=_("The price is now %(price)s. Bid again before the auction ends.")
-        % {"price": _rupees(winning.amount)},
+        title=lazy_format(gettext_lazy("You have been outbid on “%(title)s”"), title=title),
+        body=lazy_format(
+            gettext_lazy("The price is now %(price)s. Bid again before the auction ends."),
+            price=_lazy_rupees(winning.amount),
+        ),
         url=reverse("auction_detail", args=[auction.pk]),
         dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
     )
@@ -322,36 +330,47 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
             auction.status = AuctionListing.Status.ENDED_SOLD
             auction.winner_id = leader.bidder_id
             order = _create_winner_order(auction, product, leader.bidder_id, now)
-            price = _rupees(auction.current_price)
+            # Notices are written in each recipient's language (lazy until notify renders them).
+            price = _lazy_rupees(auction.current_price)
             notify(
                 user=User(pk=leader.bidder_id),
                 kind=Notification.Kind.AUCTION_WON,
-                title=_("You won “%(title)s”") % {"title": product.title},
-                body=_("Your winning bid was %(price)s. Please pay within %(hours)s hours.")
-                % {"price": price, "hours": settings.AUCTION_PAYMENT_DEADLINE_HOURS},
+                title=lazy_format(gettext_lazy("You won “%(title)s”"), title=product.title),
+                body=lazy_format(
+                    gettext_lazy(
+                        "Your winning bid was %(price)s. Please pay within %(hours)s hours."
+                    ),
+                    price=price,
+                    hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS,
+                ),
                 url=reverse("order_detail", args=[order.number]),
                 dedupe_key=f"auction:{auction.pk}",
             )
             notify(
                 user=product.seller,
                 kind=Notification.Kind.AUCTION_SOLD,
-                title=_("“%(title)s” sold for %(price)s")
-                % {"title": product.title, "price": price},
-                body=_("The winner has been asked to pay. You will be told when they have."),
+                title=lazy_format(
+                    gettext_lazy("“%(title)s” sold for %(price)s"), title=product.title, price=price
+                ),
+                body=gettext_lazy(
+                    "The winner has been asked to pay. You will be told when they have."
+                ),
                 url=reverse("order_detail", args=[order.number]),
                 dedupe_key=f"auction:{auction.pk}",
             )
         else:
             auction.status = AuctionListing.Status.ENDED_UNSOLD
             body = (
-                _("The bids did not reach your reserve price. You can list it again.")
+                gettext_lazy("The bids did not reach your reserve price. You can list it again.")
                 if leader is not None
-                else _("Nobody bid on it. You can list it again, perhaps at a lower price.")
+                else gettext_lazy(
+                    "Nobody bid on it. You can list it again, perhaps at a lower price."
+                )
             )
             notify(
                 user=product.seller,
                 kind=Notification.Kind.AUCTION_UNSOLD,
-                title=_("“%(title)s” ended unsold") % {"title": product.title},
+                title=lazy_format(gettext_lazy("“%(title)s” ended unsold"), title=product.title),
                 body=body,
                 url=reverse("auction_create"),
                 dedupe_key=f"auction:{auction.pk}",

@@ -3,8 +3,10 @@
 import logging
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django_q.tasks import async_task
 
+from marketplace.i18n import language_for_user
 from marketplace.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -16,7 +18,11 @@ def notify(
     """Record a notice in the caller's transaction and queue its e-mail after commit.
 
     A second call for the same (user, kind, dedupe_key) is a no-op and returns None.
+    `title` and `body` may be lazy (gettext_lazy, i18n.lazy_format): they are rendered here in
+    the recipient's language, not the language of whoever caused the notice.
     """
+    with translation.override(language_for_user(user)):
+        title, body = str(title), str(body)
     try:
         # A savepoint, so a duplicate does not poison the caller's transaction.
         with transaction.atomic():

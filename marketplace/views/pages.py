@@ -1,6 +1,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
+from marketplace.i18n import supported
 from marketplace.models import AuctionListing, Category, Product
 from marketplace.pricing import BID_INCREMENTS
 from marketplace.queries import card_queryset, favourite_ids
@@ -35,3 +38,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/help.html", {"increments": BID_INCREMENTS})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, safe `next`), also saved on the user when logged in."""
+    response = django_set_language(request)
+    code = supported(request.POST.get("language"))
+    if code and code == request.POST.get("language") and request.user.is_authenticated:
+        if request.user.language != code:
+            request.user.language = code
+            request.user.save(update_fields=["language"])
+    return response

@@ -85,7 +85,8 @@
     var h = Math.floor(s / 3600); s -= h * 3600;
     var m = Math.floor(s / 60); s -= m * 60;
     var pad = function (n) { return String(n).padStart(2, "0"); };
-    return (d ? d + "d " : "") + pad(h) + ":" + pad(m) + ":" + pad(s);
+    var days = (text.textDays || "%(days)sd").replace("%(days)s", String(d));
+    return (d ? days + " " : "") + pad(h) + ":" + pad(m) + ":" + pad(s);
   }
 
   function tick() {
