@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0006_auctions_schedules'),
+        ('marketplace', '0007_i18n_user_language'),
     ]
 
     operations = [
