@@ -13,11 +13,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected, PurchaseRejected
+from marketplace.i18n import language_for_user
 from marketplace.models import (
     Bid,
     Checkout,
@@ -116,7 +117,10 @@ def _expire_order(pk: int) -> str | None:
         _offer_second_chance(order)
     limit = settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK
     if not buyer.is_blocked and buyer.payment_violations.count() >= limit:
-        buyer.block(_("%(count)s won items not paid for by their deadline.") % {"count": limit})
+        # The reason is shown to the buyer on their profile: written in their language.
+        with translation.override(language_for_user(buyer)):
+            reason = _("%(count)s won items not paid for by their deadline.") % {"count": limit}
+        buyer.block(reason)
     return "violation" if created else "cancelled"
 
 

@@ -406,3 +406,17 @@ def test_an_order_is_not_cancelled_while_its_open_page_cannot_be_checked(
     settings.STRIPE_API_BASE = emulator
     tasks.check_payment_deadlines()
     assert status_of(order) == Order.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_the_block_reason_is_written_in_the_buyers_language(seller, buyer, settings):
+    settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK = 1
+    buyer.language = "ur"
+    buyer.save(update_fields=["language"])
+    won_auction_order(seller, buyer, overdue=True)
+
+    tasks.check_payment_deadlines()
+
+    buyer.refresh_from_db()
+    assert "won items" not in buyer.blocked_reason
+    assert "1" in buyer.blocked_reason
