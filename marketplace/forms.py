@@ -181,6 +181,29 @@ class MultipleImageField(forms.FileField):
         return processed
 
 
+def photos_field() -> MultipleImageField:
+    """The photos input of every listing form (fixed price and auction)."""
+    return MultipleImageField(
+        label=_("Photos"),
+        help_text=_("JPEG, PNG or WebP; 1 to 8 photos. The first one is shown in search."),
+    )
+
+
+def check_photo_count(form: forms.BaseForm, *, kept: int = 0) -> None:
+    """A listing has 1 to MAX_IMAGES photos: `kept` already stored plus the new uploads."""
+    if "images" in form.errors:
+        return
+    count = kept + len(form.cleaned_data.get("images") or [])
+    if count < 1:
+        form.add_error("images", _("A listing needs at least one photo."))
+    elif count > MAX_IMAGES:
+        form.add_error(
+            "images",
+            _("A listing can have at most %(max)s photos; this would make %(count)s.")
+            % {"max": MAX_IMAGES, "count": count},
+        )
+
+
 class CategoryChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault(
@@ -224,10 +247,7 @@ class FixedPriceListingForm(forms.ModelForm):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    images = MultipleImageField(
-        label=_("Photos"),
-        help_text=_("JPEG, PNG or WebP; 1 to 8 photos. The first one is shown in search."),
-    )
+    images = photos_field()
 
     class Meta:
         model = Product
@@ -290,18 +310,7 @@ class FixedPriceListingForm(forms.ModelForm):
         elif (starts or ends) and "sale_percent" not in self.errors:
             self.add_error("sale_percent", _("Enter the percentage off, or clear the sale dates."))
 
-        removed = self.removed_image_ids()
-        kept = len(self.existing_images) - len(removed)
-        new = len(data.get("images") or [])
-        if "images" not in self.errors:
-            if kept + new < 1:
-                self.add_error("images", _("A listing needs at least one photo."))
-            elif kept + new > MAX_IMAGES:
-                self.add_error(
-                    "images",
-                    _("A listing can have at most %(max)s photos; this would make %(count)s.")
-                    % {"max": MAX_IMAGES, "count": kept + new},
-                )
+        check_photo_count(self, kept=len(self.existing_images) - len(self.removed_image_ids()))
         return data
 
     def removed_image_ids(self) -> list[int]:
@@ -364,8 +373,9 @@ class BidForm(forms.Form):
 
 
 class AuctionForm(forms.ModelForm):
-    """The product's fields plus the auction's: price, optional reserve, duration."""
+    """The product's fields plus the auction's: price, optional reserve, duration, photos."""
 
+    category = CategoryChoiceField(label=_("Category"))
     city = CityChoiceField(label=_("City"))
     starting_price = forms.DecimalField(
         label=_("Starting price (Rs)"), min_value=Decimal("1"), max_digits=12, decimal_places=2
@@ -387,13 +397,20 @@ class AuctionForm(forms.ModelForm):
             (days, ngettext("%d day", "%d days", days) % days) for days in range(1, 15)
         ],
     )
+    images = photos_field()
 
     class Meta:
         model = Product
         fields = ["title", "description", "category", "condition", "city"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["images"].required = True
 
     def clean(self):
         cleaned = super().clean()
+        check_photo_count(self)
         start, reserve = cleaned.get("starting_price"), cleaned.get("reserve_price")
         for name in ("starting_price", "reserve_price"):
             value = cleaned.get(name)

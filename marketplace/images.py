@@ -144,6 +144,18 @@ def save_product_images(*, product, files: Iterable, start_position: int = 0) ->
     return created
 
 
+def stored_photo(image) -> ProcessedImage:
+    """A stored ProductImage as a ProcessedImage, to copy it to another product."""
+    with image.image.open("rb") as display, image.thumbnail.open("rb") as thumb:
+        return ProcessedImage(
+            image=display.read(),
+            thumbnail=thumb.read(),
+            width=image.width,
+            height=image.height,
+            name=image.image.name,
+        )
+
+
 def delete_image_files(image) -> None:
     """Remove a ProductImage's files from storage (call on commit)."""
     for field in (image.image, image.thumbnail):

@@ -210,8 +210,14 @@ class BrowseFilters:
 
 
 def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
-    """Visible products matching the filters, unordered."""
-    queryset = Product.objects.visible()
+    """Visible products matching the filters, unordered.
+
+    Auctions appear only while bidding is open: an ended auction is a dead end for a buyer
+    (its seller's shop page still shows it).
+    """
+    queryset = Product.objects.visible().filter(
+        Q(auction__isnull=True) | Q(auction__status="live", auction__ends_at__gt=timezone.now())
+    )
     if filters.category is not None:
         queryset = queryset.filter(category_id__in=filters.category_ids())
     if filters.city is not None:
@@ -226,8 +232,6 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
         queryset = queryset.filter(fixed_price__isnull=False)
     elif filters.listing_type == "auction":
         queryset = queryset.filter(auction__isnull=False)
-    if filters.sort == "ending":
-        queryset = queryset.filter(auction__status="live", auction__ends_at__gt=timezone.now())
     if filters.q:
         if connection.vendor == "postgresql":
             queryset = queryset.filter(search_vector=_search_query(filters.q))
@@ -401,6 +405,13 @@ def bids_by_user(user: User) -> QuerySet[AuctionListing]:
     )
 
 
+def auction_cards() -> QuerySet[AuctionListing]:
+    """Auctions with everything their product card shows (components.html#product-card)."""
+    return auctions_with_product().prefetch_related(
+        Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
+    )
+
+
 def ending_soon_auctions(limit: int = 4) -> list[AuctionListing]:
-    """Live auctions closest to their end, for the home page slot."""
-    return list(auctions_with_product().ending_soon().prefetch_related("product__images")[:limit])
+    """Live auctions closest to their end, for the home page section."""
+    return list(auction_cards().ending_soon()[:limit])

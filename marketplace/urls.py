@@ -97,5 +97,7 @@ urlpatterns = [
     path("auctions/<int:pk>/bid/", auctions.auction_bid, name="auction_bid"),
     path("auctions/<int:pk>/panel/", auctions.auction_panel, name="auction_panel"),
     path("sell/auctions/new/", auctions.auction_create, name="auction_create"),
+    path("sell/auctions/<int:pk>/bids/", auctions.auction_bids, name="auction_bids"),
+    path("sell/auctions/<int:pk>/relist/", auctions.auction_relist, name="auction_relist"),
     path("my-bids/", auctions.my_bids, name="my_bids"),
 ]

@@ -51,6 +51,7 @@ class AuctionListingAdmin(admin.ModelAdmin):
         "winner",
         "closed_at",
         "original_ends_at",
+        "relisted_as",
         "created_at",
     ]
     inlines = [BidInline]

@@ -70,6 +70,15 @@ class AuctionListing(models.Model):
         verbose_name=_("winner"),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # An auction that ended unsold and was started again points at its successor (once only).
+    relisted_as = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="relisted_from",
+        verbose_name=_("relisted as"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = AuctionQuerySet.as_manager()

@@ -1,5 +1,6 @@
 """Placing bids and closing auctions: the one path every bid and every close goes through."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from marketplace import realtime
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.i18n import lazy_format
+from marketplace.images import MAX_IMAGES, stored_photo
 from marketplace.models import (
     AuctionListing,
     Bid,
@@ -30,6 +32,7 @@ from marketplace.models import (
 from marketplace.models.orders import new_reference
 from marketplace.money import PAISA, quantize
 from marketplace.pricing import bid_increment
+from marketplace.services import listings
 from marketplace.services.notifications import notify
 from marketplace.templatetags.money import format_pkr
 
@@ -372,7 +375,7 @@ def close_auction(*, auction_id: int, skip_locked: bool = False) -> CloseResult 
                 kind=Notification.Kind.AUCTION_UNSOLD,
                 title=lazy_format(gettext_lazy("“%(title)s” ended unsold"), title=product.title),
                 body=body,
-                url=reverse("auction_create"),
+                url=reverse("dashboard_listings") + "?status=auction",
                 dedupe_key=f"auction:{auction.pk}",
             )
         auction.save(update_fields=["status", "winner", "closed_at"])
@@ -423,9 +426,13 @@ def create_auction(
     reserve_price: Decimal | None = None,
     duration_days: int,
     starts_at: datetime | None = None,
-    images: tuple = (),
+    images: Sequence = (),
 ) -> AuctionListing:
-    """Create an auction and its product. Images are attached by the caller for now."""
+    """Create a live auction, its product and its photos (uploads or ProcessedImage objects).
+
+    The form asks for 1 to 8 photos; the service refuses more than 8 and a photo that does not
+    decode, and accepts none so that data loaders and tests can make auctions without files.
+    """
     if not seller.is_seller:
         raise ListingError(_("Only sellers can start auctions."), code="not_seller")
     if not MIN_DURATION_DAYS <= duration_days <= MAX_DURATION_DAYS:
@@ -440,6 +447,10 @@ def create_auction(
         raise ListingError(
             _("The reserve price cannot be below the starting price."), code="invalid_reserve"
         )
+    if len(images) > MAX_IMAGES:
+        raise ListingError(
+            _("A listing can have at most %(max)s photos.") % {"max": MAX_IMAGES}, code="images"
+        )
     start = starts_at or timezone.now()
     with transaction.atomic():
         auction = AuctionListing.objects.create(
@@ -450,7 +461,7 @@ def create_auction(
             ends_at=start + timedelta(days=duration_days),
             status=AuctionListing.Status.LIVE,
         )
-        Product.objects.create(
+        product = Product.objects.create(
             seller=seller,
             title=title,
             description=description,
@@ -460,4 +471,46 @@ def create_auction(
             auction=auction,
             display_price=starting_price,
         )
+        listings.save_images(product=product, files=images, start_position=0)
+        listings.refresh_search_vector([product.pk])
     return auction
+
+
+def relist_auction(*, seller: User, auction_id: int) -> AuctionListing:
+    """Start a new auction from one that ended unsold: same item, terms, duration and photos.
+
+    Exactly once: the old auction is locked and remembers its successor, so a second request
+    (a double click) returns the auction the first one made.
+    """
+    with transaction.atomic():
+        old = (
+            AuctionListing.objects.select_for_update(of=("self",))
+            .filter(pk=auction_id, product__seller=seller)
+            .first()
+        )
+        if old is None:
+            raise ListingError(_("This auction is not yours to relist."), code="not_owner")
+        if old.relisted_as_id is not None:
+            return old.relisted_as
+        if old.status != AuctionListing.Status.ENDED_UNSOLD:
+            raise ListingError(
+                _("Only an auction that ended unsold can be relisted."), code="not_unsold"
+            )
+        product = Product.objects.get(auction_id=old.pk)
+        scheduled = (old.original_ends_at or old.ends_at) - old.starts_at
+        days = round(scheduled / timedelta(days=1))
+        new = create_auction(
+            seller=seller,
+            title=product.title,
+            description=product.description,
+            category=product.category,
+            condition=product.condition,
+            city=product.city,
+            starting_price=old.starting_price,
+            reserve_price=old.reserve_price,
+            duration_days=min(MAX_DURATION_DAYS, max(MIN_DURATION_DAYS, days)),
+            images=[stored_photo(image) for image in product.images.all()],
+        )
+        old.relisted_as = new
+        old.save(update_fields=["relisted_as"])
+    return new

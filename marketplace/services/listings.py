@@ -63,7 +63,8 @@ def _check_image_count(count: int) -> None:
         )
 
 
-def _save_images(*, product: Product, files: Sequence, start_position: int) -> None:
+def save_images(*, product: Product, files: Sequence, start_position: int) -> None:
+    """Store a product's photos; a photo that fails to decode is a ListingError."""
     try:
         save_product_images(product=product, files=files, start_position=start_position)
     except ValidationError as error:
@@ -112,7 +113,7 @@ def create_fixed_price_listing(
         fixed_price=listing,
         display_price=price,
     )
-    _save_images(product=product, files=images, start_position=0)
+    save_images(product=product, files=images, start_position=0)
     refresh_search_vector([product.pk])
     return product
 
@@ -187,7 +188,7 @@ def update_fixed_price_listing(
     order += [pk for pk in kept_ids if pk not in order]
     for position, pk in enumerate(order):
         ProductImage.objects.filter(pk=pk).update(position=position)
-    _save_images(product=product, files=new_images, start_position=len(order))
+    save_images(product=product, files=new_images, start_position=len(order))
     refresh_search_vector([product.pk])
     return product
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
@@ -20,6 +21,19 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 router = URLRouter(websocket_urlpatterns)
 TIMEOUT = 3
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel layer for every test.
+
+    Each test runs in its own event loop (async_to_sync), and channels_redis keeps asyncio locks
+    bound to the loop that made them: a layer reused from an earlier test fails now and then
+    with "bound to a different event loop" (seen under REDIS_URL).
+    """
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture

@@ -4,12 +4,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from marketplace.models import AuctionListing, Bid, Product
+from marketplace.models import AuctionListing, Bid, Product, ProductImage
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories import category, city
+from marketplace.tests.test_images import photo
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -64,7 +67,7 @@ def test_leader_sees_they_are_leading(client, auction, buyer):
     bid(auction, buyer, "1000")
     client.force_login(buyer)
     html = client.get(detail_url(auction)).content.decode()
-    assert "You are the highest bidder." in html
+    assert "You are leading: the highest bid is yours." in html
     assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" hidden' in html
 
 
@@ -75,6 +78,32 @@ def test_outbid_bidder_sees_they_have_been_outbid(client, auction, buyer, rival)
     html = client.get(detail_url(auction)).content.decode()
     assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
     assert 'data-viewer-note="outbid" class="alert alert-warning py-2 mb-2" >' in html
+
+
+def test_winner_is_told_they_won_and_not_that_they_lead(client, auction, buyer):
+    bid(auction, buyer, "3000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=auction.starts_at + timedelta(seconds=1)
+    )
+    close_auction(auction_id=auction.pk)
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert 'data-viewer-note="won" class="alert alert-success py-2 mb-2" >' in html
+    assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
+    assert reverse("my_bids") in html
+
+
+def test_after_the_end_time_the_leader_is_told_the_result_follows(client, seller, buyer):
+    auction = make_auction(seller, ends_in=timedelta(days=1))
+    bid(auction, buyer, "1000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=auction.starts_at + timedelta(seconds=1)
+    )
+    client.force_login(buyer)
+    html = client.get(detail_url(auction)).content.decode()
+    assert "The result follows shortly." in html
+    assert 'data-viewer-note="leading" class="alert alert-success py-2 mb-2" hidden' in html
+    assert 'data-viewer-note="won" class="alert alert-success py-2 mb-2" hidden' in html
 
 
 def test_seller_is_told_they_cannot_bid(seller_client, auction):
@@ -204,6 +233,7 @@ def create_data(**overrides) -> dict:
         "starting_price": "2500",
         "reserve_price": "",
         "duration_days": "7",
+        "images": [photo()],
     }
     data.update(overrides)
     return data
@@ -218,6 +248,44 @@ def test_seller_creates_an_auction(seller_client, seller):
     assert auction.current_price == auction.product.display_price == Decimal("2500")
     assert auction.reserve_price == Decimal("4000")
     assert auction.ends_at - auction.starts_at == timedelta(days=7)
+
+
+def test_created_auction_keeps_its_photos_in_order(seller_client):
+    seller_client.post(
+        reverse("auction_create"),
+        create_data(images=[photo(name="front.jpg"), photo(fmt="PNG", name="back.png")]),
+    )
+    images = list(AuctionListing.objects.get().product.images.order_by("position"))
+    assert [image.position for image in images] == [0, 1]
+    assert all(image.image.name.endswith(".jpg") for image in images)
+    assert all(image.thumbnail.name.endswith("-thumb.jpg") for image in images)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        ([], "This field is required."),
+        (
+            [SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 not an image")],
+            "invoice.pdf is not a JPEG",
+        ),
+        ([SimpleUploadedFile("broken.jpg", b"\xff\xd8\xff\xe0 cut short")], "broken.jpg"),
+        ([SimpleUploadedFile("empty.jpg", b"")], "empty.jpg"),
+        ("nine", "at most 8 photos; this would make 9"),
+    ],
+)
+def test_bad_photos_are_refused_in_place_and_nothing_is_saved(seller_client, images, message):
+    if images == "nine":
+        images = [photo() for _ in range(9)]
+    response = seller_client.post(reverse("auction_create"), create_data(images=images))
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["images"])
+    assert message in errors
+    assert message in response.text
+    assert "choose your photos again" in response.text or not images
+    assert response.context["form"]["title"].value() == "Phulkari dupatta"
+    assert not AuctionListing.objects.exists()
+    assert not ProductImage.objects.exists()
 
 
 def test_create_form_renders(seller_client):
@@ -318,6 +386,51 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
     assert soonest.ends_at - soonest.starts_at >= timedelta(days=1)
 
 
+def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+
+    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    live = AuctionListing.objects.live().order_by("ends_at")
+    assert all(a.product.images.count() == 1 for a in live)
+    assert live[0].ends_at - timezone.now() < timedelta(minutes=10)
+    assert live[0].bid_count > 0
+
+
+def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+
+    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    soonest = AuctionListing.objects.order_by("ends_at").first()
+    AuctionListing.objects.filter(pk=soonest.pk).update(
+        ends_at=soonest.starts_at + timedelta(seconds=1)
+    )
+    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 1
+    title = soonest.product.title
+    assert AuctionListing.objects.live().filter(product__title=title).count() == 1
+    assert Product.objects.filter(title=title).count() == 2
+
+
+def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
+    from django.core.management import call_command
+
+    from marketplace.demo_auctions import DEMO_AUCTIONS
+
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert f"Demo auctions: {len(DEMO_AUCTIONS)} started" in first
+    assert "Demo auctions: 0 started" in second
+    assert AuctionListing.objects.live().count() == len(DEMO_AUCTIONS)
+    for auction in AuctionListing.objects.all():
+        assert reverse("auction_detail", args=[auction.pk]) in second
+        assert auction.product.seller.username == "amina"
+    assert {b.bidder.username for b in Bid.objects.select_related("bidder")} == {
+        "bilal",
+        "zainab",
+    }
+
+
 def test_ending_soon_slot_renders(client, seller):
     from django.template.loader import render_to_string
 
@@ -344,3 +457,10 @@ def test_detail_page_queries_do_not_grow_with_bids(
     with django_assert_max_num_queries(12):
         response = client.get(detail_url(auction))
     assert response.status_code == 200
+
+
+def test_create_page_states_the_soft_close_settings(seller_client, settings):
+    settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS = 180
+    settings.AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = 90
+    page = seller_client.get(reverse("auction_create")).text
+    assert "A bid in the last 3 minutes moves the end to 1.5 minutes after that bid" in page

@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +17,8 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms import AuctionForm, BidForm
 from marketplace.models import AuctionListing
-from marketplace.services.bidding import create_auction, place_bid
+from marketplace.services.bidding import create_auction, place_bid, relist_auction
+from marketplace.views.catalog import ask_to_reselect_photos
 from marketplace.views.decorators import seller_required
 
 DETAIL = "marketplace/auctions/detail.html"
@@ -42,9 +44,14 @@ def _page_context(request: HttpRequest, auction: AuctionListing, form: BidForm |
 
 @require_GET
 def auction_list(request: HttpRequest) -> HttpResponse:
-    auctions = queries.auctions_with_product().ending_soon().prefetch_related("product__images")
+    auctions = queries.auction_cards().ending_soon()
     page = Paginator(auctions, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "marketplace/auctions/list.html", {"page": page})
+    products = [auction.product for auction in page.object_list]
+    return render(
+        request,
+        "marketplace/auctions/list.html",
+        {"page": page, "favourites": queries.favourite_ids(request.user, products)},
+    )
 
 
 @require_GET
@@ -103,7 +110,7 @@ def _bid_message(result) -> str:
 @seller_required
 @require_http_methods(["GET", "POST"])
 def auction_create(request: HttpRequest) -> HttpResponse:
-    form = AuctionForm(request.POST or None)
+    form = AuctionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -117,14 +124,80 @@ def auction_create(request: HttpRequest) -> HttpResponse:
                 starting_price=data["starting_price"],
                 reserve_price=data["reserve_price"],
                 duration_days=data["duration_days"],
-                images=request.FILES.getlist("images"),
+                images=data["images"],
             )
         except ListingError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Your auction is live."))
             return redirect("auction_detail", pk=auction.pk)
-    return render(request, "marketplace/auctions/create.html", {"form": form})
+    ask_to_reselect_photos(request, form)
+    return render(
+        request,
+        "marketplace/auctions/create.html",
+        {
+            "form": form,
+            "soft_close_window": settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS / 60,
+            "soft_close_extension": settings.AUCTION_SOFT_CLOSE_EXTENSION_SECONDS / 60,
+        },
+    )
+
+
+def _own_auction(request: HttpRequest, pk: int) -> AuctionListing:
+    """The seller's own auction; anyone else's is a 404."""
+    return get_object_or_404(
+        queries.auctions_with_product().filter(product__seller=request.user), pk=pk
+    )
+
+
+@seller_required
+@require_POST
+def auction_relist(request: HttpRequest, pk: int) -> HttpResponse:
+    auction = _own_auction(request, pk)
+    try:
+        new = relist_auction(seller=request.user, auction_id=auction.pk)
+    except ListingError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('dashboard_listings')}?status=auction")
+    messages.success(
+        request,
+        _("“%(title)s” is up for auction again.") % {"title": auction.product.title},
+    )
+    return redirect("auction_detail", pk=new.pk)
+
+
+@seller_required
+@require_GET
+def auction_bids(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every bid on the seller's own auction, newest first.
+
+    Bidders are masked as everywhere, and proxy maximums stay secret from the seller too.
+    """
+    auction = _own_auction(request, pk)
+    bids = auction.bids.select_related("bidder").order_by("-id")
+    notices: list[str] = []
+    page = queries.get_page(Paginator(bids, 50), request.GET.get("page"), notices)
+    rows = [
+        {
+            "bidder": queries.mask_name(bid.bidder.username),
+            "amount": bid.amount,
+            "time": bid.created_at,
+            "is_automatic": bid.is_automatic,
+        }
+        for bid in page.object_list
+    ]
+    return render(
+        request,
+        "marketplace/auctions/bids.html",
+        {
+            "auction": auction,
+            "product": auction.product,
+            "page": page,
+            "rows": rows,
+            "notices": notices,
+            "querystring": "",
+        },
+    )
 
 
 @login_required

@@ -240,12 +240,17 @@ def listing_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your listing is live."))
             return redirect(product.get_absolute_url())
+    ask_to_reselect_photos(request, form)
+    return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
+
+
+def ask_to_reselect_photos(request: HttpRequest, form) -> None:
+    """After a refused form with photos, say that they must be chosen again."""
     if request.method == "POST" and request.FILES and not form.is_valid():
         messages.info(
             request,
             _("Browsers do not keep chosen files after an error: please choose your photos again."),
         )
-    return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
 
 
 def _own_fixed_price_product(request: HttpRequest, pk: int) -> Product:

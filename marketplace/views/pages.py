@@ -4,9 +4,9 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from marketplace.i18n import supported
-from marketplace.models import AuctionListing, Category, Product
+from marketplace.models import Category, Product
 from marketplace.pricing import BID_INCREMENTS
-from marketplace.queries import card_queryset, favourite_ids
+from marketplace.queries import card_queryset, ending_soon_auctions, favourite_ids
 
 HOME_NEW_LISTINGS = 8
 HOME_ENDING_SOON = 4
@@ -19,11 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "-created_at", "-pk"
         )[:HOME_NEW_LISTINGS]
     )
-    ending_soon = list(
-        card_queryset(
-            Product.objects.filter(auction__in=AuctionListing.objects.ending_soon().values("pk"))
-        ).order_by("auction__ends_at")[:HOME_ENDING_SOON]
-    )
+    ending_soon = ending_soon_auctions(HOME_ENDING_SOON)
     return render(
         request,
         "marketplace/home.html",
@@ -31,7 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "categories": categories,
             "new_listings": new_listings,
             "ending_soon": ending_soon,
-            "favourites": favourite_ids(request.user, new_listings + ending_soon),
+            "favourites": favourite_ids(
+                request.user, new_listings + [auction.product for auction in ending_soon]
+            ),
         },
     )
 

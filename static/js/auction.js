@@ -50,10 +50,12 @@
     lastSeq = Number(p.dataset.seq);
     if (p.dataset.viewerHasBid === "1") root.dataset.viewerHasBid = "1";
     var viewer = root.dataset.viewer;
+    var ended = p.dataset.ended === "1";
     var leading = Boolean(viewer) && p.dataset.leader === viewer;
     var outbid = Boolean(viewer) && !leading && root.dataset.viewerHasBid === "1";
-    toggle(p.querySelector('[data-viewer-note="leading"]'), leading);
-    toggle(p.querySelector('[data-viewer-note="outbid"]'), outbid);
+    toggle(p.querySelector('[data-viewer-note="leading"]'), leading && !ended);
+    toggle(p.querySelector('[data-viewer-note="outbid"]'), outbid && !ended);
+    toggle(p.querySelector('[data-viewer-note="won"]'), leading && p.dataset.status === "ended_sold");
     var amount = document.getElementById("id_amount");
     if (amount && p.dataset.minimum) amount.placeholder = p.dataset.minimum;
     if (p.dataset.ended === "1") showEnded(false);
@@ -67,6 +69,9 @@
     if (p) {
       p.querySelectorAll("[data-when-open]").forEach(function (el) { el.hidden = true; });
       toggle(p.querySelector("[data-ended-note]"), true);
+      // Leading or outbid no longer means anything; "won" comes with the closed panel.
+      toggle(p.querySelector('[data-viewer-note="leading"]'), false);
+      toggle(p.querySelector('[data-viewer-note="outbid"]'), false);
     }
     var form = document.getElementById("bid-form");
     if (form) form.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });

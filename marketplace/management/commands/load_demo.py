@@ -1,9 +1,11 @@
-"""Load demo users, shops and listings so a new developer sees a living site. Idempotent.
+"""Load demo users, shops, listings and live auctions so a new developer sees a living site.
 
 Provinces, cities and categories come from migrations. This adds three sellers (one verified),
-a buyer and a staff admin, all with the password printed at the end, and a dozen fixed-price
-listings with photos from marketplace/data/demo_listings.json. Running it again changes
-nothing (a demo user's password is set only when the user is created).
+two buyers and a staff admin, all with the password printed at the end, a dozen fixed-price
+listings with photos from marketplace/data/demo_listings.json, and five live auctions by Amina
+(marketplace/demo_auctions.py), two of them ending within minutes, with bids from the buyers.
+Running it again changes nothing while those auctions run (a demo user's password is set only
+when the user is created); an auction that has ended since is started afresh.
 """
 
 import json
@@ -13,9 +15,13 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 
+from marketplace.demo_auctions import load_demo_auctions, open_demo_auctions
 from marketplace.models import Category, City, Product, SellerProfile, User
+from marketplace.templatetags.money import format_pkr
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_PASSWORD = "madeinpk-demo"  # noqa: S105  (printed on purpose: demo data only)
@@ -52,7 +58,12 @@ SELLERS = [
         "bio": "Truck art from Karachi's painters, and ajrak and lacquer work from Sindh.",
     },
 ]
-BUYER = {"username": "bilal", "first_name": "Bilal", "last_name": "Ahmed"}
+BUYERS = [
+    {"username": "bilal", "first_name": "Bilal", "last_name": "Ahmed"},
+    {"username": "zainab", "first_name": "Zainab", "last_name": "Baloch"},
+]
+AUCTION_SELLER = "amina"
+NBSP = "\xa0"
 ADMIN = {"username": "admin", "first_name": "Admin", "last_name": ""}
 
 
@@ -65,10 +76,16 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             sellers = {spec["username"]: self._seller(spec) for spec in SELLERS}
-            self._user(BUYER, role=User.Role.BUYER)
+            buyers = [self._user(spec, role=User.Role.BUYER) for spec in BUYERS]
             self._user(ADMIN, role=User.Role.BUYER, staff=True)
         created = self._listings(sellers)
-        self._print_logins(created)
+        if created is not None:
+            total = Product.objects.filter(
+                seller__username__in=[s["username"] for s in SELLERS], fixed_price__isnull=False
+            )
+            self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
+        self._auctions(sellers[AUCTION_SELLER], buyers)
+        self._print_logins()
 
     def _user(self, spec: dict, *, role: str, staff: bool = False) -> User:
         user, created = User.objects.get_or_create(
@@ -125,15 +142,27 @@ class Command(BaseCommand):
             created += 1
         return created
 
-    def _print_logins(self, created: int | None) -> None:
-        if created is not None:
-            total = Product.objects.filter(seller__username__in=[s["username"] for s in SELLERS])
-            self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
+    def _auctions(self, seller: User, bidders: list[User]) -> None:
+        made = load_demo_auctions(seller=seller, bidders=bidders)
+        now = timezone.now()
+        self.stdout.write(f"Demo auctions: {made} started, live now:")
+        for auction in open_demo_auctions(seller):
+            local_end = timezone.localtime(auction.ends_at).strftime("%H:%M")
+            self.stdout.write(
+                f"  {reverse('auction_detail', args=[auction.pk]):<16}"
+                f"{auction.product.title[:40]:<41}{format_pkr(auction.current_price):>10}"
+                f"  {auction.bid_count} bid{'' if auction.bid_count == 1 else 's'},"
+                f" ends in {timeuntil(auction.ends_at, now, depth=2).replace(NBSP, ' ')}"
+                f" ({local_end} Pakistan time)"
+            )
+
+    def _print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
         for spec in SELLERS:
             badge = ", verified" if spec["verified"] else ""
             self.stdout.write(f"  seller  {spec['username']:<6} {spec['shop_name']}{badge}")
-        self.stdout.write(f"  buyer   {BUYER['username']}")
+        for spec in BUYERS:
+            self.stdout.write(f"  buyer   {spec['username']:<6} bids in the demo auctions")
         self.stdout.write(f"  admin   {ADMIN['username']:<6} staff: the admin site is at /admin/")
         self.stdout.write("")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0007_i18n_user_language'),
+        ('marketplace', '0008_auctions_relisted_as'),
     ]
 
     operations = [

@@ -1,0 +1,194 @@
+"""Live bidding in Chromium: two bidders on one auction page, updates without reload.
+
+Under CI the Daphne subprocess and these tests share PostgreSQL and Redis; locally Daphne runs
+on the SQLite test file with its in-memory channel layer (every bid goes through that one
+process, so broadcasts still reach both pages).
+"""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from marketplace.models import AuctionListing
+from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
+
+LIVE = 1000  # ms: a bid must reach the *other* page within a second
+OWN = 5000  # ms: the bidder's own page waits for its HTMX answer (not what is timed here)
+PAGE_LOAD = 10_000
+
+
+@pytest.fixture
+def new_context(browser, live_url):
+    """`new_context(user, **args)`: a browser context logged in as `user`, closed after the test.
+
+    Closing matters: an open auction page keeps its socket and timers, and must not touch the
+    server while the next test's database is being reset.
+    """
+    contexts = []
+
+    def make(user=None, **context_args):
+        context = browser.new_context(base_url=live_url, **context_args)
+        contexts.append(context)
+        if user is not None:
+            login_as(context, live_url, user)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def open_auction(new_context):
+    """`open_auction(user, auction)`: that user's page on the auction, its socket connected."""
+
+    def open_page(user, auction, **context_args):
+        page = new_context(user, **context_args).new_page()
+        page.goto(f"/auctions/{auction.pk}/")
+        expect(page.locator("#auction[data-ws-state=open]")).to_have_count(1, timeout=PAGE_LOAD)
+        return page
+
+    return open_page
+
+
+def place_bid(page, amount: str) -> None:
+    form = page.locator("#bid-form")
+    form.get_by_label("Your bid (Rs)").fill(amount)
+    form.get_by_role("button", name="Place bid").click()
+
+
+def seconds_left(page) -> int:
+    text = page.locator("[data-countdown]").inner_text()
+    hours, minutes, seconds = (int(part) for part in text.split()[-1].split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def ends_at(page) -> datetime:
+    return datetime.fromisoformat(page.locator("#bid-panel").get_attribute("data-ends-at"))
+
+
+def test_a_bid_in_one_browser_appears_in_the_other_within_a_second(
+    open_auction, seller, buyer, rival, screenshot
+):
+    auction = make_auction(seller, starting_price="1000", title="Multani blue pottery vase")
+    bilal = open_auction(buyer, auction)
+    rabia = open_auction(rival, auction)
+    expect(rabia.locator("#bid-panel-count")).to_have_text("0 bids")
+
+    place_bid(bilal, "1200")
+
+    expect(rabia.locator("#bid-panel-price")).to_have_text("Rs 1,200", timeout=LIVE)
+    expect(rabia.locator("#bid-panel-count")).to_have_text("1 bid", timeout=LIVE)
+    expect(rabia.locator(".bid-history")).to_contain_text("b***l", timeout=LIVE)
+    expect(rabia.locator("#bid-panel")).to_contain_text("Bid Rs 1,300 or more")
+    expect(rabia.get_by_label("Your bid (Rs)")).to_have_attribute("placeholder", "1300.00")
+    expect(bilal.locator("#bid-panel-price")).to_have_text("Rs 1,200", timeout=OWN)
+    screenshot(rabia, "watching")
+
+
+def test_the_outbid_bidder_is_told_and_the_leader_is_told_they_lead(
+    open_auction, seller, buyer, rival, screenshot
+):
+    auction = make_auction(seller, starting_price="1000")
+    bilal = open_auction(buyer, auction)
+    rabia = open_auction(rival, auction)
+
+    place_bid(bilal, "1000")
+    expect(rabia.locator("#bid-panel-count")).to_have_text("1 bid", timeout=LIVE)
+    expect(bilal.get_by_text("You are leading")).to_be_visible(timeout=OWN)
+    expect(rabia.get_by_text("You have been outbid")).to_be_hidden()
+
+    place_bid(rabia, "1500")
+    expect(bilal.get_by_text("You have been outbid")).to_be_visible(timeout=LIVE)
+    expect(bilal.get_by_text("You are leading")).to_be_hidden()
+    expect(rabia.get_by_text("You are leading")).to_be_visible(timeout=OWN)
+    expect(bilal.locator("#bid-panel-price")).to_have_text("Rs 1,500")
+    screenshot(bilal, "outbid")
+
+
+def test_a_late_bid_moves_the_other_pages_countdown_later(open_auction, seller, buyer, rival):
+    # Ends in 90 s: inside the 120 s soft-close window, so any bid extends it to now + 120 s.
+    auction = make_auction(seller, starting_price="1000", ends_in=timedelta(seconds=90))
+    rabia = open_auction(rival, auction)
+    bilal = open_auction(buyer, auction)
+    panel = rabia.locator("#bid-panel")
+    before_attribute = panel.get_attribute("data-ends-at")
+    before_end, before_left = ends_at(rabia), seconds_left(rabia)
+    assert before_left <= 90
+
+    place_bid(bilal, "1000")
+
+    expect(panel).not_to_have_attribute("data-ends-at", before_attribute, timeout=LIVE)
+    assert ends_at(rabia) > before_end
+    expect(rabia.locator("[data-countdown]")).to_have_text(re.compile(r"00:0[12]:\d\d"))
+    assert seconds_left(rabia) > before_left
+    auction.refresh_from_db()
+    assert auction.original_ends_at is not None
+    assert abs(ends_at(rabia) - auction.ends_at) < timedelta(seconds=1)
+
+
+def test_an_auction_shows_ended_by_itself_at_its_end_time(open_auction, seller, buyer):
+    auction = make_auction(seller, starting_price="1000")
+    bid(auction, buyer, "1000")
+    # Bring the end near after bidding (a bid this late would have extended it).
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=6)
+    )
+    auction.refresh_from_db()
+    bilal = open_auction(buyer, auction)
+    expect(bilal.locator("[data-ended-note]")).to_be_hidden()
+    expect(bilal.get_by_text("You are leading")).to_be_visible()
+    expect(bilal.get_by_label("Your bid (Rs)")).to_be_enabled()
+
+    expect(bilal.locator("[data-countdown]")).to_have_text("Ended", timeout=PAGE_LOAD)
+
+    # Not before the end (the page counts by the server's clock; a little slack for rounding).
+    assert timezone.now() >= auction.ends_at - timedelta(seconds=1)
+    expect(bilal.locator("[data-ended-note]")).to_be_visible()
+    expect(bilal.get_by_text("This auction has ended.")).to_be_visible()
+    expect(bilal.get_by_text("The result follows shortly.")).to_be_visible()
+    expect(bilal.get_by_text("You are leading")).to_be_hidden()
+    expect(bilal.get_by_label("Your bid (Rs)")).to_be_disabled()
+    expect(bilal.get_by_role("button", name="Place bid")).to_be_disabled()
+    # The closing job has not run: the page needed no server event to show the end.
+    assert AuctionListing.objects.get(pk=auction.pk).status == AuctionListing.Status.LIVE
+
+
+def test_without_javascript_a_bid_goes_through_the_plain_form(new_context, seller, buyer, rival):
+    auction = make_auction(seller, starting_price="1000")
+    bid(auction, rival, "1000")
+    page = new_context(buyer, java_script_enabled=False).new_page()
+    page.goto(f"/auctions/{auction.pk}/")
+    assert page.locator("#auction").get_attribute("data-ws-state") is None
+
+    place_bid(page, "1100")
+
+    expect(page.get_by_text("Your bid is in: you are the highest bidder.")).to_be_visible()
+    expect(page.locator("#bid-panel-price")).to_have_text("Rs 1,100")
+    expect(page.locator("#bid-panel-count")).to_have_text("2 bids")
+    expect(page.get_by_text("You are leading")).to_be_visible()
+    assert page.url.endswith(f"/auctions/{auction.pk}/")
+
+
+def test_without_javascript_a_too_low_bid_is_refused_in_place(new_context, seller, buyer):
+    auction = make_auction(seller, starting_price="1000")
+    page = new_context(buyer, java_script_enabled=False).new_page()
+    page.goto(f"/auctions/{auction.pk}/")
+
+    place_bid(page, "500")
+
+    expect(page.locator("#bid-form .alert-danger")).to_have_text("Bid at least Rs 1,000.")
+    expect(page.locator("#bid-panel-count")).to_have_text("0 bids")
+
+
+def test_the_auction_page_fits_a_phone(open_auction, seller, buyer, rival, screenshot):
+    auction = make_auction(seller, starting_price="45000", reserve_price="60000")
+    bid(auction, rival, "45000")
+    page = open_auction(buyer, auction, viewport=PHONE)
+    expect(page.locator("#bid-panel")).to_contain_text("Reserve not met")
+    assert not overflows_horizontally(page)
+    screenshot(page, "auction")
