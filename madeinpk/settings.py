@@ -143,7 +143,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, which cuts the
+                # layer's blocking BZPOPMIN on every idle socket ("Timeout reading from ...",
+                # the WebSocket closes with 1011 every few seconds): wait as long as Redis does.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
 else:
@@ -216,6 +223,9 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Files only their owner and staff may see (complaint photos): outside MEDIA_ROOT, served by
+# views that check permissions, never by the /media/ route or a proxy.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private_media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -253,6 +263,11 @@ AUCTION_PAYMENT_DEADLINE_HOURS = env_int("AUCTION_PAYMENT_DEADLINE_HOURS", 24)
 AUCTION_SOFT_CLOSE_WINDOW_SECONDS = env_int("AUCTION_SOFT_CLOSE_WINDOW_SECONDS", 120)
 AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SECONDS", 120)
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
+# A shipped order the buyer has not confirmed counts as delivered this many days after shipping.
+AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)
+# Flood control for buyer-seller messages: at most this many per user in the window.
+MESSAGE_RATE_LIMIT = env_int("MESSAGE_RATE_LIMIT", 10)
+MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
 
 # --- Payments (marketplace/payments.py reads these at call time) -----------------------------
 # One provider today; cash on delivery and mobile wallets will be other entries of

@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from marketplace.admin.dashboard import staff_dashboard_view
 from marketplace.views.pages import set_language
 
 urlpatterns = [
+    # Before admin.site.urls, whose catch-all would answer 404 for it.
+    path("admin/dashboard/", staff_dashboard_view, name="staff_dashboard"),
     path("admin/", admin.site.urls),
     # Django's set_language plus saving the choice on the logged-in user (URLs stay unprefixed).
     path("i18n/setlang/", set_language, name="set_language"),

@@ -169,7 +169,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("first_name", "last_name", "email", "phone")
+        fields = ("first_name", "last_name", "email", "phone", "email_notifications")
         labels = {"email": _("E-mail address")}
 
     def __init__(self, *args, **kwargs) -> None:

@@ -89,6 +89,24 @@ class WebhookRejected(MarketplaceError):
     code = "webhook_rejected"
 
 
+class OrderActionRefused(MarketplaceError):
+    """Shipping, delivery or cancelling refused: wrong party or wrong state."""
+
+    code = "order_action_refused"
+
+
+class MessageRejected(MarketplaceError):
+    code = "message_rejected"
+
+
+class FeedbackRejected(MarketplaceError):
+    code = "feedback_rejected"
+
+
+class ComplaintRejected(MarketplaceError):
+    code = "complaint_rejected"
+
+
 class PaymentRejected(MarketplaceError):
     """A payment cannot start or an offer cannot be taken (nothing due, deadline passed, ...)."""
 

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketplace.aftersale_queries import with_seller_rating
 from marketplace.models import (
     AuctionListing,
     Bid,
@@ -100,8 +101,10 @@ def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product
     """Everything a product card shows, in a constant number of queries."""
     queryset = Product.objects.all() if queryset is None else queryset
     # Cards never show the description or the search document: leave them in the database.
+    # The seller's rating rides along as two annotations (aftersale: with_seller_rating).
     return (
-        queryset.defer("description", "search_vector", "seller__password", "seller__blocked_reason")
+        with_seller_rating(queryset)
+        .defer("description", "search_vector", "seller__password", "seller__blocked_reason")
         .select_related("fixed_price", "auction", "city", "seller__seller_profile")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))

@@ -4,10 +4,14 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from marketplace.models import AuctionListing, Notification
-from marketplace.services import deadlines, payments
+from marketplace.i18n import language_for_user
+from marketplace.models import AuctionListing, Notification, Order
+from marketplace.services import deadlines, fulfilment, payments
 from marketplace.services.bidding import close_auction
 
 logger = logging.getLogger(__name__)
@@ -41,7 +45,9 @@ def send_notification_email(notification_id: int) -> bool:
     if not claimed:
         return False
     notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if not notification.user.email:
+    # Someone who turned e-mail off keeps the notice on the site only; the claim stays, so
+    # turning e-mail back on later does not send a pile of old notices.
+    if not notification.user.email or not notification.user.email_notifications:
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
     body = "\n\n".join(part for part in (notification.body, link) if part)
@@ -56,12 +62,65 @@ def send_notification_email(notification_id: int) -> bool:
 
 
 def send_pending_notification_emails() -> int:
-    """Sweep: e-mail notifications whose queued task never ran (worker down, crash)."""
+    """Sweep (every 10 minutes): e-mail notifications whose queued task never ran.
+
+    `send_pending_notifications` in the seed's words; each send is claimed once, so a notice
+    is never e-mailed twice however often this or the immediate task runs.
+    """
     sent = 0
     pending = Notification.objects.pending_email().order_by("created_at")
     for notification_id in pending.values_list("pk", flat=True)[:EMAIL_BATCH]:
         sent += send_notification_email(notification_id)
     return sent
+
+
+# The seed's name for the 10-minute sweep.
+send_pending_notifications = send_pending_notification_emails
+
+
+# --- After the sale (aftersale) -------------------------------------------------------------
+
+
+def auto_confirm_deliveries() -> int:
+    """Hourly: confirm delivery of orders shipped AUTO_CONFIRM_DELIVERY_DAYS ago or more."""
+    return fulfilment.auto_confirm_deliveries()
+
+
+def send_feedback_request_email(order_id: int) -> bool:
+    """Ask the buyer of a delivered order for feedback, at most once.
+
+    The send is claimed with a conditional update; a failure gives the claim back and raises,
+    so django-q2 retries, and a retry after a success finds the claim taken and sends nothing.
+    """
+    now = timezone.now()
+    claimed = Order.objects.filter(
+        pk=order_id, status=Order.Status.DELIVERED, feedback_requested_at__isnull=True
+    ).update(feedback_requested_at=now)
+    if not claimed:
+        return False
+    order = Order.objects.select_related("buyer", "seller__seller_profile").get(pk=order_id)
+    if not order.buyer.email or not order.buyer.email_notifications:
+        return False
+    context = {
+        "order": order,
+        "url": settings.SITE_URL + reverse("feedback_create", args=[order.number]),
+    }
+    # In the buyer's language, whoever's action (or the schedule) led to the delivery.
+    with translation.override(language_for_user(order.buyer)):
+        subject = _("How was your order %(number)s?") % {"number": order.number}
+        body = render_to_string("marketplace/emails/feedback_request.txt", context)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [order.buyer.email])
+    except Exception:
+        Order.objects.filter(pk=order_id, feedback_requested_at=now).update(
+            feedback_requested_at=None
+        )
+        logger.exception("feedback request e-mail for order %s failed", order_id)
+        raise
+    return True
+
+
+# --- Payments -------------------------------------------------------------------------------
 
 
 def send_pending_transfers() -> dict[str, int]:

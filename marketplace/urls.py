@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marketplace.views import accounts, auctions, catalog, orders, pages, payments
+from marketplace.views import (
+    accounts,
+    auctions,
+    catalog,
+    complaints,
+    fulfilment,
+    messaging,
+    notifications,
+    orders,
+    pages,
+    payments,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -91,6 +102,30 @@ urlpatterns = [
     path("offers/", payments.offer_list, name="offer_list"),
     path("offers/<int:pk>/accept/", payments.offer_accept, name="offer_accept"),
     path("offers/<int:pk>/decline/", payments.offer_decline, name="offer_decline"),
+    # After the sale: shipping, delivery, feedback, reviews, messages, complaints
+    path("orders/<str:number>/ship/", fulfilment.order_ship, name="order_ship"),
+    path(
+        "orders/<str:number>/delivered/",
+        fulfilment.order_confirm_delivery,
+        name="order_confirm_delivery",
+    ),
+    path("orders/<str:number>/feedback/", fulfilment.feedback_create, name="feedback_create"),
+    path("orders/<str:number>/feedback/reply/", fulfilment.feedback_reply, name="feedback_reply"),
+    path("products/<int:pk>/reviews/new/", fulfilment.review_create, name="review_create"),
+    path("messages/", messaging.conversation_list, name="conversation_list"),
+    path("messages/start/", messaging.conversation_start, name="conversation_start"),
+    path("messages/<int:pk>/", messaging.conversation_detail, name="conversation_detail"),
+    path("complaints/", complaints.complaint_list, name="complaint_list"),
+    path("complaints/new/", complaints.complaint_create, name="complaint_create"),
+    path("complaints/<str:number>/", complaints.complaint_detail, name="complaint_detail"),
+    path("complaints/<str:number>/photo/", complaints.complaint_photo, name="complaint_photo"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notification_read_all",
+    ),
     # Auctions
     path("auctions/", auctions.auction_list, name="auction_list"),
     path("auctions/<int:pk>/", auctions.auction_detail, name="auction_detail"),

@@ -1,13 +1,16 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.account_forms import AdminLoginForm
-from marketplace.models import Address, City, Province, SellerProfile, User
+from marketplace.i18n import lazy_format
+from marketplace.models import Address, City, Notification, Province, SellerProfile, User
+from marketplace.services.notifications import notify
 
 # --- Accounts: users, seller profiles, provinces, cities, addresses ---------------------------
 
@@ -54,7 +57,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("-date_joined",)
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Marketplace"), {"fields": ("role", "phone")}),
+        (_("Marketplace"), {"fields": ("role", "phone", "email_notifications")}),
         (_("Block"), {"fields": ("blocked_at", "blocked_reason")}),
     )
     add_fieldsets = (
@@ -88,7 +91,19 @@ class UserAdmin(DjangoUserAdmin):
         }
         count = 0
         for user in queryset.filter(blocked_at__isnull=True):
-            user.block(str(reason))
+            with transaction.atomic():
+                user.block(str(reason))
+                notify(
+                    user=user,
+                    kind=Notification.Kind.ACCOUNT_BLOCKED,
+                    title=_("Your account is blocked from buying and bidding"),
+                    # Lazy: written in the blocked user's language, not the staff member's.
+                    body=lazy_format(
+                        _("Blocked by staff on %(date)s."), date=timezone.localdate().isoformat()
+                    ),
+                    url=reverse("help"),
+                    dedupe_key=f"blocked:{user.blocked_at.isoformat()}",
+                )
             count += 1
         self.message_user(
             request,

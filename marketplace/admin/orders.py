@@ -7,6 +7,8 @@ from marketplace.models import CartItem, Checkout, Order, OrderItem
 from marketplace.services.orders import cancel_order
 from marketplace.services.payments import refund_order
 
+from .aftersale import OrderEventInline
+
 
 class OrderInline(admin.TabularInline):
     model = Order
@@ -103,7 +105,7 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["buyer", "seller"]
     date_hierarchy = "created_at"
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, OrderEventInline]
     actions = [cancel_unpaid_orders, refund_paid_orders]
     # Money, parties and status are history: status changes only through the guarded action.
     readonly_fields = [
@@ -130,6 +132,8 @@ class OrderAdmin(admin.ModelAdmin):
         "delivered_at",
         "cancelled_at",
         "cancel_reason",
+        "courier",
+        "tracking_number",
     ]
 
     def has_add_permission(self, request) -> bool:

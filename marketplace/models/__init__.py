@@ -2,9 +2,12 @@
 
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
+from .complaints import Complaint
+from .feedback import Feedback, ProductReview
 from .locations import Address, City, Province
+from .messaging import Conversation, Message
 from .notifications import Notification
-from .orders import CartItem, Checkout, Order, OrderItem
+from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .payments import (
     ConnectedAccount,
     Payment,
@@ -25,17 +28,23 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "Complaint",
     "ConnectedAccount",
+    "Conversation",
     "Favourite",
+    "Feedback",
     "FixedPriceListing",
+    "Message",
     "Notification",
     "Order",
+    "OrderEvent",
     "OrderItem",
     "Payment",
     "PaymentAttempt",
     "PaymentViolation",
     "Product",
     "ProductImage",
+    "ProductReview",
     "Province",
     "Refund",
     "SecondChanceOffer",

@@ -19,6 +19,14 @@ class Notification(models.Model):
         AUCTION_WON = "auction_won", _("Auction won")
         AUCTION_SOLD = "auction_sold", _("Auction sold")
         AUCTION_UNSOLD = "auction_unsold", _("Auction ended unsold")
+        PAYMENT_RECEIVED = "payment_received", _("Payment received")
+        PAYMENT_REMINDER = "payment_reminder", _("Payment reminder")
+        SHIPPED = "shipped", _("Order shipped")
+        DELIVERED = "delivered", _("Order delivered")
+        NEW_MESSAGE = "new_message", _("New message")
+        FEEDBACK_RECEIVED = "feedback_received", _("Feedback received")
+        COMPLAINT_UPDATED = "complaint_updated", _("Complaint updated")
+        ACCOUNT_BLOCKED = "account_blocked", _("Account blocked")
 
     user = models.ForeignKey(
         "marketplace.User",

@@ -61,6 +61,10 @@ class OrderQuerySet(models.QuerySet):
     def sold_by(self, user) -> "OrderQuerySet":
         return self.filter(seller=user)
 
+    def due_for_auto_delivery(self, cutoff) -> "OrderQuerySet":
+        """Shipped orders the buyer has not confirmed, shipped before `cutoff`."""
+        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff)
+
 
 class Order(models.Model):
     class Status(models.TextChoices):
@@ -133,6 +137,12 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    courier = models.CharField(_("courier"), max_length=60, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
+    # Claimed by the task that e-mails the buyer for feedback, so a retry never sends twice.
+    feedback_requested_at = models.DateTimeField(
+        _("feedback requested at"), null=True, blank=True, editable=False
+    )
 
     objects = OrderQuerySet.as_manager()
 
@@ -185,6 +195,45 @@ class Order(models.Model):
             setattr(self, stamp, now)
         if status == self.Status.CANCELLED:
             self.cancel_reason = reason
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: what happened, who did it, when."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", _("Order placed")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivery confirmed")
+        AUTO_DELIVERED = "auto_delivered", _("Delivery confirmed automatically")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        FEEDBACK = "feedback", _("Feedback left")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Empty for what the system did on its own (automatic delivery confirmation).
+    actor = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        indexes = [models.Index(fields=["order", "created_at"], name="order_event_order_time")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.get_kind_display()}"
 
 
 class OrderItem(models.Model):

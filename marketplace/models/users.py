@@ -25,6 +25,11 @@ class User(AbstractUser):
     # Set when the buyer is blocked from bidding and buying (repeated non-payment).
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
     blocked_reason = models.TextField(_("reason for block"), blank=True)
+    email_notifications = models.BooleanField(
+        _("e-mail me notifications"),
+        default=True,
+        help_text=_("Notices are always shown on the site; this also sends them by e-mail."),
+    )
     # The language chosen from the menu (a code from settings.LANGUAGES); empty until the user
     # picks one, then it follows them to every device they log in on.
     language = models.CharField(_("language"), max_length=10, blank=True)

@@ -23,6 +23,7 @@ from marketplace.models import (
     Bid,
     Checkout,
     Order,
+    OrderEvent,
     OrderItem,
     PaymentAttempt,
     PaymentViolation,
@@ -30,6 +31,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.orders import new_reference
+from marketplace.services.fulfilment import record_event
 from marketplace.services.orders import cancel_overdue_order
 from marketplace.services.payments import fulfil_checkout, release_checkout_session
 from marketplace.services.payouts import unready_sellers
@@ -238,6 +240,7 @@ def _second_chance_order(offer: SecondChanceOffer, buyer: User) -> Checkout:
         quantity=1,
         line_total=offer.amount,
     )
+    record_event(order=order, kind=OrderEvent.Kind.PLACED, actor=buyer)
     offer.status = SecondChanceOffer.Status.ACCEPTED
     offer.answered_at = now
     offer.order = order

@@ -36,8 +36,33 @@ def notify(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: _queue_email(notification.pk))
+    transaction.on_commit(lambda: _after_commit(notification.pk, user.pk))
     return notification
+
+
+def _after_commit(notification_id: int, user_id: int) -> None:
+    _queue_email(notification_id)
+    _update_bell(user_id)
+
+
+def _update_bell(user_id: int) -> None:
+    """The new unread count to the user's open pages (never raises: broadcasts log)."""
+    from marketplace import realtime
+
+    realtime.broadcast_counts(user_id)
+
+
+def mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications read (or all of them); returns how many changed."""
+    from django.utils import timezone
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    count = unread.update(read_at=timezone.now())
+    if count:
+        transaction.on_commit(lambda: _update_bell(user.pk))
+    return count
 
 
 def _queue_email(notification_id: int) -> None:

@@ -16,12 +16,14 @@ from marketplace.models import (
     Checkout,
     FixedPriceListing,
     Order,
+    OrderEvent,
     OrderItem,
     Product,
     User,
 )
 from marketplace.models.orders import new_reference
 from marketplace.money import quantize
+from marketplace.services.fulfilment import check_cancellation, record_event
 from marketplace.templatetags.money import format_pkr
 
 Line = tuple[FixedPriceListing, int]
@@ -295,19 +297,19 @@ def _create_order(
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
+    record_event(order=order, kind=OrderEvent.Kind.PLACED, actor=checkout.buyer)
     return order
 
 
 @transaction.atomic
 def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
-    """Cancel an unpaid order (by its buyer, its seller or staff) and put its stock back."""
+    """Cancel an unpaid order and put its stock back (who may: `fulfilment.check_cancellation`)."""
     order = Order.objects.select_for_update().get(pk=order.pk)
-    if by.pk not in {order.buyer_id, order.seller_id} and not by.is_staff:
-        raise PurchaseRejected(_("You cannot cancel this order."), code="not_party")
+    check_cancellation(order=order, by=by)
     if order.status != Order.Status.AWAITING_PAYMENT:
         # Paid orders need a refund, which is the payments flow's job, not a plain cancel.
         raise InvalidOrderTransition(order, Order.Status.CANCELLED)
-    return _cancel_and_restock(order, reason)
+    return _cancel_and_restock(order, reason, actor=by)
 
 
 @transaction.atomic
@@ -325,13 +327,14 @@ def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
     )
     if order is None:
         return None
-    return _cancel_and_restock(order, reason)
+    return _cancel_and_restock(order, reason, actor=None)
 
 
-def _cancel_and_restock(order: Order, reason: str) -> Order:
+def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
     """The locked, unpaid order becomes cancelled and its fixed-price items go back on sale."""
     order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
 
     returned: dict[int, int] = {}
     for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(

@@ -37,6 +37,7 @@ from marketplace.models import (
     Checkout,
     ConnectedAccount,
     Order,
+    OrderEvent,
     Payment,
     PaymentAttempt,
     Refund,
@@ -44,6 +45,7 @@ from marketplace.models import (
     StripeEvent,
     User,
 )
+from marketplace.services.fulfilment import record_event
 from marketplace.services.orders import SHIPPING_FIELDS, snapshot_address
 from marketplace.services.payouts import unready_sellers, update_connected_account
 
@@ -239,6 +241,7 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
         for order, fee, share in splits:
             order.transition_to(Order.Status.PAID)
             order.save(update_fields=["status", "paid_at"])
+            record_event(order=order, kind=OrderEvent.Kind.PAID, actor=checkout.buyer)
             SellerTransfer.objects.create(
                 order=order,
                 payment=payment,
@@ -318,6 +321,7 @@ def record_refund(
                 if order.status in PAID_STATUSES:
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
+                    record_event(order=order, kind=OrderEvent.Kind.REFUNDED)
             SellerTransfer.objects.select_for_update().filter(
                 payment=payment,
                 status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED],
@@ -409,6 +413,12 @@ def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
                 if order.status in PAID_STATUSES:
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
+                    record_event(
+                        order=order,
+                        kind=OrderEvent.Kind.REFUNDED,
+                        actor=refund.requested_by,
+                        note=refund.reason,
+                    )
     if failed is not None and raise_errors:
         raise failed
     return refund

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from marketplace import aftersale_queries
 from marketplace.exceptions import ListingError
 from marketplace.forms import FixedPriceListingForm
 from marketplace.models import Favourite, FixedPriceListing, Product, SellerProfile
@@ -30,6 +31,7 @@ from marketplace.queries import (
 )
 from marketplace.services import listings
 from marketplace.views.decorators import seller_required
+from marketplace.views.fulfilment import product_reviews_context
 
 RESULTS_CAP = 1000
 
@@ -92,6 +94,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "profile": getattr(product.seller, "seller_profile", None),
             "is_owner": is_owner,
             "favourites": favourite_ids(request.user, [product]),
+            **product_reviews_context(request, product),
         },
     )
 
@@ -116,6 +119,8 @@ def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "notices": notices,
             "favourites": favourite_ids(request.user, products),
             "querystring": "",
+            "rating": aftersale_queries.seller_rating(profile.user),
+            "recent_feedback": aftersale_queries.recent_feedback(profile.user),
         },
     )
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
-from marketplace.exceptions import MarketplaceError, PurchaseRejected
+from marketplace.exceptions import MarketplaceError, OrderActionRefused, PurchaseRejected
 from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
@@ -31,6 +31,7 @@ from marketplace.models import (
 )
 from marketplace.money import parse_amount
 from marketplace.services import payouts
+from marketplace.services.fulfilment import can_cancel, check_cancellation
 from marketplace.services.orders import (
     add_to_cart,
     cancel_order,
@@ -40,6 +41,7 @@ from marketplace.services.orders import (
     update_cart_item,
 )
 from marketplace.views.decorators import seller_required
+from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context
 
 ORDERS_PER_PAGE = 20
@@ -347,15 +349,13 @@ def _get_order_for_party(request: HttpRequest, number: str) -> Order:
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_party(request, number)
-    is_buyer = order.buyer_id == request.user.pk
-    context = {
-        "order": order,
-        "is_buyer": is_buyer,
-        "can_cancel": order.status == Order.Status.AWAITING_PAYMENT,
-        **(payment_context(request, [order]) if is_buyer else {}),
+    context = order_progress_context(request, order)
+    context["can_cancel"] = can_cancel(order=order, user=request.user)
+    if context["is_buyer"]:
+        context.update(payment_context(request, [order]))
+    else:
         # The seller sees what the payment brought them: the fee and their transfer.
-        "transfer": (None if is_buyer else SellerTransfer.objects.filter(order=order).first()),
-    }
+        context["transfer"] = SellerTransfer.objects.filter(order=order).first()
     return render(request, "marketplace/orders/order_detail.html", context)
 
 
@@ -373,6 +373,11 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(
                 request, _("Order %(number)s is cancelled.") % {"number": order.number}
             )
+        return redirect("order_detail", number=order.number)
+    try:
+        check_cancellation(order=order, by=request.user)
+    except OrderActionRefused as refused:
+        messages.info(request, refused.message)
         return redirect("order_detail", number=order.number)
     if order.status != Order.Status.AWAITING_PAYMENT:
         messages.info(request, _("Only an order that is not paid yet can be cancelled here."))

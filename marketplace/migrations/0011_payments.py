@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0008_auctions_relisted_as'),
+        ('marketplace', '0010_aftersale_schedules'),
     ]
 
     operations = [

@@ -1,0 +1,126 @@
+"""The staff dashboard: who may open it and what its numbers mean."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.admin.dashboard import dashboard_context
+from marketplace.models import Complaint, Order
+from marketplace.services.complaints import file_complaint
+from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories_aftersale import paid_order
+from marketplace.tests.factories_orders import listing_by, order_for
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/dashboard/"
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="sana", is_staff=True, is_superuser=True)
+
+
+def test_the_dashboard_lives_under_admin_and_is_linked_from_the_admin_index(client, staff):
+    client.force_login(staff)
+
+    assert reverse("staff_dashboard") == URL
+    assert URL in client.get(reverse("admin:index")).content.decode()
+
+
+def test_staff_open_the_dashboard(client, staff):
+    client.force_login(staff)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
+
+
+def test_a_regular_user_is_sent_to_the_admin_log_in(client, buyer):
+    client.force_login(buyer)
+
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_an_anonymous_visitor_is_sent_to_the_admin_log_in(client):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_gmv_and_fees_count_orders_paid_in_each_period(seller, buyer, settings):
+    settings.PLATFORM_FEE_RATE = Decimal("0.02")
+    today = paid_order(seller, buyer, price="1000.00")
+    last_week = paid_order(seller, buyer, price="2000.00")
+    last_month = paid_order(seller, buyer, price="4000.00")
+    order_for(buyer, listing_by(seller, price="8000.00"))  # never paid: not a sale
+    now = timezone.now()
+    Order.objects.filter(pk=today.pk).update(paid_at=now)
+    Order.objects.filter(pk=last_week.pk).update(paid_at=now - timedelta(days=3))
+    Order.objects.filter(pk=last_month.pk).update(paid_at=now - timedelta(days=20))
+
+    day, week, month = dashboard_context(now)["periods"]
+
+    assert (day.orders, day.gmv, day.fees) == (1, Decimal("1000.00"), Decimal("20.00"))
+    assert (week.orders, week.gmv, week.fees) == (2, Decimal("3000.00"), Decimal("60.00"))
+    assert (month.orders, month.gmv, month.fees) == (3, Decimal("7000.00"), Decimal("140.00"))
+
+
+def test_refunded_orders_are_not_counted_as_sales(seller, buyer):
+    order = paid_order(seller, buyer, price="1000.00")
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUNDED)
+
+    assert dashboard_context()["periods"][2].gmv == Decimal("0.00")
+
+
+def test_the_fee_is_rounded_per_order_like_the_payments_code(seller, buyer, settings):
+    settings.PLATFORM_FEE_RATE = Decimal("0.02")
+    paid_order(seller, buyer, price="10.25")  # 0.205 -> 0.21
+    paid_order(seller, buyer, price="10.25")
+
+    assert dashboard_context()["periods"][0].fees == Decimal("0.42")
+
+
+def test_the_chart_has_one_bar_per_day_and_the_tallest_is_the_best_day(seller, buyer):
+    paid_order(seller, buyer, price="5000.00")
+
+    bars = dashboard_context()["bars"]
+
+    assert len(bars) == 30
+    assert bars[-1].gmv == Decimal("5000.00")
+    assert bars[-1].height == max(bar.height for bar in bars)
+
+
+def test_overdue_blocked_and_open_complaints_are_counted(seller, buyer, outsider):
+    late = order_for(buyer, listing_by(seller))
+    Order.objects.filter(pk=late.pk).update(payment_deadline=timezone.now() - timedelta(hours=1))
+    order_for(buyer, listing_by(seller))  # still within its deadline
+    outsider.block("Did not pay three times")
+    file_complaint(user=buyer, category="other", subject="A", description="B")
+    closed = file_complaint(user=buyer, category="other", subject="C", description="D")
+    Complaint.objects.filter(pk=closed.pk).update(status=Complaint.Status.CLOSED)
+
+    context = dashboard_context()
+
+    assert context["overdue_count"] == 1
+    assert context["blocked_count"] == 1
+    assert context["open_complaints"] == 1
+    statuses = {status: count for status, _label, count in context["orders_by_status"]}
+    assert statuses["awaiting_payment"] == 2
+
+
+def test_the_dashboard_links_to_the_block_withdraw_and_refund_actions(client, staff):
+    client.force_login(staff)
+
+    page = client.get(URL).content.decode()
+
+    for name in ("user", "product", "order", "complaint"):
+        assert reverse(f"admin:marketplace_{name}_changelist") in page

@@ -1,0 +1,85 @@
+"""Complaints: file one, see your own and their status. Staff work them in the admin."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from marketplace.aftersale_forms import ComplaintForm
+from marketplace.exceptions import ComplaintRejected
+from marketplace.models import Complaint
+from marketplace.services.complaints import file_complaint
+
+
+def _get_complaint_for_owner(request: HttpRequest, number: str) -> Complaint:
+    queryset = Complaint.objects.filter(user=request.user).select_related("order", "seller")
+    return get_object_or_404(queryset, number=number)
+
+
+@login_required
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    complaints = Complaint.objects.filter(user=request.user).order_by("-created_at", "-pk")
+    page = Paginator(complaints, 20).get_page(request.GET.get("page"))
+    return render(request, "marketplace/complaints/complaint_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def complaint_create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if request.method == "GET":
+        # "Report a problem" links from an order page or a shop pass these along.
+        initial = {
+            key: request.GET[key] for key in ("order", "seller", "category") if key in request.GET
+        }
+    form = ComplaintForm(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            complaint = file_complaint(
+                user=request.user,
+                category=data["category"],
+                subject=data["subject"],
+                description=data["description"],
+                order=data["order"],
+                seller=data["seller"],
+                photo_upload=data.get("photo") or None,
+            )
+        except ComplaintRejected as rejected:
+            form.add_error("photo" if rejected.code == "bad_photo" else None, rejected.message)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your complaint number is %(number)s; we will get back to you.")
+                % {"number": complaint.number},
+            )
+            return redirect(complaint)
+    return render(request, "marketplace/complaints/complaint_form.html", {"form": form})
+
+
+@login_required
+def complaint_detail(request: HttpRequest, number: str) -> HttpResponse:
+    complaint = _get_complaint_for_owner(request, number)
+    return render(request, "marketplace/complaints/complaint_detail.html", {"complaint": complaint})
+
+
+@login_required
+def complaint_photo(request: HttpRequest, number: str) -> HttpResponse:
+    """The re-encoded photo, to the person who filed the complaint and to staff only."""
+    queryset = (
+        Complaint.objects.all()
+        if request.user.is_staff
+        else Complaint.objects.filter(user=request.user)
+    )
+    complaint = get_object_or_404(queryset, number=number)
+    if not complaint.photo:
+        raise Http404
+    response = FileResponse(complaint.photo.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,106 @@
+"""Buyer-seller messages: list, thread (HTMX send, live updates), start from a product or order."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from marketplace import aftersale_queries as queries
+from marketplace.aftersale_forms import MessageForm
+from marketplace.exceptions import MessageRejected
+from marketplace.models import Conversation, Order, Product
+from marketplace.services import messaging
+
+CONVERSATIONS_PER_PAGE = 30
+THREAD_LENGTH = 200
+DETAIL_TEMPLATE = "marketplace/messaging/conversation_detail.html"
+
+
+def _get_conversation_for_participant(request: HttpRequest, pk: int) -> Conversation:
+    queryset = Conversation.objects.for_user(request.user).select_related(
+        "buyer__seller_profile", "seller__seller_profile", "product", "order"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(queries.conversations_for(request.user), CONVERSATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "marketplace/messaging/conversation_list.html", {"page": page})
+
+
+def _thread(conversation: Conversation) -> list:
+    newest = conversation.messages.select_related("sender").order_by("-created_at", "-pk")
+    return list(reversed(newest[:THREAD_LENGTH]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _get_conversation_for_participant(request, pk)
+    form = MessageForm(request.POST or None)
+    sent = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = messaging.send_message(
+                conversation=conversation, sender=request.user, body=form.cleaned_data["body"]
+            )
+        except MessageRejected as rejected:
+            form.add_error("body", rejected.message)
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('conversation_detail', args=[pk])}#message-form")
+            form = MessageForm()
+    if request.method == "GET":
+        messaging.mark_read(conversation=conversation, user=request.user)
+    context = {
+        "conversation": conversation,
+        "other": conversation.other_party(request.user),
+        "form": form,
+        "sent": sent,
+    }
+    if request.htmx and request.method == "POST":
+        # The cleared (or erroneous) form, and the new message appended out of band.
+        return render(request, f"{DETAIL_TEMPLATE}#message-form", context)
+    context["thread"] = _thread(conversation)
+    return render(request, DETAIL_TEMPLATE, context)
+
+
+def _int(value: object) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+@login_required
+@require_POST
+def conversation_start(request: HttpRequest) -> HttpResponse:
+    """POST `product` (a product page's "Message the seller") or `order` (either party)."""
+    product = order = None
+    if "order" in request.POST:
+        number = str(request.POST["order"])[:20]
+        order = Order.objects.for_user(request.user).filter(number=number).first()
+        if order is None:
+            raise Http404
+    else:
+        product_id = _int(request.POST.get("product"))
+        product = Product.objects.visible().filter(pk=product_id).first() if product_id else None
+        if product is None:
+            raise Http404
+    try:
+        conversation = messaging.start_conversation(user=request.user, product=product, order=order)
+    except MessageRejected as rejected:
+        messages.error(request, rejected.message)
+        if order is not None:
+            return redirect("order_detail", number=order.number)
+        return redirect(product.get_absolute_url())
+    return redirect("conversation_detail", pk=conversation.pk)
