@@ -128,6 +128,11 @@ def send_pending_transfers() -> dict[str, int]:
     return payments.send_pending_transfers()
 
 
+def send_payment_reminders() -> int:
+    """Remind buyers of unpaid orders once half the time to the deadline is gone."""
+    return deadlines.send_payment_reminders()
+
+
 def check_payment_deadlines() -> dict[str, int]:
     """Cancel orders unpaid at their deadline; violations and second-chance offers."""
     return deadlines.check_payment_deadlines()

@@ -6,6 +6,7 @@ SCHEDULES = [
     # (name, function, minutes)
     ("check_payment_deadlines", "marketplace.tasks.check_payment_deadlines", 30),
     ("send_pending_transfers", "marketplace.tasks.send_pending_transfers", 10),
+    ("send_payment_reminders", "marketplace.tasks.send_payment_reminders", 15),
 ]
 
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from marketplace.i18n import language_for_user
 from marketplace.models import (
     Bid,
     Checkout,
+    Notification,
     Order,
     OrderEvent,
     OrderItem,
@@ -31,6 +33,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.orders import new_reference
+from marketplace.services import payment_notices
 from marketplace.services.fulfilment import record_event
 from marketplace.services.orders import cancel_overdue_order
 from marketplace.services.payments import fulfil_checkout, release_checkout_session
@@ -70,6 +73,28 @@ def check_payment_deadlines() -> dict[str, int]:
     return counts
 
 
+def send_payment_reminders() -> int:
+    """Remind buyers once, when half the time to an order's payment deadline is gone."""
+    now = timezone.now()
+    reminded = Notification.objects.filter(
+        kind=Notification.Kind.PAYMENT_REMINDER,
+        user_id=OuterRef("buyer_id"),
+        dedupe_key=Concat(Value("order:"), Cast(OuterRef("pk"), CharField()), Value(":reminder")),
+    )
+    due = (
+        Order.objects.filter(status=Order.Status.AWAITING_PAYMENT, payment_deadline__gt=now)
+        .exclude(Exists(reminded))
+        .select_related("buyer", "checkout")
+    )
+    sent = 0
+    for order in due:
+        if now < order.created_at + (order.payment_deadline - order.created_at) / 2:
+            continue
+        with transaction.atomic():
+            sent += payment_notices.payment_reminder(order=order) is not None
+    return sent
+
+
 def _settle_open_pages(checkout_ids: set[int]) -> set[int]:
     """Before cancelling, ask the provider about these checkouts' open payment pages: one paid
     just before the deadline whose webhook has not arrived yet is fulfilled now, so a buyer who
@@ -107,22 +132,30 @@ def _expire_order(pk: int) -> str | None:
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: _expire_open_pages(checkout_id))
     if not is_auction or not seller_ready:
+        payment_notices.order_unpaid(order=order, violation=False, offer=None)
         return "cancelled"
     buyer = User.objects.select_for_update().get(pk=order.buyer_id)
     _violation, created = PaymentViolation.objects.get_or_create(
         order=order, defaults={"buyer": buyer}
     )
+    offer = None
     if (
         order.auction_id
         and not SecondChanceOffer.objects.filter(auction_id=order.auction_id).exists()
     ):
-        _offer_second_chance(order)
+        offer = _offer_second_chance(order)
+    payment_notices.order_unpaid(order=order, violation=True, offer=offer)
+    if offer is not None:
+        title = order.items.values_list("title", flat=True).first() or order.number
+        payment_notices.second_chance_offered(offer=offer, title=title)
     limit = settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK
-    if not buyer.is_blocked and buyer.payment_violations.count() >= limit:
+    violations = buyer.payment_violations.count()
+    if not buyer.is_blocked and violations >= limit:
         # The reason is shown to the buyer on their profile: written in their language.
         with translation.override(language_for_user(buyer)):
             reason = _("%(count)s won items not paid for by their deadline.") % {"count": limit}
         buyer.block(reason)
+        payment_notices.account_blocked(user=buyer, violations=violations)
     return "violation" if created else "cancelled"
 
 

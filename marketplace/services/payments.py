@@ -45,6 +45,7 @@ from marketplace.models import (
     StripeEvent,
     User,
 )
+from marketplace.services import payment_notices
 from marketplace.services.fulfilment import record_event
 from marketplace.services.orders import SHIPPING_FIELDS, snapshot_address
 from marketplace.services.payouts import unready_sellers, update_connected_account
@@ -249,6 +250,8 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
                 fee=fee,
                 idempotency_key=f"transfer-{order.number}",
             )
+        if payable:
+            payment_notices.checkout_paid(checkout=checkout, payment=payment, orders=payable)
         refund_due = session.amount_total - sum((o.total for o in payable), Decimal("0.00"))
         if refund_due > 0:
             refund = Refund.objects.create(
