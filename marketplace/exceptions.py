@@ -105,3 +105,9 @@ class FeedbackRejected(MarketplaceError):
 
 class ComplaintRejected(MarketplaceError):
     code = "complaint_rejected"
+
+
+class PaymentRejected(MarketplaceError):
+    """A payment cannot start or an offer cannot be taken (nothing due, deadline passed, ...)."""
+
+    code = "payment_rejected"

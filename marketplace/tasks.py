@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from marketplace import realtime
 from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import fulfilment
+from marketplace.services import deadlines, fulfilment, payments
 from marketplace.services.bidding import close_auction
 
 logger = logging.getLogger(__name__)
@@ -135,3 +135,21 @@ def send_feedback_request_email(order_id: int) -> bool:
         logger.exception("feedback request e-mail for order %s failed", order_id)
         raise
     return True
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+def send_pending_transfers() -> dict[str, int]:
+    """Send sellers' shares not sent yet (and retry failed refunds)."""
+    return payments.send_pending_transfers()
+
+
+def send_payment_reminders() -> int:
+    """Remind buyers of unpaid orders once half the time to the deadline is gone."""
+    return deadlines.send_payment_reminders()
+
+
+def check_payment_deadlines() -> dict[str, int]:
+    """Cancel orders unpaid at their deadline; violations and second-chance offers."""
+    return deadlines.check_payment_deadlines()

@@ -13,6 +13,7 @@ from marketplace.views import (
     notifications,
     orders,
     pages,
+    payments,
 )
 
 urlpatterns = [
@@ -79,11 +80,28 @@ urlpatterns = [
     path("listings/<int:listing_pk>/purchase/", orders.buy_now, name="buy_now"),
     path("checkout/", orders.checkout_start, name="checkout_start"),
     path("checkouts/<str:number>/", orders.checkout_detail, name="checkout_detail"),
-    path("checkouts/<str:number>/pay/", orders.checkout_pay, name="checkout_pay"),
     path("orders/", orders.order_list, name="order_list"),
     path("sales/", orders.sale_list, name="sale_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    # Payments
+    path("checkouts/<str:number>/pay/", payments.checkout_pay, name="checkout_pay"),
+    path("checkouts/<str:number>/address/", payments.checkout_address, name="checkout_address"),
+    path("checkouts/<str:number>/paid/", payments.checkout_success, name="checkout_success"),
+    path(
+        "checkouts/<str:number>/payment-cancelled/",
+        payments.checkout_cancelled,
+        name="checkout_cancelled",
+    ),
+    path("stripe/webhook/", payments.stripe_webhook, name="stripe_webhook"),
+    path("api/stripe/webhook/", payments.stripe_webhook, name="stripe_webhook_api"),
+    path("sell/payouts/", payments.payouts_setup, name="payouts_setup"),
+    path("sell/payouts/start/", payments.payouts_start, name="payouts_start"),
+    path("sell/payouts/refresh/", payments.payouts_refresh, name="payouts_refresh"),
+    path("sell/payouts/return/", payments.payouts_return, name="payouts_return"),
+    path("offers/", payments.offer_list, name="offer_list"),
+    path("offers/<int:pk>/accept/", payments.offer_accept, name="offer_accept"),
+    path("offers/<int:pk>/decline/", payments.offer_decline, name="offer_decline"),
     # After the sale: shipping, delivery, feedback, reviews, messages, complaints
     path("orders/<str:number>/ship/", fulfilment.order_ship, name="order_ship"),
     path(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import CartItem, Checkout, Order, OrderItem
 from marketplace.services.orders import cancel_order
+from marketplace.services.payments import refund_order
 
 from .aftersale import OrderEventInline
 
@@ -63,6 +64,24 @@ def cancel_unpaid_orders(modeladmin, request, queryset) -> None:
         )
 
 
+@admin.action(description=_("Refund (calls Stripe)"), permissions=["change"])
+def refund_paid_orders(modeladmin, request, queryset) -> None:
+    done = 0
+    for order in queryset:
+        try:
+            refund_order(order=order, by_staff=request.user)
+        except MarketplaceError as error:
+            detail = getattr(error, "detail", "")
+            text = f"{order.number}: {error.message}" + (f" ({detail})" if detail else "")
+            modeladmin.message_user(request, text, messages.WARNING)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(
+            request, _("%(count)d order(s) refunded.") % {"count": done}, messages.SUCCESS
+        )
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -87,7 +106,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["buyer", "seller"]
     date_hierarchy = "created_at"
     inlines = [OrderItemInline, OrderEventInline]
-    actions = [cancel_unpaid_orders]
+    actions = [cancel_unpaid_orders, refund_paid_orders]
     # Money, parties and status are history: status changes only through the guarded action.
     readonly_fields = [
         "number",

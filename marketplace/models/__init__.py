@@ -8,6 +8,16 @@ from .locations import Address, City, Province
 from .messaging import Conversation, Message
 from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
+from .payments import (
+    ConnectedAccount,
+    Payment,
+    PaymentAttempt,
+    PaymentViolation,
+    Refund,
+    SecondChanceOffer,
+    SellerTransfer,
+    StripeEvent,
+)
 from .users import SellerProfile, User
 
 __all__ = [
@@ -19,6 +29,7 @@ __all__ = [
     "Checkout",
     "City",
     "Complaint",
+    "ConnectedAccount",
     "Conversation",
     "Favourite",
     "Feedback",
@@ -28,10 +39,17 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "Payment",
+    "PaymentAttempt",
+    "PaymentViolation",
     "Product",
     "ProductImage",
     "ProductReview",
     "Province",
+    "Refund",
+    "SecondChanceOffer",
     "SellerProfile",
+    "SellerTransfer",
+    "StripeEvent",
     "User",
 ]

@@ -27,6 +27,8 @@ class Notification(models.Model):
         FEEDBACK_RECEIVED = "feedback_received", _("Feedback received")
         COMPLAINT_UPDATED = "complaint_updated", _("Complaint updated")
         ACCOUNT_BLOCKED = "account_blocked", _("Account blocked")
+        ORDER_UNPAID = "order_unpaid", _("Order not paid in time")
+        SECOND_CHANCE_OFFER = "second_chance_offer", _("Second-chance offer")
 
     user = models.ForeignKey(
         "marketplace.User",

@@ -37,6 +37,7 @@ from marketplace.payments.base import (
     PaymentEvent,
     PaymentProvider,
     RefundResult,
+    ReversalResult,
     TransferResult,
 )
 from marketplace.payments.money import (
@@ -58,6 +59,7 @@ __all__ = [
     "PaymentEvent",
     "PaymentProvider",
     "RefundResult",
+    "ReversalResult",
     "SellerSplit",
     "StripeProvider",
     "TransferResult",
@@ -68,12 +70,14 @@ __all__ = [
     "create_refund",
     "create_transfer",
     "currency_exponent",
+    "exceeds_payment_limit",
     "expire_checkout_session",
     "from_minor_units",
     "get_provider",
     "platform_fee",
     "retrieve_account",
     "retrieve_checkout_session",
+    "reverse_transfer",
     "smallest_unit",
     "split_checkout",
     "to_minor_units",
@@ -82,6 +86,9 @@ __all__ = [
 # Stripe accepts expires_at between 30 minutes and 24 hours after the session is created.
 SESSION_MIN_LIFETIME = timedelta(minutes=31)
 SESSION_MAX_LIFETIME = timedelta(hours=23, minutes=55)
+
+# Stripe's limit for one charge: eight digits in the currency's smallest unit.
+MAX_PAYMENT_MINOR_UNITS = 99_999_999
 
 # Name (settings.PAYMENT_PROVIDER) -> provider class with a from_settings() constructor.
 PROVIDERS: dict[str, type] = {"stripe": StripeProvider}
@@ -220,6 +227,20 @@ def create_transfer(
         idempotency_key=idempotency_key,
         metadata=metadata or {},
     )
+
+
+def reverse_transfer(
+    *, transfer_id: str, amount: Decimal | None, idempotency_key: str
+) -> ReversalResult:
+    """Take a seller's share back from their connected account (amount None: all of it)."""
+    return get_provider().reverse_transfer(
+        transfer_id=transfer_id, amount=amount, idempotency_key=idempotency_key
+    )
+
+
+def exceeds_payment_limit(amount: Decimal) -> bool:
+    """More than the provider accepts in one payment."""
+    return to_minor_units(amount, settings.CURRENCY) > MAX_PAYMENT_MINOR_UNITS
 
 
 def create_refund(

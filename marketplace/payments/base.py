@@ -62,6 +62,14 @@ class TransferResult:
 
 
 @dataclass(frozen=True)
+class ReversalResult:
+    id: str
+    amount: Decimal
+    currency: str
+    transfer_id: str
+
+
+@dataclass(frozen=True)
 class RefundResult:
     id: str
     amount: Decimal
@@ -136,6 +144,10 @@ class PaymentProvider(Protocol):
         idempotency_key: str,
         metadata: dict[str, str],
     ) -> TransferResult: ...
+
+    def reverse_transfer(
+        self, *, transfer_id: str, amount: Decimal | None, idempotency_key: str
+    ) -> ReversalResult: ...
 
     def create_refund(
         self,

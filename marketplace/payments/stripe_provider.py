@@ -21,6 +21,7 @@ from marketplace.payments.base import (
     LineItem,
     PaymentEvent,
     RefundResult,
+    ReversalResult,
     TransferResult,
 )
 from marketplace.payments.money import from_minor_units, to_minor_units
@@ -263,6 +264,23 @@ class StripeProvider:
             destination=_id(transfer.destination),
             source_transaction=_id(transfer.source_transaction),
             transfer_group=transfer.transfer_group,
+        )
+
+    def reverse_transfer(
+        self, *, transfer_id: str, amount: Decimal | None, idempotency_key: str
+    ) -> ReversalResult:
+        params: dict[str, Any] = {}
+        if amount is not None:
+            params["amount"] = to_minor_units(amount, settings.CURRENCY)
+        with _provider_errors():
+            reversal = self.client.v1.transfers.reversals.create(
+                transfer_id, params=params, options={"idempotency_key": idempotency_key}
+            )
+        return ReversalResult(
+            id=reversal.id,
+            amount=from_minor_units(reversal.amount, reversal.currency),
+            currency=reversal.currency.upper(),
+            transfer_id=_id(reversal.transfer),
         )
 
     def create_refund(

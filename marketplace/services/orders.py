@@ -235,6 +235,30 @@ def place_checkout(
     return checkout
 
 
+SHIPPING_FIELDS = [
+    "ship_name",
+    "ship_phone",
+    "ship_line1",
+    "ship_line2",
+    "ship_city",
+    "ship_province",
+    "ship_postal_code",
+]
+
+
+def snapshot_address(order: Order, address: Address) -> None:
+    """Copy the address onto the order (the caller saves, e.g. update_fields=SHIPPING_FIELDS):
+    later edits to the address book never change where an order goes."""
+    city = address.city
+    order.ship_name = address.full_name
+    order.ship_phone = address.phone
+    order.ship_line1 = address.line1
+    order.ship_line2 = address.line2
+    order.ship_city = city.name
+    order.ship_province = city.province.name
+    order.ship_postal_code = address.postal_code
+
+
 def _create_order(
     *,
     checkout: Checkout,
@@ -256,26 +280,20 @@ def _create_order(
         for listing, product, quantity, price in lines
     ]
     subtotal = sum((item.line_total for item in items), Decimal("0.00"))
-    city = address.city
-    order = Order.objects.create(
+    order = Order(
         number=new_reference("MPK-"),
         checkout=checkout,
         buyer_id=checkout.buyer_id,
         seller_id=seller_id,
         status=Order.Status.AWAITING_PAYMENT,
-        ship_name=address.full_name,
-        ship_phone=address.phone,
-        ship_line1=address.line1,
-        ship_line2=address.line2,
-        ship_city=city.name,
-        ship_province=city.province.name,
-        ship_postal_code=address.postal_code,
         subtotal=subtotal,
         shipping_fee=Decimal("0.00"),
         total=subtotal,
         payment_deadline=deadline,
         created_at=now,
     )
+    snapshot_address(order, address)
+    order.save()
     for item in items:
         item.order = order
     OrderItem.objects.bulk_create(items)
@@ -291,9 +309,32 @@ def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
     if order.status != Order.Status.AWAITING_PAYMENT:
         # Paid orders need a refund, which is the payments flow's job, not a plain cancel.
         raise InvalidOrderTransition(order, Order.Status.CANCELLED)
+    return _cancel_and_restock(order, reason, actor=by)
+
+
+@transaction.atomic
+def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
+    """Cancel an order still unpaid at its deadline and put its stock back (the payment
+    deadline job); None if it has been paid, cancelled or is not due after all."""
+    order = (
+        Order.objects.select_for_update()
+        .filter(
+            pk=order.pk,
+            status=Order.Status.AWAITING_PAYMENT,
+            payment_deadline__lte=timezone.now(),
+        )
+        .first()
+    )
+    if order is None:
+        return None
+    return _cancel_and_restock(order, reason, actor=None)
+
+
+def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
+    """The locked, unpaid order becomes cancelled and its fixed-price items go back on sale."""
     order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=by, note=reason)
+    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
 
     returned: dict[int, int] = {}
     for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(

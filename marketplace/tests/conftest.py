@@ -19,6 +19,7 @@ from django.db import connection
 
 from marketplace.tests.factories import SellerFactory, UserFactory
 from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
+from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)
 
 PASSWORD = "correct-horse-battery"
 

@@ -17,6 +17,7 @@ from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
 from marketplace.services.orders import add_to_cart, cancel_order, place_checkout
 from marketplace.tests.factories import SellerFactory
 from marketplace.tests.factories_orders import address_of, listing_by, order_for
+from marketplace.tests.factories_payments import ready_to_be_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -424,6 +425,7 @@ def test_a_buyer_opening_sales_is_told_how_to_become_a_seller(buyer_client):
 
 
 def test_the_buyer_sees_their_order_with_pay_and_cancel(client, seller, buyer):
+    ready_to_be_paid(seller)
     order = order_for(buyer, listing_by(seller, title="Blue pottery vase"))
     client.force_login(buyer)
 
@@ -483,6 +485,8 @@ def test_only_the_buyer_can_see_a_checkout(client, seller, buyer, outsider, who)
 
 def test_the_checkout_page_shows_its_orders_and_a_pay_button(client, seller, buyer):
     other_seller = SellerFactory(username="kashif")
+    ready_to_be_paid(seller)
+    ready_to_be_paid(other_seller)
     checkout = place_checkout(
         buyer=buyer,
         lines=[(listing_by(seller, price="1000"), 1), (listing_by(other_seller, price="500"), 1)],
@@ -499,13 +503,13 @@ def test_the_checkout_page_shows_its_orders_and_a_pay_button(client, seller, buy
     assert reverse("checkout_pay", args=[checkout.number]) in page
 
 
-def test_pay_is_the_seam_for_online_payment_and_changes_nothing(client, seller, buyer):
+def test_pay_for_a_seller_not_ready_for_payment_says_so_and_changes_nothing(client, seller, buyer):
     order = order_for(buyer, listing_by(seller))
     client.force_login(buyer)
 
     response = client.post(reverse("checkout_pay", args=[order.checkout.number]), follow=True)
 
-    assert "Online payment is being set up" in response.content.decode()
+    assert "cannot receive payments yet" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.AWAITING_PAYMENT
 

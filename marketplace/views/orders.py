@@ -20,8 +20,17 @@ from django.views.decorators.vary import vary_on_headers
 from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.exceptions import MarketplaceError, OrderActionRefused, PurchaseRejected
 from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
-from marketplace.models import Address, CartItem, Checkout, FixedPriceListing, Order, OrderItem
+from marketplace.models import (
+    Address,
+    CartItem,
+    Checkout,
+    FixedPriceListing,
+    Order,
+    OrderItem,
+    SellerTransfer,
+)
 from marketplace.money import parse_amount
+from marketplace.services import payouts
 from marketplace.services.fulfilment import can_cancel, check_cancellation
 from marketplace.services.orders import (
     add_to_cart,
@@ -33,6 +42,7 @@ from marketplace.services.orders import (
 )
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
+from marketplace.views.payments import payment_context
 
 ORDERS_PER_PAGE = 20
 
@@ -301,26 +311,9 @@ def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
         "awaiting": awaiting,
         "amount_due": sum((order.total for order in awaiting), Decimal("0.00")),
         "total": sum((order.total for order in orders), Decimal("0.00")),
+        **payment_context(request, orders),
     }
     return render(request, "marketplace/orders/checkout_detail.html", context)
-
-
-@login_required
-@require_POST
-def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
-    """The seam for online payment: the payments work starts Stripe Checkout from here."""
-    checkout = _get_checkout_for_buyer(request, number)
-    if not checkout.orders.filter(status=Order.Status.AWAITING_PAYMENT).exists():
-        messages.info(request, _("There is nothing left to pay in this checkout."))
-    else:
-        messages.info(
-            request,
-            _(
-                "Online payment is being set up and will be available soon. Your order is "
-                "reserved until its payment deadline."
-            ),
-        )
-    return redirect("checkout_detail", number=checkout.number)
 
 
 # --- Orders ---------------------------------------------------------------------------------
@@ -340,7 +333,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @seller_required
 def sale_list(request: HttpRequest) -> HttpResponse:
     page = _order_page(request, Order.objects.sold_by(request.user))
-    return render(request, "marketplace/orders/order_list.html", {"page": page, "as_seller": True})
+    context = {
+        "page": page,
+        "as_seller": True,
+        "payouts_ready": not payouts.unready_sellers([request.user.pk]),
+    }
+    return render(request, "marketplace/orders/order_list.html", context)
 
 
 def _get_order_for_party(request: HttpRequest, number: str) -> Order:
@@ -353,6 +351,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_party(request, number)
     context = order_progress_context(request, order)
     context["can_cancel"] = can_cancel(order=order, user=request.user)
+    if context["is_buyer"]:
+        context.update(payment_context(request, [order]))
+    else:
+        # The seller sees what the payment brought them: the fee and their transfer.
+        context["transfer"] = SellerTransfer.objects.filter(order=order).first()
     return render(request, "marketplace/orders/order_detail.html", context)
 
 

@@ -15,6 +15,9 @@ How it works
 - pytest-playwright's `page` / `context` / `browser` fixtures work as usual; `base_url` is the
   live server, so `page.goto("/help/")` is enough. For a second user open another context:
   `other = browser.new_context(base_url=live_url); page2 = other.new_page()`.
+- `stripe_emulator` (session): the local Stripe emulator the live server talks to (its
+  webhooks are delivered to the live server); tests that call `marketplace.payments` from the
+  test process set `settings.STRIPE_API_BASE = stripe_emulator.base_url`.
 - Chromium is /usr/bin/chromium with the flags from STACK.md. Missing Chromium fails the test
   under CI and skips it elsewhere.
 
@@ -138,7 +141,21 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup, tmp_path_factory) -> str:
+def stripe_emulator():
+    """The local Stripe emulator, for the live server (its webhooks go to the live server once
+    it runs). Tests that call the payments module themselves point settings at it."""
+    from stripe_emulator import start_emulator
+
+    server, _base_url = start_emulator(port=0, webhook_secret=STRIPE_WEBHOOK_SECRET)
+    yield server
+    server.close()
+
+
+STRIPE_WEBHOOK_SECRET = "whsec_browser_tests"
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
     """Base URL of a Daphne server on the test database (no trailing slash)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -150,6 +167,9 @@ def live_url(django_db_setup, tmp_path_factory) -> str:
         "DEBUG": "1",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("live-media")),
         "PYTHONUNBUFFERED": "1",
+        "STRIPE_API_BASE": stripe_emulator.base_url,
+        "STRIPE_SECRET_KEY": "sk_test_browser",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     }
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     with log.open("w") as output:
@@ -161,6 +181,7 @@ def live_url(django_db_setup, tmp_path_factory) -> str:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    stripe_emulator.webhooks.url = f"{url}/stripe/webhook/"
     try:
         _wait_until_serving(url, process, log)
         yield url

@@ -1,0 +1,271 @@
+"""Paying for checkouts, the Stripe webhook, sellers' payout onboarding, second-chance offers.
+
+Thin views over marketplace.services.payments; only the webhook marks anything paid.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from marketplace import payments
+from marketplace.exceptions import MarketplaceError, PaymentProviderError, WebhookRejected
+from marketplace.models import (
+    Address,
+    Checkout,
+    ConnectedAccount,
+    Order,
+    OrderItem,
+    Payment,
+    PaymentAttempt,
+    SecondChanceOffer,
+)
+from marketplace.services import deadlines, payouts
+from marketplace.services import payments as payment_services
+from marketplace.views.decorators import seller_required
+
+log = logging.getLogger(__name__)
+
+
+def _get_checkout_for_buyer(request: HttpRequest, number: str) -> Checkout:
+    return get_object_or_404(Checkout.objects.filter(buyer=request.user), number=number)
+
+
+def _to_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
+    url = reverse("checkout_detail", args=[checkout.number])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
+    """What a checkout or order page needs to offer payment for these unpaid orders."""
+    awaiting = [o for o in orders if o.status == Order.Status.AWAITING_PAYMENT]
+    unready = payouts.unready_sellers(o.seller_id for o in awaiting)
+    missing_address = [o for o in awaiting if not o.has_shipping_address]
+    return {
+        "unready_sellers": sorted(
+            {o.seller.public_name for o in awaiting if o.seller_id in unready}
+        ),
+        "needs_address": bool(missing_address),
+        "addresses": (
+            list(
+                Address.objects.filter(user=request.user)
+                .select_related("city__province")
+                .order_by("-is_default", "pk")
+            )
+            if missing_address
+            else []
+        ),
+        "can_pay": bool(awaiting) and not unready and not missing_address,
+    }
+
+
+# --- Buyer pays ---------------------------------------------------------------------------------
+@login_required
+@require_POST
+def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
+    checkout = _get_checkout_for_buyer(request, number)
+    success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
+    try:
+        url = payment_services.start_checkout_payment(
+            checkout=checkout,
+            buyer=request.user,
+            # Stripe fills in the session id; braces must survive, so no urlencode here.
+            success_url=success + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=request.build_absolute_uri(
+                reverse("checkout_cancelled", args=[checkout.number])
+            ),
+        )
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+        return _to_checkout(request, checkout)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def checkout_address(request: HttpRequest, number: str) -> HttpResponse:
+    """Choose the delivery address of a checkout's orders that have none (won auctions)."""
+    checkout = _get_checkout_for_buyer(request, number)
+    address = None
+    raw = request.POST.get("address", "")
+    if raw.isdigit() and len(raw) < 19:
+        address = Address.objects.filter(user=request.user, pk=int(raw)).first()
+    if address is None:
+        messages.error(request, _("Choose one of your addresses."))
+        return _to_checkout(request, checkout)
+    try:
+        payment_services.choose_checkout_address(
+            checkout=checkout, buyer=request.user, address=address
+        )
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Delivery address saved. You can pay now."))
+    return _to_checkout(request, checkout)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def checkout_success(request: HttpRequest, number: str) -> HttpResponse:
+    """Where the payment page sends the buyer back. It never marks anything paid: it shows
+    "confirming" and polls until the webhook has recorded the payment."""
+    checkout = _get_checkout_for_buyer(request, number)
+    session_id = request.GET.get("session_id", "")[:255]
+    attempt = PaymentAttempt.objects.filter(checkout=checkout, session_id=session_id).first()
+    orders = list(
+        checkout.orders.select_related("seller__seller_profile")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("pk")))
+        .order_by("pk")
+    )
+    payment = None
+    if attempt is not None and attempt.status == PaymentAttempt.Status.COMPLETE:
+        payment = checkout.payments.filter(session_id=session_id).first()
+    context = {
+        "checkout": checkout,
+        "orders": orders,
+        "attempt": attempt,
+        "confirmed": payment is not None,
+        "unmatched": payment is not None and payment.status == Payment.Status.UNMATCHED,
+        "poll_url": request.get_full_path(),
+    }
+    template = "marketplace/payments/checkout_success.html"
+    if request.htmx:
+        template += "#payment-status"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def checkout_cancelled(request: HttpRequest, number: str) -> HttpResponse:
+    checkout = _get_checkout_for_buyer(request, number)
+    messages.info(
+        request,
+        _("Payment cancelled: nothing was charged. You can pay any time before the deadline."),
+    )
+    return redirect("checkout_detail", number=checkout.number)
+
+
+# --- Webhook ------------------------------------------------------------------------------------
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        event = payments.construct_event(request.body, request.headers.get("Stripe-Signature", ""))
+    except WebhookRejected as rejected:
+        log.info("webhook rejected: %s", rejected.message)
+        return HttpResponseBadRequest(rejected.message)
+    try:
+        handled = payment_services.handle_event(event, json.loads(request.body))
+    except PaymentProviderError as error:
+        # Not processed: Stripe delivers the event again later and it is handled then.
+        log.warning("webhook %s not handled yet: %s", event.id, error.detail or error.message)
+        return HttpResponse("provider unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok" if handled else "duplicate", content_type="text/plain")
+
+
+# --- Sellers get paid ---------------------------------------------------------------------------
+@seller_required
+@require_GET
+def payouts_setup(request: HttpRequest) -> HttpResponse:
+    account = ConnectedAccount.objects.filter(user=request.user).first()
+    context = {
+        "account": account,
+        "fee_percent": (settings.PLATFORM_FEE_RATE * 100).normalize(),
+    }
+    return render(request, "marketplace/payments/payouts_setup.html", context)
+
+
+def _onboarding(request: HttpRequest) -> HttpResponse:
+    try:
+        url = payouts.start_payouts_onboarding(
+            seller=request.user,
+            refresh_url=request.build_absolute_uri(reverse("payouts_refresh")),
+            return_url=request.build_absolute_uri(reverse("payouts_return")),
+        )
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+        return redirect("payouts_setup")
+    return redirect(url)
+
+
+@seller_required
+@require_POST
+def payouts_start(request: HttpRequest) -> HttpResponse:
+    """Create the seller's account if needed and go to the provider's onboarding."""
+    return _onboarding(request)
+
+
+@seller_required
+@require_GET
+def payouts_refresh(request: HttpRequest) -> HttpResponse:
+    """The onboarding link expired or was used: a fresh one."""
+    return _onboarding(request)
+
+
+@seller_required
+@require_GET
+def payouts_return(request: HttpRequest) -> HttpResponse:
+    try:
+        account = payouts.refresh_connected_account(seller=request.user)
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+    else:
+        if account is not None and account.ready:
+            messages.success(request, _("You are ready to be paid."))
+        elif account is not None:
+            messages.warning(request, _("A few details are still missing: see below."))
+    return redirect("payouts_setup")
+
+
+# --- Second-chance offers -----------------------------------------------------------------------
+def _offers_for(request: HttpRequest):
+    return SecondChanceOffer.objects.filter(bidder=request.user).select_related(
+        "auction__product__seller__seller_profile", "order__checkout"
+    )
+
+
+@login_required
+@require_GET
+def offer_list(request: HttpRequest) -> HttpResponse:
+    offers = _offers_for(request).order_by("-created_at")[:50]
+    return render(request, "marketplace/payments/offer_list.html", {"offers": offers})
+
+
+@login_required
+@require_POST
+def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(_offers_for(request), pk=pk)
+    try:
+        checkout = deadlines.accept_second_chance_offer(offer=offer, buyer=request.user)
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+        return redirect("offer_list")
+    messages.success(request, _("The item is yours. Choose the delivery address and pay."))
+    return redirect("checkout_detail", number=checkout.number)
+
+
+@login_required
+@require_POST
+def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(_offers_for(request), pk=pk)
+    try:
+        deadlines.decline_second_chance_offer(offer=offer, buyer=request.user)
+    except MarketplaceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, _("Offer declined."))
+    return redirect("offer_list")
