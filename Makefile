@@ -28,7 +28,7 @@ run: setup
 	@echo
 	@echo "  MadeInPK is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops everything)"
 	@echo
-	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) \
+	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
 	STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_EMULATOR_PORT)} \
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator} \
 	STRIPE_EMULATOR_PORT=$(STRIPE_EMULATOR_PORT) \

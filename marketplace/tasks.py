@@ -153,3 +153,13 @@ def send_payment_reminders() -> int:
 def check_payment_deadlines() -> dict[str, int]:
     """Cancel orders unpaid at their deadline; violations and second-chance offers."""
     return deadlines.check_payment_deadlines()
+
+
+# --- Demo -------------------------------------------------------------------------------------
+
+
+def onboard_demo_sellers(usernames: list[str]) -> list[str]:
+    """Queued by load_demo: finish the demo sellers' payouts set-up on the local emulator."""
+    from marketplace.demo_payouts import onboard_demo_sellers as onboard
+
+    return onboard(usernames)

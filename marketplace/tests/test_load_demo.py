@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.management import call_command
 from PIL import Image
 
+from marketplace.demo_payouts import onboard_demo_sellers
 from marketplace.management.commands.load_demo import DEMO_PASSWORD
-from marketplace.models import Category, City, SellerProfile, User
+from marketplace.models import Category, City, ConnectedAccount, SellerProfile, User
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LISTINGS = json.loads((DATA / "demo_listings.json").read_text())
@@ -89,3 +90,18 @@ def test_demo_images_are_small_square_jpegs(item):
     with Image.open(path) as image:
         assert (image.format, image.size) == ("JPEG", (800, 800))
     assert path.stat().st_size < 120_000
+
+
+@pytest.mark.django_db
+def test_the_demo_sellers_are_onboarded_on_the_emulator_once(emulator, seller, buyer):
+    assert onboard_demo_sellers([seller.username, buyer.username]) == [seller.username]
+    assert ConnectedAccount.objects.get(user=seller).ready
+    assert not ConnectedAccount.objects.filter(user=buyer).exists()
+    assert onboard_demo_sellers([seller.username]) == []
+
+
+@pytest.mark.django_db
+def test_demo_onboarding_does_nothing_against_real_stripe(seller, settings):
+    settings.STRIPE_API_BASE = ""
+
+    assert onboard_demo_sellers([seller.username]) == []

@@ -85,7 +85,16 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
         self._auctions(sellers[AUCTION_SELLER], buyers)
+        self._queue_payouts_onboarding()
         self._print_logins()
+
+    def _queue_payouts_onboarding(self) -> None:
+        # The Stripe emulator starts with the web server, after this command: the scheduler
+        # onboards the demo sellers there once it runs (on real Stripe the task does nothing).
+        from django_q.tasks import async_task
+
+        async_task("marketplace.tasks.onboard_demo_sellers", [spec["username"] for spec in SELLERS])
+        self.stdout.write("Demo sellers' payouts: set up on the Stripe emulator once it starts.")
 
     def _user(self, spec: dict, *, role: str, staff: bool = False) -> User:
         user, created = User.objects.get_or_create(
