@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import CartItem, Checkout, Order, OrderItem
+from marketplace.services.fulfilment import cancel_paid_order
 from marketplace.services.orders import cancel_order
 from marketplace.services.payments import refund_order
 
@@ -48,12 +49,19 @@ class OrderItemInline(admin.TabularInline):
         return False
 
 
-@admin.action(description=_("Cancel (returns stock)"), permissions=["change"])
+@admin.action(
+    description=_("Cancel (returns stock; a paid, unshipped order is refunded)"),
+    permissions=["change"],
+)
 def cancel_unpaid_orders(modeladmin, request, queryset) -> None:
     done = 0
     for order in queryset:
+        reason = str(_("Cancelled by staff"))
         try:
-            cancel_order(order=order, by=request.user, reason=str(_("Cancelled by staff")))
+            if order.status == Order.Status.PAID:
+                cancel_paid_order(order=order, by=request.user, reason=reason)
+            else:
+                cancel_order(order=order, by=request.user, reason=reason)
         except MarketplaceError as error:
             modeladmin.message_user(request, error.message, messages.WARNING)
         else:

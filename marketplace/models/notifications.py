@@ -29,6 +29,7 @@ class Notification(models.Model):
         ACCOUNT_BLOCKED = "account_blocked", _("Account blocked")
         ORDER_UNPAID = "order_unpaid", _("Order not paid in time")
         SECOND_CHANCE_OFFER = "second_chance_offer", _("Second-chance offer")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
 
     user = models.ForeignKey(
         "marketplace.User",

@@ -81,7 +81,8 @@ class Order(models.Model):
         Status.PAID: {Status.SHIPPED, Status.REFUNDED, Status.CANCELLED},
         Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
         Status.DELIVERED: {Status.REFUNDED},
-        Status.CANCELLED: set(),
+        # A paid order cancelled before shipping becomes refunded once its refund is sent.
+        Status.CANCELLED: {Status.REFUNDED},
         Status.REFUNDED: set(),
     }
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace.exceptions import InvalidOrderTransition, OutOfStock, PurchaseRejected
+from marketplace.exceptions import OrderActionRefused, OutOfStock, PurchaseRejected
 from marketplace.models import (
     Address,
     CartItem,
@@ -307,8 +307,10 @@ def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_cancellation(order=order, by=by)
     if order.status != Order.Status.AWAITING_PAYMENT:
-        # Paid orders need a refund, which is the payments flow's job, not a plain cancel.
-        raise InvalidOrderTransition(order, Order.Status.CANCELLED)
+        # A paid order goes back with a refund: `fulfilment.cancel_paid_order`.
+        raise OrderActionRefused(
+            _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
+        )
     return _cancel_and_restock(order, reason, actor=by)
 
 
@@ -331,7 +333,8 @@ def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
 
 
 def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
-    """The locked, unpaid order becomes cancelled and its fixed-price items go back on sale."""
+    """The locked order (unpaid, or paid and not shipped: `fulfilment.cancel_paid_order`)
+    becomes cancelled and its fixed-price items go back on sale."""
     order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)

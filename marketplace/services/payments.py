@@ -15,13 +15,19 @@ Every provider call goes through `marketplace.payments`. Decisions recorded here
   buyer was on the payment page, or paid already through another page) is refunded
   automatically: a `Refund` row is written in the same transaction as the `Payment`, and sent
   after commit (and retried by the transfers job until it succeeds).
+- **Refunding an order** has one path, `refund_in_full` (staff's `refund_order` and the
+  buyer's `fulfilment.cancel_paid_order` call it and do their own authorisation): the Refund
+  row is written with the order locked, then `_send_refund` reverses a transfer already sent
+  and sends the refund; either failing leaves the refund FAILED for the transfers job to resend.
+  A buyer's cancellation makes the order CANCELLED at once (stock back, nothing to ship) and
+  REFUNDED when the refund succeeds.
 - **Refunded amount** on a payment is the largest of what the provider reported
   (charge.refunded carries the charge's absolute `amount_refunded`) and the sum of our own
   succeeded refunds, so events arriving late, twice or in any order never count a refund twice.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -321,7 +327,7 @@ def record_refund(
             # Orders before transfers, as refund_order locks them, so the two never deadlock.
             order_ids = SellerTransfer.objects.filter(payment=payment).values("order_id")
             for order in Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"):
-                if order.status in PAID_STATUSES:
+                if _is_refundable(order):
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
                     record_event(order=order, kind=OrderEvent.Kind.REFUNDED)
@@ -333,47 +339,83 @@ def record_refund(
 
 
 def refund_order(*, order: Order, by_staff: User) -> Refund:
-    """Staff refund a paid order in full: the seller's transfer is not sent (or is reversed
-    first if it was), the buyer gets the order total back, and the order becomes refunded.
-    Calling it again after a failure retries with the same idempotency keys."""
+    """Staff refund a paid order in full (in any paid state, shipped or delivered too): the
+    seller's transfer is not sent (or is reversed first if it was), the buyer gets the order
+    total back, and the order becomes refunded. Calling it again after a failure retries with
+    the same idempotency keys."""
     if not by_staff.is_staff:
         raise PaymentRejected(_("Only staff can refund orders."), code="not_staff")
+    return refund_in_full(order=order, requested_by=by_staff, reason=_("Refunded by staff"))
+
+
+def refund_in_full(
+    *,
+    order: Order,
+    requested_by: User,
+    reason: str,
+    prepare: Callable[[Order], None] | None = None,
+    raise_errors: bool = True,
+) -> Refund:
+    """The one way an order's total goes back to its buyer; callers decide who may.
+
+    In one transaction, with the order locked: `prepare(order)` runs first (the buyer's
+    cancellation checks its rules and puts the stock back there; raising rolls everything
+    back), a transfer not sent yet is cancelled, and the `Refund` row is written. Then, outside
+    that transaction, `_send_refund` reverses a transfer already sent and sends the refund. A
+    provider failure leaves the refund FAILED (with the error) for the transfers job to resend,
+    and is raised if `raise_errors`. A second call resends an existing refund, never a new one.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
         refund = Refund.objects.filter(order=order).first()
-        if transfer is None or (order.status not in PAID_STATUSES and refund is None):
-            raise PaymentRejected(
-                _("Order %(number)s is not a paid order that can be refunded.")
-                % {"number": order.number},
-                code="not_paid",
+        was_paid = order.status in PAID_STATUSES
+        if prepare is not None:
+            prepare(order)
+        if refund is None:
+            transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
+            if transfer is None or not was_paid:
+                raise PaymentRejected(
+                    _("Order %(number)s is not a paid order that can be refunded.")
+                    % {"number": order.number},
+                    code="not_paid",
+                )
+            if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
+                transfer.status = SellerTransfer.Status.CANCELLED
+                transfer.save(update_fields=["status"])
+            refund = Refund.objects.create(
+                order=order,
+                payment=transfer.payment,
+                amount=order.total,
+                reason=reason[:200],
+                idempotency_key=f"refund-{order.number}",
+                requested_by=requested_by,
             )
-        if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
-            transfer.status = SellerTransfer.Status.CANCELLED
-            transfer.save(update_fields=["status"])
-    if transfer.status == SellerTransfer.Status.SENT:
-        # Take the seller's share back before the buyer's money goes out; if that fails,
-        # nothing is refunded and staff see why.
-        payments.reverse_transfer(
-            transfer_id=transfer.stripe_transfer_id,
-            amount=None,
-            idempotency_key=f"reverse-{order.number}",
-        )
-        SellerTransfer.objects.filter(pk=transfer.pk, status=SellerTransfer.Status.SENT).update(
-            status=SellerTransfer.Status.REVERSED
-        )
-    if refund is None:
-        refund, _created = Refund.objects.get_or_create(
-            order=order,
-            defaults={
-                "payment": transfer.payment,
-                "amount": order.total,
-                "reason": _("Refunded by staff"),
-                "idempotency_key": f"refund-{order.number}",
-                "requested_by": by_staff,
-            },
-        )
-    return _send_refund(refund.pk, raise_errors=True)
+    return _send_refund(refund.pk, raise_errors=raise_errors)
+
+
+def _reverse_sent_transfer(order_id: int) -> None:
+    """Take the seller's share back before the buyer's money goes out (inside `_send_refund`:
+    if this fails, nothing is refunded and the refund records why)."""
+    transfer = SellerTransfer.objects.filter(
+        order_id=order_id, status=SellerTransfer.Status.SENT
+    ).first()
+    if transfer is None:
+        return
+    payments.reverse_transfer(
+        transfer_id=transfer.stripe_transfer_id,
+        amount=None,
+        idempotency_key=f"reverse-{transfer.order.number}",
+    )
+    SellerTransfer.objects.filter(pk=transfer.pk, status=SellerTransfer.Status.SENT).update(
+        status=SellerTransfer.Status.REVERSED
+    )
+
+
+def _is_refundable(order: Order) -> bool:
+    """A paid order, or a paid order cancelled before shipping (its refund is on its way)."""
+    return order.status in PAID_STATUSES or (
+        order.status == Order.Status.CANCELLED and order.paid_at is not None
+    )
 
 
 def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
@@ -390,6 +432,8 @@ def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
         payment = refund.payment
         refund.attempts += 1
         try:
+            if refund.order_id:
+                _reverse_sent_transfer(refund.order_id)
             result = payments.create_refund(
                 charge_or_intent=payment.charge_id or payment.payment_intent_id,
                 amount=refund.amount,
@@ -413,7 +457,7 @@ def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
             _refresh_refunded(payment)
             if refund.order_id:
                 order = Order.objects.select_for_update().get(pk=refund.order_id)
-                if order.status in PAID_STATUSES:
+                if _is_refundable(order):
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
                     record_event(

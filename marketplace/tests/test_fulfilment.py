@@ -178,7 +178,7 @@ def test_the_buyer_cancels_an_unpaid_fixed_price_order_and_it_shows_on_the_timel
     assert (event.actor, event.note) == (buyer, "Changed my mind")
 
 
-def test_a_paid_order_is_cancelled_only_by_staff_with_a_refund(seller, buyer):
+def test_a_paid_order_is_not_cancelled_without_a_refund(seller, buyer):
     order = paid_order(seller, buyer)
 
     with pytest.raises(OrderActionRefused) as refused:
@@ -186,17 +186,6 @@ def test_a_paid_order_is_cancelled_only_by_staff_with_a_refund(seller, buyer):
 
     assert refused.value.code == "refund_required"
     assert "refund" in refused.value.message
-
-
-def test_the_refund_seam_refuses_until_payments_connect_it(seller, buyer, admin_user):
-    order = paid_order(seller, buyer)
-
-    with pytest.raises(OrderActionRefused) as refused:
-        fulfilment.cancel_paid_order(order=order, by=admin_user, reason="Out of stock")
-
-    assert refused.value.code == "refund_unavailable"
-    order.refresh_from_db()
-    assert order.status == Order.Status.PAID
 
 
 def test_a_shipped_order_cannot_be_cancelled(seller, buyer):

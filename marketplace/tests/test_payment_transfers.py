@@ -278,9 +278,34 @@ def test_a_failed_reversal_refunds_nothing(emulator, paid_checkout, seller, monk
         payment_services.refund_order(order=order, by_staff=staff)
 
     assert objects(emulator, "refund") == []
-    assert not Refund.objects.exists()
+    refund = Refund.objects.get()
+    assert (refund.status, refund.last_error) == (Refund.Status.FAILED, "insufficient funds")
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.SENT
+
+
+def test_the_retry_reverses_the_transfer_then_refunds(emulator, paid_checkout, seller, monkeypatch):
+    from marketplace import payments
+    from marketplace.exceptions import PaymentProviderError
+
+    staff = UserFactory(username="staff", is_staff=True)
+    payment_services.send_pending_transfers()
+    order = Order.objects.get(checkout=paid_checkout, seller=seller)
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            payments,
+            "reverse_transfer",
+            lambda **kw: (_ for _ in ()).throw(PaymentProviderError("x")),
+        )
+        with pytest.raises(PaymentProviderError):
+            payment_services.refund_order(order=order, by_staff=staff)
+
+    counts = payment_services.send_pending_transfers()
+
+    assert counts["refunds"] == 1
+    assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.REVERSED
+    assert len(objects(emulator, "refund")) == 1
+    assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
 
 
 def test_an_order_refunded_from_the_dashboard_is_not_refunded_again(

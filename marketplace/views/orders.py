@@ -27,11 +27,12 @@ from marketplace.models import (
     FixedPriceListing,
     Order,
     OrderItem,
+    Refund,
     SellerTransfer,
 )
 from marketplace.money import parse_amount
 from marketplace.services import payouts
-from marketplace.services.fulfilment import can_cancel, check_cancellation
+from marketplace.services.fulfilment import can_cancel, cancel_paid_order, check_cancellation
 from marketplace.services.orders import (
     add_to_cart,
     cancel_order,
@@ -40,6 +41,7 @@ from marketplace.services.orders import (
     remove_cart_item,
     update_cart_item,
 )
+from marketplace.templatetags.money import format_pkr
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context
@@ -351,6 +353,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _get_order_for_party(request, number)
     context = order_progress_context(request, order)
     context["can_cancel"] = can_cancel(order=order, user=request.user)
+    context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
     else:
@@ -362,24 +365,44 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """Confirm page (GET) and the cancellation itself (POST): before payment it only puts the
+    stock back; paid and not shipped, the buyer also gets the total back (`cancel_paid_order`)."""
     order = _get_order_for_party(request, number)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()[:200]
         try:
-            cancel_order(order=order, by=request.user, reason=reason)
+            if order.status == Order.Status.PAID:
+                order = cancel_paid_order(order=order, by=request.user, reason=reason)
+            else:
+                cancel_order(order=order, by=request.user, reason=reason)
         except MarketplaceError as error:
             messages.error(request, error.message)
         else:
-            messages.success(
-                request, _("Order %(number)s is cancelled.") % {"number": order.number}
-            )
+            messages.success(request, _cancelled_message(order, request.user))
         return redirect("order_detail", number=order.number)
     try:
         check_cancellation(order=order, by=request.user)
     except OrderActionRefused as refused:
         messages.info(request, refused.message)
         return redirect("order_detail", number=order.number)
-    if order.status != Order.Status.AWAITING_PAYMENT:
-        messages.info(request, _("Only an order that is not paid yet can be cancelled here."))
-        return redirect("order_detail", number=order.number)
-    return render(request, "marketplace/orders/order_cancel.html", {"order": order})
+    context = {"order": order, "paid": order.status == Order.Status.PAID}
+    return render(request, "marketplace/orders/order_cancel.html", context)
+
+
+def _cancelled_message(order: Order, user) -> str:
+    params = {"number": order.number, "total": format_pkr(order.total)}
+    if order.status == Order.Status.REFUNDED:
+        if user.pk == order.buyer_id:
+            return _("Order %(number)s is cancelled and %(total)s is on its way back to you.") % (
+                params
+            )
+        return _("Order %(number)s is cancelled and the buyer is refunded %(total)s.") % params
+    if order.paid_at is not None:
+        return (
+            _(
+                "Order %(number)s is cancelled. The refund of %(total)s could not be sent yet; "
+                "it is retried automatically."
+            )
+            % params
+        )
+    return _("Order %(number)s is cancelled.") % {"number": order.number}
