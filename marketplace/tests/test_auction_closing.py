@@ -265,8 +265,7 @@ def test_concurrent_sweeps_close_each_auction_once(seller, buyer):
 
 
 @pytest.mark.django_db
-def test_admin_close_action_closes_only_due_auctions(admin_client, seller, settings):
-    settings.SECURE_SSL_REDIRECT = False
+def test_admin_close_action_closes_only_due_auctions(admin_client, seller):
     due = make_auction(seller, title="Due")
     end_now(due)
     running = make_auction(seller, title="Running")
@@ -283,8 +282,7 @@ def test_admin_close_action_closes_only_due_auctions(admin_client, seller, setti
 
 
 @pytest.mark.django_db
-def test_admin_auction_page_renders_with_bid_inline(admin_client, sold_auction, settings):
-    settings.SECURE_SSL_REDIRECT = False
+def test_admin_auction_page_renders_with_bid_inline(admin_client, sold_auction):
     response = admin_client.get(f"/admin/marketplace/auctionlisting/{sold_auction.pk}/change/")
     assert response.status_code == 200
     assert "1600" in response.content.decode()

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _no_https_redirect(settings):
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def auction(seller):
     return make_auction(seller, starting_price="1000", reserve_price="3000")

@@ -14,14 +14,6 @@ from marketplace.tests.factories_orders import address_of, listing_by, order_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_plain_settings(settings):
-    # Production settings redirect to HTTPS; the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-    # The personas' passwords are hashed with PBKDF2 otherwise: seconds per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 

@@ -31,12 +31,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # DEBUG is off under pytest, which turns on the HTTPS redirect; test requests are plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-
-
-@pytest.fixture(autouse=True)
 def _fresh_reference_data():
     # Categories and cities are cached per process; each test database starts afresh.
     clear_reference_cache()

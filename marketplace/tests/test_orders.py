@@ -21,14 +21,6 @@ from marketplace.tests.factories_payments import ready_to_be_paid
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_plain_settings(settings):
-    # Production settings redirect to HTTPS; the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
-    # The personas' passwords are hashed with PBKDF2 otherwise: seconds per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def refresh(listing: FixedPriceListing) -> FixedPriceListing:
     listing.refresh_from_db()
     return listing
