@@ -9,6 +9,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -132,12 +133,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     async def _forward(self, event: dict[str, Any]) -> None:
         # realtime serialises each event once per language for all its watchers.
-        text = event.get("text_by_language", {}).get(self.language)
-        await self.send(text_data=text if text is not None else json.dumps(self._localised(event)))
-
-    def _localised(self, event: dict[str, Any]) -> dict[str, Any]:
-        html = event.get("html_by_language", {}).get(self.language)
-        return {**event["message"], "html": html} if html else event["message"]
+        texts = event["text_by_language"]
+        text = texts.get(self.language) or texts.get(settings.LANGUAGE_CODE)
+        await self.send(text_data=text)
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

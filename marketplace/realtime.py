@@ -2,19 +2,23 @@
 
 Every event of the original protocol (`new_bid`, `auction_extended`, `auction_ended`) also
 carries `html` (the #bid-panel partial, rendered once per language, the same for every viewer
-of that language: the group event holds all of them, each socket forwards its own), `seq` (the
+of that language: the group event holds the finished JSON text in each language, each socket
+forwards its own), `seq` (the
 auction's bid count after the event) and `prev_seq` (the count before it: one bid can add two
 rows when a proxy answers). A page whose last seq is not `prev_seq` missed something and
 refetches #bid-panel over HTTP.
 """
 
+import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import redis
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -113,19 +117,17 @@ def broadcast_auction(
     try:
         auction = queries.auction_for_broadcast(auction_id)
         panels = render_panels(auction)
-        html = panels.get(settings.LANGUAGE_CODE, "")
-        messages = [event_message(auction, event, html, prev_seq)]
+        messages = [event_message(auction, event, "", prev_seq)]
         if extended:
-            messages.append(event_message(auction, "auction_extended", html))
+            messages.append(event_message(auction, "auction_extended", ""))
         send = async_to_sync(get_channel_layer().group_send)
         for message in messages:
-            # Serialised here once per language, not once per watching socket.
+            # Serialised here once per language, not once per watching socket; each socket
+            # forwards the text in its viewer's language as it is.
             send(
                 group_name(auction_id),
                 {
                     "type": message["type"],
-                    "message": message,
-                    "html_by_language": panels,
                     "text_by_language": {
                         code: json.dumps({**message, "html": panel})
                         for code, panel in panels.items()
@@ -134,6 +136,49 @@ def broadcast_auction(
             )
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
+
+
+def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
+    """The auctions among `auction_ids` that at least one open socket watches.
+
+    For work that only watchers need (rendering an event nobody would receive). A layer that
+    cannot tell is taken to have watchers everywhere. Ask after the change committed: a socket
+    that joins later reads the committed state when it connects.
+    """
+    ids = list(dict.fromkeys(auction_ids))
+    layer = get_channel_layer()
+    try:
+        if isinstance(layer, InMemoryChannelLayer):
+            return {pk for pk in ids if layer.groups.get(group_name(pk))}
+        if isinstance(layer, RedisPubSubChannelLayer) and ids:
+            counts = _subscriber_counts(layer, [group_name(pk) for pk in ids])
+            if counts is not None:
+                return {pk for pk, count in zip(ids, counts, strict=True) if count}
+    except Exception:
+        logger.exception("could not ask the channel layer who watches; assuming everyone")
+    return set(ids)
+
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5)
+
+
+def _subscriber_counts(layer: RedisPubSubChannelLayer, groups: list[str]) -> list[int] | None:
+    """PUBSUB NUMSUB of each group's channel (how many processes listen to it), or None when
+    the layer is sharded over several Redis servers."""
+    hosts = layer._kwargs.get("hosts") or []
+    if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
+        return None
+    client = _redis_client(hosts[0]["address"])
+    # channels_redis.pubsub names a group's Redis channel "<prefix>__group__<group>".
+    prefix = layer._kwargs.get("prefix", "asgi")
+    counts: list[int] = []
+    for start in range(0, len(groups), 1000):
+        names = [f"{prefix}__group__{group}" for group in groups[start : start + 1000]]
+        found = dict(client.pubsub_numsub(*names))
+        counts += [found.get(name.encode(), 0) for name in names]
+    return counts
 
 
 def _send(group: str, event_type: str, message: dict[str, Any]) -> None:

@@ -228,18 +228,18 @@ def place_bid(
         auction.save(update_fields=fields)
         Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
 
-        if leader_id is not None and winner_bid.bidder_id != leader_id:
-            _notify_outbid(auction, leader_id, winner_bid)
-        if winner_bid.bidder_id != bidder.pk:
-            # Beaten at once by the leader's proxy: told in the reply, and by a notice.
-            _notify_outbid(auction, bidder.pk, winner_bid)
-
         previous_count = auction.bid_count - len(new_bids)
+        # Registered before the notices' own after-commit work, so watchers hear first.
         transaction.on_commit(
             lambda: realtime.broadcast_auction(
                 auction.pk, "new_bid", extended=extended, prev_seq=previous_count
             )
         )
+        if leader_id is not None and winner_bid.bidder_id != leader_id:
+            _notify_outbid(auction, leader_id, winner_bid)
+        if winner_bid.bidder_id != bidder.pk:
+            # Beaten at once by the leader's proxy: told in the reply, and by a notice.
+            _notify_outbid(auction, bidder.pk, winner_bid)
     return BidResult(
         auction_id=auction.pk,
         bid_id=own.pk,

@@ -232,6 +232,35 @@ def test_auction_ended_is_broadcast_with_masked_winner(seller, buyer):
     run(scenario)
 
 
+def test_watched_auctions_are_those_with_an_open_socket(seller):
+    from marketplace import realtime
+
+    watched, unwatched = make_auction(seller), make_auction(seller)
+    watched_auctions = database_sync_to_async(realtime.watched_auctions)
+
+    async def scenario():
+        assert await watched_auctions([watched.pk, unwatched.pk]) == set()
+        first, _ = await connect(watched)
+        second, _ = await connect(watched)
+        try:
+            assert await watched_auctions([watched.pk, unwatched.pk]) == {watched.pk}
+            await first.disconnect()
+            assert await watched_auctions([watched.pk]) == {watched.pk}
+        finally:
+            await second.disconnect()
+        assert await watched_auctions([watched.pk, unwatched.pk]) == set()
+
+    run(scenario)
+
+
+def test_a_layer_that_cannot_tell_counts_every_auction_as_watched(seller, monkeypatch):
+    from marketplace import realtime
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: object())
+
+    assert realtime.watched_auctions([3, 1, 3]) == {1, 3}
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
