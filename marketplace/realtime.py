@@ -102,8 +102,16 @@ def render_panel(auction: AuctionListing, language: str | None = None) -> str:
 
 
 def render_panels(auction: AuctionListing) -> dict[str, str]:
-    """#bid-panel once per site language; each socket forwards only its viewer's language."""
-    return {code: render_panel(auction, code) for code, _name in settings.LANGUAGES}
+    """#bid-panel once per site language; each socket forwards only its viewer's language.
+
+    The context (with its bid history query) is the same in every language: built once.
+    """
+    context = queries.panel_context(auction)
+    panels = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            panels[code] = render_to_string(PANEL_TEMPLATE, context)
+    return panels
 
 
 def broadcast_auction(
@@ -112,9 +120,12 @@ def broadcast_auction(
     """Send `event` (and `auction_extended` after a soft close) to everyone watching.
 
     Runs after commit. A failing channel layer must not turn a committed bid into an error,
-    so problems are logged; pages recover by resynchronising over HTTP.
+    so problems are logged; pages recover by resynchronising over HTTP. With nobody watching
+    there is nothing to render or send.
     """
     try:
+        if not _listened([group_name(auction_id)])[0]:
+            return
         auction = queries.auction_for_broadcast(auction_id)
         panels = render_panels(auction)
         messages = [event_message(auction, event, "", prev_seq)]
@@ -146,17 +157,23 @@ def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
     that joins later reads the committed state when it connects.
     """
     ids = list(dict.fromkeys(auction_ids))
+    listened = _listened([group_name(pk) for pk in ids])
+    return {pk for pk, heard in zip(ids, listened, strict=True) if heard}
+
+
+def _listened(groups: list[str]) -> list[bool]:
+    """For each group, whether any socket (in any process) is in it; True when unknown."""
     layer = get_channel_layer()
     try:
         if isinstance(layer, InMemoryChannelLayer):
-            return {pk for pk in ids if layer.groups.get(group_name(pk))}
-        if isinstance(layer, RedisPubSubChannelLayer) and ids:
-            counts = _subscriber_counts(layer, [group_name(pk) for pk in ids])
+            return [bool(layer.groups.get(group)) for group in groups]
+        if isinstance(layer, RedisPubSubChannelLayer) and groups:
+            counts = _subscriber_counts(layer, groups)
             if counts is not None:
-                return {pk for pk, count in zip(ids, counts, strict=True) if count}
+                return [count > 0 for count in counts]
     except Exception:
-        logger.exception("could not ask the channel layer who watches; assuming everyone")
-    return set(ids)
+        logger.exception("could not ask the channel layer who listens; assuming everyone")
+    return [True] * len(groups)
 
 
 @functools.cache
@@ -246,9 +263,14 @@ def counts_message(user_id: int) -> dict[str, Any]:
 
 
 def broadcast_counts(user_id: int) -> None:
-    """Send the user's unread counts (messages, notifications) to every page they have open."""
+    """Send the user's unread counts (messages, notifications) to every page they have open.
+
+    Counting is a query; a user with no page open is not counted for (a page counts on load).
+    """
     try:
-        _send(user_group(user_id), "counts", counts_message(user_id))
+        group = user_group(user_id)
+        if _listened([group])[0]:
+            _send(group, "counts", counts_message(user_id))
     except Exception:
         logger.exception("broadcast of counts for user %s failed", user_id)
 

@@ -46,6 +46,43 @@ def require_redis(name: str) -> str:
     return url
 
 
+@contextlib.contextmanager
+def watching(auction_id: int):
+    """Listen to an auction's events as a watching Daphne process would, for the duration.
+
+    Nothing is rendered or sent for an auction nobody watches, and a hot auction has
+    watchers: without one, a benchmark would skip the broadcast work. With the Redis layer
+    this subscribes to the auction group's channel and drains it in a thread; with another
+    layer (the in-memory one) every auction counts as watched anyway. Yields a dict whose
+    "events" is the number of events heard.
+    """
+    from marketplace import realtime
+
+    heard = {"events": 0}
+    url = os.environ.get("REDIS_URL", "")
+    if not url or "PubSub" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        yield heard
+        return
+    import redis
+
+    client = redis.Redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+
+    def count(message) -> None:
+        heard["events"] += 1
+
+    pubsub.subscribe(**{f"asgi__group__{realtime.group_name(auction_id)}": count})
+    thread = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+    try:
+        yield heard
+    finally:
+        time.sleep(0.2)  # the last events
+        thread.stop()
+        thread.join(5)
+        pubsub.close()
+        client.close()
+
+
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"

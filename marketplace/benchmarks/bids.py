@@ -9,7 +9,9 @@ outbid (a leader bidding again would only raise their own maximum).
 - service: threads in this process, each with its own database connection and event loop
   (as under Daphne), calling
   `marketplace.services.bidding.place_bid` (with everything it does: proxy rules, notices,
-  the after-commit broadcast through the channel layer).
+  the after-commit broadcast through the channel layer), while a listener subscribed to the
+  auction's group counts as a watcher (nothing is rendered for an unwatched auction) and
+  counts the events it hears.
 - websocket: asyncio clients in this process, two authenticated sockets per bidder (session
   cookies), against a Daphne subprocess with the Redis channel layer; each sends
   `{"type": "place_bid", "amount": ...}` and awaits `bid_accepted` or `error`, and learns the
@@ -345,7 +347,9 @@ def main(
             if path == "raw":
                 tally = _raw_run(auction, users, count, seconds)
             elif path == "service":
-                tally = _service_run(auction, users, count, seconds)
+                with _support.watching(auction.pk) as heard:
+                    tally = _service_run(auction, users, count, seconds)
+                tally.other["events heard"] = heard["events"]
             else:
                 with _support.daphne(out, port or None) as daphne_port:
                     tally = _websocket_run(auction, users, count, seconds, daphne_port)

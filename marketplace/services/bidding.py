@@ -108,7 +108,9 @@ def place_bid(
     with transaction.atomic():
         # Re-read: a WebSocket's user object was loaded when it connected. Read before taking
         # the auction's lock, so the lock is held for one statement less.
-        state = User.objects.filter(pk=bidder.pk).values("is_active", "blocked_at").first()
+        state = (
+            User.objects.filter(pk=bidder.pk).values("is_active", "blocked_at", "language").first()
+        )
         if state is None or not state["is_active"]:
             raise BidRejected(_("Log in to bid."), code="login_required")
         if state["blocked_at"] is not None:
@@ -118,7 +120,7 @@ def place_bid(
             )
         auction = (
             AuctionListing.objects.select_for_update(of=("self",))
-            .select_related("leading_bid", "product")
+            .select_related("leading_bid__bidder", "product")
             .filter(pk=auction_id)
             .first()
         )
@@ -236,10 +238,10 @@ def place_bid(
             )
         )
         if leader_id is not None and winner_bid.bidder_id != leader_id:
-            _notify_outbid(auction, leader_id, winner_bid)
+            _notify_outbid(auction, leader_id, winner_bid, leader.bidder.language)
         if winner_bid.bidder_id != bidder.pk:
             # Beaten at once by the leader's proxy: told in the reply, and by a notice.
-            _notify_outbid(auction, bidder.pk, winner_bid)
+            _notify_outbid(auction, bidder.pk, winner_bid, state["language"])
     return BidResult(
         auction_id=auction.pk,
         bid_id=own.pk,
@@ -312,7 +314,7 @@ def _rupees(amount: Decimal) -> str:
     return format_pkr(amount)
 
 
-def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
+def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid, language: str) -> None:
     title = auction.product.title  # loaded with the locked row
     notify(
         user=User(pk=user_id),
@@ -324,6 +326,7 @@ def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid) -> None:
         ),
         url=reverse("auction_detail", args=[auction.pk]),
         dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
+        language=language or settings.LANGUAGE_CODE,  # read with the bid's own rows
     )
 
 

@@ -8,22 +8,30 @@ from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
-from marketplace.i18n import language_for_user
+from marketplace.i18n import language_for_user, supported
 from marketplace.models import Notification, User
 
 logger = logging.getLogger(__name__)
 
 
 def notify(
-    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str,
+    language: str | None = None,
 ) -> Notification | None:
     """Record a notice in the caller's transaction and queue its e-mail after commit.
 
     A second call for the same (user, kind, dedupe_key) is a no-op and returns None.
     `title` and `body` may be lazy (gettext_lazy, i18n.lazy_format): they are rendered here in
-    the recipient's language, not the language of whoever caused the notice.
+    the recipient's language, not the language of whoever caused the notice. A caller that
+    has just read the recipient's `language` passes it (saves a query).
     """
-    with translation.override(language_for_user(user)):
+    with translation.override(supported(language) or language_for_user(user)):
         title, body = str(title), str(body)
     try:
         # A savepoint, so a duplicate does not poison the caller's transaction.

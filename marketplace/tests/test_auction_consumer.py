@@ -253,6 +253,18 @@ def test_watched_auctions_are_those_with_an_open_socket(seller):
     run(scenario)
 
 
+def test_a_bid_on_an_auction_nobody_watches_renders_nothing(auction, buyer, monkeypatch):
+    from marketplace import realtime
+
+    rendered = []
+    monkeypatch.setattr(realtime, "render_panels", lambda a: rendered.append(a.pk) or {})
+
+    bid(auction, buyer, "1000")
+
+    assert rendered == []
+    assert AuctionListing.objects.get(pk=auction.pk).bid_count == 1
+
+
 def test_a_layer_that_cannot_tell_counts_every_auction_as_watched(seller, monkeypatch):
     from marketplace import realtime
 

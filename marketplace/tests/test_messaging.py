@@ -481,6 +481,21 @@ def test_the_recipient_gets_new_unread_counts_on_the_user_socket(client, buyer, 
 
 
 @pytest.mark.django_db(transaction=True)
+def test_counts_are_not_computed_for_a_recipient_with_no_page_open(
+    buyer, seller, product, monkeypatch
+):
+    from marketplace import realtime
+
+    counted = []
+    monkeypatch.setattr(realtime, "counts_message", lambda user_id: counted.append(user_id))
+    conversation = start_conversation(user=buyer, product=product)
+
+    send_message(conversation=conversation, sender=buyer, body="anyone there?")
+
+    assert counted == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_anonymous_visitor_cannot_open_the_user_socket(client):
     communicator = _communicator("/ws/me/", _headers(client))
 
