@@ -10,7 +10,7 @@ refetches #bid-panel over HTTP.
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -134,6 +134,14 @@ def broadcast_auction(
             )
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
+
+
+def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
+    """The auctions among `auction_ids` that at least one open WebSocket is watching.
+
+    Stub until the channel-layer version lands: it cannot tell, so it answers all of them.
+    """
+    return set(auction_ids)
 
 
 def _send(group: str, event_type: str, message: dict[str, Any]) -> None:
