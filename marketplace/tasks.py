@@ -78,6 +78,11 @@ def send_notification_email(notification_id: int) -> bool:
     return True
 
 
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """E-mail a few notifications (queued together after one commit); each at most once."""
+    return sum(send_notification_email(notification_id) for notification_id in notification_ids)
+
+
 def send_pending_notification_emails() -> int:
     """Sweep (every 10 minutes): e-mail notifications whose queued task never ran.
 
