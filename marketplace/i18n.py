@@ -6,7 +6,7 @@ follows them to every device. WebSockets and notifications have no request: they
 `language_from_scope` and `language_for_user`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -28,14 +28,34 @@ def supported(code: str | None) -> str | None:
         return None
 
 
+def _is_stand_in(user: Any) -> bool:
+    """A bare User(pk=...), not loaded from the database: its language is not known."""
+    state = getattr(user, "_state", None)
+    return bool(getattr(user, "pk", None)) and state is not None and state.adding
+
+
 def language_for_user(user: Any) -> str:
     """The language to write to `user` in (notifications, e-mails)."""
     code = getattr(user, "language", None)
-    state = getattr(user, "_state", None)
-    if getattr(user, "pk", None) and state is not None and state.adding:
-        # A bare User(pk=...) stand-in, not loaded from the database: read the saved choice.
+    if _is_stand_in(user):
         code = User.objects.filter(pk=user.pk).values_list("language", flat=True).first()
     return supported(code) or settings.LANGUAGE_CODE
+
+
+def languages_for_users(users: Iterable[Any]) -> dict[int, str]:
+    """`language_for_user` of many users by pk, with one query for all the stand-ins."""
+    users = list(users)
+    stand_ins = {user.pk for user in users if _is_stand_in(user)}
+    saved = (
+        dict(User.objects.filter(pk__in=stand_ins).values_list("pk", "language"))
+        if stand_ins
+        else {}
+    )
+    return {
+        user.pk: supported(saved.get(user.pk) if user.pk in stand_ins else user.language)
+        or settings.LANGUAGE_CODE
+        for user in users
+    }
 
 
 def language_from_scope(scope: dict[str, Any]) -> str:

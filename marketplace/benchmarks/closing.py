@@ -3,8 +3,10 @@
 Seeds N live auctions whose end has passed (bulk inserts): half with a winning bid (each close
 creates a checkout, an order awaiting payment, its item, and two notices), half without bids
 (closed unsold, one notice to the seller). Then times one call of the scheduled task's body,
-which finds the due auctions and closes each through `close_auction` (its own transaction and
-row lock, broadcast after commit), and checks every auction was closed exactly once.
+which finds the due auctions and closes them in batches through `close_auctions` (one
+transaction, row locks and a few statements per batch; `auction_ended` after commit to the
+auctions `realtime.watched_auctions` reports watched), and checks every auction was closed
+exactly once: one outcome, one order per sale, one notice per reader.
 
 Options (`manage.py bench closing ...`): --size N (default 10,000).
 """
@@ -91,7 +93,8 @@ def _seed(count: int) -> list[int]:
 def main(out: TextIO, *, size: int = 10_000, verbosity: int = 1) -> None:
     """Seed `size` due auctions and time the scheduled closing task over all of them."""
     _support.require_postgresql("closing")
-    from marketplace.models import AuctionListing, Order
+    from marketplace import realtime
+    from marketplace.models import AuctionListing, Notification, Order
     from marketplace.tasks import check_auction_endings
 
     already_due = AuctionListing.objects.due_to_close().count()
@@ -114,8 +117,29 @@ def main(out: TextIO, *, size: int = 10_000, verbosity: int = 1) -> None:
     orders = Order.objects.filter(auction_id__in=ids).count()
     sold = statuses.get(AuctionListing.Status.ENDED_SOLD, 0)
     unsold = statuses.get(AuctionListing.Status.ENDED_UNSOLD, 0)
-    if sold + unsold != size or orders != sold or sold != size - size // 2:
-        raise CommandError(f"Closing went wrong: {statuses}, {orders} orders for {size} auctions.")
+    notices = dict(
+        Notification.objects.filter(dedupe_key__in=[f"auction:{pk}" for pk in ids])
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
+    expected_notices = {
+        Notification.Kind.AUCTION_WON: sold,
+        Notification.Kind.AUCTION_SOLD: sold,
+        Notification.Kind.AUCTION_UNSOLD: unsold,
+    }
+    if (
+        sold + unsold != size
+        or orders != sold
+        or sold != size - size // 2
+        or notices != expected_notices
+    ):
+        raise CommandError(
+            f"Closing went wrong: {statuses}, {orders} orders, notices {notices} "
+            f"for {size} auctions."
+        )
+    # Freshly seeded: nobody has them open, unless the layer cannot tell (then every one
+    # was rendered and sent).
+    watched = len(realtime.watched_auctions(ids))
     again = check_auction_endings()
     out.write("")
     _support.table(
@@ -125,6 +149,7 @@ def main(out: TextIO, *, size: int = 10_000, verbosity: int = 1) -> None:
             "closed by the task",
             "sold (orders)",
             "unsold",
+            "watched (auction_ended sent)",
             "total s",
             "ms per auction",
             "closed/s",
@@ -137,6 +162,7 @@ def main(out: TextIO, *, size: int = 10_000, verbosity: int = 1) -> None:
                 f"{closed:,}",
                 f"{sold:,} ({orders:,})",
                 f"{unsold:,}",
+                f"{watched:,}",
                 f"{elapsed:.1f}",
                 f"{elapsed / max(closed, 1) * 1000:.2f}",
                 f"{closed / elapsed:.0f}",

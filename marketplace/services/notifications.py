@@ -2,16 +2,34 @@
 
 import functools
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
-from marketplace.i18n import language_for_user, supported
+from marketplace.i18n import languages_for_users, supported
 from marketplace.models import Notification, User
 
 logger = logging.getLogger(__name__)
+
+EMAILS_PER_TASK = 25
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice to record: `title` and `body` may be lazy (rendered in the reader's language)."""
+
+    user: User
+    kind: str
+    title: str
+    dedupe_key: str
+    body: str = ""
+    url: str = ""
+    language: str | None = None  # the reader's, when the caller has just read it
 
 
 def notify(
@@ -31,28 +49,71 @@ def notify(
     the recipient's language, not the language of whoever caused the notice. A caller that
     has just read the recipient's `language` passes it (saves a query).
     """
-    with translation.override(supported(language) or language_for_user(user)):
-        title, body = str(title), str(body)
-    try:
-        # A savepoint, so a duplicate does not poison the caller's transaction.
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                user=user,
-                kind=kind,
-                title=str(title),
-                body=str(body),
-                url=url,
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: _after_commit(notification.pk, user.pk))
-    return notification
+    notice = Notice(
+        user=user,
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        dedupe_key=dedupe_key,
+        language=language,
+    )
+    return notify_many([notice])[0]
 
 
-def _after_commit(notification_id: int, user_id: int) -> None:
-    _queue_email(notification_id)
-    _update_bell(user_id)
+def notify_many(notices: Sequence[Notice]) -> list[Notification | None]:
+    """`notify` for many notices at once: one INSERT, one language query, and after commit
+    their e-mails queued in a few tasks and each recipient's bell updated once.
+
+    Returns the new Notification of each notice, or None where it was a duplicate.
+    """
+    if not notices:
+        return []
+    languages = languages_for_users(n.user for n in notices if not supported(n.language))
+    rows = [
+        Notification(user=n.user, kind=n.kind, url=n.url, dedupe_key=n.dedupe_key) for n in notices
+    ]
+    by_language: dict[str, list[tuple[Notice, Notification]]] = defaultdict(list)
+    for notice, row in zip(notices, rows, strict=True):
+        code = supported(notice.language) or languages[notice.user.pk]
+        by_language[code].append((notice, row))
+    for code, pairs in by_language.items():
+        with translation.override(code):  # once per language, not once per notice
+            for notice, row in pairs:
+                row.title, row.body = str(notice.title), str(notice.body)
+    created = _insert(rows)
+    new_ids = [row.pk for row in created if row is not None]
+    if new_ids:
+        user_ids = list(dict.fromkeys(row.user_id for row in created if row is not None))
+        transaction.on_commit(lambda: _after_commit(new_ids, user_ids))
+    return created
+
+
+def _insert(rows: list[Notification]) -> list[Notification | None]:
+    """Insert the rows, each in a savepoint so a duplicate does not poison the caller's
+    transaction; many rows go in one statement first, the usual case with no duplicate."""
+    if len(rows) > 1:
+        try:
+            with transaction.atomic():
+                return Notification.objects.bulk_create(rows)
+        except IntegrityError:
+            pass  # some notice was recorded before: find which, one row at a time
+    created: list[Notification | None] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            created.append(None)
+        else:
+            created.append(row)
+    return created
+
+
+def _after_commit(notification_ids: list[int], user_ids: list[int]) -> None:
+    _queue_emails(notification_ids)
+    for user_id in user_ids:
+        _update_bell(user_id)
 
 
 def _update_bell(user_id: int) -> None:
@@ -82,10 +143,14 @@ def _broker():
     return get_broker()
 
 
-def _queue_email(notification_id: int) -> None:
-    try:
-        async_task("marketplace.tasks.send_notification_email", notification_id, broker=_broker())
-    except Exception:
-        # The broker being down must not fail a committed bid; the 10-minute sweep
-        # (send_pending_notification_emails) sends whatever was not queued.
-        logger.exception("could not queue the e-mail for notification %s", notification_id)
+def _queue_emails(notification_ids: list[int]) -> None:
+    # A few notices per task: queueing one task per notice costs about as much as writing
+    # the notice; a task of a few sends stays well inside the task timeout.
+    for start in range(0, len(notification_ids), EMAILS_PER_TASK):
+        chunk = notification_ids[start : start + EMAILS_PER_TASK]
+        try:
+            async_task("marketplace.tasks.send_notification_emails", chunk, broker=_broker())
+        except Exception:
+            # The broker being down must not fail a committed bid; the 10-minute sweep
+            # (send_pending_notification_emails) sends whatever was not queued.
+            logger.exception("could not queue the e-mails for notifications %s", chunk)

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.utils import timezone
 from django_q.models import Schedule
 
 from marketplace import tasks
 from marketplace.models import AuctionListing, Notification, Order
+from marketplace.services import bidding
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 
@@ -119,6 +120,7 @@ def test_ended_broadcast_happens_after_commit(
         "marketplace.realtime.broadcast_auction",
         lambda auction_id, event, **kw: sent.append((auction_id, event)),
     )
+    monkeypatch.setattr("marketplace.realtime.watched_auctions", set)  # someone watches it
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         close_auction(auction_id=sold_auction.pk)
     assert sent == []
@@ -140,28 +142,27 @@ def test_sweep_closes_every_due_auction_and_only_those(seller, buyer):
 
 
 @pytest.mark.django_db
-def test_sweep_rolls_back_only_the_auction_whose_close_failed(seller, monkeypatch):
+def test_sweep_rolls_back_only_the_auction_whose_close_failed(seller, buyer, monkeypatch):
     broken, fine = make_auction(seller, title="Broken"), make_auction(seller, title="Fine")
     for auction in (broken, fine):
+        bid(auction, buyer, "1000")
         end_now(auction)
-    real_close = tasks.close_auction
+    real_sold_notices = bidding._sold_notices
 
-    def close_or_fail_half_way(*, auction_id, **options):
-        if auction_id != broken.pk:
-            return real_close(auction_id=auction_id, **options)
-        with transaction.atomic():
-            AuctionListing.objects.filter(pk=auction_id).update(
-                status=AuctionListing.Status.ENDED_UNSOLD
-            )
+    def fail_half_way(auction, order):  # after its order was written
+        if auction.pk == broken.pk:
             raise RuntimeError("failed half-way")
+        return real_sold_notices(auction, order)
 
-    monkeypatch.setattr(tasks, "close_auction", close_or_fail_half_way)
+    monkeypatch.setattr(bidding, "_sold_notices", fail_half_way)
 
     assert tasks.check_auction_endings() == 1
     broken.refresh_from_db()
     fine.refresh_from_db()
     assert broken.status == AuctionListing.Status.LIVE  # its half-done close was undone
-    assert fine.status == AuctionListing.Status.ENDED_UNSOLD
+    assert not Order.objects.filter(auction=broken).exists()
+    assert fine.status == AuctionListing.Status.ENDED_SOLD
+    assert Order.objects.filter(auction=fine).count() == 1
 
 
 @pytest.mark.django_db

@@ -93,6 +93,6 @@ def test_closing_benchmark_closes_each_auction_once():
 
     (row,) = out.rows()
     assert row[1] == "10"  # closed by the task
-    assert row[7] == "0"  # a second run finds nothing left
+    assert row[8] == "0"  # a second run finds nothing left
     assert Order.objects.count() == 5
     assert re.match(r"5 \(5\)", row[2])
