@@ -19,7 +19,7 @@ from marketplace.exceptions import BidRejected
 from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
 from marketplace.money import parse_amount
-from marketplace.services.bidding import place_bid
+from marketplace.services.bidding import place_bid, refuse_if_known_too_low
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send_error(_("Enter an amount in rupees, like 5000."), "invalid_amount")
             return
         try:
+            # A bid below a minimum seen a moment ago is refused here, without queueing
+            # behind the bids waiting for the database (place_bid asks the same first).
+            refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
             result = await database_sync_to_async(place_bid)(
                 auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling
             )

@@ -1,6 +1,7 @@
 """Placing bids and closing auctions: the one path every bid and every close goes through."""
 
 import logging
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,6 +108,7 @@ def place_bid(
     if bidder is None or not bidder.is_authenticated:
         raise BidRejected(_("Log in to bid."), code="login_required")
 
+    refuse_if_known_too_low(auction_id=auction_id, amount=amount)
     _refuse_if_already_too_low(auction_id, amount)
 
     with transaction.atomic():
@@ -143,9 +145,8 @@ def place_bid(
         leader_id = leader.bidder_id if leader else None
 
         if amount < minimum:
-            raise BidRejected(
-                _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
-            )
+            _remember_minimum(auction.pk, minimum, auction.ends_at)
+            raise _too_low(minimum)
         reserve = auction.reserve_price
         new_bids: list[Bid] = []
         leader_max = auction.leading_max_amount or (leader.amount if leader else None)
@@ -235,6 +236,8 @@ def place_bid(
         Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
 
         previous_count = auction.bid_count - len(new_bids)
+        next_minimum, ends_at = auction.minimum_next_bid(), auction.ends_at
+        transaction.on_commit(lambda: _remember_minimum(auction.pk, next_minimum, ends_at))
         # Registered before the notices' own after-commit work, so watchers hear first.
         transaction.on_commit(
             lambda: realtime.broadcast_auction(
@@ -278,10 +281,48 @@ def _refuse_if_already_too_low(auction_id: int, amount: Decimal) -> None:
     now = seen.pop("db_now")
     auction = AuctionListing(**seen)
     minimum = auction.minimum_next_bid()
-    if auction.is_open(now) and amount < minimum:
-        raise BidRejected(
-            _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
-        )
+    if auction.is_open(now):
+        _remember_minimum(auction_id, minimum, auction.ends_at)
+        if amount < minimum:
+            raise _too_low(minimum)
+
+
+# What this process last saw of each open auction: (minimum next bid, end, when seen).
+_known_minimums: dict[int, tuple[Decimal, datetime, float]] = {}
+KNOWN_MINIMUM_SECONDS = 1.0  # how long a sighting is trusted
+KNOWN_MINIMUM_END_MARGIN = timedelta(seconds=10)  # never trusted this close to the end
+KNOWN_MINIMUM_MAX_ENTRIES = 10_000
+
+
+def refuse_if_known_too_low(*, auction_id: int, amount: Decimal) -> None:
+    """Refuse a bid below a minimum this process saw within the last second, with no query.
+
+    An open auction's minimum next bid only ever rises, so a bid below one seen a moment ago
+    is below the current one too. On a hot auction most bids are of this kind (another bidder
+    got in first); answering them here keeps them off the database and out of the queue of
+    bids waiting to run. A sighting is trusted briefly and never in the last seconds before
+    the end (this process's clock may differ from the database's), so anything else, like an
+    auction cancelled meanwhile, is judged by the full path a moment later.
+    """
+    seen = _known_minimums.get(auction_id)
+    if seen is None:
+        return
+    minimum, ends_at, seen_at = seen
+    fresh = time.monotonic() - seen_at < KNOWN_MINIMUM_SECONDS
+    if fresh and timezone.now() < ends_at - KNOWN_MINIMUM_END_MARGIN and amount < minimum:
+        raise _too_low(minimum)
+
+
+def _remember_minimum(auction_id: int, minimum: Decimal, ends_at: datetime) -> None:
+    if len(_known_minimums) >= KNOWN_MINIMUM_MAX_ENTRIES:
+        _known_minimums.clear()  # sightings only save work; losing them costs a query each
+    _known_minimums[auction_id] = (minimum, ends_at, time.monotonic())
+
+
+def _too_low(minimum: Decimal) -> BidRejected:
+    return BidRejected(
+        _("Bid at least %(minimum)s.") % {"minimum": _rupees(minimum)}, code="too_low"
+    )
 
 
 def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:

@@ -88,6 +88,17 @@ def _no_ssl_redirect(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_minimums():
+    # Each test's database is rolled back and its ids reused: what the bid service remembers
+    # of an auction's minimum must not outlive the test that saw it.
+    from marketplace.services import bidding
+
+    bidding._known_minimums.clear()
+    yield
+    bidding._known_minimums.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(settings):
     # A fresh cache per test: login-throttle counters must not leak from one test into the
     # next (with REDIS_URL set the default cache is a shared Redis database).

@@ -416,3 +416,69 @@ def test_proxy_answer_lifts_to_the_reserve_when_the_leader_can(reserved, buyer, 
     values = [amount for _, amount, _ in amounts(reserved)]
     assert values == sorted(values)
     assert_counters_match_bids(reserved)
+
+
+# --- Minimums seen a moment ago -------------------------------------------------------------
+
+
+@pytest.fixture
+def committed_bid(django_capture_on_commit_callbacks):
+    """Place a bid and run its after-commit work (what this process remembers included)."""
+
+    def place(auction, user, amount):
+        with django_capture_on_commit_callbacks(execute=True):
+            return bid(auction, user, amount)
+
+    return place
+
+
+def test_a_bid_below_a_minimum_seen_a_moment_ago_is_refused_without_a_query(
+    auction, buyer, rival, committed_bid, django_assert_num_queries
+):
+    committed_bid(auction, buyer, "1000")
+
+    with django_assert_num_queries(0), pytest.raises(BidRejected) as info:
+        bid(auction, rival, "1000")
+
+    assert info.value.code == "too_low"
+    assert "Rs 1,100" in str(info.value.message)  # 1,000 + the Rs 100 increment
+
+
+def test_a_sighting_is_trusted_only_briefly(auction, buyer, rival, committed_bid, monkeypatch):
+    committed_bid(auction, buyer, "1000")
+    AuctionListing.objects.filter(pk=auction.pk).update(status=AuctionListing.Status.CANCELLED)
+    assert rejected_code(auction, rival, "1000") == "too_low"  # within the second
+
+    monkeypatch.setattr("marketplace.services.bidding.KNOWN_MINIMUM_SECONDS", 0)
+
+    assert rejected_code(auction, rival, "1000") == "auction_closed"
+
+
+def test_a_sighting_is_not_trusted_near_the_end(seller, buyer, rival, committed_bid, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.AUCTION_SOFT_CLOSE_WINDOW_SECONDS = 0  # the bid leaves the end where it is
+    auction = make_auction(seller, starting_price="1000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=5)
+    )
+    committed_bid(auction, buyer, "1000")
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(BidRejected) as info:
+        bid(auction, rival, "1000")
+
+    assert info.value.code == "too_low"
+    assert len(queries) > 0  # judged from the database, not from what was remembered
+
+
+def test_a_bid_rolled_back_leaves_no_minimum_behind(auction, buyer, rival):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        bid(auction, buyer, "1000")
+        raise RuntimeError("rolled back")
+
+    result = bid(auction, rival, "1000")
+
+    assert result.is_leading
