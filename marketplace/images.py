@@ -2,7 +2,8 @@
 
 The uploaded bytes are never stored: every photo is decoded, turned upright, converted to RGB
 and re-encoded (which drops EXIF, GPS and anything hidden in the file) as a display image of
-at most 1600 px and a 400 px square thumbnail.
+at most 1600 px, a medium one of at most 800 px (what a phone loads; only when the display
+image is larger) and a 400 px square thumbnail.
 """
 
 import io
@@ -20,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_SIDE = 1600
+MEDIUM_SIDE = 800
 THUMB_SIDE = 400
 JPEG_QUALITY = 85
 MAX_IMAGES = 8
@@ -34,6 +36,7 @@ class ProcessedImage:
     width: int
     height: int
     name: str = ""
+    medium: bytes | None = None  # at most MEDIUM_SIDE; None when `image` is no larger
 
 
 def _reject(message: str, code: str) -> ValidationError:
@@ -112,9 +115,14 @@ def _reencode(img: Image.Image, *, name: str) -> ProcessedImage:
     display = rgb.copy()
     display.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     thumb = ImageOps.fit(rgb, (THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    medium = None
+    if max(display.size) > MEDIUM_SIDE:
+        medium = display.copy()
+        medium.thumbnail((MEDIUM_SIDE, MEDIUM_SIDE), Image.Resampling.LANCZOS)
     return ProcessedImage(
         image=_encode(display),
         thumbnail=_encode(thumb),
+        medium=_encode(medium) if medium is not None else None,
         width=display.width,
         height=display.height,
         name=name,
@@ -138,6 +146,8 @@ def save_product_images(*, product, files: Iterable, start_position: int = 0) ->
         )
         row.image.save(f"{stem}.jpg", ContentFile(photo.image), save=False)
         row.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(photo.thumbnail), save=False)
+        if photo.medium:
+            row.medium.save(f"{stem}-medium.jpg", ContentFile(photo.medium), save=False)
         row.width, row.height = photo.width, photo.height
         row.save()
         created.append(row)
@@ -146,6 +156,10 @@ def save_product_images(*, product, files: Iterable, start_position: int = 0) ->
 
 def stored_photo(image) -> ProcessedImage:
     """A stored ProductImage as a ProcessedImage, to copy it to another product."""
+    medium = None
+    if image.medium:
+        with image.medium.open("rb") as stored:
+            medium = stored.read()
     with image.image.open("rb") as display, image.thumbnail.open("rb") as thumb:
         return ProcessedImage(
             image=display.read(),
@@ -153,11 +167,12 @@ def stored_photo(image) -> ProcessedImage:
             width=image.width,
             height=image.height,
             name=image.image.name,
+            medium=medium,
         )
 
 
 def delete_image_files(image) -> None:
     """Remove a ProductImage's files from storage (call on commit)."""
-    for field in (image.image, image.thumbnail):
+    for field in (image.image, image.medium, image.thumbnail):
         if field.name:
             field.storage.delete(field.name)

@@ -20,8 +20,8 @@ class CategoryAdmin(admin.ModelAdmin):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
-    fields = ["image", "thumbnail", "position", "alt_text", "width", "height"]
-    readonly_fields = ["image", "thumbnail", "width", "height"]
+    fields = ["image", "medium", "thumbnail", "position", "alt_text", "width", "height"]
+    readonly_fields = ["image", "medium", "thumbnail", "width", "height"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         # Photos must go through Pillow re-encoding (the seller's form), never a raw upload.
@@ -93,7 +93,7 @@ class ProductImageAdmin(admin.ModelAdmin):
     list_select_related = ["product"]
     search_fields = ["product__title"]
     raw_id_fields = ["product"]
-    readonly_fields = ["image", "thumbnail", "width", "height"]
+    readonly_fields = ["image", "medium", "thumbnail", "width", "height"]
 
     def has_add_permission(self, request) -> bool:
         return False

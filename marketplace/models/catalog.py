@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.images import MEDIUM_SIDE
 from marketplace.money import quantize
 
 
@@ -175,6 +176,8 @@ class ProductImage(models.Model):
         _("image"), upload_to=product_image_path, width_field="width", height_field="height"
     )
     thumbnail = models.ImageField(_("thumbnail"), upload_to=product_image_path)
+    # At most 800 px, for phones (srcset); empty when the image itself is no larger.
+    medium = models.ImageField(_("medium-size image"), upload_to=product_image_path, blank=True)
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -187,6 +190,14 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} #{self.position}"
+
+    @property
+    def srcset(self) -> str:
+        """`srcset` for the photo at its sizes: a phone fetches the medium one, not 1600 px."""
+        if not self.medium:
+            return ""
+        medium_width = round(self.width * MEDIUM_SIDE / max(self.width, self.height, 1))
+        return f"{self.medium.url} {medium_width}w, {self.image.url} {self.width}w"
 
 
 class FixedPriceListing(models.Model):

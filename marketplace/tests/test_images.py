@@ -103,3 +103,40 @@ def test_saved_photos_are_stored_reencoded_never_the_original(settings):
     assert image.image.read() != original
     assert (image.width, image.height) == (1600, 800)
     assert ProductImage.objects.filter(product=product).count() == 1
+
+
+def test_a_large_photo_also_gets_a_medium_size_for_phones():
+    result = process_image(photo(size=(4000, 3000)))
+
+    assert decoded(result.medium).size == (800, 600)
+    assert decoded(result.medium).format == "JPEG"
+
+
+def test_a_photo_no_larger_than_the_medium_size_gets_no_copy_of_itself():
+    assert process_image(photo(size=(800, 600))).medium is None
+
+
+@pytest.mark.django_db
+def test_a_stored_photo_offers_its_medium_size_in_srcset():
+    product = ProductFactory()
+    [image] = save_product_images(product=product, files=[photo(size=(1000, 2000))])
+
+    assert image.medium.name.endswith("-medium.jpg")
+    assert image.srcset == f"{image.medium.url} 400w, {image.image.url} 800w"
+    small = save_product_images(product=product, files=[photo(size=(640, 480))])[0]
+    assert not small.medium and small.srcset == ""
+
+
+@pytest.mark.django_db
+def test_the_product_and_auction_pages_let_a_phone_load_the_medium_photo(client, seller):
+    from marketplace.tests.auction_helpers import make_auction
+
+    product = ProductFactory()
+    [image] = save_product_images(product=product, files=[photo(size=(2400, 1200))])
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert f'srcset="{image.medium.url} 800w, {image.image.url} 1600w"' in page
+
+    auction = make_auction(seller)
+    [shot] = save_product_images(product=auction.product, files=[photo(size=(2400, 1200))])
+    page = client.get(f"/auctions/{auction.pk}/").content.decode()
+    assert f'srcset="{shot.medium.url} 800w, {shot.image.url} 1600w"' in page
