@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -629,8 +629,50 @@ def create_auction(
     return auction
 
 
+def relistable_auction_ids(auction_ids: Collection[int], *, lock: bool = False) -> set[int]:
+    """Those of `auction_ids` that may be relisted: not relisted yet, and ended unsold, or
+    sold to a buyer who did not pay, with no open second-chance offer and every order for
+    the item (the winner's, a runner-up's) cancelled.
+
+    With `lock` (inside relist_auction's transaction, the auction already locked) the
+    second-chance offers are locked too. Accepting an offer locks it and needs it open, and
+    an open offer forbids the relist: a runner-up accepting at the same moment either comes
+    first (their order stands: no relist) or waits and finds the offer closed.
+    """
+    from marketplace.models import SecondChanceOffer
+
+    ended = dict(
+        AuctionListing.objects.filter(
+            pk__in=auction_ids,
+            relisted_as__isnull=True,
+            status__in=[AuctionListing.Status.ENDED_UNSOLD, AuctionListing.Status.ENDED_SOLD],
+        ).values_list("pk", "status")
+    )
+    sold = [pk for pk, status in ended.items() if status == AuctionListing.Status.ENDED_SOLD]
+    if not sold:
+        return set(ended)
+    offers = SecondChanceOffer.objects.filter(auction_id__in=sold)
+    if lock:
+        offers = offers.select_for_update(of=("self",))
+    still_offered = {o.auction_id for o in offers if o.status == o.Status.OFFERED and o.is_open()}
+    orders = Order.objects.filter(
+        Q(auction_id__in=sold) | Q(second_chance_offer__auction_id__in=sold)
+    ).values_list("auction_id", "second_chance_offer__auction_id", "status")
+    with_orders, standing = set(), set()
+    for auction_id, offer_auction_id, status in orders:
+        pk = auction_id or offer_auction_id
+        with_orders.add(pk)
+        if status != Order.Status.CANCELLED:
+            standing.add(pk)
+    fell_through = with_orders - standing - still_offered
+    return {pk for pk, status in ended.items() if status != AuctionListing.Status.ENDED_SOLD} | (
+        fell_through & set(sold)
+    )
+
+
 def relist_auction(*, seller: User, auction_id: int) -> AuctionListing:
-    """Start a new auction from one that ended unsold: same item, terms, duration and photos.
+    """Start a new auction from one that ended unsold, or whose buyer did not pay: same item,
+    terms, duration and photos.
 
     Exactly once: the old auction is locked and remembers its successor, so a second request
     (a double click) returns the auction the first one made.
@@ -645,9 +687,13 @@ def relist_auction(*, seller: User, auction_id: int) -> AuctionListing:
             raise ListingError(_("This auction is not yours to relist."), code="not_owner")
         if old.relisted_as_id is not None:
             return old.relisted_as
-        if old.status != AuctionListing.Status.ENDED_UNSOLD:
+        if old.pk not in relistable_auction_ids([old.pk], lock=True):
             raise ListingError(
-                _("Only an auction that ended unsold can be relisted."), code="not_unsold"
+                _(
+                    "Only an auction that ended unsold, or whose buyer did not pay, can be "
+                    "relisted."
+                ),
+                code="not_unsold",
             )
         product = Product.objects.get(auction_id=old.pk)
         scheduled = (old.original_ends_at or old.ends_at) - old.starts_at

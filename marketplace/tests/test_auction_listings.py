@@ -277,7 +277,9 @@ def test_relist_button_starts_the_new_auction_and_shows_it(seller_client, seller
 def test_relisting_a_live_auction_through_the_page_shows_why_not(seller_client, seller):
     auction = make_auction(seller)
     response = seller_client.post(reverse("auction_relist", args=[auction.pk]), follow=True)
-    assert "Only an auction that ended unsold can be relisted." in response.text
+    assert "Only an auction that ended unsold, or whose buyer did not pay, can be relisted." in (
+        response.text
+    )
     assert AuctionListing.objects.count() == 1
 
 

@@ -420,3 +420,77 @@ def test_the_block_reason_is_written_in_the_buyers_language(seller, buyer, setti
     buyer.refresh_from_db()
     assert "won items" not in buyer.blocked_reason
     assert "1" in buyer.blocked_reason
+
+
+# --- Relisting an item whose buyer did not pay ----------------------------------------------------
+def relist(seller, order):
+    from marketplace.services.bidding import relist_auction
+
+    return relist_auction(seller=seller, auction_id=order.auction_id)
+
+
+def refused_relist(seller, order) -> str:
+    from marketplace.exceptions import ListingError
+
+    with pytest.raises(ListingError) as raised:
+        relist(seller, order)
+    return raised.value.code
+
+
+@pytest.mark.django_db
+def test_an_item_whose_winner_did_not_pay_can_be_relisted(seller, buyer):
+    order = won_auction_order(seller, buyer, overdue=True)
+    assert refused_relist(seller, order) == "not_unsold"  # still awaiting payment
+
+    tasks.check_payment_deadlines()
+    new = relist(seller, order)
+
+    assert new.status == new.Status.LIVE and new.bid_count == 0
+    assert new.product.title == order.items.get().title
+
+
+@pytest.mark.django_db
+def test_no_relist_while_the_runner_up_may_still_buy_it(offer, seller, rival):
+    order = offer.unpaid_order
+    assert refused_relist(seller, order) == "not_unsold"
+
+    past_its_time(offer)
+
+    assert relist(seller, order).status == "live"
+
+
+@pytest.mark.django_db
+def test_no_relist_while_the_runner_ups_order_stands(offer, seller, rival):
+    deadlines.accept_second_chance_offer(offer=offer, buyer=rival)
+    second = Order.objects.get(buyer=rival)
+    assert refused_relist(seller, offer.unpaid_order) == "not_unsold"
+
+    overdue(second)
+    tasks.check_payment_deadlines()
+
+    assert status_of(second) == Order.Status.CANCELLED
+    assert relist(seller, offer.unpaid_order).status == "live"
+
+
+@pytest.mark.django_db
+def test_a_paid_auction_is_never_relisted(seller, buyer):
+    order = won_auction_order(seller, buyer)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+
+    assert refused_relist(seller, order) == "not_unsold"
+
+
+@pytest.mark.django_db
+def test_the_dashboard_offers_relist_when_the_buyer_did_not_pay(client, seller, buyer):
+    from django.urls import reverse
+
+    order = won_auction_order(seller, buyer, overdue=True)
+    client.force_login(seller)
+    page = client.get(reverse("dashboard_listings"), {"status": "auction"}).text
+    assert reverse("auction_relist", args=[order.auction_id]) not in page
+
+    tasks.check_payment_deadlines()
+    page = client.get(reverse("dashboard_listings"), {"status": "auction"}).text
+
+    assert reverse("auction_relist", args=[order.auction_id]) in page
+    assert "The buyer did not pay." in page

@@ -30,6 +30,7 @@ from marketplace.queries import (
     reference_data,
 )
 from marketplace.services import listings
+from marketplace.services.bidding import relistable_auction_ids
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
 
@@ -212,12 +213,15 @@ def dashboard_listings(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"),
         notices,
     )
+    products = list(page.object_list)
+    relistable = relistable_auction_ids([p.auction_id for p in products if p.auction_id])
     return render(
         request,
         "marketplace/catalog/dashboard_listings.html",
         {
             "page": page,
-            "products": list(page.object_list),
+            "products": products,
+            "relistable": relistable,
             "status": status,
             "statuses": [
                 ("", _("All")),
