@@ -18,7 +18,7 @@ from .payments import (
     SellerTransfer,
     StripeEvent,
 )
-from .users import SellerProfile, User
+from .users import SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
     "Address",
@@ -50,6 +50,7 @@ __all__ = [
     "SecondChanceOffer",
     "SellerProfile",
     "SellerTransfer",
+    "ShopSlugRedirect",
     "StripeEvent",
     "User",
 ]

@@ -107,3 +107,23 @@ class SellerProfile(models.Model):
 
     def __str__(self) -> str:
         return self.shop_name
+
+
+class ShopSlugRedirect(models.Model):
+    """A slug a shop had before it was renamed: old links and bookmarks still find the shop."""
+
+    slug = models.SlugField(_("old slug"), max_length=90, unique=True, allow_unicode=True)
+    profile = models.ForeignKey(
+        SellerProfile,
+        on_delete=models.CASCADE,
+        related_name="old_slugs",
+        verbose_name=_("shop"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("old shop address")
+        verbose_name_plural = _("old shop addresses")
+
+    def __str__(self) -> str:
+        return self.slug

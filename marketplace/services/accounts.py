@@ -5,7 +5,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import AccountError, ShopNameTaken
-from marketplace.models import City, SellerProfile, User
+from marketplace.models import City, SellerProfile, ShopSlugRedirect, User
 
 SELLING_ROLES = {User.Role.SELLER, User.Role.BOTH}
 _SLUG_MAX = SellerProfile._meta.get_field("slug").max_length
@@ -26,9 +26,12 @@ def shop_slug_base(shop_name: str) -> str:
 def unique_shop_slug(shop_name: str, *, exclude_pk: int | None = None) -> str:
     base = shop_slug_base(shop_name)
     taken = SellerProfile.objects.filter(slug__startswith=base)
+    # Another shop's old slug still leads to that shop: not free either.
+    retired = ShopSlugRedirect.objects.filter(slug__startswith=base)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
-    used = set(taken.values_list("slug", flat=True))
+        retired = retired.exclude(profile_id=exclude_pk)
+    used = set(taken.values_list("slug", flat=True)) | set(retired.values_list("slug", flat=True))
     if base not in used:
         return base
     n = 2
@@ -83,6 +86,7 @@ def register_user(
 
 
 def _save_profile(profile: SellerProfile, *, shop_name: str, **fields) -> SellerProfile:
+    old_slug = profile.slug if profile.pk else ""
     if not profile.slug or not _slug_still_fits(profile.slug, shop_name):
         profile.slug = unique_shop_slug(shop_name, exclude_pk=profile.pk)
     profile.shop_name = shop_name
@@ -91,6 +95,10 @@ def _save_profile(profile: SellerProfile, *, shop_name: str, **fields) -> Seller
     try:
         with transaction.atomic():
             profile.save()
+            if old_slug and old_slug != profile.slug:
+                # The old address keeps leading here; taking back an old name reclaims it.
+                ShopSlugRedirect.objects.filter(profile=profile, slug=profile.slug).delete()
+                ShopSlugRedirect.objects.get_or_create(slug=old_slug, defaults={"profile": profile})
     except IntegrityError:
         raise _shop_name_taken(shop_name) from None
     return profile

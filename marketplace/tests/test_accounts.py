@@ -831,3 +831,42 @@ def test_garbage_posted_to_public_forms_is_shown_as_errors(client, name):
     response = client.post(reverse(name), garbage)
 
     assert response.status_code == 200
+
+
+# --- A renamed shop keeps its old addresses ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_renamed_shops_old_address_leads_to_the_new_one(client, buyer):
+    save_seller_profile(user=buyer, shop_name="Lahore Crafts")
+    save_seller_profile(user=buyer, shop_name="Bilal's Woodwork")
+    profile = save_seller_profile(user=buyer, shop_name="Bilal Sheesham House")
+
+    for old in ("lahore-crafts", "bilals-woodwork"):
+        response = client.get(reverse("shop_detail", kwargs={"slug": old}))
+        assert response.status_code == 301
+        assert response["Location"] == reverse("shop_detail", kwargs={"slug": profile.slug})
+    assert client.get(reverse("shop_detail", kwargs={"slug": "never-was"})).status_code == 404
+
+
+@pytest.mark.django_db
+def test_another_shop_does_not_take_a_renamed_shops_old_address(buyer, rival):
+    save_seller_profile(user=buyer, shop_name="Lahore Crafts")
+    save_seller_profile(user=buyer, shop_name="Bilal's Woodwork")
+
+    newcomer = save_seller_profile(user=rival, shop_name="Lahore Crafts")
+
+    assert newcomer.slug == "lahore-crafts-2"
+
+
+@pytest.mark.django_db
+def test_taking_back_an_old_name_takes_back_its_address(client, buyer):
+    save_seller_profile(user=buyer, shop_name="Lahore Crafts")
+    save_seller_profile(user=buyer, shop_name="Bilal's Woodwork")
+
+    profile = save_seller_profile(user=buyer, shop_name="Lahore Crafts")
+
+    assert profile.slug == "lahore-crafts"
+    assert client.get(reverse("shop_detail", kwargs={"slug": "lahore-crafts"})).status_code == 200
+    response = client.get(reverse("shop_detail", kwargs={"slug": "bilals-woodwork"}))
+    assert response["Location"] == reverse("shop_detail", kwargs={"slug": "lahore-crafts"})

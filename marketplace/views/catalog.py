@@ -16,7 +16,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from marketplace import aftersale_queries
 from marketplace.exceptions import ListingError
 from marketplace.forms import FixedPriceListingForm
-from marketplace.models import Favourite, FixedPriceListing, Product, SellerProfile
+from marketplace.models import (
+    Favourite,
+    FixedPriceListing,
+    Product,
+    SellerProfile,
+    ShopSlugRedirect,
+)
 from marketplace.queries import (
     LISTING_TYPES,
     PAGE_SIZES,
@@ -101,7 +107,11 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = get_object_or_404(SellerProfile.objects.select_related("user", "city"), slug=slug)
+    profile = SellerProfile.objects.select_related("user", "city").filter(slug=slug).first()
+    if profile is None:
+        # A shop renamed since the link was made: its old address leads to the new one.
+        old = get_object_or_404(ShopSlugRedirect.objects.select_related("profile"), slug=slug)
+        return redirect("shop_detail", slug=old.profile.slug, permanent=True)
     queryset = card_queryset(Product.objects.visible().filter(seller=profile.user)).order_by(
         "-created_at", "-pk"
     )
