@@ -543,3 +543,48 @@ def test_a_bidder_asks_the_seller_from_the_auction_page(client, buyer, seller):
     response = client.post(reverse("conversation_start"), {"product": product.pk})
 
     assert response.url == detail_url(Conversation.objects.get(product=product))
+
+
+def test_a_long_thread_pages_back_to_its_earliest_message(
+    client, buyer, seller, conversation, monkeypatch
+):
+    from marketplace.views import messaging as views
+
+    monkeypatch.setattr(views, "THREAD_LENGTH", 3)
+    sent = [
+        send_message(conversation=conversation, sender=buyer, body=f"message {n}") for n in range(7)
+    ]
+    client.force_login(seller)
+
+    newest = client.get(detail_url(conversation)).text
+    assert [f"message {n}" in newest for n in range(7)] == [False] * 4 + [True] * 3
+    assert f"?before={sent[4].pk}" in newest and "Newest messages" not in newest
+    assert 'data-socket="' in newest
+
+    middle = client.get(detail_url(conversation), {"before": sent[4].pk}).text
+    assert [f"message {n}" in middle for n in range(7)] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert f"?before={sent[1].pk}" in middle and "Newest messages" in middle
+    assert 'data-socket="' not in middle  # an earlier page does not append new messages
+
+    first = client.get(detail_url(conversation), {"before": sent[1].pk}).text
+    assert "message 0" in first and "message 1" not in first
+    assert "Earlier messages" not in first
+
+
+@pytest.mark.parametrize("before", ["abc", "-5", "0", "99999999999999999999999"])
+def test_a_nonsense_page_marker_shows_the_newest_messages(client, buyer, conversation, before):
+    send_message(conversation=conversation, sender=buyer, body="latest word")
+    client.force_login(buyer)
+
+    response = client.get(detail_url(conversation), {"before": before})
+
+    assert response.status_code == 200
+    assert "latest word" in response.text

@@ -35,9 +35,14 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/messaging/conversation_list.html", {"page": page})
 
 
-def _thread(conversation: Conversation) -> list:
-    newest = conversation.messages.select_related("sender").order_by("-created_at", "-pk")
-    return list(reversed(newest[:THREAD_LENGTH]))
+def _thread(conversation: Conversation, before: int | None = None) -> tuple[list, bool]:
+    """Up to THREAD_LENGTH messages, oldest first, ending just before message `before` (the
+    newest ones without it), and whether there are earlier ones."""
+    newest = conversation.messages.select_related("sender").order_by("-pk")
+    if before is not None:
+        newest = newest.filter(pk__lt=before)
+    rows = list(newest[: THREAD_LENGTH + 1])
+    return list(reversed(rows[:THREAD_LENGTH])), len(rows) > THREAD_LENGTH
 
 
 @login_required
@@ -69,7 +74,9 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.method == "POST":
         # The cleared (or erroneous) form, and the new message appended out of band.
         return render(request, f"{DETAIL_TEMPLATE}#message-form", context)
-    context["thread"] = _thread(conversation)
+    before = _int(request.GET.get("before")) if request.method == "GET" else None
+    context["thread"], context["has_earlier"] = _thread(conversation, before)
+    context["before"] = before
     return render(request, DETAIL_TEMPLATE, context)
 
 

@@ -43,5 +43,6 @@
       delay = Math.min(delay * 2, 30000);
     });
   }
-  if ("WebSocket" in window) connect();
+  // Earlier pages of a long thread do not listen: new messages belong on the newest page.
+  if ("WebSocket" in window && box.dataset.socket) connect();
 })();
