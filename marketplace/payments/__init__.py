@@ -262,3 +262,8 @@ def create_refund(
 def construct_event(payload: bytes, sig_header: str) -> PaymentEvent:
     """Verify a webhook and parse it; raises WebhookRejected for anything unsigned or stale."""
     return get_provider().construct_event(payload, sig_header or "")
+
+
+def event_from_payload(data: dict) -> PaymentEvent:
+    """Parse an event stored after it was verified (one handled again later)."""
+    return get_provider().event_from_payload(data)

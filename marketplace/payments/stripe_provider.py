@@ -322,7 +322,10 @@ class StripeProvider:
                 raise WebhookRejected(_("The webhook body is not an event.")) from error
         else:
             raise WebhookRejected(_("The webhook signature is missing, wrong or too old."))
-        data = json.loads(payload)
+        return self.event_from_payload(json.loads(payload))
+
+    def event_from_payload(self, data: dict) -> PaymentEvent:
+        """An event from its JSON, verified before (a stored event handled again)."""
         obj = data.get("data", {}).get("object") or {}
         kind = obj.get("object")
         return PaymentEvent(

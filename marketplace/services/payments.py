@@ -269,7 +269,31 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
             transaction.on_commit(lambda: _send_refund(refund.pk))
         if payable:
             transaction.on_commit(lambda: _queue("marketplace.tasks.send_pending_transfers"))
+    _handle_waiting_refunds(payment)
     return payment
+
+
+def _handle_waiting_refunds(payment: Payment) -> None:
+    """charge.refunded events that arrived before this payment was recorded, handled now."""
+    about_it = Q(payload__data__object__id=payment.charge_id) if payment.charge_id else Q()
+    if payment.payment_intent_id:
+        about_it |= Q(payload__data__object__payment_intent=payment.payment_intent_id)
+    if not about_it:
+        return
+    waiting = StripeEvent.objects.filter(
+        about_it, type="charge.refunded", processed_at__isnull=True
+    ).order_by("pk")
+    for stored in waiting:
+        event = payments.event_from_payload(stored.payload)
+        if event.charge is None:
+            continue
+        record_refund(
+            charge_id=event.charge.id,
+            payment_intent_id=event.charge.payment_intent_id,
+            amount_refunded=event.charge.amount_refunded,
+            refunded=event.charge.refunded,
+        )
+        StripeEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now())
 
 
 def _order_ids(value: str) -> set[int]:
@@ -560,12 +584,16 @@ def handle_event(event: payments.PaymentEvent, payload: dict) -> bool:
     elif event.type == "checkout.session.expired" and event.checkout is not None:
         release_checkout_session(session_id=event.checkout.id)
     elif event.type == "charge.refunded" and event.charge is not None:
-        record_refund(
+        payment = record_refund(
             charge_id=event.charge.id,
             payment_intent_id=event.charge.payment_intent_id,
             amount_refunded=event.charge.amount_refunded,
             refunded=event.charge.refunded,
         )
+        if payment is None:
+            # Events can arrive out of order: a refund of a payment whose completion has not
+            # reached us yet stays unprocessed, and fulfil_checkout handles it once it has.
+            return True
     elif event.type == "account.updated" and event.connected_account is not None:
         update_connected_account(account=event.connected_account)
     StripeEvent.objects.filter(pk=stored.pk).update(processed_at=timezone.now())

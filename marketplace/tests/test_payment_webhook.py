@@ -20,6 +20,7 @@ from marketplace.tests.factories_orders import listing_by, order_for
 from marketplace.tests.factories_payments import signed_event
 from marketplace.tests.payments_fixtures import (
     deliver,
+    objects,
     onboard,
     pay_and_deliver,
     start_paying,
@@ -356,3 +357,27 @@ def test_an_event_that_cannot_be_handled_yet_is_answered_503_and_handled_on_rede
 
     assert (first.status_code, second.status_code) == (503, 200)
     assert order_status(order) == Order.Status.PAID
+
+
+def test_a_refund_that_arrives_before_the_payment_is_applied_once_the_payment_is(
+    emulator, receiver, paying, client
+):
+    order, session_id = paying
+    after = len(receiver.deliveries)
+    control(emulator, f"sessions/{session_id}/pay")
+    completed = receiver.wait_for("checkout.session.completed", after=after)
+    charge_id = objects(emulator, "charge")[0]["id"]
+    payments.create_refund(charge_or_intent=charge_id, amount=None, idempotency_key="early")
+    refunded = receiver.wait_for("charge.refunded")
+
+    assert deliver(client, *refunded).status_code == 200  # nothing to refund yet: it waits
+    assert not Payment.objects.exists()
+    assert StripeEvent.objects.get(type="charge.refunded").processed_at is None
+
+    assert deliver(client, *completed).status_code == 200
+
+    payment = Payment.objects.get()
+    assert (payment.refunded_amount, payment.status) == (Decimal("2500.00"), "refunded")
+    assert order_status(order) == Order.Status.REFUNDED
+    assert SellerTransfer.objects.get().status == SellerTransfer.Status.CANCELLED
+    assert StripeEvent.objects.get(type="charge.refunded").processed_at is not None
