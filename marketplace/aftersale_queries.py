@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext
 
 from marketplace.models import (
     Conversation,
@@ -34,7 +35,13 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     that does not record them) are filled in from the order's own timestamps."""
     entries = [
         TimelineEntry(
-            event.kind, event.get_kind_display(), event.created_at, event.actor, event.note
+            event.kind,
+            event.get_kind_display(),
+            event.created_at,
+            event.actor,
+            # Notes the site wrote are stored in English and have a translation; a person's
+            # own words have none and show as typed.
+            gettext(event.note) if event.note else "",
         )
         for event in OrderEvent.objects.filter(order=order).select_related("actor__seller_profile")
     ]

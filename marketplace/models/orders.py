@@ -3,6 +3,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import InvalidOrderTransition
@@ -138,6 +139,7 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+
     courier = models.CharField(_("courier"), max_length=60, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
     # Claimed by the task that e-mails the buyer for feedback, so a retry never sends twice.
@@ -172,6 +174,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def cancel_reason_shown(self) -> str:
+        """The reason in the reader's language when the site wrote it (stored in English)."""
+        return gettext(self.cancel_reason) if self.cancel_reason else ""
 
     @property
     def has_shipping_address(self) -> bool:

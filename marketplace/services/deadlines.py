@@ -16,6 +16,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected, PurchaseRejected
@@ -128,7 +129,8 @@ def _expire_order(pk: int) -> str | None:
     is_auction = Order.objects.filter(_auction_order_q(), pk=order.pk).exists()
     # A buyer who could not pay because the seller never set up payouts is not at fault.
     seller_ready = not unready_sellers([order.seller_id])
-    cancel_overdue_order(order=order, reason=_("Not paid by the payment deadline"))
+    # Stored in English, shown in each reader's language (gettext at display).
+    cancel_overdue_order(order=order, reason=gettext_noop("Not paid by the payment deadline"))
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: _expire_open_pages(checkout_id))
     if not is_auction or not seller_ready:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from marketplace.exceptions import OrderActionRefused
 from marketplace.i18n import lazy_format
@@ -257,10 +257,10 @@ def cancel_paid_order(*, order: Order, by: User, reason: str = "") -> Order:
     refund_in_full(
         order=order,
         requested_by=by,
-        # Stored once, shown to staff in the admin: kept in the site's language.
-        reason=_("Cancelled by the buyer before shipping")
+        # Stored once in English; pages show it in the reader's language (gettext).
+        reason=gettext_noop("Cancelled by the buyer before shipping")
         if by_buyer
-        else _("Cancelled by staff before shipping"),
+        else gettext_noop("Cancelled by staff before shipping"),
         prepare=cancel,
         raise_errors=False,
     )

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected
@@ -263,7 +264,7 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
             refund = Refund.objects.create(
                 payment=payment,
                 amount=refund_due,
-                reason=_("Paid after the orders were cancelled or already paid"),
+                reason=gettext_noop("Paid after the orders were cancelled or already paid"),
                 idempotency_key=f"refund-{session.id}",
             )
             transaction.on_commit(lambda: _send_refund(refund.pk))
@@ -369,7 +370,9 @@ def refund_order(*, order: Order, by_staff: User) -> Refund:
     the same idempotency keys."""
     if not by_staff.is_staff:
         raise PaymentRejected(_("Only staff can refund orders."), code="not_staff")
-    return refund_in_full(order=order, requested_by=by_staff, reason=_("Refunded by staff"))
+    return refund_in_full(
+        order=order, requested_by=by_staff, reason=gettext_noop("Refunded by staff")
+    )
 
 
 def refund_in_full(

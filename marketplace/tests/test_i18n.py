@@ -622,3 +622,32 @@ def test_cards_show_the_thumbnail_not_the_full_photo(client, photographed):
     sources = [_attributes(tag)["src"] for tag in IMG_TAG.findall(html)]
     assert sources
     assert all("thumb" in source for source in sources)
+
+
+# --- What the site wrote on an order is stored once and read in each reader's language --------
+
+
+def test_a_reason_the_site_wrote_is_stored_in_english_and_shown_in_the_readers_language(
+    client, seller, buyer, settings
+):
+    from marketplace import tasks
+    from marketplace.models import Order, OrderEvent
+    from marketplace.tests.factories_payments import won_auction_order
+
+    order = won_auction_order(seller, buyer, overdue=True)
+    with translation.override("ur"):  # whoever runs the job, the stored text is English
+        tasks.check_payment_deadlines()
+    order = Order.objects.get(pk=order.pk)
+    assert order.cancel_reason == "Not paid by the payment deadline"
+    assert OrderEvent.objects.get(order=order, kind="cancelled").note == order.cancel_reason
+
+    client.force_login(buyer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    page = client.get(reverse("order_detail", args=[order.number])).text
+    assert "ادائیگی کی آخری تاریخ تک ادا نہیں کیا گیا" in page
+    assert "Not paid by the payment deadline" not in page
+    client.force_login(seller)  # reads English
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Not paid by the payment deadline" in client.get(
+        reverse("order_detail", args=[order.number])
+    ).text
