@@ -31,6 +31,7 @@ from marketplace.models import (
     Order,
     OrderItem,
     Product,
+    SecondChanceOffer,
     User,
 )
 from marketplace.models.orders import new_reference
@@ -639,8 +640,6 @@ def relistable_auction_ids(auction_ids: Collection[int], *, lock: bool = False) 
     an open offer forbids the relist: a runner-up accepting at the same moment either comes
     first (their order stands: no relist) or waits and finds the offer closed.
     """
-    from marketplace.models import SecondChanceOffer
-
     ended = dict(
         AuctionListing.objects.filter(
             pk__in=auction_ids,

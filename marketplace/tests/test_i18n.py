@@ -648,6 +648,7 @@ def test_a_reason_the_site_wrote_is_stored_in_english_and_shown_in_the_readers_l
     assert "Not paid by the payment deadline" not in page
     client.force_login(seller)  # reads English
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    assert "Not paid by the payment deadline" in client.get(
-        reverse("order_detail", args=[order.number])
-    ).text
+    assert (
+        "Not paid by the payment deadline"
+        in client.get(reverse("order_detail", args=[order.number])).text
+    )
