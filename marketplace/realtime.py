@@ -78,8 +78,9 @@ def status_message(auction_id: int) -> dict[str, Any]:
 
 
 def event_message(
-    auction: AuctionListing, event: str, html: str, prev_seq: int | None = None
+    auction: AuctionListing, event: str, prev_seq: int | None = None
 ) -> dict[str, Any]:
+    """An event without its `html`: broadcast_auction adds the panel in each language."""
     data = auction_data(auction)
     if event == "new_bid" and auction.leading_bid_id:
         data.update(bid_data(auction.leading_bid))
@@ -91,14 +92,8 @@ def event_message(
         "type": event,
         "seq": auction.bid_count,
         "prev_seq": auction.bid_count if prev_seq is None else prev_seq,
-        "html": html,
         "data": data,
     }
-
-
-def render_panel(auction: AuctionListing, language: str | None = None) -> str:
-    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
-        return render_to_string(PANEL_TEMPLATE, queries.panel_context(auction))
 
 
 def render_panels(auction: AuctionListing) -> dict[str, str]:
@@ -128,9 +123,9 @@ def broadcast_auction(
             return
         auction = queries.auction_for_broadcast(auction_id)
         panels = render_panels(auction)
-        messages = [event_message(auction, event, "", prev_seq)]
+        messages = [event_message(auction, event, prev_seq)]
         if extended:
-            messages.append(event_message(auction, "auction_extended", ""))
+            messages.append(event_message(auction, "auction_extended"))
         send = async_to_sync(get_channel_layer().group_send)
         for message in messages:
             # Serialised here once per language, not once per watching socket; each socket
