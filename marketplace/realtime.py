@@ -176,6 +176,11 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5)
 
 
+def redis_channel_of(layer: RedisPubSubChannelLayer, group: str) -> str:
+    """The Redis channel channels_redis.pubsub publishes a group's events on."""
+    return f"{layer._kwargs.get('prefix', 'asgi')}__group__{group}"
+
+
 def _subscriber_counts(layer: RedisPubSubChannelLayer, groups: list[str]) -> list[int] | None:
     """PUBSUB NUMSUB of each group's channel (how many processes listen to it), or None when
     the layer is sharded over several Redis servers."""
@@ -183,11 +188,9 @@ def _subscriber_counts(layer: RedisPubSubChannelLayer, groups: list[str]) -> lis
     if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
         return None
     client = _redis_client(hosts[0]["address"])
-    # channels_redis.pubsub names a group's Redis channel "<prefix>__group__<group>".
-    prefix = layer._kwargs.get("prefix", "asgi")
     counts: list[int] = []
     for start in range(0, len(groups), 1000):
-        names = [f"{prefix}__group__{group}" for group in groups[start : start + 1000]]
+        names = [redis_channel_of(layer, group) for group in groups[start : start + 1000]]
         found = dict(client.pubsub_numsub(*names))
         counts += [found.get(name.encode(), 0) for name in names]
     return counts

@@ -56,11 +56,15 @@ def watching(auction_id: int):
     layer (the in-memory one) every auction counts as watched anyway. Yields a dict whose
     "events" is the number of events heard.
     """
+    from channels.layers import get_channel_layer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
     from marketplace import realtime
 
     heard = {"events": 0}
     url = os.environ.get("REDIS_URL", "")
-    if not url or "PubSub" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+    layer = get_channel_layer()
+    if not url or not isinstance(layer, RedisPubSubChannelLayer):
         yield heard
         return
     import redis
@@ -71,7 +75,7 @@ def watching(auction_id: int):
     def count(message) -> None:
         heard["events"] += 1
 
-    pubsub.subscribe(**{f"asgi__group__{realtime.group_name(auction_id)}": count})
+    pubsub.subscribe(**{realtime.redis_channel_of(layer, realtime.group_name(auction_id)): count})
     thread = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
     try:
         yield heard
