@@ -15,8 +15,9 @@ from django.utils.module_loading import import_string
 class Job:
     name: str
     func: str
-    schedule_type: str  # django_q.models.Schedule.MINUTES ("I"), HOURLY ("H"), ...
+    schedule_type: str  # django_q.models.Schedule.MINUTES ("I"), HOURLY ("H"), DAILY ("D")
     minutes: int | None = None
+    aliases: tuple[str, ...] = ()  # other names run_job accepts
 
     @property
     def task_name(self) -> str:
@@ -27,7 +28,13 @@ class Job:
 
 
 SCHEDULES: tuple[Job, ...] = (
-    Job("check_auction_endings", "marketplace.tasks.check_auction_endings", "I", 1),
+    Job(
+        "check_auction_endings",
+        "marketplace.tasks.check_auction_endings",
+        "I",
+        1,
+        aliases=("close_auctions",),
+    ),
     Job(
         "send_pending_notification_emails",
         "marketplace.tasks.send_pending_notification_emails",
@@ -39,12 +46,17 @@ SCHEDULES: tuple[Job, ...] = (
     Job("check_payment_deadlines", "marketplace.tasks.check_payment_deadlines", "I", 30),
     Job("send_pending_transfers", "marketplace.tasks.send_pending_transfers", "I", 10),
     Job("send_payment_reminders", "marketplace.tasks.send_payment_reminders", "I", 15),
+    # The login throttle's failure log only matters for a day (cool-off escalation).
+    Job("purge_login_failure_logs", "marketplace.tasks.purge_login_failure_logs", "D"),
 )
 
 
 def find_job(name: str) -> Job | None:
-    """The job with this schedule name, task function name or dotted task path."""
-    return next((job for job in SCHEDULES if name in (job.name, job.task_name, job.func)), None)
+    """The job with this schedule name, alias, task function name or dotted task path."""
+    return next(
+        (job for job in SCHEDULES if name in (job.name, job.task_name, job.func, *job.aliases)),
+        None,
+    )
 
 
 def setup_schedules(using: str = DEFAULT_DB_ALIAS) -> tuple[int, int]:

@@ -3,12 +3,15 @@
 from io import StringIO
 
 import pytest
+from axes.models import AccessFailureLog
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django_q.models import Schedule
 
 from marketplace.models import AuctionListing, Order
 from marketplace.schedules import SCHEDULES
 from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.login_throttle_helpers import time_passes
 from marketplace.tests.test_auction_closing import end_now
 
 
@@ -34,8 +37,8 @@ def expected_rows() -> list[tuple]:
 def test_setup_schedules_twice_leaves_one_row_per_job():
     Schedule.objects.all().delete()
 
-    assert "6 created" in command("setup_schedules")
-    assert "0 created, 0 updated, 6 unchanged" in command("setup_schedules")
+    assert f"{len(SCHEDULES)} created" in command("setup_schedules")
+    assert f"0 created, 0 updated, {len(SCHEDULES)} unchanged" in command("setup_schedules")
 
     assert rows() == expected_rows()
 
@@ -72,12 +75,13 @@ def test_and_are_there_for_the_next_transactional_test_too():
 
 
 @pytest.mark.django_db
-def test_run_job_closes_a_due_auction(seller, buyer):
+@pytest.mark.parametrize("name", ["check_auction_endings", "close_auctions"])
+def test_run_job_closes_a_due_auction(seller, buyer, name):
     auction = make_auction(seller)
     bid(auction, buyer, "1000")
     end_now(auction)
 
-    out = command("run_job", "check_auction_endings")
+    out = command("run_job", name)
 
     assert "check_auction_endings: 1" in out
     auction.refresh_from_db()
@@ -102,3 +106,17 @@ def test_an_unknown_job_is_a_clear_error_listing_the_names():
 
     assert "No scheduled job is called 'close_everything'" in str(error.value)
     assert all(job.name in str(error.value) for job in SCHEDULES)
+
+
+@pytest.mark.django_db
+def test_the_daily_purge_drops_login_failure_logs_older_than_a_day(client, buyer):
+    client.post(
+        reverse("login"), {"username": "bilal", "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+    )
+    time_passes(seconds=2 * 24 * 60 * 60)
+    client.post(
+        reverse("login"), {"username": "bilal", "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert "purge_login_failure_logs: 1" in command("run_job", "purge_login_failure_logs")
+    assert AccessFailureLog.objects.count() == 1

@@ -4,7 +4,7 @@ from marketplace.schedules import SCHEDULES, find_job
 
 
 def _listing() -> str:
-    return "\n".join(f"  {job.name}  ({job.func})" for job in SCHEDULES)
+    return "\n".join(f"  {' | '.join((job.name, *job.aliases))}  ({job.func})" for job in SCHEDULES)
 
 
 class Command(BaseCommand):
