@@ -1,6 +1,6 @@
 import pytest
 
-from marketplace.forms import AddressForm
+from marketplace.forms.addresses import AddressForm
 from marketplace.models import City
 
 

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from marketplace import aftersale_queries
 from marketplace.exceptions import ListingError
-from marketplace.forms import FixedPriceListingForm
+from marketplace.forms.catalog import FixedPriceListingForm
 from marketplace.models import (
     Favourite,
     FixedPriceListing,

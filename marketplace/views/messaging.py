@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace import aftersale_queries as queries
-from marketplace.aftersale_forms import MessageForm
 from marketplace.exceptions import MessageRejected
+from marketplace.forms.messaging import MessageForm
 from marketplace.models import Conversation, Order, Product
 from marketplace.services import messaging
 

@@ -19,7 +19,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.exceptions import MarketplaceError, OrderActionRefused, PurchaseRejected
-from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
+from marketplace.forms.addresses import AddressForm
+from marketplace.forms.orders import CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
     CartItem,

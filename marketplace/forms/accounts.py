@@ -1,7 +1,4 @@
-"""Forms for accounts: log in, register, profile, seller profile. Shape validation only.
-
-Kept apart from forms.py so the accounts area does not collide with the catalogue and order forms.
-"""
+"""Forms for accounts: log in, register, profile, seller profile. Shape validation only."""
 
 from math import ceil
 from urllib.parse import urlsplit
@@ -19,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from marketplace.auth import LoginThrottle, Refusal, client_ip
-from marketplace.forms import CityChoiceField, PakistaniMobileField
+from marketplace.forms.fields import CityChoiceField, PakistaniMobileField
 from marketplace.models import SellerProfile, User
 
 SELLING_ROLES = {User.Role.SELLER, User.Role.BOTH}
