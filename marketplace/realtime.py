@@ -23,8 +23,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from marketplace import queries
 from marketplace.models import AuctionListing
+from marketplace.queries import auctions as queries
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from marketplace.exceptions import ListingError
 from marketplace.models import AuctionListing, Notification, Product
-from marketplace.queries import clear_reference_cache
+from marketplace.queries.catalog import clear_reference_cache
 from marketplace.services.bidding import close_auction, create_auction, relist_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories import SellerFactory, category, city

@@ -429,7 +429,7 @@ def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
 def test_ending_soon_slot_renders(client, seller):
     from django.template.loader import render_to_string
 
-    from marketplace.queries import ending_soon_auctions
+    from marketplace.queries.auctions import ending_soon_auctions
 
     make_auction(seller, title="Soon", ends_in=timedelta(minutes=5))
     html = render_to_string(

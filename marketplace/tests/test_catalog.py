@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from marketplace.exceptions import ListingError
 from marketplace.models import Favourite, FixedPriceListing, Product, ProductImage
-from marketplace.queries import clear_reference_cache
+from marketplace.queries.catalog import clear_reference_cache
 from marketplace.services.listings import (
     create_fixed_price_listing,
     relist_listing,

@@ -8,9 +8,9 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from marketplace.aftersale_queries import seller_rating
 from marketplace.exceptions import FeedbackRejected
 from marketplace.models import Feedback, Order, ProductReview
+from marketplace.queries.feedback import seller_rating
 from marketplace.services.feedback import leave_feedback, leave_review, reply_to_feedback
 from marketplace.services.fulfilment import confirm_delivery
 from marketplace.tasks import send_feedback_request_email

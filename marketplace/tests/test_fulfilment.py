@@ -380,7 +380,7 @@ def test_both_parties_see_the_same_timeline(client, seller, buyer):
 
 
 def test_the_timeline_fills_in_steps_recorded_before_events_existed(seller, buyer):
-    from marketplace.aftersale_queries import order_timeline
+    from marketplace.queries.fulfilment import order_timeline
 
     order = paid_order(seller, buyer)
     order.events.all().delete()

@@ -521,7 +521,7 @@ def test_auction_notices_follow_each_recipient(seller, buyer, settings):
 
 def test_the_bid_panel_is_rendered_once_per_language(seller):
     auction = make_auction(seller, starting_price="1000")
-    from marketplace import queries
+    from marketplace.queries import auctions as queries
 
     panels = realtime.render_panels(queries.auction_for_panel(auction.pk))
 
