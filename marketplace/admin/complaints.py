@@ -1,4 +1,4 @@
-# --- After the sale: complaints, feedback, reviews, conversations ---------------------------
+# --- Complaints: staff change status, assignee and note through update_complaint ----------
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -6,24 +6,8 @@ from django.utils.translation import ngettext
 from marketplace.exceptions import ComplaintRejected
 from marketplace.models import (
     Complaint,
-    Conversation,
-    Feedback,
-    Message,
-    OrderEvent,
-    ProductReview,
 )
 from marketplace.services.complaints import update_complaint
-
-
-class OrderEventInline(admin.TabularInline):
-    model = OrderEvent
-    fields = ["created_at", "kind", "actor", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _update_each(modeladmin, request, queryset, **changes) -> None:
@@ -130,62 +114,3 @@ class ComplaintAdmin(admin.ModelAdmin):
     @admin.action(description=_("Close"), permissions=["change"])
     def mark_closed(self, request, queryset) -> None:
         _update_each(self, request, queryset, status=Complaint.Status.CLOSED)
-
-
-@admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
-    list_display = [
-        "order",
-        "seller",
-        "buyer",
-        "seller_rating",
-        "item_as_described",
-        "platform_rating",
-        "created_at",
-    ]
-    list_filter = ["seller_rating", "platform_rating", "item_as_described"]
-    search_fields = ["order__number", "seller__username", "buyer__username", "comment"]
-    list_select_related = ["order", "seller", "buyer"]
-    readonly_fields = [
-        field.name for field in Feedback._meta.fields if field.name not in {"id", "comment"}
-    ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(ProductReview)
-class ProductReviewAdmin(admin.ModelAdmin):
-    list_display = ["title", "product", "buyer", "rating", "verified_purchase", "created_at"]
-    list_filter = ["rating", "verified_purchase"]
-    search_fields = ["title", "text", "product__title", "buyer__username"]
-    list_select_related = ["product", "buyer"]
-    readonly_fields = ["product", "buyer", "rating", "verified_purchase", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-class MessageInline(admin.TabularInline):
-    model = Message
-    fields = ["created_at", "sender", "body", "read_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    """For handling complaints about abuse: read-only."""
-
-    list_display = ["pk", "buyer", "seller", "product", "order", "last_message_at"]
-    search_fields = ["buyer__username", "seller__username", "order__number"]
-    list_select_related = ["buyer", "seller", "product", "order"]
-    readonly_fields = ["buyer", "seller", "product", "order", "created_at", "last_message_at"]
-    inlines = [MessageInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
