@@ -172,6 +172,6 @@ def check_payment_deadlines() -> dict[str, int]:
 
 def onboard_demo_sellers(usernames: list[str]) -> list[str]:
     """Queued by load_demo: finish the demo sellers' payouts set-up on the local emulator."""
-    from marketplace.demo_payouts import onboard_demo_sellers as onboard
+    from marketplace.demo.payouts import onboard_demo_sellers as onboard
 
     return onboard(usernames)

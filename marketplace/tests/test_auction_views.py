@@ -370,7 +370,7 @@ def test_my_bids_needs_login(client):
 
 
 def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
-    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+    from marketplace.demo.auctions import DEMO_AUCTIONS, load_demo_auctions
 
     assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
     assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
@@ -382,7 +382,7 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
 
 
 def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
-    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.demo.auctions import load_demo_auctions
 
     load_demo_auctions(seller=seller, bidders=[buyer, rival])
     live = AuctionListing.objects.live().order_by("ends_at")
@@ -392,7 +392,7 @@ def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, r
 
 
 def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
-    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.demo.auctions import load_demo_auctions
 
     load_demo_auctions(seller=seller, bidders=[buyer, rival])
     soonest = AuctionListing.objects.order_by("ends_at").first()
@@ -408,7 +408,7 @@ def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, 
 def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
     from django.core.management import call_command
 
-    from marketplace.demo_auctions import DEMO_AUCTIONS
+    from marketplace.demo.auctions import DEMO_AUCTIONS
 
     call_command("load_demo")
     first = capsys.readouterr().out

@@ -388,14 +388,13 @@ def test_the_timeline_fills_in_steps_recorded_before_events_existed(seller, buye
     assert [entry.kind for entry in order_timeline(order)] == ["placed", "paid"]
 
 
-def test_the_after_sale_demo_data_loads_once():
+def test_the_demo_orders_load_once():
     from django.core.management import call_command
 
     from marketplace.models import Complaint, Feedback, ProductReview
 
-    call_command("load_demo", stdout=io.StringIO())
-    call_command("load_demo_aftersale", stdout=io.StringIO())
-    call_command("load_demo_aftersale", stdout=io.StringIO())
+    call_command("load_demo", "--orders", stdout=io.StringIO())
+    call_command("load_demo", "--orders", stdout=io.StringIO())
 
     assert Feedback.objects.count() == 2
     assert ProductReview.objects.count() == 1

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 from marketplace.models import AuctionListing, Category, City, Product, User
 from marketplace.services.bidding import create_auction, place_bid
 
-DEMO_IMAGES = Path(__file__).resolve().parent / "data" / "demo_images"
+DEMO_IMAGES = Path(__file__).resolve().parents[1] / "data" / "demo_images"
 
 # (title, category slug, photo, starting price, reserve, minutes until the end,
 #  bids as (bidder index, amount))
