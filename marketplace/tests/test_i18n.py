@@ -23,7 +23,8 @@ from django.template.base import Lexer, TokenType
 from django.urls import reverse
 from django.utils import translation
 
-from marketplace import realtime, reference_names
+from marketplace import realtime
+from marketplace.i18n_strings import reference_names
 from marketplace.models import Notification
 from marketplace.routing import websocket_urlpatterns
 from marketplace.services.bidding import close_auction
