@@ -39,6 +39,7 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 MAKEMESSAGES_IGNORE = [
     ".venv",
     "stripe_emulator",
+    "benchmarks",
     "staticfiles",
     "static",
     "node_modules",

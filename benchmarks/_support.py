@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 USER_PREFIX = "bench-user-"
 
 
@@ -231,7 +231,7 @@ def daphne(out: TextIO, port: int | None = None):
             "127.0.0.1",
             "-p",
             str(port),
-            "marketplace.benchmarks._asgi:application",
+            "benchmarks._asgi:application",
         ],
         cwd=BASE_DIR,
         env=env,

@@ -1,6 +1,6 @@
 """Browse and search benchmark: seed N products on PostgreSQL, time the pages.
 
-Run through `manage.py bench` with DATABASE_URL pointing to a dedicated database, e.g.
+Run through `python -m benchmarks` with DATABASE_URL pointing to a dedicated database, e.g.
 `DATABASE_URL=postgres://postgres@127.0.0.1:5433/mpk_bench`. Seeding is idempotent: products
 made by the benchmark's own sellers are counted and only the missing ones are added.
 """

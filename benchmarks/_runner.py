@@ -1,4 +1,6 @@
-"""Run the benchmark modules in marketplace/benchmarks/ (see its docstring) on PostgreSQL."""
+"""The runner behind `python -m benchmarks`: finds the benchmark modules, checks the database is
+PostgreSQL, passes each its options. A Django command class, run outside manage.py by __main__,
+for its option parsing, verbosity and error handling."""
 
 import importlib
 import inspect
@@ -12,13 +14,13 @@ import django
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-import marketplace.benchmarks
+import benchmarks
 
 
 def benchmark_names() -> list[str]:
     return sorted(
         info.name
-        for info in pkgutil.iter_modules(marketplace.benchmarks.__path__)
+        for info in pkgutil.iter_modules(benchmarks.__path__)
         if not info.name.startswith("_")
     )
 
@@ -54,14 +56,14 @@ benchmarks and their options (defaults shown; BENCHMARKS.md has the method and f
 
 examples:
   make bench                                      everything, throwaway PostgreSQL + Redis
-  manage.py bench bids -o bidders=1,8 -o seconds=2
-  manage.py bench --size 2000 -o seconds=2 -o bidders=1,8 -o watchers=100 -o bids=5
+  python -m benchmarks bids -o bidders=1,8 -o seconds=2
+  python -m benchmarks --size 2000 -o seconds=2 -o bidders=1,8 -o watchers=100 -o bids=5
                                                   a quick look at all four (a few minutes)
 """
 
 
 class Command(BaseCommand):
-    help = "Run the benchmarks in marketplace/benchmarks/ (PostgreSQL only; see BENCHMARKS.md)."
+    help = "Run the benchmarks in benchmarks/ (PostgreSQL only; see BENCHMARKS.md)."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         from argparse import RawDescriptionHelpFormatter
@@ -106,7 +108,7 @@ class Command(BaseCommand):
         chosen = names or available
         self._print_environment()
         if not chosen:
-            self.stdout.write("No benchmark modules in marketplace/benchmarks/ yet.")
+            self.stdout.write("No benchmark modules in benchmarks/ yet.")
             return
         given = {"size": size, "repeat": repeat, **parse_options(extra)}
         given = {key: value for key, value in given.items() if value is not None}
@@ -115,7 +117,7 @@ class Command(BaseCommand):
             # django-q2 logs every queued task (each outbid and closing notice): noise here.
             logging.getLogger("django-q").setLevel(logging.WARNING)
         for name in chosen:
-            module = importlib.import_module(f"marketplace.benchmarks.{name}")
+            module = importlib.import_module(f"benchmarks.{name}")
             self.stdout.write(f"\n## {name}\n")
             started = time.perf_counter()
             module.main(self.stdout, **accepted(module.main, given))

@@ -2,12 +2,12 @@
 
 One Daphne subprocess (the site's ASGI app, Redis channel layer) serves N anonymous watchers
 connected to ws/auction/<id>/; the watchers run on one asyncio event loop in another process
-(marketplace/benchmarks/_watchers.py). This process places bids through
+(benchmarks/_watchers.py). This process places bids through
 `marketplace.services.bidding.place_bid`, so each broadcast goes the real way: rendered once
 after commit, sent to the auction's group through Redis, forwarded by Daphne. Latency is each
 watcher's arrival time minus the bid's commit time (both wall clock on this machine).
 
-Options (`manage.py bench fanout -o KEY=VALUE`): watchers ("100,1000"), bids (20 per size),
+Options (`python -m benchmarks fanout -o KEY=VALUE`): watchers ("100,1000"), bids (20 per size),
 interval (ms between bids, 1000), port (Daphne's; default a free one).
 """
 
@@ -22,7 +22,7 @@ from typing import TextIO
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from marketplace.benchmarks import _support
+from benchmarks import _support
 
 
 def _read_line(stream, timeout: float) -> str:
@@ -44,7 +44,7 @@ def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
         [
             sys.executable,
             "-m",
-            "marketplace.benchmarks._watchers",
+            "benchmarks._watchers",
             f"ws://127.0.0.1:{port}/ws/auction/{auction.pk}/",
             f"http://127.0.0.1:{port}",
             str(watchers),

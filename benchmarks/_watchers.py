@@ -1,8 +1,8 @@
 """Watcher process for the fan-out benchmark: N WebSocket clients on one asyncio event loop.
 
-Run by marketplace/benchmarks/fanout.py as a separate process (never imports Django):
+Run by benchmarks/fanout.py as a separate process (never imports Django):
 
-    python -m marketplace.benchmarks._watchers URL ORIGIN COUNT
+    python -m benchmarks._watchers URL ORIGIN COUNT
 
 Connects COUNT clients to URL, prints "ready" once every one has its `auction_status`,
 records the wall-clock arrival time of every `new_bid` (by its seq), and when a line "stop"

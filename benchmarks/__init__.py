@@ -1,4 +1,4 @@
-"""Benchmarks run by `manage.py bench` (`make bench`), on PostgreSQL only. Not tests.
+"""Benchmarks run by `python -m benchmarks` (`make bench`), on PostgreSQL only. Not tests.
 
 Each module here is one benchmark and exposes
 

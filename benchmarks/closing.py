@@ -8,7 +8,7 @@ transaction, row locks and a few statements per batch; `auction_ended` after com
 auctions `realtime.watched_auctions` reports watched), and checks every auction was closed
 exactly once: one outcome, one order per sale, one notice per reader.
 
-Options (`manage.py bench closing ...`): --size N (default 10,000).
+Options (`python -m benchmarks closing ...`): --size N (default 10,000).
 """
 
 import time
@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from marketplace.benchmarks import _support
+from benchmarks import _support
 
 BATCH = 2_000
 

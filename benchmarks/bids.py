@@ -19,7 +19,7 @@ outbid (a leader bidding again would only raise their own maximum).
 - raw: the floor, threads with plain psycopg connections doing only SELECT ... FOR UPDATE on the
   auction row, INSERT INTO marketplace_bid, UPDATE the auction, COMMIT.
 
-Options (`manage.py bench bids -o KEY=VALUE`): seconds (wall time per run, default 5),
+Options (`python -m benchmarks bids -o KEY=VALUE`): seconds (wall time per run, default 5),
 bidders ("1,8,32"), paths ("raw,service,websocket"), port (Daphne's; default a free one).
 """
 
@@ -34,7 +34,7 @@ from typing import TextIO
 
 from django.db import connection, connections
 
-from marketplace.benchmarks import _support
+from benchmarks import _support
 from marketplace.pricing import bid_increment
 
 PATHS = ("raw", "service", "websocket")
