@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from marketplace.models import Address, City, Province
 from marketplace.services.addresses import save_address, set_default_address
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 
 
 def make_address(user, *, label: str = "Home", is_default: bool = False, city: str = "Lahore"):

@@ -11,8 +11,8 @@ from marketplace.exceptions import MessageRejected, OrderActionRefused
 from marketplace.models import Message, Order, OrderEvent
 from marketplace.services import fulfilment
 from marketplace.services.messaging import send_message, start_conversation
-from marketplace.tests.factories import ProductFactory
-from marketplace.tests.factories_aftersale import shipped_order
+from marketplace.tests.factories.catalog import ProductFactory
+from marketplace.tests.factories.fulfilment import shipped_order
 from marketplace.tests.test_checkout_concurrency import require_postgresql
 
 

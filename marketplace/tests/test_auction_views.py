@@ -11,7 +11,7 @@ from django.utils import timezone
 from marketplace.models import AuctionListing, Bid, Product, ProductImage
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
-from marketplace.tests.factories import category, city
+from marketplace.tests.factories.catalog import category, city
 from marketplace.tests.test_images import photo
 
 pytestmark = pytest.mark.django_db
@@ -442,7 +442,7 @@ def test_ending_soon_slot_renders(client, seller):
 def test_detail_page_queries_do_not_grow_with_bids(
     client, auction, buyer, django_assert_max_num_queries
 ):
-    from marketplace.tests.factories import UserFactory
+    from marketplace.tests.factories.accounts import UserFactory
 
     price = Decimal("1000")
     for i in range(12):

@@ -17,11 +17,11 @@ from marketplace.services.listings import (
     update_fixed_price_listing,
     withdraw_listing,
 )
-from marketplace.tests.factories import (
-    AuctionListingFactory,
+from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.auctions import AuctionListingFactory
+from marketplace.tests.factories.catalog import (
     AuctionProductFactory,
     ProductFactory,
-    SellerFactory,
     category,
     city,
 )
@@ -465,7 +465,7 @@ def test_home_shows_ending_soon_auctions_when_there_are_some(client):
 
 @pytest.fixture
 def admin_client_logged_in(client):
-    from marketplace.tests.factories import UserFactory
+    from marketplace.tests.factories.accounts import UserFactory
 
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)

@@ -14,7 +14,7 @@ from marketplace.queries.feedback import seller_rating
 from marketplace.services.feedback import leave_feedback, leave_review, reply_to_feedback
 from marketplace.services.fulfilment import confirm_delivery
 from marketplace.tasks import send_feedback_request_email
-from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
+from marketplace.tests.factories.fulfilment import delivered_order, paid_order, shipped_order
 
 pytestmark = pytest.mark.django_db
 

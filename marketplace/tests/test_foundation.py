@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from marketplace.models import Category, City, Product, Province
 from marketplace.money import parse_amount
 from marketplace.templatetags.money import format_pkr
-from marketplace.tests.factories import AuctionListingFactory, ProductFactory
+from marketplace.tests.factories.auctions import AuctionListingFactory
+from marketplace.tests.factories.catalog import ProductFactory
 from marketplace.validators import normalize_pk_mobile
 
 

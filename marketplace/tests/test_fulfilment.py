@@ -12,9 +12,9 @@ from marketplace.exceptions import OrderActionRefused
 from marketplace.models import Order, OrderEvent
 from marketplace.services import fulfilment
 from marketplace.services.orders import cancel_order
-from marketplace.tests.factories import AuctionProductFactory
-from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.catalog import AuctionProductFactory
+from marketplace.tests.factories.fulfilment import delivered_order, paid_order, shipped_order
+from marketplace.tests.factories.orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from marketplace.routing import websocket_urlpatterns
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.conftest import fail_in_ci_else_skip
-from marketplace.tests.factories import city
+from marketplace.tests.factories.catalog import city
 
 BASE_DIR = Path(settings.BASE_DIR)
 PO_PATH = BASE_DIR / "locale" / "ur" / "LC_MESSAGES" / "django.po"
@@ -581,7 +581,7 @@ def photographed(seller, buyer):
     """A fixed-price listing and an auction with two photos each, one of them in the cart."""
     from marketplace.images import save_product_images
     from marketplace.services.orders import add_to_cart
-    from marketplace.tests.factories_orders import listing_by
+    from marketplace.tests.factories.orders import listing_by
     from marketplace.tests.test_images import photo
 
     listing = listing_by(seller, title="Multani blue pottery vase")
@@ -634,7 +634,7 @@ def test_a_reason_the_site_wrote_is_stored_in_english_and_shown_in_the_readers_l
 ):
     from marketplace import tasks
     from marketplace.models import Order, OrderEvent
-    from marketplace.tests.factories_payments import won_auction_order
+    from marketplace.tests.factories.payments import won_auction_order
 
     order = won_auction_order(seller, buyer, overdue=True)
     with translation.override("ur"):  # whoever runs the job, the stored text is English

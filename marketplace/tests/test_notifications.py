@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from marketplace.models import Notification, User
 from marketplace.services.notifications import Notice, notify, notify_many
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from marketplace.services.feedback import leave_feedback
 from marketplace.services.messaging import mark_read, send_message, start_conversation
 from marketplace.services.notifications import notify
 from marketplace.tasks import send_notification_email, send_pending_notifications
-from marketplace.tests.factories import ProductFactory, UserFactory
-from marketplace.tests.factories_aftersale import delivered_order, shipped_order
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.catalog import ProductFactory
+from marketplace.tests.factories.fulfilment import delivered_order, shipped_order
 
 pytestmark = pytest.mark.django_db
 

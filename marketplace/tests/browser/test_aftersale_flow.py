@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from marketplace.models import Feedback, Order
 from marketplace.services.messaging import start_conversation
 from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
-from marketplace.tests.factories_aftersale import paid_order
+from marketplace.tests.factories.fulfilment import paid_order
 
 TIMEOUT = 10_000
 

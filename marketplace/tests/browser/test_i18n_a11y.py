@@ -12,7 +12,7 @@ import pytest
 from marketplace.services.orders import add_to_cart
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
-from marketplace.tests.factories_orders import address_of, listing_by, order_for
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # No rule is switched off. If one ever must be, list it here with the reason.

@@ -1,10 +1,10 @@
-"""Helpers for the after-sale tests: orders brought to a state through the real services."""
+"""Orders brought to a state (paid, shipped, delivered) through the real services."""
 
 from django.db import transaction
 
 from marketplace import models
 from marketplace.services import fulfilment
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.orders import listing_by, order_for
 
 
 def paid_order(seller, buyer, **listing) -> models.Order:

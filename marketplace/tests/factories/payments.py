@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from marketplace import models
 from marketplace.models.orders import new_reference
-from marketplace.tests.factories import AuctionProductFactory
+from marketplace.tests.factories.catalog import AuctionProductFactory
 from marketplace.tests.stripe_support import WEBHOOK_SECRET
 from stripe_emulator import sign_payload
 

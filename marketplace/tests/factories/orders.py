@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marketplace import models
 from marketplace.services.orders import place_checkout
-from marketplace.tests.factories import ProductFactory, city
+from marketplace.tests.factories.catalog import ProductFactory, city
 
 
 def listing_by(seller, *, price: str = "2500.00", quantity: int = 3, title: str | None = None):
