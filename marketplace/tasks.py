@@ -107,7 +107,7 @@ def send_pending_notification_emails() -> int:
 send_pending_notifications = send_pending_notification_emails
 
 
-# --- After the sale (aftersale) -------------------------------------------------------------
+# --- Delivery and feedback -----------------------------------------------------------------
 
 
 def auto_confirm_deliveries() -> int:

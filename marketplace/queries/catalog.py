@@ -97,7 +97,7 @@ def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product
     """Everything a product card shows, in a constant number of queries."""
     queryset = Product.objects.all() if queryset is None else queryset
     # Cards never show the description or the search document: leave them in the database.
-    # The seller's rating rides along as two annotations (aftersale: with_seller_rating).
+    # The seller's rating rides along as two annotations (queries.feedback.with_seller_rating).
     return (
         with_seller_rating(queryset)
         .defer("description", "search_vector", "seller__password", "seller__blocked_reason")

@@ -4,12 +4,14 @@ import os
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.urls import reverse
 
 from marketplace.models import Address, City, Province
 from marketplace.services.addresses import save_address, set_default_address
 from marketplace.tests.factories.accounts import UserFactory
+from marketplace.validators import normalize_pk_mobile
 
 
 def make_address(user, *, label: str = "Home", is_default: bool = False, city: str = "Lahore"):
@@ -364,3 +366,22 @@ def test_concurrent_default_changes_leave_exactly_one_default():
 
     assert errors == []
     assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("0300-1234567", "+923001234567"),
+        ("03001234567", "+923001234567"),
+        ("+923001234567", "+923001234567"),
+        ("+92 300 1234567", "+923001234567"),
+    ],
+)
+def test_pakistani_mobile_numbers_are_normalized(raw, normalized):
+    assert normalize_pk_mobile(raw) == normalized
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "0200-1234567", "+9230012345678", "+44 7700 900123"])
+def test_non_pakistani_mobile_numbers_are_refused(raw):
+    with pytest.raises(ValidationError):
+        normalize_pk_mobile(raw)

@@ -505,3 +505,18 @@ def test_a_product_saved_by_others_too_is_listed_once(buyer_client, buyer, rival
     Favourite.objects.create(user=buyer, product=product)
     response = buyer_client.get(reverse("favourite_list"))
     assert [p.title for p in response.context["products"]] == ["Popular shawl"]
+
+
+@pytest.mark.django_db
+def test_a_product_cannot_be_both_auction_and_fixed_price_in_the_database():
+    product = ProductFactory()
+    product.auction = AuctionListingFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        product.save()
+
+
+@pytest.mark.django_db
+def test_a_product_must_have_one_listing():
+    product = ProductFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(fixed_price=None)

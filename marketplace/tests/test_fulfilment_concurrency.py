@@ -1,4 +1,4 @@
-"""Races on PostgreSQL: the order row lock decides each after-sale step exactly once."""
+"""Races on PostgreSQL: the order row lock decides each fulfilment step exactly once."""
 
 import threading
 from datetime import timedelta
@@ -7,11 +7,9 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from marketplace.exceptions import MessageRejected, OrderActionRefused
-from marketplace.models import Message, Order, OrderEvent
+from marketplace.exceptions import OrderActionRefused
+from marketplace.models import Order, OrderEvent
 from marketplace.services import fulfilment
-from marketplace.services.messaging import send_message, start_conversation
-from marketplace.tests.factories.catalog import ProductFactory
 from marketplace.tests.factories.fulfilment import shipped_order
 from marketplace.tests.test_checkout_concurrency import require_postgresql
 
@@ -61,21 +59,3 @@ def test_the_buyer_confirming_while_the_sweep_runs_delivers_once(seller, buyer):
     assert not [
         r for r in results if isinstance(r, Exception) and not isinstance(r, OrderActionRefused)
     ]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_burst_of_messages_at_once_never_passes_the_rate_limit(seller, buyer, settings):
-    require_postgresql()
-    settings.MESSAGE_RATE_LIMIT = 3
-    conversation = start_conversation(user=buyer, product=ProductFactory(seller=seller))
-
-    results = together(
-        *[
-            (lambda n=n: send_message(conversation=conversation, sender=buyer, body=f"m{n}"))
-            for n in range(8)
-        ]
-    )
-
-    assert Message.objects.count() == 3
-    assert sum(isinstance(r, MessageRejected) for r in results) == 5
