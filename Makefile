@@ -62,8 +62,8 @@ clean:
 # Refresh locale/ur/LC_MESSAGES/django.po from the source and compile it (README "Languages").
 # marketplace/tests/test_i18n.py runs the same extraction, so keep the options in step.
 MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator \
-	--ignore=staticfiles --ignore=static --ignore=node_modules --ignore=test-artifacts \
-	--ignore=marketplace/tests --ignore=docs --ignore=scripts
+	--ignore=benchmarks --ignore=staticfiles --ignore=static --ignore=node_modules \
+	--ignore=test-artifacts --ignore=marketplace/tests --ignore=docs --ignore=scripts
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l ur $(MAKEMESSAGES_OPTIONS)
 	$(PY) manage.py compilemessages -l ur --ignore=.venv

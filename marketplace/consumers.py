@@ -161,7 +161,7 @@ def _money(value: object) -> Decimal | None:
     return amount if amount is not None and amount > 0 else None
 
 
-# --- Conversations and per-user counts (aftersale) ------------------------------------------
+# --- Conversations and per-user counts ------------------------------------------------------
 
 # Close codes: the page stops reconnecting on these.
 CLOSE_UNAUTHENTICATED = 4401

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from marketplace import queries
 from marketplace.models import AuctionListing
+from marketplace.queries import auctions as queries
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def _send(group: str, event_type: str, message: dict[str, Any]) -> None:
     async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "message": message})
 
 
-# --- Conversations and per-user counts (aftersale) ------------------------------------------
+# --- Conversations and per-user counts ------------------------------------------------------
 # A thread's page listens on `conversation.<pk>`; every page of a signed-in user listens on
 # `user.<pk>` for the counts in the navigation. Broadcasts run after commit and never raise:
 # a failing channel layer must not turn a sent message into an error (pages catch up on load).

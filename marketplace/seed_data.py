@@ -1,6 +1,6 @@
 """Reference data present in every database: provinces, cities, categories.
 
-Used by the data migration and by load_demo; safe to run again (it only adds what is missing).
+Used by the data migration 0002_reference_data; safe to run again (it only adds what is missing).
 """
 
 import json

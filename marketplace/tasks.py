@@ -107,7 +107,7 @@ def send_pending_notification_emails() -> int:
 send_pending_notifications = send_pending_notification_emails
 
 
-# --- After the sale (aftersale) -------------------------------------------------------------
+# --- Delivery and feedback -----------------------------------------------------------------
 
 
 def auto_confirm_deliveries() -> int:
@@ -184,6 +184,6 @@ def purge_login_failure_logs() -> int:
 
 def onboard_demo_sellers(usernames: list[str]) -> list[str]:
     """Queued by load_demo: finish the demo sellers' payouts set-up on the local emulator."""
-    from marketplace.demo_payouts import onboard_demo_sellers as onboard
+    from marketplace.demo.payouts import onboard_demo_sellers as onboard
 
     return onboard(usernames)

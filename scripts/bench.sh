@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: run manage.py bench on PostgreSQL.
+# `make bench`: run the benchmarks (`python -m benchmarks`) on PostgreSQL.
 # With DATABASE_URL set (PostgreSQL), use that database: point it at a scratch one, the
 # benchmarks add many rows. Without it, start a throwaway PostgreSQL 15 and Redis on free
 # loopback ports (scripts/services.sh, as .ci/run does), migrate, benchmark, stop them.
-# Extra arguments go to `manage.py bench` (e.g. BENCH_ARGS="browse --size 10000").
+# Extra arguments go to `python -m benchmarks` (e.g. BENCH_ARGS="browse --size 10000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -21,4 +21,4 @@ if [[ -z ${DATABASE_URL:-} ]]; then
 fi
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py createcachetable
-"$PY" manage.py bench "$@"
+"$PY" -m benchmarks "$@"

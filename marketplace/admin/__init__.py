@@ -1,3 +1,14 @@
 """Django admin: one module per area, imported here so autodiscovery registers them all."""
 
-from . import accounts, aftersale, auctions, catalog, dashboard, orders, payments  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    auctions,
+    catalog,
+    complaints,
+    dashboard,
+    feedback,
+    fulfilment,
+    messaging,
+    orders,
+    payments,
+)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from marketplace.account_forms import AdminLoginForm
+from marketplace.forms.accounts import AdminLoginForm
 from marketplace.i18n import lazy_format
 from marketplace.models import Address, City, Notification, Province, SellerProfile, User
 from marketplace.services.notifications import notify

@@ -1,4 +1,4 @@
-# --- Staff dashboard: the numbers staff check daily (aftersale) -----------------------------
+# --- Staff dashboard: the numbers staff check daily -----------------------------------------
 """`/admin/dashboard/`: GMV and fees, live auctions, orders by status, overdue payments,
 blocked users, open complaints and a chart of daily sales. Read-only; staff only."""
 

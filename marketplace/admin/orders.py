@@ -8,7 +8,7 @@ from marketplace.services.fulfilment import cancel_paid_order
 from marketplace.services.orders import cancel_order
 from marketplace.services.payments import refund_order
 
-from .aftersale import OrderEventInline
+from .fulfilment import OrderEventInline
 
 
 class OrderInline(admin.TabularInline):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from marketplace.models import AuctionListing, Bid, Product
 from marketplace.services.bidding import create_auction, place_bid
-from marketplace.tests.factories import category, city
+from marketplace.tests.factories.catalog import category, city
 
 
 def make_auction(

@@ -13,7 +13,7 @@ from marketplace.exceptions import ShopNameTaken
 from marketplace.models import City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.tests.conftest import PASSWORD
-from marketplace.tests.factories import SellerProfileFactory, UserFactory
+from marketplace.tests.factories.accounts import SellerProfileFactory, UserFactory
 from marketplace.tests.login_throttle_helpers import time_passes
 from marketplace.views.decorators import seller_required
 

@@ -1,15 +1,19 @@
-"""Address book: scoping to the owner, exactly one default, the city options endpoint."""
+"""Address book: scoping to the owner, exactly one default, the city options endpoint, the
+address form and Pakistani mobile numbers."""
 
 import os
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.urls import reverse
 
+from marketplace.forms.addresses import AddressForm
 from marketplace.models import Address, City, Province
 from marketplace.services.addresses import save_address, set_default_address
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.validators import normalize_pk_mobile
 
 
 def make_address(user, *, label: str = "Home", is_default: bool = False, city: str = "Lahore"):
@@ -364,3 +368,59 @@ def test_concurrent_default_changes_leave_exactly_one_default():
 
     assert errors == []
     assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("0300-1234567", "+923001234567"),
+        ("03001234567", "+923001234567"),
+        ("+923001234567", "+923001234567"),
+        ("+92 300 1234567", "+923001234567"),
+    ],
+)
+def test_pakistani_mobile_numbers_are_normalized(raw, normalized):
+    assert normalize_pk_mobile(raw) == normalized
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "0200-1234567", "+9230012345678", "+44 7700 900123"])
+def test_non_pakistani_mobile_numbers_are_refused(raw):
+    with pytest.raises(ValidationError):
+        normalize_pk_mobile(raw)
+
+
+@pytest.mark.django_db
+def test_address_form_normalizes_the_mobile_number():
+    form = AddressForm(
+        data={
+            "full_name": "Bilal Ahmed",
+            "phone": "0300-1234567",
+            "line1": "12 Mall Road",
+            "city": City.objects.get(name="Lahore").pk,
+            "postal_code": "54000",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["phone"] == "+923001234567"
+
+
+@pytest.mark.django_db
+def test_address_form_explains_a_bad_postal_code():
+    form = AddressForm(
+        data={
+            "full_name": "Bilal Ahmed",
+            "phone": "0300-1234567",
+            "line1": "12 Mall Road",
+            "city": City.objects.get(name="Lahore").pk,
+            "postal_code": "5400",
+        }
+    )
+    assert not form.is_valid()
+    assert "five digits" in str(form.errors["postal_code"])
+
+
+@pytest.mark.django_db
+def test_city_choices_are_grouped_by_province():
+    choices = dict(AddressForm().fields["city"].choices)
+    assert "Punjab" in choices
+    assert any(name == "Multan" for _pk, name in choices["Punjab"])

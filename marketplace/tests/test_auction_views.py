@@ -11,7 +11,7 @@ from django.utils import timezone
 from marketplace.models import AuctionListing, Bid, Product, ProductImage
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
-from marketplace.tests.factories import category, city
+from marketplace.tests.factories.catalog import category, city
 from marketplace.tests.test_images import photo
 
 pytestmark = pytest.mark.django_db
@@ -370,7 +370,7 @@ def test_my_bids_needs_login(client):
 
 
 def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
-    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+    from marketplace.demo.auctions import DEMO_AUCTIONS, load_demo_auctions
 
     assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
     assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
@@ -382,7 +382,7 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
 
 
 def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
-    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.demo.auctions import load_demo_auctions
 
     load_demo_auctions(seller=seller, bidders=[buyer, rival])
     live = AuctionListing.objects.live().order_by("ends_at")
@@ -392,7 +392,7 @@ def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, r
 
 
 def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
-    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.demo.auctions import load_demo_auctions
 
     load_demo_auctions(seller=seller, bidders=[buyer, rival])
     soonest = AuctionListing.objects.order_by("ends_at").first()
@@ -408,7 +408,7 @@ def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, 
 def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
     from django.core.management import call_command
 
-    from marketplace.demo_auctions import DEMO_AUCTIONS
+    from marketplace.demo.auctions import DEMO_AUCTIONS
 
     call_command("load_demo")
     first = capsys.readouterr().out
@@ -429,7 +429,7 @@ def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
 def test_ending_soon_slot_renders(client, seller):
     from django.template.loader import render_to_string
 
-    from marketplace.queries import ending_soon_auctions
+    from marketplace.queries.auctions import ending_soon_auctions
 
     make_auction(seller, title="Soon", ends_in=timedelta(minutes=5))
     html = render_to_string(
@@ -442,7 +442,7 @@ def test_ending_soon_slot_renders(client, seller):
 def test_detail_page_queries_do_not_grow_with_bids(
     client, auction, buyer, django_assert_max_num_queries
 ):
-    from marketplace.tests.factories import UserFactory
+    from marketplace.tests.factories.accounts import UserFactory
 
     price = Decimal("1000")
     for i in range(12):

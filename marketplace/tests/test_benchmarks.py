@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.db import connection
 
-from marketplace.benchmarks import bids, closing, fanout
+from benchmarks import bids, closing, fanout
 from marketplace.models import AuctionListing, Bid, Order
 
 

@@ -16,7 +16,7 @@ from marketplace.tests.auction_helpers import (
     bid,
     make_auction,
 )
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

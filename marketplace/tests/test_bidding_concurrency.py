@@ -13,7 +13,7 @@ from marketplace.models import AuctionListing, Bid
 from marketplace.pricing import bid_increment
 from marketplace.services.bidding import place_bid
 from marketplace.tests.auction_helpers import assert_counters_match_bids, make_auction
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 
 THREADS = 24
 BIDS_PER_THREAD = 3

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import Product
-from marketplace.queries import BrowseFilters, browse_products, clear_reference_cache
+from marketplace.queries.catalog import BrowseFilters, browse_products, clear_reference_cache
 from marketplace.services.listings import refresh_search_vector
-from marketplace.tests.factories import (
-    AuctionListingFactory,
+from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.auctions import AuctionListingFactory
+from marketplace.tests.factories.catalog import (
     AuctionProductFactory,
     ProductFactory,
-    SellerFactory,
     category,
     city,
 )

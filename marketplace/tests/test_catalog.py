@@ -10,18 +10,18 @@ from django.utils import timezone
 
 from marketplace.exceptions import ListingError
 from marketplace.models import Favourite, FixedPriceListing, Product, ProductImage
-from marketplace.queries import clear_reference_cache
+from marketplace.queries.catalog import clear_reference_cache
 from marketplace.services.listings import (
     create_fixed_price_listing,
     relist_listing,
     update_fixed_price_listing,
     withdraw_listing,
 )
-from marketplace.tests.factories import (
-    AuctionListingFactory,
+from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.auctions import AuctionListingFactory
+from marketplace.tests.factories.catalog import (
     AuctionProductFactory,
     ProductFactory,
-    SellerFactory,
     category,
     city,
 )
@@ -465,7 +465,7 @@ def test_home_shows_ending_soon_auctions_when_there_are_some(client):
 
 @pytest.fixture
 def admin_client_logged_in(client):
-    from marketplace.tests.factories import UserFactory
+    from marketplace.tests.factories.accounts import UserFactory
 
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
@@ -505,3 +505,18 @@ def test_a_product_saved_by_others_too_is_listed_once(buyer_client, buyer, rival
     Favourite.objects.create(user=buyer, product=product)
     response = buyer_client.get(reverse("favourite_list"))
     assert [p.title for p in response.context["products"]] == ["Popular shawl"]
+
+
+@pytest.mark.django_db
+def test_a_product_cannot_be_both_auction_and_fixed_price_in_the_database():
+    product = ProductFactory()
+    product.auction = AuctionListingFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        product.save()
+
+
+@pytest.mark.django_db
+def test_a_product_must_have_one_listing():
+    product = ProductFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(fixed_price=None)

@@ -9,8 +9,8 @@ from django.db import connection, connections
 from marketplace.exceptions import OutOfStock
 from marketplace.models import FixedPriceListing, OrderItem
 from marketplace.services.orders import place_checkout
-from marketplace.tests.factories import SellerFactory, UserFactory
-from marketplace.tests.factories_orders import address_of, listing_by
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.orders import address_of, listing_by
 
 BUYERS = 10
 

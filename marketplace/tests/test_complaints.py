@@ -10,8 +10,8 @@ from PIL import Image, PngImagePlugin
 from marketplace.exceptions import ComplaintRejected
 from marketplace.models import Complaint, Notification
 from marketplace.services.complaints import file_complaint, update_complaint
-from marketplace.tests.factories import UserFactory
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
 

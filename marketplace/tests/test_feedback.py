@@ -8,13 +8,13 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from marketplace.aftersale_queries import seller_rating
 from marketplace.exceptions import FeedbackRejected
 from marketplace.models import Feedback, Order, ProductReview
+from marketplace.queries.feedback import seller_rating
 from marketplace.services.feedback import leave_feedback, leave_review, reply_to_feedback
 from marketplace.services.fulfilment import confirm_delivery
 from marketplace.tasks import send_feedback_request_email
-from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
+from marketplace.tests.factories.fulfilment import delivered_order, paid_order, shipped_order
 
 pytestmark = pytest.mark.django_db
 

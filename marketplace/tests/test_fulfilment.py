@@ -12,9 +12,9 @@ from marketplace.exceptions import OrderActionRefused
 from marketplace.models import Order, OrderEvent
 from marketplace.services import fulfilment
 from marketplace.services.orders import cancel_order
-from marketplace.tests.factories import AuctionProductFactory
-from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.catalog import AuctionProductFactory
+from marketplace.tests.factories.fulfilment import delivered_order, paid_order, shipped_order
+from marketplace.tests.factories.orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
 
@@ -380,7 +380,7 @@ def test_both_parties_see_the_same_timeline(client, seller, buyer):
 
 
 def test_the_timeline_fills_in_steps_recorded_before_events_existed(seller, buyer):
-    from marketplace.aftersale_queries import order_timeline
+    from marketplace.queries.fulfilment import order_timeline
 
     order = paid_order(seller, buyer)
     order.events.all().delete()
@@ -388,14 +388,13 @@ def test_the_timeline_fills_in_steps_recorded_before_events_existed(seller, buye
     assert [entry.kind for entry in order_timeline(order)] == ["placed", "paid"]
 
 
-def test_the_after_sale_demo_data_loads_once():
+def test_the_demo_orders_load_once():
     from django.core.management import call_command
 
     from marketplace.models import Complaint, Feedback, ProductReview
 
-    call_command("load_demo", stdout=io.StringIO())
-    call_command("load_demo_aftersale", stdout=io.StringIO())
-    call_command("load_demo_aftersale", stdout=io.StringIO())
+    call_command("load_demo", "--orders", stdout=io.StringIO())
+    call_command("load_demo", "--orders", stdout=io.StringIO())
 
     assert Feedback.objects.count() == 2
     assert ProductReview.objects.count() == 1

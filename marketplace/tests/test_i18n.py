@@ -23,13 +23,14 @@ from django.template.base import Lexer, TokenType
 from django.urls import reverse
 from django.utils import translation
 
-from marketplace import realtime, reference_names
+from marketplace import realtime
+from marketplace.i18n_strings import reference_names
 from marketplace.models import Notification
 from marketplace.routing import websocket_urlpatterns
 from marketplace.services.bidding import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.conftest import fail_in_ci_else_skip
-from marketplace.tests.factories import city
+from marketplace.tests.factories.catalog import city
 
 BASE_DIR = Path(settings.BASE_DIR)
 PO_PATH = BASE_DIR / "locale" / "ur" / "LC_MESSAGES" / "django.po"
@@ -38,6 +39,7 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 MAKEMESSAGES_IGNORE = [
     ".venv",
     "stripe_emulator",
+    "benchmarks",
     "staticfiles",
     "static",
     "node_modules",
@@ -521,7 +523,7 @@ def test_auction_notices_follow_each_recipient(seller, buyer, settings):
 
 def test_the_bid_panel_is_rendered_once_per_language(seller):
     auction = make_auction(seller, starting_price="1000")
-    from marketplace import queries
+    from marketplace.queries import auctions as queries
 
     panels = realtime.render_panels(queries.auction_for_panel(auction.pk))
 
@@ -579,7 +581,7 @@ def photographed(seller, buyer):
     """A fixed-price listing and an auction with two photos each, one of them in the cart."""
     from marketplace.images import save_product_images
     from marketplace.services.orders import add_to_cart
-    from marketplace.tests.factories_orders import listing_by
+    from marketplace.tests.factories.orders import listing_by
     from marketplace.tests.test_images import photo
 
     listing = listing_by(seller, title="Multani blue pottery vase")
@@ -632,7 +634,7 @@ def test_a_reason_the_site_wrote_is_stored_in_english_and_shown_in_the_readers_l
 ):
     from marketplace import tasks
     from marketplace.models import Order, OrderEvent
-    from marketplace.tests.factories_payments import won_auction_order
+    from marketplace.tests.factories.payments import won_auction_order
 
     order = won_auction_order(seller, buyer, overdue=True)
     with translation.override("ur"):  # whoever runs the job, the stored text is English

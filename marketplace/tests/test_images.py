@@ -9,7 +9,7 @@ from PIL import Image
 
 from marketplace.images import THUMB_SIDE, process_image, save_product_images
 from marketplace.models import ProductImage
-from marketplace.tests.factories import ProductFactory
+from marketplace.tests.factories.catalog import ProductFactory
 
 
 def photo(

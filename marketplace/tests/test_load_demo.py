@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.management import call_command
 from PIL import Image
 
-from marketplace.demo_payouts import onboard_demo_sellers
+from marketplace.demo.payouts import onboard_demo_sellers
 from marketplace.management.commands.load_demo import DEMO_PASSWORD
 from marketplace.models import Category, City, ConnectedAccount, SellerProfile, User
 

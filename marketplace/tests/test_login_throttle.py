@@ -13,7 +13,7 @@ from django.utils import translation
 
 from marketplace.auth import client_ip
 from marketplace.tests.conftest import PASSWORD
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.login_throttle_helpers import time_passes
 
 COOL_OFF = "Too many failed log-in attempts"

@@ -18,8 +18,8 @@ from marketplace.services.messaging import (
     start_conversation,
     unread_count,
 )
-from marketplace.tests.factories import ProductFactory
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.catalog import ProductFactory
+from marketplace.tests.factories.orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
 
@@ -534,7 +534,7 @@ def test_the_conversation_list_costs_the_same_few_queries_for_many_threads(
 
 
 def test_a_bidder_asks_the_seller_from_the_auction_page(client, buyer, seller):
-    from marketplace.tests.factories import AuctionProductFactory
+    from marketplace.tests.factories.catalog import AuctionProductFactory
 
     product = AuctionProductFactory(seller=seller)
     client.force_login(buyer)

@@ -14,9 +14,9 @@ from marketplace.exceptions import (
 )
 from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
 from marketplace.services.orders import add_to_cart, cancel_order, place_checkout
-from marketplace.tests.factories import SellerFactory
-from marketplace.tests.factories_orders import address_of, listing_by, order_for
-from marketplace.tests.factories_payments import ready_to_be_paid
+from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
+from marketplace.tests.factories.payments import ready_to_be_paid
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,9 @@ from marketplace.models import (
 )
 from marketplace.services import fulfilment
 from marketplace.services import payments as payment_services
-from marketplace.tests.factories import AuctionProductFactory, UserFactory
-from marketplace.tests.factories_orders import address_of, listing_by
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.catalog import AuctionProductFactory
+from marketplace.tests.factories.orders import address_of, listing_by
 from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
 
 pytestmark = pytest.mark.django_db

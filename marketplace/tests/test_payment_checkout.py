@@ -11,9 +11,9 @@ from marketplace.exceptions import PaymentRejected
 from marketplace.models import Order, Payment, PaymentAttempt, Refund, SellerTransfer
 from marketplace.services import payments as payment_services
 from marketplace.services.orders import cancel_order
-from marketplace.tests.factories import SellerFactory
-from marketplace.tests.factories_orders import address_of, listing_by, order_for
-from marketplace.tests.factories_payments import ready_to_be_paid, won_auction_order
+from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
+from marketplace.tests.factories.payments import ready_to_be_paid, won_auction_order
 from marketplace.tests.payments_fixtures import (
     objects,
     onboard,

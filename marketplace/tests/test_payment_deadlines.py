@@ -18,9 +18,9 @@ from marketplace.models import (
     SecondChanceOffer,
 )
 from marketplace.services import deadlines
-from marketplace.tests.factories import SellerFactory, UserFactory
-from marketplace.tests.factories_orders import listing_by, order_for
-from marketplace.tests.factories_payments import won_auction_order
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.orders import listing_by, order_for
+from marketplace.tests.factories.payments import won_auction_order
 
 
 def overdue(order: Order) -> Order:

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from marketplace import tasks
 from marketplace.models import Notification, Order
-from marketplace.tests.factories_orders import listing_by, order_for
-from marketplace.tests.factories_payments import won_auction_order
+from marketplace.tests.factories.orders import listing_by, order_for
+from marketplace.tests.factories.payments import won_auction_order
 from marketplace.tests.payments_fixtures import onboard, pay_and_deliver, start_paying
 
 pytestmark = pytest.mark.django_db

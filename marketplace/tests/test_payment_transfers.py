@@ -9,8 +9,8 @@ from django.urls import reverse
 from marketplace.exceptions import PaymentRejected
 from marketplace.models import Order, Payment, Refund, SellerTransfer
 from marketplace.services import payments as payment_services
-from marketplace.tests.factories import SellerFactory, UserFactory
-from marketplace.tests.factories_orders import address_of, listing_by
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.orders import address_of, listing_by
 from marketplace.tests.payments_fixtures import (
     objects,
     onboard,
@@ -162,7 +162,7 @@ def test_refunding_twice_refunds_once(emulator, paid_checkout, seller):
 
 
 def test_an_unpaid_order_cannot_be_refunded(seller, buyer):
-    from marketplace.tests.factories_orders import order_for
+    from marketplace.tests.factories.orders import order_for
 
     staff = UserFactory(username="staff", is_staff=True)
     order = order_for(buyer, listing_by(seller))

@@ -16,8 +16,8 @@ from marketplace.models import (
     SellerTransfer,
     StripeEvent,
 )
-from marketplace.tests.factories_orders import listing_by, order_for
-from marketplace.tests.factories_payments import signed_event
+from marketplace.tests.factories.orders import listing_by, order_for
+from marketplace.tests.factories.payments import signed_event
 from marketplace.tests.payments_fixtures import (
     deliver,
     objects,

@@ -17,7 +17,7 @@ from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, WebhookRejected
 from marketplace.models import Checkout, Order, OrderItem
 from marketplace.models.orders import new_reference
-from marketplace.tests.factories import SellerFactory
+from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.stripe_support import (
     WEBHOOK_SECRET,
     WebhookReceiver,

@@ -10,9 +10,9 @@ from django.utils import timezone
 from marketplace.admin.dashboard import dashboard_context
 from marketplace.models import Complaint, Order
 from marketplace.services.complaints import file_complaint
-from marketplace.tests.factories import UserFactory
-from marketplace.tests.factories_aftersale import paid_order
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.fulfilment import paid_order
+from marketplace.tests.factories.orders import listing_by, order_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,16 +13,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from marketplace.account_forms import (
+from marketplace.auth import reset_email_refusal
+from marketplace.exceptions import AccountError, ShopNameTaken
+from marketplace.forms.accounts import (
     SELLING_ROLES,
     LoginForm,
     ProfileForm,
     RegistrationForm,
     SellerProfileForm,
 )
-from marketplace.auth import reset_email_refusal
-from marketplace.exceptions import AccountError, ShopNameTaken
-from marketplace.forms import AddressForm
+from marketplace.forms.addresses import AddressForm
 from marketplace.models import Address, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.services.addresses import delete_address, save_address, set_default_address

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
-from marketplace.forms import AuctionForm, BidForm
+from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
 from marketplace.services.bidding import create_auction, place_bid, relist_auction
 from marketplace.views.catalog import ask_to_reselect_photos

@@ -13,9 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from marketplace import aftersale_queries
 from marketplace.exceptions import ListingError
-from marketplace.forms import FixedPriceListingForm
+from marketplace.forms.catalog import FixedPriceListingForm
 from marketplace.models import (
     Favourite,
     FixedPriceListing,
@@ -23,7 +22,8 @@ from marketplace.models import (
     SellerProfile,
     ShopSlugRedirect,
 )
-from marketplace.queries import (
+from marketplace.queries import feedback as feedback_queries
+from marketplace.queries.catalog import (
     LISTING_TYPES,
     PAGE_SIZES,
     SORTS,
@@ -130,8 +130,8 @@ def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "notices": notices,
             "favourites": favourite_ids(request.user, products),
             "querystring": "",
-            "rating": aftersale_queries.seller_rating(profile.user),
-            "recent_feedback": aftersale_queries.recent_feedback(profile.user),
+            "rating": feedback_queries.seller_rating(profile.user),
+            "recent_feedback": feedback_queries.recent_feedback(profile.user),
         },
     )
 

@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from marketplace.aftersale_forms import ComplaintForm
 from marketplace.exceptions import ComplaintRejected
+from marketplace.forms.complaints import ComplaintForm
 from marketplace.models import Complaint
 from marketplace.services.complaints import file_complaint
 

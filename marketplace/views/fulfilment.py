@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace import aftersale_queries as queries
-from marketplace.aftersale_forms import FeedbackForm, FeedbackReplyForm, ReviewForm, ShipForm
+from marketplace import queries
 from marketplace.exceptions import FeedbackRejected, OrderActionRefused
+from marketplace.forms.feedback import FeedbackForm, FeedbackReplyForm, ReviewForm
+from marketplace.forms.fulfilment import ShipForm
 from marketplace.models import Feedback, Order, OrderItem, Product
 from marketplace.services import feedback as feedback_service
 from marketplace.services import fulfilment

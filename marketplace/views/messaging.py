@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace import aftersale_queries as queries
-from marketplace.aftersale_forms import MessageForm
 from marketplace.exceptions import MessageRejected
+from marketplace.forms.messaging import MessageForm
 from marketplace.models import Conversation, Order, Product
+from marketplace.queries import messaging as queries
 from marketplace.services import messaging
 
 CONVERSATIONS_PER_PAGE = 30

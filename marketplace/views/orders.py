@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace.cart import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.exceptions import MarketplaceError, OrderActionRefused, PurchaseRejected
-from marketplace.forms import AddressForm, CheckoutForm, QuantityForm
+from marketplace.forms.addresses import AddressForm
+from marketplace.forms.orders import CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
     CartItem,
@@ -31,6 +31,7 @@ from marketplace.models import (
     SellerTransfer,
 )
 from marketplace.money import parse_amount
+from marketplace.queries.orders import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.services import payouts
 from marketplace.services.fulfilment import can_cancel, cancel_paid_order, check_cancellation
 from marketplace.services.orders import (

@@ -6,7 +6,8 @@ from django.views.i18n import set_language as django_set_language
 from marketplace.i18n import supported
 from marketplace.models import Category, Product
 from marketplace.pricing import BID_INCREMENTS
-from marketplace.queries import card_queryset, ending_soon_auctions, favourite_ids
+from marketplace.queries.auctions import ending_soon_auctions
+from marketplace.queries.catalog import card_queryset, favourite_ids
 
 HOME_NEW_LISTINGS = 8
 HOME_ENDING_SOON = 4

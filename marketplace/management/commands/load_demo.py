@@ -3,9 +3,10 @@
 Provinces, cities and categories come from migrations. This adds three sellers (one verified),
 two buyers and a staff admin, all with the password printed at the end, a dozen fixed-price
 listings with photos from marketplace/data/demo_listings.json, and five live auctions by Amina
-(marketplace/demo_auctions.py), two of them ending within minutes, with bids from the buyers.
+(marketplace/demo/auctions.py), two of them ending within minutes, with bids from the buyers.
 Running it again changes nothing while those auctions run (a demo user's password is set only
-when the user is created); an auction that has ended since is started afresh.
+when the user is created); an auction that has ended since is started afresh. With `--orders` it
+also adds orders at every step, feedback, messages and a complaint (marketplace/demo/orders.py).
 """
 
 import json
@@ -19,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from marketplace.demo_auctions import load_demo_auctions, open_demo_auctions
+from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
+from marketplace.demo.orders import load_demo_orders
 from marketplace.models import Category, City, Product, SellerProfile, User
 from marketplace.templatetags.money import format_pkr
 
@@ -70,6 +72,13 @@ ADMIN = {"username": "admin", "first_name": "Admin", "last_name": ""}
 class Command(BaseCommand):
     help = "Create demo sellers, a buyer, an admin and demo listings (idempotent)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--orders",
+            action="store_true",
+            help="Also create demo orders at every step, feedback, messages and a complaint.",
+        )
+
     def handle(self, *args, **options):
         if not City.objects.exists() or not Category.objects.exists():
             self.stderr.write("Reference data is missing: run `manage.py migrate` first.")
@@ -86,6 +95,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
         self._auctions(sellers[AUCTION_SELLER], buyers)
         self._queue_payouts_onboarding()
+        if options["orders"]:
+            load_demo_orders(out=self.stdout.write, err=self.stderr.write)
         self._print_logins()
 
     def _queue_payouts_onboarding(self) -> None:

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from marketplace.services.orders import add_to_cart
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
-from marketplace.tests.factories_orders import address_of, listing_by, order_for
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
 
 # No rule is switched off. If one ever must be, list it here with the reason.
 AXE_DISABLED_RULES: dict[str, str] = {}

@@ -10,8 +10,9 @@ from marketplace.models import AuctionListing, Order, SellerTransfer
 from marketplace.services.bidding import close_auction, place_bid
 from marketplace.services.payments import send_pending_transfers
 from marketplace.tests.browser.conftest import login
-from marketplace.tests.factories import AuctionProductFactory, SellerFactory, UserFactory
-from marketplace.tests.factories_orders import address_of
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.catalog import AuctionProductFactory
+from marketplace.tests.factories.orders import address_of
 from marketplace.tests.stripe_support import control
 
 
@@ -76,7 +77,7 @@ def test_a_fixed_price_order_is_paid_and_the_buyer_sees_it_paid(
 ):
     from marketplace.models import ConnectedAccount
     from marketplace.services.payouts import refresh_connected_account, start_payouts_onboarding
-    from marketplace.tests.factories_orders import listing_by, order_for
+    from marketplace.tests.factories.orders import listing_by, order_for
 
     settings.STRIPE_API_BASE = stripe_emulator.base_url
     settings.STRIPE_SECRET_KEY = "sk_test_browser"

@@ -1,0 +1,265 @@
+"""Helpers shared by the benchmarks: checks, bench users and auctions, a Daphne subprocess."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
+from typing import TextIO
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+USER_PREFIX = "bench-user-"
+
+
+def require_postgresql(name: str) -> None:
+    """Refuse SQLite (and any other database) with a clear message."""
+    if connection.vendor != "postgresql":
+        raise CommandError(
+            f"The {name} benchmark needs PostgreSQL (row locks, concurrency); this database "
+            f"is {connection.vendor}. Run `make bench`, or set DATABASE_URL=postgres://... "
+            "to a scratch database."
+        )
+
+
+def require_redis(name: str) -> str:
+    """The Redis URL of the channel layer: WebSocket benchmarks need Redis between processes."""
+    url = os.environ.get("REDIS_URL", "")
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if not url or "Redis" not in backend:
+        raise CommandError(
+            f"The {name} benchmark needs the Redis channel layer (set REDIS_URL=redis://...; "
+            "`make bench` starts a throwaway Redis)."
+        )
+    return url
+
+
+@contextlib.contextmanager
+def watching(auction_id: int):
+    """Listen to an auction's events as a watching Daphne process would, for the duration.
+
+    Nothing is rendered or sent for an auction nobody watches, and a hot auction has
+    watchers: without one, a benchmark would skip the broadcast work. With the Redis layer
+    this subscribes to the auction group's channel and drains it in a thread; with another
+    layer (the in-memory one) every auction counts as watched anyway. Yields a dict whose
+    "events" is the number of events heard.
+    """
+    from channels.layers import get_channel_layer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from marketplace import realtime
+
+    heard = {"events": 0}
+    url = os.environ.get("REDIS_URL", "")
+    layer = get_channel_layer()
+    if not url or not isinstance(layer, RedisPubSubChannelLayer):
+        yield heard
+        return
+    import redis
+
+    client = redis.Redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+
+    def count(message) -> None:
+        heard["events"] += 1
+
+    pubsub.subscribe(**{realtime.redis_channel_of(layer, realtime.group_name(auction_id)): count})
+    thread = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+    try:
+        yield heard
+    finally:
+        time.sleep(0.2)  # the last events
+        thread.stop()
+        thread.join(5)
+        pubsub.close()
+        client.close()
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (fraction 0.5 = median, 0.99 = p99)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.4999)))
+    return ordered[rank - 1]
+
+
+def table(out: TextIO, header: list[str], rows: list[list[object]]) -> None:
+    out.write("| " + " | ".join(header) + " |")
+    out.write("|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|")
+    for row in rows:
+        out.write("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def bench_users(count: int, *, prefix: str = USER_PREFIX) -> list:
+    """`count` active buyer accounts named `<prefix>N` (created once, reused)."""
+    from marketplace.models import User
+
+    names = [f"{prefix}{n}" for n in range(count)]
+    have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    User.objects.bulk_create(
+        [
+            User(
+                username=name,
+                email=f"{name}@bench.madeinpk.local",
+                password=make_password(None),
+            )
+            for name in names
+            if name not in have
+        ]
+    )
+    by_name = {u.username: u for u in User.objects.filter(username__in=names)}
+    return [by_name[name] for name in names]
+
+
+def bench_seller():
+    from marketplace.models import City, SellerProfile, User
+
+    seller, _ = User.objects.get_or_create(
+        username="bench-auctioneer",
+        defaults={
+            "email": "bench-auctioneer@bench.madeinpk.local",
+            "role": User.Role.SELLER,
+            "password": make_password(None),
+        },
+    )
+    SellerProfile.objects.get_or_create(
+        user=seller,
+        defaults={
+            "shop_name": "Bench auctions",
+            "slug": "bench-auctioneer",
+            "city": City.objects.order_by("pk").first(),
+        },
+    )
+    return seller
+
+
+def hot_auction(title: str = "Bench hot auction", starting_price: str = "1000"):
+    """A fresh live auction (14 days long, no reserve) through the real service."""
+    from marketplace.models import Category, City
+    from marketplace.services.bidding import create_auction
+
+    return create_auction(
+        seller=bench_seller(),
+        title=title,
+        description="Created by the benchmarks.",
+        category=Category.objects.exclude(parent=None).order_by("pk").first(),
+        condition="new",
+        city=City.objects.order_by("pk").first(),
+        starting_price=Decimal(starting_price),
+        duration_days=14,
+        starts_at=timezone.now() - timedelta(minutes=1),
+    )
+
+
+def session_cookie(user) -> str:
+    """A `name=value` session cookie logging `user` in, as the login view would make."""
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def database_url() -> str:
+    """This process's database connection, as a DATABASE_URL another process can use."""
+    from urllib.parse import quote
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'])}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's soft open-file limit towards `wanted` (capped by the hard one)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+@contextlib.contextmanager
+def daphne(out: TextIO, port: int | None = None):
+    """Run Daphne (the site's ASGI app, Redis channel layer) in a subprocess; yield its port."""
+    port = port or free_port()
+    # The same database as this process (under pytest, the test database).
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "madeinpk.settings",
+        "DATABASE_URL": database_url(),
+    }
+    log = tempfile.NamedTemporaryFile(prefix="bench-daphne-", suffix=".log", delete=False)
+    process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "benchmarks._asgi:application",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: raise_fd_limit(65536),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise CommandError(f"Daphne exited: {Path(log.name).read_text()[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if time.monotonic() > deadline:
+                raise CommandError(f"Daphne did not listen on {port} within 30 s")
+            time.sleep(0.1)
+        out.write(f"(Daphne pid {process.pid} on 127.0.0.1:{port})")
+        yield port
+    except BaseException:
+        out.write(f"Daphne's log ends with:\n{Path(log.name).read_text()[-3000:]}")
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        os.unlink(log.name)

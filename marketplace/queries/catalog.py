@@ -1,0 +1,327 @@
+"""Read builders of the catalogue: browse and search, product cards, reference data, pages."""
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import connection
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from marketplace.models import (
+    Category,
+    City,
+    Favourite,
+    Product,
+    ProductImage,
+    Province,
+    User,
+)
+from marketplace.money import parse_amount
+from marketplace.queries.feedback import with_seller_rating
+
+SORTS = {
+    "newest": gettext_lazy("Newest first"),
+    "price_asc": gettext_lazy("Price: low to high"),
+    "price_desc": gettext_lazy("Price: high to low"),
+    "relevance": gettext_lazy("Best match"),
+    "ending": gettext_lazy("Auctions ending soonest"),
+}
+LISTING_TYPES = {
+    "all": gettext_lazy("Everything"),
+    "fixed": gettext_lazy("Buy now"),
+    "auction": gettext_lazy("Auctions"),
+}
+PAGE_SIZES = (12, 24, 48)
+MAX_QUERY_LENGTH = 100
+
+
+# --- Reference data -------------------------------------------------------------------------
+# Categories, provinces and cities change only through migrations and the admin; every browse
+# page needs all of them (filters, sidebar), so each process keeps them for a minute.
+REFERENCE_TTL_SECONDS = 60
+_reference_cache: dict[str, tuple[float, "ReferenceData"]] = {}
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    categories: list[Category]
+    category_by_slug: dict[str, Category]
+    children: dict[int, list[Category]]
+    provinces: list[tuple[Province, list[City]]]
+    province_by_slug: dict[str, Province]
+    city_by_slug: dict[str, City]
+
+    @property
+    def category_tree(self) -> list[tuple[Category, list[Category]]]:
+        return [(c, self.children.get(c.pk, [])) for c in self.categories if c.parent_id is None]
+
+
+def reference_data() -> ReferenceData:
+    cached = _reference_cache.get("data")
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    categories = list(Category.objects.order_by("position", "name"))
+    children: dict[int, list[Category]] = {}
+    for c in categories:
+        if c.parent_id is not None:
+            children.setdefault(c.parent_id, []).append(c)
+    grouped: dict[Province, list[City]] = {}
+    cities = list(City.objects.select_related("province").order_by("province__name", "name"))
+    for city in cities:
+        grouped.setdefault(city.province, []).append(city)
+    data = ReferenceData(
+        categories=categories,
+        category_by_slug={c.slug: c for c in categories},
+        children=children,
+        provinces=list(grouped.items()),
+        province_by_slug={p.slug: p for p in grouped},
+        city_by_slug={c.slug: c for c in cities},
+    )
+    _reference_cache["data"] = (time.monotonic() + REFERENCE_TTL_SECONDS, data)
+    return data
+
+
+def clear_reference_cache() -> None:
+    _reference_cache.clear()
+
+
+def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """Everything a product card shows, in a constant number of queries."""
+    queryset = Product.objects.all() if queryset is None else queryset
+    # Cards never show the description or the search document: leave them in the database.
+    # The seller's rating rides along as two annotations (queries.feedback.with_seller_rating).
+    return (
+        with_seller_rating(queryset)
+        .defer("description", "search_vector", "seller__password", "seller__blocked_reason")
+        .select_related("fixed_price", "auction", "city", "seller__seller_profile")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    )
+
+
+def favourite_ids(user: User, products) -> set[int]:
+    """Ids among `products` that `user` has saved (one query, none when anonymous)."""
+    if not user.is_authenticated:
+        return set()
+    ids = [p.pk for p in products]
+    if not ids:
+        return set()
+    return set(
+        Favourite.objects.filter(user=user, product_id__in=ids).values_list("product_id", flat=True)
+    )
+
+
+@dataclass
+class BrowseFilters:
+    q: str = ""
+    category: Category | None = None
+    province: Province | None = None
+    city: City | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    listing_type: str = "all"
+    sort: str = "newest"
+    sort_choice: str = "relevance"
+    per_page: int = field(default_factory=lambda: settings.PAGE_SIZE)
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> "BrowseFilters":
+        """Parse the URL; anything unusable is ignored with a notice, never an error."""
+        filters = cls()
+        notices = filters.notices
+        reference = reference_data()
+        filters.q = " ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH]
+
+        slug = params.get("category", "").strip()
+        if slug:
+            filters.category = reference.category_by_slug.get(slug)
+            if filters.category is None:
+                notices.append(_("There is no such category; showing all categories."))
+
+        city_slug = params.get("city", "").strip()
+        province_slug = params.get("province", "").strip()
+        if city_slug:
+            filters.city = reference.city_by_slug.get(city_slug)
+            if filters.city is None:
+                notices.append(_("There is no such city; showing all cities."))
+            else:
+                filters.province = filters.city.province
+        if province_slug and filters.province is None:
+            filters.province = reference.province_by_slug.get(province_slug)
+            if filters.province is None:
+                notices.append(_("There is no such province; showing all of Pakistan."))
+
+        for name in ("min_price", "max_price"):
+            raw = params.get(name, "").strip()
+            if not raw:
+                continue
+            amount = parse_amount(raw)
+            if amount is None or amount < 0 or amount > settings.MAX_PRICE:
+                notices.append(
+                    _("“%(value)s” is not a price; that limit is ignored.") % {"value": raw[:20]}
+                )
+                continue
+            setattr(filters, name, amount)
+        if (
+            filters.min_price is not None
+            and filters.max_price is not None
+            and filters.min_price > filters.max_price
+        ):
+            filters.min_price, filters.max_price = filters.max_price, filters.min_price
+            notices.append(_("The lowest price was above the highest; we swapped them."))
+
+        listing_type = params.get("type", "all")
+        filters.listing_type = listing_type if listing_type in LISTING_TYPES else "all"
+
+        # "Best match" is the default choice; without a search it means newest first. Keeping
+        # the choice separate lets search-as-you-type rank results as soon as words arrive.
+        sort = params.get("sort", "")
+        filters.sort_choice = sort if sort in SORTS else "relevance"
+        if sort not in SORTS or (sort == "relevance" and not filters.q):
+            sort = "relevance" if filters.q else "newest"
+        filters.sort = sort
+        if sort == "ending":
+            filters.listing_type = "auction"
+
+        try:
+            per_page = int(params.get("per_page", ""))
+        except ValueError:
+            per_page = settings.PAGE_SIZE
+        filters.per_page = per_page if per_page in PAGE_SIZES else settings.PAGE_SIZE
+        return filters
+
+    def category_ids(self) -> list[int]:
+        """A parent category includes its children."""
+        if self.category is None:
+            return []
+        children = reference_data().children.get(self.category.pk, [])
+        return [self.category.pk, *(child.pk for child in children)]
+
+
+def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
+    """Visible products matching the filters, unordered.
+
+    Auctions appear only while bidding is open: an ended auction is a dead end for a buyer
+    (its seller's shop page still shows it).
+    """
+    queryset = Product.objects.visible().filter(
+        Q(auction__isnull=True) | Q(auction__status="live", auction__ends_at__gt=timezone.now())
+    )
+    if filters.category is not None:
+        queryset = queryset.filter(category_id__in=filters.category_ids())
+    if filters.city is not None:
+        queryset = queryset.filter(city=filters.city)
+    elif filters.province is not None:
+        queryset = queryset.filter(city__province=filters.province)
+    if filters.min_price is not None:
+        queryset = queryset.filter(display_price__gte=filters.min_price)
+    if filters.max_price is not None:
+        queryset = queryset.filter(display_price__lte=filters.max_price)
+    if filters.listing_type == "fixed":
+        queryset = queryset.filter(fixed_price__isnull=False)
+    elif filters.listing_type == "auction":
+        queryset = queryset.filter(auction__isnull=False)
+    if filters.q:
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(search_vector=_search_query(filters.q))
+        else:
+            queryset = queryset.filter(
+                Q(title__icontains=filters.q) | Q(description__icontains=filters.q)
+            )
+    return queryset.order_by()
+
+
+def _search_query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config="simple")
+
+
+def order_products(queryset: QuerySet[Product], filters: BrowseFilters) -> QuerySet[Product]:
+    if filters.sort == "relevance" and filters.q and connection.vendor == "postgresql":
+        query = _search_query(filters.q)
+        return queryset.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
+            "-rank", "-created_at", "-pk"
+        )
+    ordering = {
+        "price_asc": ["display_price", "-pk"],
+        "price_desc": ["-display_price", "-pk"],
+        "ending": ["auction__ends_at", "pk"],
+    }.get(filters.sort, ["-created_at", "-pk"])
+    return queryset.order_by(*ordering)
+
+
+def browse_products(filters: BrowseFilters) -> QuerySet[Product]:
+    """Visible products matching the filters, sorted; not yet sliced."""
+    return order_products(filter_products(filters), filters)
+
+
+def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000):
+    """One page of browse results with cards loaded, and its capped paginator.
+
+    Ranking by relevance reads every matching row, so a query matching more than `cap`
+    products (one common word) is shown newest first instead, with a notice.
+    """
+    base = filter_products(filters)
+    paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+    if filters.sort == "relevance" and paginator.is_capped:
+        filters.sort = "newest"
+        filters.notices.append(
+            _("Many items match, so the newest come first; add words to find the best match.")
+        )
+    paginator.object_list = card_queryset(order_products(base, filters))
+    page = get_page(paginator, page_number, filters.notices)
+    return page, paginator
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at `cap`: counting every match of a broad search over
+    100,000 products costs more than rendering the page, and nobody pages past the cap."""
+
+    def __init__(
+        self, object_list, per_page, *, cap: int = 1000, count_queryset=None, **kwargs
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+        self.count_queryset = count_queryset
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list if self.count_queryset is None else self.count_queryset
+        # No ORDER BY and only the key: the database stops after cap + 1 rows.
+        return queryset.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.count, self.cap) // self.per_page))
+
+
+def get_page(paginator: Paginator, number: object, notices: list[str]):
+    """The requested page; a bad or too-large number gives page 1 or the last, with a notice."""
+    try:
+        return paginator.page(number or 1)
+    except PageNotAnInteger:
+        notices.append(_("That page number is not valid; showing the first page."))
+        return paginator.page(1)
+    except EmptyPage:
+        try:
+            as_int = int(number)
+        except (TypeError, ValueError):
+            as_int = 0
+        if as_int < 1:
+            notices.append(_("That page number is not valid; showing the first page."))
+            return paginator.page(1)
+        notices.append(_("There are fewer pages; showing the last one."))
+        return paginator.page(paginator.num_pages)
