@@ -19,7 +19,8 @@ from marketplace.exceptions import BidRejected
 from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
 from marketplace.money import parse_amount
-from marketplace.services.bidding import place_bid, refuse_if_known_too_low
+from marketplace.services import bid_floor
+from marketplace.services.bidding import place_bid
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         try:
             # A bid below a minimum seen a moment ago is refused here, without queueing
             # behind the bids waiting for the database (place_bid asks the same first).
-            refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
+            bid_floor.refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
             result = await database_sync_to_async(place_bid)(
                 auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling
             )

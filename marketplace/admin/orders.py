@@ -4,9 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import CartItem, Checkout, Order, OrderItem
-from marketplace.services.fulfilment import cancel_paid_order
-from marketplace.services.orders import cancel_order
-from marketplace.services.payments import refund_order
+from marketplace.services.cancellation import cancel_order, cancel_paid_order
+from marketplace.services.refunds import refund_order
 
 from .aftersale import OrderEventInline
 

@@ -35,8 +35,8 @@ from marketplace.models import (
 )
 from marketplace.models.orders import new_reference
 from marketplace.services import payment_notices
-from marketplace.services.fulfilment import record_event
-from marketplace.services.orders import cancel_overdue_order
+from marketplace.services.cancellation import cancel_overdue_order
+from marketplace.services.orders import record_event
 from marketplace.services.payments import fulfil_checkout, release_checkout_session
 from marketplace.services.payouts import unready_sellers
 

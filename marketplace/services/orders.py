@@ -1,4 +1,5 @@
-"""Cart, fixed-price checkout and cancelling unpaid orders: every change to stock happens here."""
+"""Cart, fixed-price checkout, and the order timeline. Stock is taken here and given back in
+`services.cancellation`."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace.exceptions import OrderActionRefused, OutOfStock, PurchaseRejected
+from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import (
     Address,
     CartItem,
@@ -22,11 +23,16 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.orders import new_reference
-from marketplace.money import quantize
-from marketplace.services.fulfilment import check_cancellation, record_event
-from marketplace.templatetags.money import format_pkr
+from marketplace.money import format_pkr, quantize
 
 Line = tuple[FixedPriceListing, int]
+
+
+def record_event(
+    *, order: Order, kind: str, actor: User | None = None, note: str = ""
+) -> OrderEvent:
+    """Add one entry to the order's timeline (inside the caller's transaction)."""
+    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, note=note[:300])
 
 
 def _product_of(listing: FixedPriceListing) -> Product:
@@ -298,59 +304,4 @@ def _create_order(
         item.order = order
     OrderItem.objects.bulk_create(items)
     record_event(order=order, kind=OrderEvent.Kind.PLACED, actor=checkout.buyer)
-    return order
-
-
-@transaction.atomic
-def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
-    """Cancel an unpaid order and put its stock back (who may: `fulfilment.check_cancellation`)."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    check_cancellation(order=order, by=by)
-    if order.status != Order.Status.AWAITING_PAYMENT:
-        # A paid order goes back with a refund: `fulfilment.cancel_paid_order`.
-        raise OrderActionRefused(
-            _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
-        )
-    return _cancel_and_restock(order, reason, actor=by)
-
-
-@transaction.atomic
-def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
-    """Cancel an order still unpaid at its deadline and put its stock back (the payment
-    deadline job); None if it has been paid, cancelled or is not due after all."""
-    order = (
-        Order.objects.select_for_update()
-        .filter(
-            pk=order.pk,
-            status=Order.Status.AWAITING_PAYMENT,
-            payment_deadline__lte=timezone.now(),
-        )
-        .first()
-    )
-    if order is None:
-        return None
-    return _cancel_and_restock(order, reason, actor=None)
-
-
-def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
-    """The locked order (unpaid, or paid and not shipped: `fulfilment.cancel_paid_order`)
-    becomes cancelled and its fixed-price items go back on sale."""
-    order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
-    order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
-
-    returned: dict[int, int] = {}
-    for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
-        "listing_id", "quantity"
-    ):
-        returned[listing_id] = returned.get(listing_id, 0) + quantity
-    for listing in (
-        FixedPriceListing.objects.select_for_update().filter(pk__in=returned).order_by("pk")
-    ):
-        listing.quantity += returned[listing.pk]
-        update_fields = ["quantity"]
-        if listing.status == FixedPriceListing.Status.SOLD_OUT:
-            listing.status = FixedPriceListing.Status.ACTIVE
-            update_fields.append("status")
-        listing.save(update_fields=update_fields)
     return order

@@ -5,8 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from marketplace.models import Category, City, Product, Province
-from marketplace.money import parse_amount
-from marketplace.templatetags.money import format_pkr
+from marketplace.money import format_pkr, parse_amount
 from marketplace.tests.factories import AuctionListingFactory, ProductFactory
 from marketplace.validators import normalize_pk_mobile
 

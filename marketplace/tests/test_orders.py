@@ -13,7 +13,8 @@ from marketplace.exceptions import (
     PurchaseRejected,
 )
 from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
-from marketplace.services.orders import add_to_cart, cancel_order, place_checkout
+from marketplace.services.cancellation import cancel_order
+from marketplace.services.orders import add_to_cart, place_checkout
 from marketplace.tests.factories import SellerFactory
 from marketplace.tests.factories_orders import address_of, listing_by, order_for
 from marketplace.tests.factories_payments import ready_to_be_paid

@@ -30,18 +30,21 @@ from marketplace.models import (
     Refund,
     SellerTransfer,
 )
-from marketplace.money import parse_amount
+from marketplace.money import format_pkr, parse_amount
 from marketplace.services import payouts
-from marketplace.services.fulfilment import can_cancel, cancel_paid_order, check_cancellation
+from marketplace.services.cancellation import (
+    can_cancel,
+    cancel_order,
+    cancel_paid_order,
+    check_cancellation,
+)
 from marketplace.services.orders import (
     add_to_cart,
-    cancel_order,
     check_listing_purchase,
     place_checkout,
     remove_cart_item,
     update_cart_item,
 )
-from marketplace.templatetags.money import format_pkr
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context

@@ -1,0 +1,207 @@
+"""Cancelling orders: who may, and what it undoes (stock back; a paid order refunded in full).
+
+- before payment: `cancel_order` (buyer of a fixed-price order, seller, staff) and
+  `cancel_overdue_order` (the payment deadline job) put the stock back;
+- paid and not shipped: `cancel_paid_order` also gives the buyer the total back, through
+  `refunds.refund_in_full`.
+"""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from marketplace.exceptions import OrderActionRefused
+from marketplace.i18n import lazy_format
+from marketplace.models import FixedPriceListing, Notification, Order, OrderEvent, User
+from marketplace.money import format_pkr
+from marketplace.services.notifications import notify
+from marketplace.services.orders import record_event
+from marketplace.services.refunds import refund_in_full
+
+
+def check_cancellation(*, order: Order, by: User) -> None:
+    """Raise unless `by` may cancel `order` now.
+
+    - before payment: the buyer (fixed-price orders only: an auction win is a promise to pay),
+      the seller and staff; `cancel_order` puts the stock back;
+    - paid, not shipped: the buyer of a fixed-price order, and staff (any order), with a full
+      refund (`cancel_paid_order`); the seller may not: they ask staff, so the buyer is refunded;
+    - never once shipped or delivered, and not twice.
+    """
+    is_buyer = by.pk == order.buyer_id
+    if not (is_buyer or by.pk == order.seller_id or by.is_staff):
+        raise OrderActionRefused(_("You cannot cancel this order."), code="not_party")
+    if order.status == Order.Status.DELIVERED:
+        raise OrderActionRefused(
+            _("A delivered order cannot be cancelled. If something is wrong, file a complaint."),
+            code="delivered",
+        )
+    if order.status == Order.Status.SHIPPED:
+        raise OrderActionRefused(
+            _("This order has been shipped and can no longer be cancelled."), code="shipped"
+        )
+    if order.status in {Order.Status.CANCELLED, Order.Status.REFUNDED}:
+        raise OrderActionRefused(_("This order is already cancelled."), code="closed")
+    if by.is_staff:
+        return
+    if is_buyer and order.auction_id is not None:
+        if order.status == Order.Status.PAID:
+            raise OrderActionRefused(
+                _(
+                    "An auction you won cannot be cancelled. If something is wrong, "
+                    "file a complaint."
+                ),
+                code="auction_order",
+            )
+        raise OrderActionRefused(
+            _("An auction you won cannot be cancelled: please pay by the deadline."),
+            code="auction_order",
+        )
+    if not is_buyer and order.status == Order.Status.PAID:
+        raise OrderActionRefused(
+            _(
+                "This order is paid, so only staff can cancel it and refund the buyer. "
+                "If you cannot send it, report a problem with this order."
+            ),
+            code="seller_paid",
+        )
+
+
+def can_cancel(*, order: Order, user: User) -> bool:
+    """Whether the order page offers `user` the Cancel button (see `check_cancellation`)."""
+    if order.status not in {Order.Status.AWAITING_PAYMENT, Order.Status.PAID}:
+        return False
+    try:
+        check_cancellation(order=order, by=user)
+    except OrderActionRefused:
+        return False
+    return True
+
+
+def cancel_paid_order(*, order: Order, by: User, reason: str = "") -> Order:
+    """Cancel a paid, unshipped order and give the buyer the whole total back.
+
+    Who may: `check_cancellation` (the buyer of a fixed-price order, or staff), checked on the
+    locked order. In the refund's transaction (`refunds.refund_in_full`) the order becomes
+    CANCELLED, its stock goes back on sale, the seller's transfer is stopped and the Refund is
+    recorded; then the refund is sent and the order becomes REFUNDED. If the provider fails,
+    the order stays CANCELLED (nothing can be shipped) with a FAILED refund that the transfers
+    job resends until the order is REFUNDED. Calling it again is refused: one refund, once.
+    """
+    reason = " ".join(str(reason or "").split())[:200]
+
+    def cancel(locked: Order) -> None:
+        check_cancellation(order=locked, by=by)
+        if locked.status != Order.Status.PAID:
+            raise OrderActionRefused(
+                _("Only a paid order is cancelled with a refund."), code="not_paid"
+            )
+        _cancel_and_restock(locked, reason, actor=by)
+        _notify_paid_cancellation(locked, by=by)
+
+    by_buyer = by.pk == order.buyer_id
+    refund_in_full(
+        order=order,
+        requested_by=by,
+        # Stored once in English; pages show it in the reader's language (gettext).
+        reason=gettext_noop("Cancelled by the buyer before shipping")
+        if by_buyer
+        else gettext_noop("Cancelled by staff before shipping"),
+        prepare=cancel,
+        raise_errors=False,
+    )
+    return Order.objects.get(pk=order.pk)
+
+
+def _notify_paid_cancellation(order: Order, *, by: User) -> None:
+    url = reverse("order_detail", args=[order.number])
+    total = format_pkr(order.total)
+    if by.pk == order.buyer_id:
+        body = gettext_lazy(
+            "The buyer cancelled it before it was shipped and gets %(total)s back. "
+            "Please do not send it; the items are back on sale."
+        )
+    else:
+        body = gettext_lazy(
+            "MadeInPK staff cancelled it before it was shipped and the buyer gets %(total)s "
+            "back. Please do not send it; the items are back on sale."
+        )
+    notify(
+        user=order.seller,
+        kind=Notification.Kind.ORDER_CANCELLED,
+        title=lazy_format(gettext_lazy("Order %(number)s was cancelled"), number=order.number),
+        body=lazy_format(body, total=total),
+        url=url,
+        dedupe_key=f"order:{order.pk}",
+    )
+    if by.pk != order.buyer_id:
+        notify(
+            user=order.buyer,
+            kind=Notification.Kind.ORDER_CANCELLED,
+            title=lazy_format(
+                gettext_lazy("Your order %(number)s was cancelled"), number=order.number
+            ),
+            body=lazy_format(
+                gettext_lazy("MadeInPK staff cancelled it and you will get %(total)s back."),
+                total=total,
+            ),
+            url=url,
+            dedupe_key=f"order:{order.pk}",
+        )
+
+
+@transaction.atomic
+def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
+    """Cancel an unpaid order and put its stock back (who may: `check_cancellation`)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    check_cancellation(order=order, by=by)
+    if order.status != Order.Status.AWAITING_PAYMENT:
+        # A paid order goes back with a refund: `cancel_paid_order`.
+        raise OrderActionRefused(
+            _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
+        )
+    return _cancel_and_restock(order, reason, actor=by)
+
+
+@transaction.atomic
+def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
+    """Cancel an order still unpaid at its deadline and put its stock back (the payment
+    deadline job); None if it has been paid, cancelled or is not due after all."""
+    order = (
+        Order.objects.select_for_update()
+        .filter(
+            pk=order.pk,
+            status=Order.Status.AWAITING_PAYMENT,
+            payment_deadline__lte=timezone.now(),
+        )
+        .first()
+    )
+    if order is None:
+        return None
+    return _cancel_and_restock(order, reason, actor=None)
+
+
+def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
+    """The locked order (unpaid, or paid and not shipped: `cancel_paid_order`)
+    becomes cancelled and its fixed-price items go back on sale."""
+    order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
+    order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
+
+    returned: dict[int, int] = {}
+    for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
+        "listing_id", "quantity"
+    ):
+        returned[listing_id] = returned.get(listing_id, 0) + quantity
+    for listing in (
+        FixedPriceListing.objects.select_for_update().filter(pk__in=returned).order_by("pk")
+    ):
+        listing.quantity += returned[listing.pk]
+        update_fields = ["quantity"]
+        if listing.status == FixedPriceListing.Status.SOLD_OUT:
+            listing.status = FixedPriceListing.Status.ACTIVE
+            update_fields.append("status")
+        listing.save(update_fields=update_fields)
+    return order
