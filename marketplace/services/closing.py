@@ -4,7 +4,6 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -14,11 +13,11 @@ from django.utils.translation import gettext_lazy
 
 from marketplace import realtime
 from marketplace.i18n import lazy_format
-from marketplace.models import AuctionListing, Bid, Checkout, Notification, Order, OrderItem
-from marketplace.models.orders import new_reference
+from marketplace.models import AuctionListing, Bid, Notification, Order
 from marketplace.money import lazy_pkr
 from marketplace.services.bidding import db_now
 from marketplace.services.notifications import Notice, notify_many
+from marketplace.services.orders import NewOrder, OrderLine, create_orders
 
 logger = logging.getLogger(__name__)
 
@@ -178,45 +177,18 @@ def _unsold_notice(auction: AuctionListing) -> Notice:
 
 
 def _create_winner_orders(auctions: list[AuctionListing], now: datetime) -> dict[int, Order]:
-    """A checkout, an order awaiting payment and its item for each winner: three INSERTs."""
-    if not auctions:
-        return {}
-    checkouts = Checkout.objects.bulk_create(
+    """An order awaiting payment for each winner (a checkout of its own), by auction pk."""
+    orders = create_orders(
         [
-            Checkout(number=new_reference("C"), buyer_id=a.leading_bid.bidder_id, created_at=now)
-            for a in auctions
-        ]
-    )
-    deadline = now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS)
-    orders = Order.objects.bulk_create(
-        [
-            Order(
-                number=new_reference("A"),
-                checkout=checkout,
-                buyer_id=checkout.buyer_id,
+            NewOrder(
+                buyer_id=auction.leading_bid.bidder_id,
                 seller_id=auction.product.seller_id,
+                lines=[OrderLine(product=auction.product, unit_price=auction.current_price)],
                 auction=auction,
-                status=Order.Status.AWAITING_PAYMENT,
-                subtotal=auction.current_price,
-                shipping_fee=Decimal("0.00"),
-                total=auction.current_price,
-                payment_deadline=deadline,
-                created_at=now,
             )
-            for auction, checkout in zip(auctions, checkouts, strict=True)
-        ]
-    )
-    OrderItem.objects.bulk_create(
-        [
-            OrderItem(
-                order=order,
-                product=auction.product,
-                title=auction.product.title,
-                unit_price=auction.current_price,
-                quantity=1,
-                line_total=auction.current_price,
-            )
-            for auction, order in zip(auctions, orders, strict=True)
-        ]
+            for auction in auctions
+        ],
+        now=now,
+        payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
     )
     return {order.auction_id: order for order in orders}
