@@ -1,9 +1,10 @@
 """Cancelling orders: who may, and what it undoes (stock back; a paid order refunded in full).
 
-- before payment: `cancel_order` (buyer of a fixed-price order, seller, staff) and
-  `cancel_overdue_order` (the payment deadline job) put the stock back;
-- paid and not shipped: `cancel_paid_order` also gives the buyer the total back, through
-  `refunds.refund_in_full`.
+`cancel_order` is the one path for a person (buyer, seller, staff on the order page or in the
+admin): it chooses itself between an unpaid cancellation (stock back) and a paid one (stock
+back and the whole total refunded through `refunds.refund_in_full`). `cancel_overdue_order`
+is the payment deadline job's. Reasons the site writes are stored in English (gettext_noop)
+and shown in each reader's language.
 """
 
 from django.db import transaction
@@ -25,9 +26,9 @@ def check_cancellation(*, order: Order, by: User) -> None:
     """Raise unless `by` may cancel `order` now.
 
     - before payment: the buyer (fixed-price orders only: an auction win is a promise to pay),
-      the seller and staff; `cancel_order` puts the stock back;
+      the seller and staff; the stock goes back;
     - paid, not shipped: the buyer of a fixed-price order, and staff (any order), with a full
-      refund (`cancel_paid_order`); the seller may not: they ask staff, so the buyer is refunded;
+      refund; the seller may not: they ask staff, so the buyer is refunded;
     - never once shipped or delivered, and not twice.
     """
     is_buyer = by.pk == order.buyer_id
@@ -80,7 +81,7 @@ def can_cancel(*, order: Order, user: User) -> bool:
     return True
 
 
-def cancel_paid_order(*, order: Order, by: User, reason: str = "") -> Order:
+def _cancel_paid(order: Order, *, by: User, reason: str) -> Order:
     """Cancel a paid, unshipped order and give the buyer the whole total back.
 
     Who may: `check_cancellation` (the buyer of a fixed-price order, or staff), checked on the
@@ -90,7 +91,6 @@ def cancel_paid_order(*, order: Order, by: User, reason: str = "") -> Order:
     the order stays CANCELLED (nothing can be shipped) with a FAILED refund that the transfers
     job resends until the order is REFUNDED. Calling it again is refused: one refund, once.
     """
-    reason = " ".join(str(reason or "").split())[:200]
 
     def cancel(locked: Order) -> None:
         check_cancellation(order=locked, by=by)
@@ -152,13 +152,26 @@ def _notify_paid_cancellation(order: Order, *, by: User) -> None:
         )
 
 
-@transaction.atomic
 def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
-    """Cancel an unpaid order and put its stock back (who may: `check_cancellation`)."""
+    """Cancel `order` for `by` in whatever state it is: before payment the stock goes back;
+    paid and not shipped, the buyer also gets the whole total back. Who may:
+    `check_cancellation`, judged on the locked order. Returns the order as it is now.
+
+    `reason` is the person's own words (stored as typed) or a reason the site writes, passed
+    as `gettext_noop(...)` so it is stored in English.
+    """
+    reason = " ".join(str(reason or "").split())[:200]
+    if Order.objects.filter(pk=order.pk, status=Order.Status.PAID).exists():
+        return _cancel_paid(order, by=by, reason=reason)
+    return _cancel_unpaid(order, by=by, reason=reason)
+
+
+@transaction.atomic
+def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_cancellation(order=order, by=by)
     if order.status != Order.Status.AWAITING_PAYMENT:
-        # A paid order goes back with a refund: `cancel_paid_order`.
+        # Paid since we looked: cancelling it now would need a refund, so ask again.
         raise OrderActionRefused(
             _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
         )
@@ -184,7 +197,7 @@ def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
 
 
 def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Order:
-    """The locked order (unpaid, or paid and not shipped: `cancel_paid_order`)
+    """The locked order (unpaid, or paid and not shipped: `_cancel_paid`)
     becomes cancelled and its fixed-price items go back on sale."""
     order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])

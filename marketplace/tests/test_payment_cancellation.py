@@ -54,7 +54,7 @@ def kinds(order: Order) -> list[str]:
 
 
 def test_the_buyer_cancels_a_paid_order_and_is_refunded_in_full(emulator, paid, buyer):
-    order = cancellation.cancel_paid_order(order=paid, by=buyer, reason="Ordered twice")
+    order = cancellation.cancel_order(order=paid, by=buyer, reason="Ordered twice")
 
     assert order.status == Order.Status.REFUNDED
     assert (order.cancel_reason, order.cancelled_at is not None) == ("Ordered twice", True)
@@ -73,21 +73,21 @@ def test_the_buyer_cancels_a_paid_order_and_is_refunded_in_full(emulator, paid, 
 def test_the_stock_goes_back_on_sale(paid, buyer, vase):
     FixedPriceListing.objects.filter(pk=vase.pk).update(quantity=0, status="sold_out")
 
-    cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     vase.refresh_from_db()
     assert (vase.quantity, vase.status) == (2, FixedPriceListing.Status.ACTIVE)
 
 
 def test_the_timeline_shows_the_cancellation_then_the_refund(paid, buyer):
-    cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert kinds(paid)[-2:] == [OrderEvent.Kind.CANCELLED, OrderEvent.Kind.REFUNDED]
     assert paid.events.get(kind=OrderEvent.Kind.CANCELLED).actor == buyer
 
 
 def test_the_seller_is_told_not_to_send_it(paid, buyer, seller):
-    cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     notice = Notification.objects.get(user=seller, kind=Notification.Kind.ORDER_CANCELLED)
     assert paid.number in notice.title
@@ -98,10 +98,10 @@ def test_the_seller_is_told_not_to_send_it(paid, buyer, seller):
 
 
 def test_cancelling_twice_refunds_once(emulator, paid, buyer, vase):
-    cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     with pytest.raises(OrderActionRefused) as refused:
-        cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "closed"
     assert len(objects(emulator, "refund")) == 1
@@ -113,7 +113,7 @@ def test_cancelling_twice_refunds_once(emulator, paid, buyer, vase):
 def test_a_transfer_already_sent_is_reversed_before_the_refund(emulator, paid, buyer):
     send_pending_transfers()
 
-    cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert SellerTransfer.objects.get(order=paid).status == SellerTransfer.Status.REVERSED
     assert Refund.objects.get(order=paid).status == Refund.Status.SUCCEEDED
@@ -123,7 +123,7 @@ def test_a_shipped_order_is_not_cancelled(emulator, paid, buyer, seller):
     fulfilment.mark_shipped(order=paid, by=seller, courier="TCS", tracking_number="T-1")
 
     with pytest.raises(OrderActionRefused) as refused:
-        cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "shipped"
     assert objects(emulator, "refund") == []
@@ -135,7 +135,7 @@ def test_the_buyer_cannot_cancel_a_paid_auction_order(emulator, paid, buyer, sel
     Order.objects.filter(pk=paid.pk).update(auction=auction)
 
     with pytest.raises(OrderActionRefused) as refused:
-        cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "auction_order"
     assert not Refund.objects.exists()
@@ -144,7 +144,7 @@ def test_the_buyer_cannot_cancel_a_paid_auction_order(emulator, paid, buyer, sel
 
 def test_the_seller_cannot_cancel_a_paid_order(emulator, paid, seller, vase):
     with pytest.raises(OrderActionRefused) as refused:
-        cancellation.cancel_paid_order(order=paid, by=seller, reason="")
+        cancellation.cancel_order(order=paid, by=seller, reason="")
 
     assert refused.value.code == "seller_paid"
     assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
@@ -159,7 +159,7 @@ def test_staff_may_cancel_any_paid_unshipped_order_and_both_parties_are_told(
     auction = AuctionProductFactory(seller=seller).auction
     Order.objects.filter(pk=paid.pk).update(auction=auction)
 
-    order = cancellation.cancel_paid_order(order=paid, by=staff, reason="Seller is away")
+    order = cancellation.cancel_order(order=paid, by=staff, reason="Seller is away")
 
     assert order.status == Order.Status.REFUNDED
     assert len(objects(emulator, "refund")) == 1
@@ -176,7 +176,7 @@ def test_a_provider_failure_leaves_the_order_cancelled_and_the_retry_refunds_it(
 
     with monkeypatch.context() as patched:
         patched.setattr(payments, "create_refund", refuse)
-        order = cancellation.cancel_paid_order(order=paid, by=buyer, reason="")
+        order = cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert order.status == Order.Status.CANCELLED
     refund = Refund.objects.get(order=order)

@@ -32,12 +32,7 @@ from marketplace.models import (
 )
 from marketplace.money import format_pkr, parse_amount
 from marketplace.services import payouts
-from marketplace.services.cancellation import (
-    can_cancel,
-    cancel_order,
-    cancel_paid_order,
-    check_cancellation,
-)
+from marketplace.services.cancellation import can_cancel, cancel_order, check_cancellation
 from marketplace.services.orders import (
     add_to_cart,
     check_listing_purchase,
@@ -369,15 +364,13 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """Confirm page (GET) and the cancellation itself (POST): before payment it only puts the
-    stock back; paid and not shipped, the buyer also gets the total back (`cancel_paid_order`)."""
+    stock back; paid and not shipped, the buyer also gets the total back (`cancel_order`
+    decides which)."""
     order = _get_order_for_party(request, number)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()[:200]
         try:
-            if order.status == Order.Status.PAID:
-                order = cancel_paid_order(order=order, by=request.user, reason=reason)
-            else:
-                cancel_order(order=order, by=request.user, reason=reason)
+            order = cancel_order(order=order, by=request.user, reason=reason)
         except MarketplaceError as error:
             messages.error(request, error.message)
         else:
