@@ -23,62 +23,10 @@ from marketplace.services.refunds import refund_in_full
 
 
 def check_cancellation(*, order: Order, by: User) -> None:
-    """Raise unless `by` may cancel `order` now.
-
-    - before payment: the buyer (fixed-price orders only: an auction win is a promise to pay),
-      the seller and staff; the stock goes back;
-    - paid, not shipped: the buyer of a fixed-price order, and staff (any order), with a full
-      refund; the seller may not: they ask staff, so the buyer is refunded;
-    - never once shipped or delivered, and not twice.
-    """
-    is_buyer = by.pk == order.buyer_id
-    if not (is_buyer or by.pk == order.seller_id or by.is_staff):
-        raise OrderActionRefused(_("You cannot cancel this order."), code="not_party")
-    if order.status == Order.Status.DELIVERED:
-        raise OrderActionRefused(
-            _("A delivered order cannot be cancelled. If something is wrong, file a complaint."),
-            code="delivered",
-        )
-    if order.status == Order.Status.SHIPPED:
-        raise OrderActionRefused(
-            _("This order has been shipped and can no longer be cancelled."), code="shipped"
-        )
-    if order.status in {Order.Status.CANCELLED, Order.Status.REFUNDED}:
-        raise OrderActionRefused(_("This order is already cancelled."), code="closed")
-    if by.is_staff:
-        return
-    if is_buyer and order.auction_id is not None:
-        if order.status == Order.Status.PAID:
-            raise OrderActionRefused(
-                _(
-                    "An auction you won cannot be cancelled. If something is wrong, "
-                    "file a complaint."
-                ),
-                code="auction_order",
-            )
-        raise OrderActionRefused(
-            _("An auction you won cannot be cancelled: please pay by the deadline."),
-            code="auction_order",
-        )
-    if not is_buyer and order.status == Order.Status.PAID:
-        raise OrderActionRefused(
-            _(
-                "This order is paid, so only staff can cancel it and refund the buyer. "
-                "If you cannot send it, report a problem with this order."
-            ),
-            code="seller_paid",
-        )
-
-
-def can_cancel(*, order: Order, user: User) -> bool:
-    """Whether the order page offers `user` the Cancel button (see `check_cancellation`)."""
-    if order.status not in {Order.Status.AWAITING_PAYMENT, Order.Status.PAID}:
-        return False
-    try:
-        check_cancellation(order=order, by=user)
-    except OrderActionRefused:
-        return False
-    return True
+    """Raise unless `by` may cancel `order` now (the rules: `Order.cancel_refusal`)."""
+    refusal = order.cancel_refusal(by)
+    if refusal is not None:
+        raise refusal
 
 
 def _cancel_paid(order: Order, *, by: User, reason: str) -> Order:

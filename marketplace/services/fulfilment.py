@@ -51,21 +51,8 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
         tracking_number, label=_("tracking number"), max_length=TRACKING_MAX_LENGTH
     )
     order = _locked(order)
-    if by.pk != order.seller_id:
-        raise OrderActionRefused(
-            _("Only the seller can mark this order as shipped."), code="not_seller"
-        )
-    if order.status == Order.Status.AWAITING_PAYMENT:
-        raise OrderActionRefused(
-            _("This order is not paid yet: please do not send it before it is paid."),
-            code="not_paid",
-        )
-    if order.status != Order.Status.PAID:
-        raise OrderActionRefused(
-            _("This order is %(status)s and cannot be marked as shipped.")
-            % {"status": order.get_status_display().lower()},
-            code="wrong_status",
-        )
+    if not order.can_ship(by):
+        raise _cannot_ship(order, by)
     order.transition_to(Order.Status.SHIPPED)
     order.courier = courier
     order.tracking_number = tracking_number
@@ -94,18 +81,41 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
 def confirm_delivery(*, order: Order, by: User) -> Order:
     """The buyer says the parcel has arrived."""
     order = _locked(order)
-    if by.pk != order.buyer_id:
-        raise OrderActionRefused(
-            _("Only the buyer can confirm that this order was delivered."), code="not_buyer"
-        )
-    if order.status != Order.Status.SHIPPED:
-        raise OrderActionRefused(
-            _("Delivery can be confirmed only for a shipped order; this one is %(status)s.")
-            % {"status": order.get_status_display().lower()},
-            code="wrong_status",
-        )
+    if not order.can_confirm_delivery(by):
+        raise _cannot_confirm(order, by)
     _deliver(order, actor=by, kind=OrderEvent.Kind.DELIVERED)
     return order
+
+
+def _cannot_ship(order: Order, by: User) -> OrderActionRefused:
+    """Why `Order.can_ship` said no, in words."""
+    if by.pk != order.seller_id:
+        return OrderActionRefused(
+            _("Only the seller can mark this order as shipped."), code="not_seller"
+        )
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        return OrderActionRefused(
+            _("This order is not paid yet: please do not send it before it is paid."),
+            code="not_paid",
+        )
+    return OrderActionRefused(
+        _("This order is %(status)s and cannot be marked as shipped.")
+        % {"status": order.get_status_display().lower()},
+        code="wrong_status",
+    )
+
+
+def _cannot_confirm(order: Order, by: User) -> OrderActionRefused:
+    """Why `Order.can_confirm_delivery` said no, in words."""
+    if by.pk != order.buyer_id:
+        return OrderActionRefused(
+            _("Only the buyer can confirm that this order was delivered."), code="not_buyer"
+        )
+    return OrderActionRefused(
+        _("Delivery can be confirmed only for a shipped order; this one is %(status)s.")
+        % {"status": order.get_status_display().lower()},
+        code="wrong_status",
+    )
 
 
 def auto_confirm_deliveries(*, now: datetime | None = None) -> int:

@@ -11,7 +11,7 @@ from django_q.models import Schedule
 from marketplace.exceptions import OrderActionRefused, PaymentRejected
 from marketplace.models import Order, OrderEvent
 from marketplace.services import fulfilment
-from marketplace.services.cancellation import can_cancel, cancel_order
+from marketplace.services.cancellation import cancel_order
 from marketplace.tests.factories import AuctionProductFactory
 from marketplace.tests.factories_aftersale import delivered_order, paid_order, shipped_order
 from marketplace.tests.factories_orders import listing_by, order_for
@@ -216,7 +216,7 @@ def test_the_buyer_cannot_cancel_an_auction_order(seller, buyer):
         cancel_order(order=order, by=buyer, reason="")
 
     assert refused.value.code == "auction_order"
-    assert can_cancel(order=order, user=seller)
+    assert order.can_cancel(seller)
 
 
 # --- Views ----------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_the_buyer_cannot_cancel_a_paid_auction_order(emulator, paid, buyer, sel
 
     assert refused.value.code == "auction_order"
     assert not Refund.objects.exists()
-    assert not cancellation.can_cancel(order=Order.objects.get(pk=paid.pk), user=buyer)
+    assert not Order.objects.get(pk=paid.pk).can_cancel(buyer)
 
 
 def test_the_seller_cannot_cancel_a_paid_order(emulator, paid, seller, vase):
@@ -149,7 +149,7 @@ def test_the_seller_cannot_cancel_a_paid_order(emulator, paid, seller, vase):
     assert refused.value.code == "seller_paid"
     assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
     assert FixedPriceListing.objects.get(pk=vase.pk).quantity == 1
-    assert not cancellation.can_cancel(order=paid, user=seller)
+    assert not paid.can_cancel(seller)
 
 
 def test_staff_may_cancel_any_paid_unshipped_order_and_both_parties_are_told(
