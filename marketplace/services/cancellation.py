@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from marketplace.exceptions import OrderActionRefused
 from marketplace.i18n import lazy_format
 from marketplace.models import FixedPriceListing, Notification, Order, OrderEvent, User
-from marketplace.money import format_pkr
+from marketplace.money import lazy_pkr
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
 from marketplace.services.refunds import refund_in_full
@@ -65,7 +65,7 @@ def _cancel_paid(order: Order, *, by: User, reason: str) -> Order:
 
 def _notify_paid_cancellation(order: Order, *, by: User) -> None:
     url = reverse("order_detail", args=[order.number])
-    total = format_pkr(order.total)
+    total = lazy_pkr(order.total)  # formatted for each reader, in their language
     if by.pk == order.buyer_id:
         body = gettext_lazy(
             "The buyer cancelled it before it was shipped and gets %(total)s back. "

@@ -237,3 +237,19 @@ def test_someone_else_gets_404(client, paid, outsider):
     assert client.get(cancel_url(paid)).status_code == 404
     assert client.post(cancel_url(paid)).status_code == 404
     assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
+
+
+def test_the_total_in_a_notice_is_written_in_its_readers_language(emulator, paid, seller, buyer):
+    """An Urdu-speaking buyer cancels; the English-speaking seller reads rupees in English."""
+    from django.utils import translation
+
+    type(buyer).objects.filter(pk=buyer.pk).update(language="ur")
+    type(seller).objects.filter(pk=seller.pk).update(language="en")
+    buyer.refresh_from_db()
+
+    with translation.override("ur"):  # the buyer's request
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
+
+    notice = Notification.objects.get(user=seller, kind="order_cancelled")
+    assert "gets Rs 5,000 back" in notice.body
+    assert "روپے" not in notice.body
