@@ -115,8 +115,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the one sync thread to close stale database
-        # connections, for every message: one hop per watcher per broadcast (a broadcast to
-        # 1,000 sockets took ~0.5 s) and one more per bid, queued behind the bids themselves.
+        # connections, for every message: one hop per watcher per broadcast (so a broadcast's
+        # cost grew with its audience) and one more per bid, queued behind the bids themselves.
         # Every database call here goes through database_sync_to_async, which closes stale
         # connections itself, so the hop buys nothing.
         handler = getattr(self, get_handler_name(message), None)

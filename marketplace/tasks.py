@@ -38,7 +38,7 @@ def _close_all(auction_ids: list[int]) -> int:
     for start in range(0, len(auction_ids), CLOSE_BATCH):
         batch = auction_ids[start : start + CLOSE_BATCH]
         # One transaction and a few statements per batch: a durable commit waits for a disk
-        # flush, and one round trip per row and table made 10,000 closes take minutes.
+        # flush, and a round trip per row and table grows with the sweep (BENCHMARKS.md).
         try:
             closed += len(close_auctions(auction_ids=batch, skip_locked=True))
         except Exception:
