@@ -100,7 +100,7 @@ def refund_in_full(
 ) -> Refund:
     """The one way an order's total goes back to its buyer; callers decide who may.
 
-    In one transaction, with the order locked: `prepare(order)` runs first (the buyer's
+    In one transaction, with the order locked: `prepare(order)` runs first (a
     cancellation checks its rules and puts the stock back there; raising rolls everything
     back), a transfer not sent yet is cancelled, and the `Refund` row is written. Then, outside
     that transaction, `send_refund` reverses a transfer already sent and sends the refund. A
