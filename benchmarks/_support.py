@@ -154,7 +154,7 @@ def bench_seller():
 def hot_auction(title: str = "Bench hot auction", starting_price: str = "1000"):
     """A fresh live auction (14 days long, no reserve) through the real service."""
     from marketplace.models import Category, City
-    from marketplace.services.bidding import create_auction
+    from marketplace.services.auctions import create_auction
 
     return create_auction(
         seller=bench_seller(),

@@ -25,9 +25,9 @@ application = ProtocolTypeRouter(
 
 # A Daphne process holds everything loaded so far (Django, templates, URL maps) for its whole
 # life, and each broadcast to its sockets allocates many short-lived objects. Left alone, the
-# cyclic collector rescanned all of it: a full collection paused the event loop ~100 ms with
-# 1,000 sockets open, and every broadcast paid ~8 ms of middle-generation collections
-# (BENCHMARKS.md, fan-out). Freeze what is loaded now out of its scans and collect less often;
+# cyclic collector rescanned all of it: full collections paused the event loop with many
+# sockets open, and every broadcast paid for middle-generation collections (figures:
+# BENCHMARKS.md, fan-out). Freeze what is loaded now out of its scans and collect less often;
 # reference counting still frees nearly everything at once.
 gc.freeze()
 gc.set_threshold(50_000, 20, 100)

@@ -146,7 +146,7 @@ if REDIS_URL:
             # Pub/sub: a group event is published once and each Daphne process, subscribed
             # once per group, hands it to its own sockets' queues. The list-based layer
             # (channels_redis.core) has every waiting socket of a process queue on one receive
-            # lock, which cost ~0.1 ms per socket per event at 1,000 watchers. Delivery is at
+            # lock, so each event cost time per waiting socket. Delivery is at
             # most once: a page that misses an event notices the gap in `seq` and resyncs.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {

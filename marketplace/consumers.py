@@ -19,7 +19,8 @@ from marketplace.exceptions import BidRejected
 from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
 from marketplace.money import parse_amount
-from marketplace.services.bidding import place_bid, refuse_if_known_too_low
+from marketplace.services import bid_floor
+from marketplace.services.bidding import place_bid
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         try:
             # A bid below a minimum seen a moment ago is refused here, without queueing
             # behind the bids waiting for the database (place_bid asks the same first).
-            refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
+            bid_floor.refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
             result = await database_sync_to_async(place_bid)(
                 auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling
             )
@@ -114,8 +115,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the one sync thread to close stale database
-        # connections, for every message: one hop per watcher per broadcast (a broadcast to
-        # 1,000 sockets took ~0.5 s) and one more per bid, queued behind the bids themselves.
+        # connections, for every message: one hop per watcher per broadcast (so a broadcast's
+        # cost grew with its audience) and one more per bid, queued behind the bids themselves.
         # Every database call here goes through database_sync_to_async, which closes stale
         # connections itself, so the hop buys nothing.
         handler = getattr(self, get_handler_name(message), None)

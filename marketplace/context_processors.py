@@ -1,4 +1,4 @@
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
@@ -20,11 +20,7 @@ def navigation_counts(user) -> dict[str, int]:
         User.objects.filter(pk=user.pk)
         .annotate(
             cart_count=_count(CartItem.objects.filter(user=me)),
-            unread_messages=_count(
-                Message.objects.filter(read_at__isnull=True)
-                .filter(Q(conversation__buyer=me) | Q(conversation__seller=me))
-                .exclude(sender=me)
-            ),
+            unread_messages=_count(Message.objects.unread_by(me)),
             unread_notifications=_count(Notification.objects.filter(user=me, read_at__isnull=True)),
         )
         .values("cart_count", "unread_messages", "unread_notifications")

@@ -1,6 +1,9 @@
-"""Money helpers: Decimal PKR, never float."""
+"""Money: Decimal PKR, never float. Every parse and format of an amount is here."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 
 PAISA = Decimal("0.01")
 
@@ -23,3 +26,20 @@ def parse_amount(value: object) -> Decimal | None:
         return amount.quantize(PAISA)
     except (InvalidOperation, ValueError):
         return None
+
+
+def format_pkr(amount: object) -> str:
+    """`Rs 12,500` (paisa only when there are some), in the active language."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return ""
+    digits = format(value, ",.0f") if value == value.to_integral_value() else format(value, ",.2f")
+    return _("Rs %(amount)s") % {"amount": digits}
+
+
+# For text written now and read later (notices): formatted when rendered, in the reader's
+# language.
+lazy_pkr = lazy(format_pkr, str)

@@ -176,18 +176,31 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5)
 
 
+def _pubsub_layout(layer: RedisPubSubChannelLayer) -> tuple[str, str | None]:
+    """The layer's channel prefix and its one Redis server's URL (None when sharded).
+
+    The one place that reads channels-redis internals (`layer._kwargs`, its channel naming):
+    it has no public way to ask whether a group has listeners, and asking spares rendering
+    events nobody would receive. Check this when upgrading channels-redis.
+    """
+    hosts = layer._kwargs.get("hosts") or []
+    single = len(hosts) == 1 and isinstance(hosts[0], dict) and "address" in hosts[0]
+    return layer._kwargs.get("prefix", "asgi"), hosts[0]["address"] if single else None
+
+
 def redis_channel_of(layer: RedisPubSubChannelLayer, group: str) -> str:
     """The Redis channel channels_redis.pubsub publishes a group's events on."""
-    return f"{layer._kwargs.get('prefix', 'asgi')}__group__{group}"
+    prefix, _address = _pubsub_layout(layer)
+    return f"{prefix}__group__{group}"
 
 
 def _subscriber_counts(layer: RedisPubSubChannelLayer, groups: list[str]) -> list[int] | None:
     """PUBSUB NUMSUB of each group's channel (how many processes listen to it), or None when
     the layer is sharded over several Redis servers."""
-    hosts = layer._kwargs.get("hosts") or []
-    if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
+    _prefix, address = _pubsub_layout(layer)
+    if address is None:
         return None
-    client = _redis_client(hosts[0]["address"])
+    client = _redis_client(address)
     counts: list[int] = []
     for start in range(0, len(groups), 1000):
         names = [redis_channel_of(layer, group) for group in groups[start : start + 1000]]

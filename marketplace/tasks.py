@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from marketplace import realtime
 from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import deadlines, fulfilment, payments
-from marketplace.services.bidding import close_auction, close_auctions
+from marketplace.services import deadlines, fulfilment, refunds, transfers
+from marketplace.services.closing import close_auction, close_auctions
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _close_all(auction_ids: list[int]) -> int:
     for start in range(0, len(auction_ids), CLOSE_BATCH):
         batch = auction_ids[start : start + CLOSE_BATCH]
         # One transaction and a few statements per batch: a durable commit waits for a disk
-        # flush, and one round trip per row and table made 10,000 closes take minutes.
+        # flush, and a round trip per row and table grows with the sweep (BENCHMARKS.md).
         try:
             closed += len(close_auctions(auction_ids=batch, skip_locked=True))
         except Exception:
@@ -153,8 +153,10 @@ def send_feedback_request_email(order_id: int) -> bool:
 
 
 def send_pending_transfers() -> dict[str, int]:
-    """Send sellers' shares not sent yet (and retry failed refunds)."""
-    return payments.send_pending_transfers()
+    """Send sellers' shares not sent yet, then retry refunds that failed."""
+    counts = transfers.send_pending_transfers()
+    counts["refunds"] = refunds.resend_failed_refunds()
+    return counts
 
 
 def send_payment_reminders() -> int:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.models import AuctionListing, Bid, Notification
-from marketplace.services.bidding import close_auction
+from marketplace.services.closing import close_auction
 
 # --- Auctions and notifications (auctions work) ---------------------------------------------
 

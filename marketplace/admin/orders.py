@@ -1,12 +1,12 @@
 # --- Orders: checkouts, orders, carts -------------------------------------------------------
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import CartItem, Checkout, Order, OrderItem
-from marketplace.services.fulfilment import cancel_paid_order
-from marketplace.services.orders import cancel_order
-from marketplace.services.payments import refund_order
+from marketplace.services.cancellation import cancel_order
+from marketplace.services.refunds import refund_order
 
 from .fulfilment import OrderEventInline
 
@@ -56,12 +56,9 @@ class OrderItemInline(admin.TabularInline):
 def cancel_unpaid_orders(modeladmin, request, queryset) -> None:
     done = 0
     for order in queryset:
-        reason = str(_("Cancelled by staff"))
         try:
-            if order.status == Order.Status.PAID:
-                cancel_paid_order(order=order, by=request.user, reason=reason)
-            else:
-                cancel_order(order=order, by=request.user, reason=reason)
+            # Stored in English, shown in each reader's language.
+            cancel_order(order=order, by=request.user, reason=gettext_noop("Cancelled by staff"))
         except MarketplaceError as error:
             modeladmin.message_user(request, error.message, messages.WARNING)
         else:

@@ -12,7 +12,7 @@ from marketplace.models import (
     SellerTransfer,
     StripeEvent,
 )
-from marketplace.services import payments as payment_services
+from marketplace.services import transfers
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,7 +69,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.action(description=_("Retry now"), permissions=["retry"])
 def retry_transfers(modeladmin, request, queryset) -> None:
-    counts = payment_services.send_pending_transfers(only=queryset.values_list("pk", flat=True))
+    counts = transfers.send_pending_transfers(only=queryset.values_list("pk", flat=True))
     modeladmin.message_user(
         request,
         _("%(sent)d transfer(s) sent, %(failed)d failed.") % counts,

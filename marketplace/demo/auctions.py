@@ -10,7 +10,8 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from marketplace.models import AuctionListing, Category, City, Product, User
-from marketplace.services.bidding import create_auction, place_bid
+from marketplace.services.auctions import create_auction
+from marketplace.services.bidding import place_bid
 
 DEMO_IMAGES = Path(__file__).resolve().parents[1] / "data" / "demo_images"
 

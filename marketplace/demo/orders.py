@@ -11,7 +11,7 @@ from django.db import transaction
 
 from marketplace.models import Feedback, FixedPriceListing, Order, OrderEvent, User
 from marketplace.services import complaints, feedback, fulfilment, messaging
-from marketplace.services.orders import place_checkout
+from marketplace.services.orders import place_checkout, record_event
 
 COMMENTS = [
     (5, "Beautiful glaze, packed in a wooden crate. Shukriya!"),
@@ -101,5 +101,5 @@ def _paid_order(buyer: User, listing: FixedPriceListing, address) -> Order:
     order = place_checkout(buyer=buyer, lines=[(listing, 1)], address=address).orders.get()
     order.transition_to(Order.Status.PAID)
     order.save(update_fields=["status", "paid_at"])
-    fulfilment.record_event(order=order, kind=OrderEvent.Kind.PAID)
+    record_event(order=order, kind=OrderEvent.Kind.PAID)
     return order

@@ -88,6 +88,17 @@ class Conversation(models.Model):
         return self.seller if user.pk == self.buyer_id else self.buyer
 
 
+class MessageQuerySet(models.QuerySet):
+    def unread_by(self, user) -> "MessageQuerySet":
+        """Messages waiting for `user` (a user or an `OuterRef` to one) in their conversations:
+        the one definition of the unread count."""
+        return (
+            self.filter(read_at__isnull=True)
+            .filter(Q(conversation__buyer=user) | Q(conversation__seller=user))
+            .exclude(sender=user)
+        )
+
+
 class Message(models.Model):
     conversation = models.ForeignKey(
         Conversation,
@@ -104,6 +115,8 @@ class Message(models.Model):
     body = models.CharField(_("message"), max_length=MESSAGE_MAX_LENGTH)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.exceptions import InvalidOrderTransition
+from marketplace.exceptions import InvalidOrderTransition, OrderActionRefused
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -183,6 +183,75 @@ class Order(models.Model):
     @property
     def has_shipping_address(self) -> bool:
         return bool(self.ship_name and self.ship_line1 and self.ship_city)
+
+    # Who may do what to this order now. Pages offer an action by these and the services refuse
+    # it by the same rule (under the order's lock), so the two never disagree.
+    def can_pay(self, user) -> bool:
+        """The buyer, while it awaits payment (sellers' payouts and the address are checked
+        with the checkout's other orders)."""
+        return user.pk == self.buyer_id and self.status == self.Status.AWAITING_PAYMENT
+
+    def can_ship(self, user) -> bool:
+        return user.pk == self.seller_id and self.status == self.Status.PAID
+
+    def can_confirm_delivery(self, user) -> bool:
+        return user.pk == self.buyer_id and self.status == self.Status.SHIPPED
+
+    def can_cancel(self, user) -> bool:
+        """Whether `user` may cancel it now (the order page's Cancel button)."""
+        return self.cancel_refusal(user) is None
+
+    def cancel_refusal(self, user) -> OrderActionRefused | None:
+        """Why `user` may not cancel it now, or None if they may.
+
+        - before payment: the buyer (fixed-price orders only: an auction win is a promise to
+          pay), the seller and staff; the stock goes back;
+        - paid, not shipped: the buyer of a fixed-price order, and staff (any order), with a
+          full refund; the seller may not: they ask staff, so the buyer is refunded;
+        - never once shipped or delivered, and not twice.
+        """
+        is_buyer = user.pk == self.buyer_id
+        if not (is_buyer or user.pk == self.seller_id or user.is_staff):
+            return OrderActionRefused(gettext("You cannot cancel this order."), code="not_party")
+        if self.status == self.Status.DELIVERED:
+            return OrderActionRefused(
+                gettext(
+                    "A delivered order cannot be cancelled. If something is wrong, file a "
+                    "complaint."
+                ),
+                code="delivered",
+            )
+        if self.status == self.Status.SHIPPED:
+            return OrderActionRefused(
+                gettext("This order has been shipped and can no longer be cancelled."),
+                code="shipped",
+            )
+        if self.status in {self.Status.CANCELLED, self.Status.REFUNDED}:
+            return OrderActionRefused(gettext("This order is already cancelled."), code="closed")
+        if user.is_staff:
+            return None
+        if is_buyer and self.auction_id is not None:
+            if self.status == self.Status.PAID:
+                return OrderActionRefused(
+                    gettext(
+                        "An auction you won cannot be cancelled. If something is wrong, "
+                        "file a complaint."
+                    ),
+                    code="auction_order",
+                )
+            return OrderActionRefused(
+                gettext("An auction you won cannot be cancelled: please pay by the deadline."),
+                code="auction_order",
+            )
+        if not is_buyer and self.status == self.Status.PAID:
+            return OrderActionRefused(
+                gettext(
+                    "This order is paid, so only staff can cancel it and refund the buyer. "
+                    "If you cannot send it, report a problem with this order."
+                ),
+                code="seller_paid",
+            )
+        return None
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())

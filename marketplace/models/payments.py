@@ -1,5 +1,6 @@
 """Payments: connected accounts, payments and refunds, seller transfers, webhook events,
-non-payment violations and second-chance offers. Written only by marketplace.services.payments."""
+non-payment violations and second-chance offers. Written only by marketplace.services
+(payments, refunds, transfers, payouts, deadlines)."""
 
 from django.db import models
 from django.db.models import F, Q

@@ -8,7 +8,6 @@ here.
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -26,17 +25,14 @@ from marketplace.models import (
     Checkout,
     Notification,
     Order,
-    OrderEvent,
-    OrderItem,
     PaymentAttempt,
     PaymentViolation,
     SecondChanceOffer,
     User,
 )
-from marketplace.models.orders import new_reference
 from marketplace.services import payment_notices
-from marketplace.services.fulfilment import record_event
-from marketplace.services.orders import cancel_overdue_order
+from marketplace.services.cancellation import cancel_overdue_order
+from marketplace.services.orders import NewOrder, OrderLine, create_orders
 from marketplace.services.payments import fulfil_checkout, release_checkout_session
 from marketplace.services.payouts import unready_sellers
 
@@ -254,33 +250,22 @@ def _second_chance_order(offer: SecondChanceOffer, buyer: User) -> Checkout:
     """The locked, open offer becomes a checkout of one order at the offered price."""
     now = timezone.now()
     product = offer.auction.product
-    checkout = Checkout.objects.create(number=new_reference("C-"), buyer=buyer, created_at=now)
-    order = Order.objects.create(
-        number=new_reference("MPK-"),
-        checkout=checkout,
-        buyer=buyer,
-        seller=product.seller,
-        status=Order.Status.AWAITING_PAYMENT,
-        subtotal=offer.amount,
-        shipping_fee=Decimal("0.00"),
-        total=offer.amount,
+    (order,) = create_orders(
+        [
+            NewOrder(
+                buyer_id=buyer.pk,
+                seller_id=product.seller_id,
+                lines=[OrderLine(product=product, unit_price=offer.amount)],
+            )
+        ],
+        now=now,
         payment_deadline=now + timedelta(hours=settings.AUCTION_PAYMENT_DEADLINE_HOURS),
-        created_at=now,
     )
-    OrderItem.objects.create(
-        order=order,
-        product=product,
-        title=product.title,
-        unit_price=offer.amount,
-        quantity=1,
-        line_total=offer.amount,
-    )
-    record_event(order=order, kind=OrderEvent.Kind.PLACED, actor=buyer)
     offer.status = SecondChanceOffer.Status.ACCEPTED
     offer.answered_at = now
     offer.order = order
     offer.save(update_fields=["status", "answered_at", "order"])
-    return checkout
+    return order.checkout
 
 
 def decline_second_chance_offer(*, offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer:

@@ -18,8 +18,8 @@ from marketplace.models import (
     ProductReview,
     User,
 )
-from marketplace.services.fulfilment import record_event
 from marketplace.services.notifications import notify
+from marketplace.services.orders import record_event
 
 REPLY_MAX_LENGTH = Feedback._meta.get_field("seller_reply").max_length
 COMMENT_MAX_LENGTH = Feedback._meta.get_field("comment").max_length

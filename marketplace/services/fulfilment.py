@@ -1,4 +1,4 @@
-"""After payment: shipping, delivery (by the buyer or automatically), and who may cancel what.
+"""After payment: shipping and delivery (by the buyer or automatically).
 
 Every change locks the order row, goes through `Order.transition_to()`, writes an
 `OrderEvent` for the timeline, and sends its notices only after commit.
@@ -12,25 +12,18 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import OrderActionRefused
 from marketplace.i18n import lazy_format
 from marketplace.models import Notification, Order, OrderEvent, User
 from marketplace.services.notifications import notify
-from marketplace.templatetags.money import format_pkr
+from marketplace.services.orders import record_event
 
 logger = logging.getLogger(__name__)
 
 COURIER_MAX_LENGTH = Order._meta.get_field("courier").max_length
 TRACKING_MAX_LENGTH = Order._meta.get_field("tracking_number").max_length
-
-
-def record_event(
-    *, order: Order, kind: str, actor: User | None = None, note: str = ""
-) -> OrderEvent:
-    """Add one entry to the order's timeline (inside the caller's transaction)."""
-    return OrderEvent.objects.create(order=order, kind=kind, actor=actor, note=note[:300])
 
 
 def _locked(order: Order) -> Order:
@@ -58,21 +51,8 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
         tracking_number, label=_("tracking number"), max_length=TRACKING_MAX_LENGTH
     )
     order = _locked(order)
-    if by.pk != order.seller_id:
-        raise OrderActionRefused(
-            _("Only the seller can mark this order as shipped."), code="not_seller"
-        )
-    if order.status == Order.Status.AWAITING_PAYMENT:
-        raise OrderActionRefused(
-            _("This order is not paid yet: please do not send it before it is paid."),
-            code="not_paid",
-        )
-    if order.status != Order.Status.PAID:
-        raise OrderActionRefused(
-            _("This order is %(status)s and cannot be marked as shipped.")
-            % {"status": order.get_status_display().lower()},
-            code="wrong_status",
-        )
+    if not order.can_ship(by):
+        raise _cannot_ship(order, by)
     order.transition_to(Order.Status.SHIPPED)
     order.courier = courier
     order.tracking_number = tracking_number
@@ -101,18 +81,41 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
 def confirm_delivery(*, order: Order, by: User) -> Order:
     """The buyer says the parcel has arrived."""
     order = _locked(order)
-    if by.pk != order.buyer_id:
-        raise OrderActionRefused(
-            _("Only the buyer can confirm that this order was delivered."), code="not_buyer"
-        )
-    if order.status != Order.Status.SHIPPED:
-        raise OrderActionRefused(
-            _("Delivery can be confirmed only for a shipped order; this one is %(status)s.")
-            % {"status": order.get_status_display().lower()},
-            code="wrong_status",
-        )
+    if not order.can_confirm_delivery(by):
+        raise _cannot_confirm(order, by)
     _deliver(order, actor=by, kind=OrderEvent.Kind.DELIVERED)
     return order
+
+
+def _cannot_ship(order: Order, by: User) -> OrderActionRefused:
+    """Why `Order.can_ship` said no, in words."""
+    if by.pk != order.seller_id:
+        return OrderActionRefused(
+            _("Only the seller can mark this order as shipped."), code="not_seller"
+        )
+    if order.status == Order.Status.AWAITING_PAYMENT:
+        return OrderActionRefused(
+            _("This order is not paid yet: please do not send it before it is paid."),
+            code="not_paid",
+        )
+    return OrderActionRefused(
+        _("This order is %(status)s and cannot be marked as shipped.")
+        % {"status": order.get_status_display().lower()},
+        code="wrong_status",
+    )
+
+
+def _cannot_confirm(order: Order, by: User) -> OrderActionRefused:
+    """Why `Order.can_confirm_delivery` said no, in words."""
+    if by.pk != order.buyer_id:
+        return OrderActionRefused(
+            _("Only the buyer can confirm that this order was delivered."), code="not_buyer"
+        )
+    return OrderActionRefused(
+        _("Delivery can be confirmed only for a shipped order; this one is %(status)s.")
+        % {"status": order.get_status_display().lower()},
+        code="wrong_status",
+    )
 
 
 def auto_confirm_deliveries(*, now: datetime | None = None) -> int:
@@ -165,143 +168,6 @@ def _deliver(order: Order, *, actor: User | None, kind: str) -> None:
         dedupe_key=f"order:{order.pk}",
     )
     transaction.on_commit(lambda: _after_delivered(order.pk))
-
-
-# --- Cancelling -----------------------------------------------------------------------------
-
-
-def check_cancellation(*, order: Order, by: User) -> None:
-    """Raise unless `by` may cancel `order` now.
-
-    - before payment: the buyer (fixed-price orders only: an auction win is a promise to pay),
-      the seller and staff; `orders.cancel_order` puts the stock back;
-    - paid, not shipped: the buyer of a fixed-price order, and staff (any order), with a full
-      refund (`cancel_paid_order`); the seller may not: they ask staff, so the buyer is refunded;
-    - never once shipped or delivered, and not twice.
-    """
-    is_buyer = by.pk == order.buyer_id
-    if not (is_buyer or by.pk == order.seller_id or by.is_staff):
-        raise OrderActionRefused(_("You cannot cancel this order."), code="not_party")
-    if order.status == Order.Status.DELIVERED:
-        raise OrderActionRefused(
-            _("A delivered order cannot be cancelled. If something is wrong, file a complaint."),
-            code="delivered",
-        )
-    if order.status == Order.Status.SHIPPED:
-        raise OrderActionRefused(
-            _("This order has been shipped and can no longer be cancelled."), code="shipped"
-        )
-    if order.status in {Order.Status.CANCELLED, Order.Status.REFUNDED}:
-        raise OrderActionRefused(_("This order is already cancelled."), code="closed")
-    if by.is_staff:
-        return
-    if is_buyer and order.auction_id is not None:
-        if order.status == Order.Status.PAID:
-            raise OrderActionRefused(
-                _(
-                    "An auction you won cannot be cancelled. If something is wrong, "
-                    "file a complaint."
-                ),
-                code="auction_order",
-            )
-        raise OrderActionRefused(
-            _("An auction you won cannot be cancelled: please pay by the deadline."),
-            code="auction_order",
-        )
-    if not is_buyer and order.status == Order.Status.PAID:
-        raise OrderActionRefused(
-            _(
-                "This order is paid, so only staff can cancel it and refund the buyer. "
-                "If you cannot send it, report a problem with this order."
-            ),
-            code="seller_paid",
-        )
-
-
-def can_cancel(*, order: Order, user: User) -> bool:
-    """Whether the order page offers `user` the Cancel button (see `check_cancellation`)."""
-    if order.status not in {Order.Status.AWAITING_PAYMENT, Order.Status.PAID}:
-        return False
-    try:
-        check_cancellation(order=order, by=user)
-    except OrderActionRefused:
-        return False
-    return True
-
-
-def cancel_paid_order(*, order: Order, by: User, reason: str = "") -> Order:
-    """Cancel a paid, unshipped order and give the buyer the whole total back.
-
-    Who may: `check_cancellation` (the buyer of a fixed-price order, or staff), checked on the
-    locked order. In the refund's transaction (`payments.refund_in_full`) the order becomes
-    CANCELLED, its stock goes back on sale, the seller's transfer is stopped and the Refund is
-    recorded; then the refund is sent and the order becomes REFUNDED. If the provider fails,
-    the order stays CANCELLED (nothing can be shipped) with a FAILED refund that the transfers
-    job resends until the order is REFUNDED. Calling it again is refused: one refund, once.
-    """
-    from marketplace.services.orders import _cancel_and_restock
-    from marketplace.services.payments import refund_in_full
-
-    reason = " ".join(str(reason or "").split())[:200]
-
-    def cancel(locked: Order) -> None:
-        check_cancellation(order=locked, by=by)
-        if locked.status != Order.Status.PAID:
-            raise OrderActionRefused(
-                _("Only a paid order is cancelled with a refund."), code="not_paid"
-            )
-        _cancel_and_restock(locked, reason, actor=by)
-        _notify_paid_cancellation(locked, by=by)
-
-    by_buyer = by.pk == order.buyer_id
-    refund_in_full(
-        order=order,
-        requested_by=by,
-        # Stored once in English; pages show it in the reader's language (gettext).
-        reason=gettext_noop("Cancelled by the buyer before shipping")
-        if by_buyer
-        else gettext_noop("Cancelled by staff before shipping"),
-        prepare=cancel,
-        raise_errors=False,
-    )
-    return Order.objects.get(pk=order.pk)
-
-
-def _notify_paid_cancellation(order: Order, *, by: User) -> None:
-    url = reverse("order_detail", args=[order.number])
-    total = format_pkr(order.total)
-    if by.pk == order.buyer_id:
-        body = gettext_lazy(
-            "The buyer cancelled it before it was shipped and gets %(total)s back. "
-            "Please do not send it; the items are back on sale."
-        )
-    else:
-        body = gettext_lazy(
-            "MadeInPK staff cancelled it before it was shipped and the buyer gets %(total)s "
-            "back. Please do not send it; the items are back on sale."
-        )
-    notify(
-        user=order.seller,
-        kind=Notification.Kind.ORDER_CANCELLED,
-        title=lazy_format(gettext_lazy("Order %(number)s was cancelled"), number=order.number),
-        body=lazy_format(body, total=total),
-        url=url,
-        dedupe_key=f"order:{order.pk}",
-    )
-    if by.pk != order.buyer_id:
-        notify(
-            user=order.buyer,
-            kind=Notification.Kind.ORDER_CANCELLED,
-            title=lazy_format(
-                gettext_lazy("Your order %(number)s was cancelled"), number=order.number
-            ),
-            body=lazy_format(
-                gettext_lazy("MadeInPK staff cancelled it and you will get %(total)s back."),
-                total=total,
-            ),
-            url=url,
-            dedupe_key=f"order:{order.pk}",
-        )
 
 
 # --- After commit ---------------------------------------------------------------------------

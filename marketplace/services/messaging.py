@@ -138,20 +138,6 @@ def mark_read(*, conversation: Conversation, user: User) -> int:
     return count
 
 
-def unread_count(user: User) -> int:
-    """Messages waiting for `user` across all their conversations (one query)."""
-    if not user.is_authenticated:
-        return 0
-    return (
-        Message.objects.filter(
-            conversation__in=Conversation.objects.for_user(user).values("pk"),
-            read_at__isnull=True,
-        )
-        .exclude(sender=user)
-        .count()
-    )
-
-
 def _after_message(message_id: int) -> None:
     from marketplace import realtime
 

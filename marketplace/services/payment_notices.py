@@ -10,15 +10,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from marketplace.i18n import lazy_format
 from marketplace.models import Checkout, Notification, Order, Payment, SecondChanceOffer, User
+from marketplace.money import lazy_pkr
 from marketplace.services.notifications import notify
-from marketplace.templatetags.money import format_pkr
-
-_rupees = lazy(format_pkr, str)
 
 
 def _pkt(when) -> str:
@@ -40,7 +37,7 @@ def checkout_paid(*, checkout: Checkout, payment: Payment, orders: list[Order]) 
                 "Thank you: %(amount)s is paid. The seller will now prepare your items for "
                 "delivery."
             ),
-            amount=_rupees(paid),
+            amount=lazy_pkr(paid),
         ),
         url=reverse("checkout_detail", args=[checkout.number]),
         dedupe_key=f"payment:{payment.pk}",
@@ -58,8 +55,8 @@ def checkout_paid(*, checkout: Checkout, payment: Payment, orders: list[Order]) 
                     "The buyer paid %(total)s. Your share after the MadeInPK fee, %(share)s, "
                     "is sent to your Stripe account."
                 ),
-                total=_rupees(order.total),
-                share=_rupees(transfer.amount),
+                total=lazy_pkr(order.total),
+                share=lazy_pkr(transfer.amount),
             ),
             url=reverse("order_detail", args=[order.number]),
             dedupe_key=f"order:{order.pk}:paid",
@@ -75,7 +72,7 @@ def payment_reminder(*, order: Order) -> Notification | None:
         ),
         body=lazy_format(
             gettext_lazy("Pay %(total)s by %(when)s (Pakistan time), or the order is cancelled."),
-            total=_rupees(order.total),
+            total=lazy_pkr(order.total),
             when=_pkt(order.payment_deadline),
         ),
         url=reverse("checkout_detail", args=[order.checkout.number]),
@@ -114,7 +111,7 @@ def order_unpaid(*, order: Order, violation: bool, offer: SecondChanceOffer | No
                 "The buyer did not pay. We offered the item to the next highest bidder at "
                 "their last bid, %(amount)s, until %(when)s (Pakistan time)."
             ),
-            amount=_rupees(offer.amount),
+            amount=lazy_pkr(offer.amount),
             when=_pkt(offer.expires_at),
         )
     elif order.auction_id:
@@ -140,7 +137,7 @@ def second_chance_offered(*, offer: SecondChanceOffer, title: str) -> None:
         title=lazy_format(
             gettext_lazy("Second chance: buy “%(title)s” for %(amount)s"),
             title=title,
-            amount=_rupees(offer.amount),
+            amount=lazy_pkr(offer.amount),
         ),
         body=lazy_format(
             gettext_lazy(

@@ -1,33 +1,21 @@
-"""Taking payment for checkouts, paying sellers, refunds, and the webhook events about them.
+"""Taking payment for checkouts and the webhook events about payments.
 
-Sellers' accounts are in `services.payouts`, deadlines and second chances in
-`services.deadlines`.
+Sellers' accounts are in `services.payouts`, transfers to sellers in `services.transfers`,
+refunds in `services.refunds`, deadlines and second chances in `services.deadlines`.
 
 Every provider call goes through `marketplace.payments`. Decisions recorded here:
 
 - **Locks and provider calls.** `start_checkout_payment` keeps the checkout row locked while it
   expires the previous hosted page and opens the next one: only the same buyer (a double click)
   or the webhook for that checkout ever wait on it, and it is what guarantees that at most one
-  page per checkout can be paid. `send_pending_transfers` calls the provider while holding the
-  one transfer row (`skip_locked`, so a second worker passes it by). Everything else calls the
-  provider outside any lock.
+  page per checkout can be paid. Everything else here calls the provider outside any lock.
 - **A payment for orders that can no longer be paid** (cancelled at the deadline while the
   buyer was on the payment page, or paid already through another page) is refunded
   automatically: a `Refund` row is written in the same transaction as the `Payment`, and sent
   after commit (and retried by the transfers job until it succeeds).
-- **Refunding an order** has one path, `refund_in_full` (staff's `refund_order` and the
-  buyer's `fulfilment.cancel_paid_order` call it and do their own authorisation): the Refund
-  row is written with the order locked, then `_send_refund` reverses a transfer already sent
-  and sends the refund; either failing leaves the refund FAILED for the transfers job to resend.
-  A buyer's cancellation makes the order CANCELLED at once (stock back, nothing to ship) and
-  REFUNDED when the refund succeeds.
-- **Refunded amount** on a payment is the largest of what the provider reported
-  (charge.refunded carries the charge's absolute `amount_refunded`) and the sum of our own
-  succeeded refunds, so events arriving late, twice or in any order never count a refund twice.
 """
 
 import logging
-from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,7 +30,6 @@ from marketplace.exceptions import PaymentProviderError, PaymentRejected
 from marketplace.models import (
     Address,
     Checkout,
-    ConnectedAccount,
     Order,
     OrderEvent,
     Payment,
@@ -53,13 +40,11 @@ from marketplace.models import (
     User,
 )
 from marketplace.services import payment_notices
-from marketplace.services.fulfilment import record_event
-from marketplace.services.orders import SHIPPING_FIELDS, snapshot_address
+from marketplace.services.orders import SHIPPING_FIELDS, record_event, snapshot_address
 from marketplace.services.payouts import unready_sellers, update_connected_account
+from marketplace.services.refunds import record_refund, send_refund
 
 log = logging.getLogger(__name__)
-
-PAID_STATUSES = {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED}
 
 
 def _queue(task: str) -> None:
@@ -267,7 +252,7 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
                 reason=gettext_noop("Paid after the orders were cancelled or already paid"),
                 idempotency_key=f"refund-{session.id}",
             )
-            transaction.on_commit(lambda: _send_refund(refund.pk))
+            transaction.on_commit(lambda: send_refund(refund.pk))
         if payable:
             transaction.on_commit(lambda: _queue("marketplace.tasks.send_pending_transfers"))
     _handle_waiting_refunds(payment)
@@ -314,257 +299,6 @@ def release_checkout_session(*, session_id: str) -> bool:
             session_id=session_id, status=PaymentAttempt.Status.OPEN
         ).update(status=PaymentAttempt.Status.EXPIRED)
     )
-
-
-# --- Refunds ------------------------------------------------------------------------------------
-def _refresh_refunded(payment: Payment, reported: Decimal | None = None) -> None:
-    """Update the locked payment's refunded amount and status (see the module docstring)."""
-    ours = sum(
-        payment.refunds.filter(status=Refund.Status.SUCCEEDED).values_list("amount", flat=True),
-        Decimal("0.00"),
-    )
-    payment.refunded_amount = min(
-        payment.amount, max(payment.refunded_amount, ours, reported or Decimal("0.00"))
-    )
-    if payment.status != Payment.Status.UNMATCHED:
-        if payment.refunded_amount >= payment.amount:
-            payment.status = Payment.Status.REFUNDED
-        elif payment.refunded_amount > 0:
-            payment.status = Payment.Status.PARTIALLY_REFUNDED
-    payment.save(update_fields=["refunded_amount", "status"])
-
-
-def record_refund(
-    *, charge_id: str, payment_intent_id: str | None, amount_refunded: Decimal, refunded: bool
-) -> Payment | None:
-    """charge.refunded: record how much of the payment went back; a full refund marks the
-    payment's orders refunded and cancels transfers not sent yet."""
-    with transaction.atomic():
-        match = Q(charge_id=charge_id)
-        if payment_intent_id:
-            match |= Q(payment_intent_id=payment_intent_id)
-        payment = Payment.objects.select_for_update().filter(match).first()
-        if payment is None:
-            log.warning("refund for unknown charge %s", charge_id)
-            return None
-        _refresh_refunded(payment, amount_refunded)
-        if refunded or payment.refunded_amount >= payment.amount:
-            # Orders before transfers, as refund_order locks them, so the two never deadlock.
-            order_ids = SellerTransfer.objects.filter(payment=payment).values("order_id")
-            for order in Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"):
-                if _is_refundable(order):
-                    order.transition_to(Order.Status.REFUNDED)
-                    order.save(update_fields=["status"])
-                    record_event(order=order, kind=OrderEvent.Kind.REFUNDED)
-            SellerTransfer.objects.select_for_update().filter(
-                payment=payment,
-                status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED],
-            ).update(status=SellerTransfer.Status.CANCELLED)
-    return payment
-
-
-def refund_order(*, order: Order, by_staff: User) -> Refund:
-    """Staff refund a paid order in full (in any paid state, shipped or delivered too): the
-    seller's transfer is not sent (or is reversed first if it was), the buyer gets the order
-    total back, and the order becomes refunded. Calling it again after a failure retries with
-    the same idempotency keys."""
-    if not by_staff.is_staff:
-        raise PaymentRejected(_("Only staff can refund orders."), code="not_staff")
-    return refund_in_full(
-        order=order, requested_by=by_staff, reason=gettext_noop("Refunded by staff")
-    )
-
-
-def refund_in_full(
-    *,
-    order: Order,
-    requested_by: User,
-    reason: str,
-    prepare: Callable[[Order], None] | None = None,
-    raise_errors: bool = True,
-) -> Refund:
-    """The one way an order's total goes back to its buyer; callers decide who may.
-
-    In one transaction, with the order locked: `prepare(order)` runs first (the buyer's
-    cancellation checks its rules and puts the stock back there; raising rolls everything
-    back), a transfer not sent yet is cancelled, and the `Refund` row is written. Then, outside
-    that transaction, `_send_refund` reverses a transfer already sent and sends the refund. A
-    provider failure leaves the refund FAILED (with the error) for the transfers job to resend,
-    and is raised if `raise_errors`. A second call resends an existing refund, never a new one.
-    """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        refund = Refund.objects.filter(order=order).first()
-        was_paid = order.status in PAID_STATUSES
-        if prepare is not None:
-            prepare(order)
-        if refund is None:
-            transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
-            if transfer is None or not was_paid:
-                raise PaymentRejected(
-                    _("Order %(number)s is not a paid order that can be refunded.")
-                    % {"number": order.number},
-                    code="not_paid",
-                )
-            if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
-                transfer.status = SellerTransfer.Status.CANCELLED
-                transfer.save(update_fields=["status"])
-            refund = Refund.objects.create(
-                order=order,
-                payment=transfer.payment,
-                amount=order.total,
-                reason=reason[:200],
-                idempotency_key=f"refund-{order.number}",
-                requested_by=requested_by,
-            )
-    return _send_refund(refund.pk, raise_errors=raise_errors)
-
-
-def _reverse_sent_transfer(order_id: int) -> None:
-    """Take the seller's share back before the buyer's money goes out (inside `_send_refund`:
-    if this fails, nothing is refunded and the refund records why)."""
-    transfer = SellerTransfer.objects.filter(
-        order_id=order_id, status=SellerTransfer.Status.SENT
-    ).first()
-    if transfer is None:
-        return
-    payments.reverse_transfer(
-        transfer_id=transfer.stripe_transfer_id,
-        amount=None,
-        idempotency_key=f"reverse-{transfer.order.number}",
-    )
-    SellerTransfer.objects.filter(pk=transfer.pk, status=SellerTransfer.Status.SENT).update(
-        status=SellerTransfer.Status.REVERSED
-    )
-
-
-def _is_refundable(order: Order) -> bool:
-    """A paid order, or a paid order cancelled before shipping (its refund is on its way)."""
-    return order.status in PAID_STATUSES or (
-        order.status == Order.Status.CANCELLED and order.paid_at is not None
-    )
-
-
-def _send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
-    """Send one refund (its idempotency key makes a resend harmless) and record the result."""
-    with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("payment")
-            .filter(pk=refund_pk)
-            .first()
-        )
-        if refund is None or refund.status == Refund.Status.SUCCEEDED:
-            return refund or Refund.objects.get(pk=refund_pk)
-        payment = refund.payment
-        refund.attempts += 1
-        try:
-            if refund.order_id:
-                _reverse_sent_transfer(refund.order_id)
-            result = payments.create_refund(
-                charge_or_intent=payment.charge_id or payment.payment_intent_id,
-                amount=refund.amount,
-                idempotency_key=refund.idempotency_key,
-                metadata={"checkout": str(payment.checkout_id), "refund": str(refund.pk)},
-            )
-        except PaymentProviderError as error:
-            refund.status = Refund.Status.FAILED
-            refund.last_error = error.detail or error.message
-            refund.save(update_fields=["status", "attempts", "last_error"])
-            log.warning("refund %s failed: %s", refund.idempotency_key, refund.last_error)
-            # Raised after the block, so the failure stays recorded for the retry job.
-            failed = error
-        else:
-            failed = None
-            refund.status = Refund.Status.SUCCEEDED
-            refund.stripe_refund_id = result.id
-            refund.last_error = ""
-            refund.save(update_fields=["status", "stripe_refund_id", "attempts", "last_error"])
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
-            _refresh_refunded(payment)
-            if refund.order_id:
-                order = Order.objects.select_for_update().get(pk=refund.order_id)
-                if _is_refundable(order):
-                    order.transition_to(Order.Status.REFUNDED)
-                    order.save(update_fields=["status"])
-                    record_event(
-                        order=order,
-                        kind=OrderEvent.Kind.REFUNDED,
-                        actor=refund.requested_by,
-                        note=refund.reason,
-                    )
-    if failed is not None and raise_errors:
-        raise failed
-    return refund
-
-
-# --- Paying sellers -----------------------------------------------------------------------------
-def send_pending_transfers(*, only: Iterable[int] | None = None) -> dict[str, int]:
-    """Send every pending or failed transfer whose seller can be paid (or just those in
-    `only`), and retry refunds that failed. Safe to run concurrently and repeatedly: each row
-    is locked while it is sent, with its own idempotency key, so nothing is ever sent twice."""
-    counts = {"sent": 0, "failed": 0, "refunds": 0}
-    ready = ConnectedAccount.objects.ready().values("user_id")
-    due = SellerTransfer.objects.filter(
-        status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED],
-        order__seller__in=ready,
-    )
-    if only is not None:
-        due = due.filter(pk__in=list(only))
-    due = due.order_by("pk").values_list("pk", flat=True)
-    for pk in list(due):
-        outcome = _send_transfer(pk)
-        if outcome:
-            counts[outcome] += 1
-    if only is not None:
-        return counts
-    for pk in list(
-        Refund.objects.filter(status__in=[Refund.Status.PENDING, Refund.Status.FAILED]).values_list(
-            "pk", flat=True
-        )
-    ):
-        if _send_refund(pk).status == Refund.Status.SUCCEEDED:
-            counts["refunds"] += 1
-    return counts
-
-
-@transaction.atomic
-def _send_transfer(pk: int) -> str | None:
-    transfer = (
-        SellerTransfer.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk=pk, status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED])
-        .select_related("payment", "order")
-        .first()
-    )
-    if transfer is None:
-        return None  # sent, cancelled, or being sent by another run
-    account = ConnectedAccount.objects.filter(user_id=transfer.order.seller_id).first()
-    if account is None or not account.ready:
-        return None
-    transfer.attempts += 1
-    try:
-        result = payments.create_transfer(
-            amount=transfer.amount,
-            destination=account.stripe_account_id,
-            source_transaction=transfer.payment.charge_id,
-            transfer_group=transfer.payment.checkout.number,
-            idempotency_key=transfer.idempotency_key,
-            metadata={"order": transfer.order.number},
-        )
-    except PaymentProviderError as error:
-        transfer.status = SellerTransfer.Status.FAILED
-        transfer.last_error = error.detail or error.message
-        transfer.save(update_fields=["status", "attempts", "last_error"])
-        log.warning("transfer %s failed: %s", transfer.idempotency_key, transfer.last_error)
-        return "failed"
-    transfer.status = SellerTransfer.Status.SENT
-    transfer.stripe_transfer_id = result.id
-    transfer.sent_at = timezone.now()
-    transfer.last_error = ""
-    transfer.save(
-        update_fields=["status", "stripe_transfer_id", "sent_at", "attempts", "last_error"]
-    )
-    return "sent"
 
 
 # --- Webhook events -----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from marketplace.models import AuctionListing, Bid, Product
-from marketplace.services.bidding import create_auction, place_bid
+from marketplace.services.auctions import create_auction
+from marketplace.services.bidding import place_bid
 from marketplace.tests.factories.catalog import category, city
 
 

@@ -91,11 +91,11 @@ def _no_ssl_redirect(settings):
 def _no_remembered_minimums():
     # Each test's database is rolled back and its ids reused: what the bid service remembers
     # of an auction's minimum must not outlive the test that saw it.
-    from marketplace.services import bidding
+    from marketplace.services import bid_floor
 
-    bidding._known_minimums.clear()
+    bid_floor.forget_all()
     yield
-    bidding._known_minimums.clear()
+    bid_floor.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ from django_q.models import Schedule
 
 from marketplace import tasks
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import bidding
-from marketplace.services.bidding import close_auction
+from marketplace.services import closing
+from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 
 
@@ -147,14 +147,14 @@ def test_sweep_rolls_back_only_the_auction_whose_close_failed(seller, buyer, mon
     for auction in (broken, fine):
         bid(auction, buyer, "1000")
         end_now(auction)
-    real_sold_notices = bidding._sold_notices
+    real_sold_notices = closing._sold_notices
 
     def fail_half_way(auction, order):  # after its order was written
         if auction.pk == broken.pk:
             raise RuntimeError("failed half-way")
         return real_sold_notices(auction, order)
 
-    monkeypatch.setattr(bidding, "_sold_notices", fail_half_way)
+    monkeypatch.setattr(closing, "_sold_notices", fail_half_way)
 
     assert tasks.check_auction_endings() == 1
     broken.refresh_from_db()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from marketplace import tasks
 from marketplace.models import AuctionListing, Checkout, Notification, Order
 from marketplace.services import notifications
-from marketplace.services.bidding import close_auction, close_auctions
+from marketplace.services.closing import close_auction, close_auctions
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.test_auction_closing import end_now, run_at_once

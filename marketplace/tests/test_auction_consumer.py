@@ -208,7 +208,7 @@ def test_soft_close_sends_auction_extended(seller, buyer, settings):
 def test_auction_ended_is_broadcast_with_masked_winner(seller, buyer):
     from datetime import timedelta
 
-    from marketplace.services.bidding import close_auction
+    from marketplace.services.closing import close_auction
 
     auction = make_auction(seller)
     bid(auction, buyer, "1000")

@@ -11,7 +11,8 @@ from django.utils import timezone
 from marketplace.exceptions import ListingError
 from marketplace.models import AuctionListing, Notification, Product
 from marketplace.queries.catalog import clear_reference_cache
-from marketplace.services.bidding import close_auction, create_auction, relist_auction
+from marketplace.services.auctions import create_auction, relist_auction
+from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.catalog import category, city

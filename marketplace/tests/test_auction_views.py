@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import AuctionListing, Bid, Product, ProductImage
-from marketplace.services.bidding import close_auction
+from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.catalog import category, city
 from marketplace.tests.test_images import photo

@@ -449,7 +449,7 @@ def test_a_sighting_is_trusted_only_briefly(auction, buyer, rival, committed_bid
     AuctionListing.objects.filter(pk=auction.pk).update(status=AuctionListing.Status.CANCELLED)
     assert rejected_code(auction, rival, "1000") == "too_low"  # within the second
 
-    monkeypatch.setattr("marketplace.services.bidding.KNOWN_MINIMUM_SECONDS", 0)
+    monkeypatch.setattr("marketplace.services.bid_floor.KNOWN_MINIMUM_SECONDS", 0)
 
     assert rejected_code(auction, rival, "1000") == "auction_closed"
 

@@ -27,7 +27,7 @@ from marketplace import realtime
 from marketplace.i18n_strings import reference_names
 from marketplace.models import Notification
 from marketplace.routing import websocket_urlpatterns
-from marketplace.services.bidding import close_auction
+from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.conftest import fail_in_ci_else_skip
 from marketplace.tests.factories.catalog import city
@@ -453,7 +453,7 @@ def test_logging_in_applies_the_saved_language(client, buyer):
 
 
 def test_prices_read_naturally_in_both_languages():
-    from marketplace.templatetags.money import format_pkr
+    from marketplace.money import format_pkr
 
     with translation.override("en"):
         assert format_pkr("12500") == "Rs 12,500"

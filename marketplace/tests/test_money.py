@@ -4,8 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.money import parse_amount
-from marketplace.templatetags.money import format_pkr
+from marketplace.money import format_pkr, parse_amount
 
 
 @pytest.mark.parametrize(

@@ -5,16 +5,18 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from marketplace.exceptions import (
     OrderActionRefused,
     OutOfStock,
+    PaymentRejected,
     PurchaseRejected,
 )
 from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
-from marketplace.services.orders import add_to_cart, cancel_order, place_checkout
-from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.services.cancellation import cancel_order
+from marketplace.services.orders import add_to_cart, place_checkout
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import ready_to_be_paid
 
@@ -318,15 +320,19 @@ def test_an_outsider_cannot_cancel_an_order(seller, buyer, outsider):
     assert order.status == Order.Status.AWAITING_PAYMENT
 
 
-def test_a_paid_order_cannot_be_cancelled_like_an_unpaid_one(seller, buyer):
+def test_a_paid_order_is_cancelled_only_with_a_refund(seller, buyer):
     vase = listing_by(seller, quantity=3)
     order = order_for(buyer, vase)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
 
-    with pytest.raises(OrderActionRefused, match="refund"):
+    # cancel_order takes the refund path for it; with no payment recorded there is nothing to
+    # refund, so nothing changes (no stock back for an order that stays paid).
+    with pytest.raises(PaymentRejected) as refused:
         cancel_order(order=order, by=buyer, reason="")
 
+    assert refused.value.code == "not_paid"
     assert refresh(vase).quantity == 2
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
 
 
 def test_cancelling_twice_returns_the_stock_only_once(seller, buyer):
@@ -583,6 +589,26 @@ def test_the_admin_cancel_action_returns_the_stock(admin_client, seller, buyer):
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert refresh(vase).quantity == 1
+
+
+def test_the_admin_cancel_reason_is_stored_in_english_for_an_urdu_speaking_staff_member(
+    client, seller, buyer
+):
+    staff = UserFactory(is_staff=True, is_superuser=True, language="ur")
+    order = order_for(buyer, listing_by(seller))
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("admin:marketplace_order_changelist"),
+        {"action": "cancel_unpaid_orders", "_selected_action": [order.pk]},
+    )
+
+    assert response.headers["Content-Language"] == "ur"  # the admin spoke Urdu to them
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.cancel_reason == "Cancelled by staff"
+    with translation.override("ur"):
+        assert order.cancel_reason_shown not in {"", "Cancelled by staff"}
 
 
 def test_the_admin_order_pages_render(admin_client, seller, buyer):

@@ -17,8 +17,8 @@ from marketplace.models import (
     Refund,
     SellerTransfer,
 )
-from marketplace.services import fulfilment
-from marketplace.services import payments as payment_services
+from marketplace.services import cancellation, fulfilment
+from marketplace.tasks import send_pending_transfers
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.catalog import AuctionProductFactory
 from marketplace.tests.factories.orders import address_of, listing_by
@@ -55,7 +55,7 @@ def kinds(order: Order) -> list[str]:
 
 
 def test_the_buyer_cancels_a_paid_order_and_is_refunded_in_full(emulator, paid, buyer):
-    order = fulfilment.cancel_paid_order(order=paid, by=buyer, reason="Ordered twice")
+    order = cancellation.cancel_order(order=paid, by=buyer, reason="Ordered twice")
 
     assert order.status == Order.Status.REFUNDED
     assert (order.cancel_reason, order.cancelled_at is not None) == ("Ordered twice", True)
@@ -74,21 +74,21 @@ def test_the_buyer_cancels_a_paid_order_and_is_refunded_in_full(emulator, paid, 
 def test_the_stock_goes_back_on_sale(paid, buyer, vase):
     FixedPriceListing.objects.filter(pk=vase.pk).update(quantity=0, status="sold_out")
 
-    fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     vase.refresh_from_db()
     assert (vase.quantity, vase.status) == (2, FixedPriceListing.Status.ACTIVE)
 
 
 def test_the_timeline_shows_the_cancellation_then_the_refund(paid, buyer):
-    fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert kinds(paid)[-2:] == [OrderEvent.Kind.CANCELLED, OrderEvent.Kind.REFUNDED]
     assert paid.events.get(kind=OrderEvent.Kind.CANCELLED).actor == buyer
 
 
 def test_the_seller_is_told_not_to_send_it(paid, buyer, seller):
-    fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     notice = Notification.objects.get(user=seller, kind=Notification.Kind.ORDER_CANCELLED)
     assert paid.number in notice.title
@@ -99,10 +99,10 @@ def test_the_seller_is_told_not_to_send_it(paid, buyer, seller):
 
 
 def test_cancelling_twice_refunds_once(emulator, paid, buyer, vase):
-    fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     with pytest.raises(OrderActionRefused) as refused:
-        fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "closed"
     assert len(objects(emulator, "refund")) == 1
@@ -112,9 +112,9 @@ def test_cancelling_twice_refunds_once(emulator, paid, buyer, vase):
 
 
 def test_a_transfer_already_sent_is_reversed_before_the_refund(emulator, paid, buyer):
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
 
-    fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+    cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert SellerTransfer.objects.get(order=paid).status == SellerTransfer.Status.REVERSED
     assert Refund.objects.get(order=paid).status == Refund.Status.SUCCEEDED
@@ -124,7 +124,7 @@ def test_a_shipped_order_is_not_cancelled(emulator, paid, buyer, seller):
     fulfilment.mark_shipped(order=paid, by=seller, courier="TCS", tracking_number="T-1")
 
     with pytest.raises(OrderActionRefused) as refused:
-        fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "shipped"
     assert objects(emulator, "refund") == []
@@ -136,21 +136,21 @@ def test_the_buyer_cannot_cancel_a_paid_auction_order(emulator, paid, buyer, sel
     Order.objects.filter(pk=paid.pk).update(auction=auction)
 
     with pytest.raises(OrderActionRefused) as refused:
-        fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert refused.value.code == "auction_order"
     assert not Refund.objects.exists()
-    assert not fulfilment.can_cancel(order=Order.objects.get(pk=paid.pk), user=buyer)
+    assert not Order.objects.get(pk=paid.pk).can_cancel(buyer)
 
 
 def test_the_seller_cannot_cancel_a_paid_order(emulator, paid, seller, vase):
     with pytest.raises(OrderActionRefused) as refused:
-        fulfilment.cancel_paid_order(order=paid, by=seller, reason="")
+        cancellation.cancel_order(order=paid, by=seller, reason="")
 
     assert refused.value.code == "seller_paid"
     assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
     assert FixedPriceListing.objects.get(pk=vase.pk).quantity == 1
-    assert not fulfilment.can_cancel(order=paid, user=seller)
+    assert not paid.can_cancel(seller)
 
 
 def test_staff_may_cancel_any_paid_unshipped_order_and_both_parties_are_told(
@@ -160,7 +160,7 @@ def test_staff_may_cancel_any_paid_unshipped_order_and_both_parties_are_told(
     auction = AuctionProductFactory(seller=seller).auction
     Order.objects.filter(pk=paid.pk).update(auction=auction)
 
-    order = fulfilment.cancel_paid_order(order=paid, by=staff, reason="Seller is away")
+    order = cancellation.cancel_order(order=paid, by=staff, reason="Seller is away")
 
     assert order.status == Order.Status.REFUNDED
     assert len(objects(emulator, "refund")) == 1
@@ -177,7 +177,7 @@ def test_a_provider_failure_leaves_the_order_cancelled_and_the_retry_refunds_it(
 
     with monkeypatch.context() as patched:
         patched.setattr(payments, "create_refund", refuse)
-        order = fulfilment.cancel_paid_order(order=paid, by=buyer, reason="")
+        order = cancellation.cancel_order(order=paid, by=buyer, reason="")
 
     assert order.status == Order.Status.CANCELLED
     refund = Refund.objects.get(order=order)
@@ -185,7 +185,7 @@ def test_a_provider_failure_leaves_the_order_cancelled_and_the_retry_refunds_it(
     assert kinds(order)[-1] == OrderEvent.Kind.CANCELLED
     assert objects(emulator, "refund") == []
 
-    counts = payment_services.send_pending_transfers()
+    counts = send_pending_transfers()
 
     assert counts["refunds"] == 1
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
@@ -238,3 +238,19 @@ def test_someone_else_gets_404(client, paid, outsider):
     assert client.get(cancel_url(paid)).status_code == 404
     assert client.post(cancel_url(paid)).status_code == 404
     assert Order.objects.get(pk=paid.pk).status == Order.Status.PAID
+
+
+def test_the_total_in_a_notice_is_written_in_its_readers_language(emulator, paid, seller, buyer):
+    """An Urdu-speaking buyer cancels; the English-speaking seller reads rupees in English."""
+    from django.utils import translation
+
+    type(buyer).objects.filter(pk=buyer.pk).update(language="ur")
+    type(seller).objects.filter(pk=seller.pk).update(language="en")
+    buyer.refresh_from_db()
+
+    with translation.override("ur"):  # the buyer's request
+        cancellation.cancel_order(order=paid, by=buyer, reason="")
+
+    notice = Notification.objects.get(user=seller, kind="order_cancelled")
+    assert "gets Rs 5,000 back" in notice.body
+    assert "روپے" not in notice.body

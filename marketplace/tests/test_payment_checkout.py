@@ -10,7 +10,8 @@ from django.utils import timezone
 from marketplace.exceptions import PaymentRejected
 from marketplace.models import Order, Payment, PaymentAttempt, Refund, SellerTransfer
 from marketplace.services import payments as payment_services
-from marketplace.services.orders import cancel_order
+from marketplace.services import refunds
+from marketplace.services.cancellation import cancel_order
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import ready_to_be_paid, won_auction_order
@@ -152,7 +153,7 @@ def test_a_payment_landing_after_the_order_was_cancelled_is_refunded(
     control(emulator, f"sessions/{session_id}/pay")
 
     payment = payment_services.fulfil_checkout(session_id=session_id)
-    payment_services._send_refund(Refund.objects.get().pk)
+    refunds.send_refund(Refund.objects.get().pk)
 
     assert Order.objects.get(pk=paid_setup.pk).status == Order.Status.CANCELLED
     payment.refresh_from_db()

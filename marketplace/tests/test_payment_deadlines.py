@@ -424,7 +424,7 @@ def test_the_block_reason_is_written_in_the_buyers_language(seller, buyer, setti
 
 # --- Relisting an item whose buyer did not pay ----------------------------------------------------
 def relist(seller, order):
-    from marketplace.services.bidding import relist_auction
+    from marketplace.services.auctions import relist_auction
 
     return relist_auction(seller=seller, auction_id=order.auction_id)
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from marketplace.exceptions import PaymentRejected
 from marketplace.models import Order, Payment, Refund, SellerTransfer
-from marketplace.services import payments as payment_services
+from marketplace.services import refunds
+from marketplace.tasks import send_pending_transfers
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.factories.orders import address_of, listing_by
 from marketplace.tests.payments_fixtures import (
@@ -42,7 +43,7 @@ def paid_checkout(emulator, receiver, seller, buyer, client):
 
 
 def test_each_seller_is_sent_their_share_once(emulator, paid_checkout):
-    counts = payment_services.send_pending_transfers()
+    counts = send_pending_transfers()
 
     assert counts["sent"] == 2
     transfers = {t["destination"]: t for t in objects(emulator, "transfer")}
@@ -60,8 +61,8 @@ def test_each_seller_is_sent_their_share_once(emulator, paid_checkout):
 
 
 def test_running_the_job_twice_sends_nothing_twice(emulator, paid_checkout):
-    payment_services.send_pending_transfers()
-    again = payment_services.send_pending_transfers()
+    send_pending_transfers()
+    again = send_pending_transfers()
 
     assert again["sent"] == 0
     assert len(objects(emulator, "transfer")) == 2
@@ -71,7 +72,7 @@ def test_a_failed_transfer_is_recorded_then_sent_by_the_retry(emulator, paid_che
     account = seller.connected_account
     control(emulator, f"accounts/{account.stripe_account_id}/disable")  # Stripe side only
 
-    first = payment_services.send_pending_transfers()
+    first = send_pending_transfers()
 
     failed = SellerTransfer.objects.get(order__seller=seller)
     assert first == {"sent": 1, "failed": 1, "refunds": 0}
@@ -79,7 +80,7 @@ def test_a_failed_transfer_is_recorded_then_sent_by_the_retry(emulator, paid_che
     assert "capabilit" in failed.last_error
 
     control(emulator, f"accounts/{account.stripe_account_id}/enable")
-    second = payment_services.send_pending_transfers()
+    second = send_pending_transfers()
 
     failed.refresh_from_db()
     assert second["sent"] == 1
@@ -90,7 +91,7 @@ def test_a_failed_transfer_is_recorded_then_sent_by_the_retry(emulator, paid_che
 def test_a_seller_not_ready_is_not_sent_anything_until_ready(emulator, paid_checkout, seller):
     seller.connected_account.__class__.objects.filter(user=seller).update(payouts_enabled=False)
 
-    counts = payment_services.send_pending_transfers()
+    counts = send_pending_transfers()
 
     assert counts["sent"] == 1
     assert SellerTransfer.objects.get(order__seller=seller).status == "pending"
@@ -111,7 +112,7 @@ def test_a_transfer_sent_but_not_recorded_is_not_sent_again_on_retry(emulator, p
         metadata={"order": row.order.number},
     )
 
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
 
     assert len(objects(emulator, "transfer")) == 2
 
@@ -122,14 +123,14 @@ def test_staff_refund_of_an_order_not_yet_transferred_cancels_the_transfer(
     staff = UserFactory(username="staff", is_staff=True)
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
 
-    refund = payment_services.refund_order(order=order, by_staff=staff)
+    refund = refunds.refund_order(order=order, by_staff=staff)
 
     assert refund.status == Refund.Status.SUCCEEDED
     assert refund.amount == Decimal("2500.00")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.CANCELLED
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     assert len(objects(emulator, "transfer")) == 1  # only the other seller's
     payment = Payment.objects.get()
     assert (payment.refunded_amount, payment.status) == (Decimal("2500.00"), "partially_refunded")
@@ -137,10 +138,10 @@ def test_staff_refund_of_an_order_not_yet_transferred_cancels_the_transfer(
 
 def test_staff_refund_after_the_transfer_reverses_it(emulator, paid_checkout, seller):
     staff = UserFactory(username="staff", is_staff=True)
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
 
-    payment_services.refund_order(order=order, by_staff=staff)
+    refunds.refund_order(order=order, by_staff=staff)
 
     transfer = SellerTransfer.objects.get(order=order)
     assert transfer.status == SellerTransfer.Status.REVERSED
@@ -154,8 +155,8 @@ def test_refunding_twice_refunds_once(emulator, paid_checkout, seller):
     staff = UserFactory(username="staff", is_staff=True)
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
 
-    payment_services.refund_order(order=order, by_staff=staff)
-    payment_services.refund_order(order=order, by_staff=staff)
+    refunds.refund_order(order=order, by_staff=staff)
+    refunds.refund_order(order=order, by_staff=staff)
 
     assert len(objects(emulator, "refund")) == 1
     assert Refund.objects.count() == 1
@@ -168,14 +169,14 @@ def test_an_unpaid_order_cannot_be_refunded(seller, buyer):
     order = order_for(buyer, listing_by(seller))
 
     with pytest.raises(PaymentRejected):
-        payment_services.refund_order(order=order, by_staff=staff)
+        refunds.refund_order(order=order, by_staff=staff)
 
 
 def test_only_staff_can_refund(emulator, paid_checkout, buyer):
     order = Order.objects.filter(checkout=paid_checkout).first()
 
     with pytest.raises(PaymentRejected):
-        payment_services.refund_order(order=order, by_staff=buyer)
+        refunds.refund_order(order=order, by_staff=buyer)
 
 
 def test_the_admin_refund_action_refunds_the_selected_orders(
@@ -199,7 +200,7 @@ def test_the_admin_lists_failed_transfers_and_retries_them(emulator, paid_checko
     staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
     account = seller.connected_account
     control(emulator, f"accounts/{account.stripe_account_id}/disable")
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     control(emulator, f"accounts/{account.stripe_account_id}/enable")
     client.force_login(staff)
     changelist = reverse("admin:marketplace_sellertransfer_changelist")
@@ -242,7 +243,7 @@ def test_payment_admin_pages_render(emulator, paid_checkout, client, model):
 def test_the_seller_sees_the_payment_fee_and_transfer_on_the_order(
     emulator, paid_checkout, seller, client
 ):
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
     client.force_login(seller)
 
@@ -266,7 +267,7 @@ def test_a_failed_reversal_refunds_nothing(emulator, paid_checkout, seller, monk
     from marketplace.exceptions import PaymentProviderError
 
     staff = UserFactory(username="staff", is_staff=True)
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
 
     def refuse(**kwargs):
@@ -275,7 +276,7 @@ def test_a_failed_reversal_refunds_nothing(emulator, paid_checkout, seller, monk
     monkeypatch.setattr(payments, "reverse_transfer", refuse)
 
     with pytest.raises(PaymentProviderError):
-        payment_services.refund_order(order=order, by_staff=staff)
+        refunds.refund_order(order=order, by_staff=staff)
 
     assert objects(emulator, "refund") == []
     refund = Refund.objects.get()
@@ -289,7 +290,7 @@ def test_the_retry_reverses_the_transfer_then_refunds(emulator, paid_checkout, s
     from marketplace.exceptions import PaymentProviderError
 
     staff = UserFactory(username="staff", is_staff=True)
-    payment_services.send_pending_transfers()
+    send_pending_transfers()
     order = Order.objects.get(checkout=paid_checkout, seller=seller)
     with monkeypatch.context() as patched:
         patched.setattr(
@@ -298,9 +299,9 @@ def test_the_retry_reverses_the_transfer_then_refunds(emulator, paid_checkout, s
             lambda **kw: (_ for _ in ()).throw(PaymentProviderError("x")),
         )
         with pytest.raises(PaymentProviderError):
-            payment_services.refund_order(order=order, by_staff=staff)
+            refunds.refund_order(order=order, by_staff=staff)
 
-    counts = payment_services.send_pending_transfers()
+    counts = send_pending_transfers()
 
     assert counts["refunds"] == 1
     assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.REVERSED
@@ -321,7 +322,7 @@ def test_an_order_refunded_from_the_dashboard_is_not_refunded_again(
     order = Order.objects.filter(checkout=paid_checkout).first()
 
     with pytest.raises(PaymentRejected):
-        payment_services.refund_order(order=order, by_staff=staff)
+        refunds.refund_order(order=order, by_staff=staff)
     assert len(objects(emulator, "refund")) == 1
 
 

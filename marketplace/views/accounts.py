@@ -8,7 +8,7 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -26,6 +26,7 @@ from marketplace.forms.addresses import AddressForm
 from marketplace.models import Address, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.services.addresses import delete_address, save_address, set_default_address
+from marketplace.views.access import get_address_for_user
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -192,13 +193,6 @@ def seller_profile_edit(request: HttpRequest) -> HttpResponse:
 # --- Address book -----------------------------------------------------------------------------
 
 
-def _get_address_for_user(user: User, pk: int) -> Address:
-    """The user's own address, or 404: someone else's address does not exist for them."""
-    return get_object_or_404(
-        Address.objects.filter(user=user).select_related("city__province"), pk=pk
-    )
-
-
 @login_required
 @require_safe
 def address_list(request: HttpRequest) -> HttpResponse:
@@ -228,7 +222,7 @@ def address_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    address = _get_address_for_user(request.user, pk)
+    address = get_address_for_user(request.user, pk)
     form = AddressForm(request.POST or None, instance=address)
     if request.method == "POST" and form.is_valid():
         save_address(user=request.user, address=form.save(commit=False))
@@ -244,7 +238,7 @@ def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    address = _get_address_for_user(request.user, pk)
+    address = get_address_for_user(request.user, pk)
     if request.method == "POST":
         delete_address(user=request.user, address_id=address.pk)
         messages.success(request, _("Address deleted."))
@@ -255,7 +249,7 @@ def address_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def address_make_default(request: HttpRequest, pk: int) -> HttpResponse:
-    address = _get_address_for_user(request.user, pk)
+    address = get_address_for_user(request.user, pk)
     set_default_address(user=request.user, address_id=address.pk)
     messages.success(request, _("Default address changed."))
     return redirect(_safe_next(request) or "address_list")

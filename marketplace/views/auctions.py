@@ -17,7 +17,8 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
-from marketplace.services.bidding import create_auction, place_bid, relist_auction
+from marketplace.services.auctions import create_auction, relist_auction
+from marketplace.services.bidding import place_bid
 from marketplace.views.catalog import ask_to_reselect_photos
 from marketplace.views.decorators import seller_required
 

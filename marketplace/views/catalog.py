@@ -36,7 +36,7 @@ from marketplace.queries.catalog import (
     reference_data,
 )
 from marketplace.services import listings
-from marketplace.services.bidding import relistable_auction_ids
+from marketplace.services.auctions import relistable_auction_ids
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -12,11 +12,7 @@ from marketplace.exceptions import ComplaintRejected
 from marketplace.forms.complaints import ComplaintForm
 from marketplace.models import Complaint
 from marketplace.services.complaints import file_complaint
-
-
-def _get_complaint_for_owner(request: HttpRequest, number: str) -> Complaint:
-    queryset = Complaint.objects.filter(user=request.user).select_related("order", "seller")
-    return get_object_or_404(queryset, number=number)
+from marketplace.views.access import get_complaint_for_owner, get_complaint_for_owner_or_staff
 
 
 @login_required
@@ -64,19 +60,14 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def complaint_detail(request: HttpRequest, number: str) -> HttpResponse:
-    complaint = _get_complaint_for_owner(request, number)
+    complaint = get_complaint_for_owner(request, number)
     return render(request, "marketplace/complaints/complaint_detail.html", {"complaint": complaint})
 
 
 @login_required
 def complaint_photo(request: HttpRequest, number: str) -> HttpResponse:
     """The re-encoded photo, to the person who filed the complaint and to staff only."""
-    queryset = (
-        Complaint.objects.all()
-        if request.user.is_staff
-        else Complaint.objects.filter(user=request.user)
-    )
-    complaint = get_object_or_404(queryset, number=number)
+    complaint = get_complaint_for_owner_or_staff(request, number)
     if not complaint.photo:
         raise Http404
     response = FileResponse(complaint.photo.open("rb"), content_type="image/jpeg")

@@ -17,15 +17,9 @@ from marketplace.forms.fulfilment import ShipForm
 from marketplace.models import Feedback, Order, OrderItem, Product
 from marketplace.services import feedback as feedback_service
 from marketplace.services import fulfilment
+from marketplace.views.access import get_order_for_party
 
 ORDER_TEMPLATE = "marketplace/orders/order_detail.html"
-
-
-def _get_order_for_party(request: HttpRequest, number: str) -> Order:
-    queryset = Order.objects.for_user(request.user).select_related(
-        "buyer", "seller__seller_profile", "checkout"
-    )
-    return get_object_or_404(queryset, number=number)
 
 
 def order_progress_context(request: HttpRequest, order: Order, **extra) -> dict:
@@ -38,8 +32,8 @@ def order_progress_context(request: HttpRequest, order: Order, **extra) -> dict:
         "is_buyer": is_buyer,
         "is_seller": is_seller,
         "timeline": queries.order_timeline(order),
-        "can_ship": is_seller and order.status == Order.Status.PAID,
-        "can_confirm": is_buyer and order.status == Order.Status.SHIPPED,
+        "can_ship": order.can_ship(request.user),
+        "can_confirm": order.can_confirm_delivery(request.user),
         "feedback": feedback,
         "can_leave_feedback": is_buyer
         and order.status == Order.Status.DELIVERED
@@ -84,7 +78,7 @@ def _feedback_part(request: HttpRequest, order: Order, **extra) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def order_ship(request: HttpRequest, number: str) -> HttpResponse:
-    order = _get_order_for_party(request, number)
+    order = get_order_for_party(request, number)
     form = ShipForm(request.POST)
     error = ""
     if form.is_valid():
@@ -116,7 +110,7 @@ def order_ship(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def order_confirm_delivery(request: HttpRequest, number: str) -> HttpResponse:
-    order = _get_order_for_party(request, number)
+    order = get_order_for_party(request, number)
     try:
         order = fulfilment.confirm_delivery(order=order, by=request.user)
     except OrderActionRefused as refused:
@@ -141,7 +135,7 @@ def order_confirm_delivery(request: HttpRequest, number: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def feedback_create(request: HttpRequest, number: str) -> HttpResponse:
     """The buyer's feedback form: on the order page (HTMX) or on its own page (e-mail link)."""
-    order = _get_order_for_party(request, number)
+    order = get_order_for_party(request, number)
     if request.method == "GET":
         if order.buyer_id != request.user.pk:
             raise Http404
@@ -175,7 +169,7 @@ def feedback_create(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def feedback_reply(request: HttpRequest, number: str) -> HttpResponse:
-    order = _get_order_for_party(request, number)
+    order = get_order_for_party(request, number)
     feedback = get_object_or_404(Feedback, order=order)
     form = FeedbackReplyForm(request.POST)
     error = ""

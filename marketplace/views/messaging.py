@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -14,17 +14,11 @@ from marketplace.forms.messaging import MessageForm
 from marketplace.models import Conversation, Order, Product
 from marketplace.queries import messaging as queries
 from marketplace.services import messaging
+from marketplace.views.access import get_conversation_for_participant
 
 CONVERSATIONS_PER_PAGE = 30
 THREAD_LENGTH = 200
 DETAIL_TEMPLATE = "marketplace/messaging/conversation_detail.html"
-
-
-def _get_conversation_for_participant(request: HttpRequest, pk: int) -> Conversation:
-    queryset = Conversation.objects.for_user(request.user).select_related(
-        "buyer__seller_profile", "seller__seller_profile", "product", "order"
-    )
-    return get_object_or_404(queryset, pk=pk)
 
 
 @login_required
@@ -49,7 +43,7 @@ def _thread(conversation: Conversation, before: int | None = None) -> tuple[list
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = _get_conversation_for_participant(request, pk)
+    conversation = get_conversation_for_participant(request, pk)
     form = MessageForm(request.POST or None)
     sent = None
     if request.method == "POST" and form.is_valid():

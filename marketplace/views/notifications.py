@@ -3,13 +3,14 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace.models import Notification
 from marketplace.services.notifications import mark_read
+from marketplace.views.access import get_notification_for_user
 
 PER_PAGE = 30
 TEMPLATE = "marketplace/notifications/notification_list.html"
@@ -29,7 +30,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notice read and follow its link (only links on this site)."""
-    notification = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+    notification = get_notification_for_user(request, pk)
     mark_read(user=request.user, notification_id=notification.pk)
     url = notification.url
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):

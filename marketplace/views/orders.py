@@ -8,41 +8,43 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace.exceptions import MarketplaceError, OrderActionRefused, PurchaseRejected
+from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms.addresses import AddressForm
 from marketplace.forms.orders import CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
-    CartItem,
     Checkout,
     FixedPriceListing,
     Order,
-    OrderItem,
     Refund,
     SellerTransfer,
 )
-from marketplace.money import parse_amount
+from marketplace.money import format_pkr, parse_amount
 from marketplace.queries.orders import Basket, build_basket, cart_basket, listings_with_products
 from marketplace.services import payouts
-from marketplace.services.fulfilment import can_cancel, cancel_paid_order, check_cancellation
+from marketplace.services.addresses import save_address
+from marketplace.services.cancellation import cancel_order
 from marketplace.services.orders import (
     add_to_cart,
-    cancel_order,
     check_listing_purchase,
     place_checkout,
     remove_cart_item,
     update_cart_item,
 )
-from marketplace.templatetags.money import format_pkr
+from marketplace.views.access import (
+    get_cart_item_for_user,
+    get_checkout_for_buyer,
+    get_order_for_party,
+    orders_with_items,
+)
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context
@@ -130,16 +132,11 @@ def cart_add(request: HttpRequest, listing_pk: int) -> HttpResponse:
     return redirect(_next_url(request, listing.product.get_absolute_url()))
 
 
-def _cart_item_for(request: HttpRequest, pk: int) -> CartItem:
-    # Someone else's cart line is a 404, like any object that is not yours.
-    return get_object_or_404(CartItem.objects.filter(user=request.user), pk=pk)
-
-
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
 def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _cart_item_for(request, pk)
+    item = get_cart_item_for_user(request, pk)
     quantity, error = _quantity(request.POST)
     if quantity is not None:
         try:
@@ -159,7 +156,7 @@ def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def cart_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _cart_item_for(request, pk)
+    item = get_cart_item_for_user(request, pk)
     remove_cart_item(item=item)
     if request.htmx:
         return _render_cart(request)
@@ -237,10 +234,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         if form is not None and form.is_valid():
             address = form.cleaned_data["address"]
         elif address_form is not None and address_form.is_valid():
-            address = address_form.save(commit=False)
-            address.user = request.user
-            address.is_default = True
-            address.save()
+            address = save_address(user=request.user, address=address_form.save(commit=False))
         if address is not None and not basket.buyable_lines:
             error = _("None of these items can be bought right now.")
         elif address is not None:
@@ -293,20 +287,10 @@ def _payment_hours() -> int:
     return settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS
 
 
-def _orders_with_items(queryset):
-    return queryset.select_related("buyer", "seller__seller_profile").prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("pk"))
-    )
-
-
-def _get_checkout_for_buyer(request: HttpRequest, number: str) -> Checkout:
-    return get_object_or_404(Checkout.objects.filter(buyer=request.user), number=number)
-
-
 @login_required
 def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
-    checkout = _get_checkout_for_buyer(request, number)
-    orders = list(_orders_with_items(checkout.orders.order_by("pk")))
+    checkout = get_checkout_for_buyer(request, number)
+    orders = list(orders_with_items(checkout.orders.order_by("pk")))
     awaiting = [order for order in orders if order.status == Order.Status.AWAITING_PAYMENT]
     context = {
         "checkout": checkout,
@@ -323,7 +307,7 @@ def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _order_page(request: HttpRequest, queryset) -> object:
-    orders = _orders_with_items(queryset.order_by("-created_at", "-pk"))
+    orders = orders_with_items(queryset.order_by("-created_at", "-pk"))
     return Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
 
 
@@ -344,16 +328,11 @@ def sale_list(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/orders/order_list.html", context)
 
 
-def _get_order_for_party(request: HttpRequest, number: str) -> Order:
-    queryset = _orders_with_items(Order.objects.for_user(request.user)).select_related("checkout")
-    return get_object_or_404(queryset, number=number)
-
-
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = _get_order_for_party(request, number)
+    order = get_order_for_party(request, number, with_items=True)
     context = order_progress_context(request, order)
-    context["can_cancel"] = can_cancel(order=order, user=request.user)
+    context["can_cancel"] = order.can_cancel(request.user)
     context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
@@ -367,24 +346,21 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """Confirm page (GET) and the cancellation itself (POST): before payment it only puts the
-    stock back; paid and not shipped, the buyer also gets the total back (`cancel_paid_order`)."""
-    order = _get_order_for_party(request, number)
+    stock back; paid and not shipped, the buyer also gets the total back (`cancel_order`
+    decides which)."""
+    order = get_order_for_party(request, number, with_items=True)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()[:200]
         try:
-            if order.status == Order.Status.PAID:
-                order = cancel_paid_order(order=order, by=request.user, reason=reason)
-            else:
-                cancel_order(order=order, by=request.user, reason=reason)
+            order = cancel_order(order=order, by=request.user, reason=reason)
         except MarketplaceError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _cancelled_message(order, request.user))
         return redirect("order_detail", number=order.number)
-    try:
-        check_cancellation(order=order, by=request.user)
-    except OrderActionRefused as refused:
-        messages.info(request, refused.message)
+    refusal = order.cancel_refusal(request.user)
+    if refusal is not None:
+        messages.info(request, refusal.message)
         return redirect("order_detail", number=order.number)
     context = {"order": order, "paid": order.status == Order.Status.PAID}
     return render(request, "marketplace/orders/order_cancel.html", context)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -29,17 +29,13 @@ from marketplace.models import (
     OrderItem,
     Payment,
     PaymentAttempt,
-    SecondChanceOffer,
 )
 from marketplace.services import deadlines, payouts
 from marketplace.services import payments as payment_services
+from marketplace.views.access import get_checkout_for_buyer, get_offer_for_bidder, offers_for_bidder
 from marketplace.views.decorators import seller_required
 
 log = logging.getLogger(__name__)
-
-
-def _get_checkout_for_buyer(request: HttpRequest, number: str) -> Checkout:
-    return get_object_or_404(Checkout.objects.filter(buyer=request.user), number=number)
 
 
 def _to_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
@@ -49,7 +45,7 @@ def _to_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
 
 def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
     """What a checkout or order page needs to offer payment for these unpaid orders."""
-    awaiting = [o for o in orders if o.status == Order.Status.AWAITING_PAYMENT]
+    awaiting = [o for o in orders if o.can_pay(request.user)]
     unready = payouts.unready_sellers(o.seller_id for o in awaiting)
     missing_address = [o for o in awaiting if not o.has_shipping_address]
     return {
@@ -74,7 +70,7 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
 @login_required
 @require_POST
 def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
-    checkout = _get_checkout_for_buyer(request, number)
+    checkout = get_checkout_for_buyer(request, number)
     success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
     try:
         url = payment_services.start_checkout_payment(
@@ -98,7 +94,7 @@ def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def checkout_address(request: HttpRequest, number: str) -> HttpResponse:
     """Choose the delivery address of a checkout's orders that have none (won auctions)."""
-    checkout = _get_checkout_for_buyer(request, number)
+    checkout = get_checkout_for_buyer(request, number)
     address = None
     raw = request.POST.get("address", "")
     if raw.isdigit() and len(raw) < 19:
@@ -123,7 +119,7 @@ def checkout_address(request: HttpRequest, number: str) -> HttpResponse:
 def checkout_success(request: HttpRequest, number: str) -> HttpResponse:
     """Where the payment page sends the buyer back. It never marks anything paid: it shows
     "confirming" and polls until the webhook has recorded the payment."""
-    checkout = _get_checkout_for_buyer(request, number)
+    checkout = get_checkout_for_buyer(request, number)
     session_id = request.GET.get("session_id", "")[:255]
     attempt = PaymentAttempt.objects.filter(checkout=checkout, session_id=session_id).first()
     orders = list(
@@ -151,7 +147,7 @@ def checkout_success(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_GET
 def checkout_cancelled(request: HttpRequest, number: str) -> HttpResponse:
-    checkout = _get_checkout_for_buyer(request, number)
+    checkout = get_checkout_for_buyer(request, number)
     messages.info(
         request,
         _("Payment cancelled: nothing was charged. You can pay any time before the deadline."),
@@ -232,23 +228,17 @@ def payouts_return(request: HttpRequest) -> HttpResponse:
 
 
 # --- Second-chance offers -----------------------------------------------------------------------
-def _offers_for(request: HttpRequest):
-    return SecondChanceOffer.objects.filter(bidder=request.user).select_related(
-        "auction__product__seller__seller_profile", "order__checkout"
-    )
-
-
 @login_required
 @require_GET
 def offer_list(request: HttpRequest) -> HttpResponse:
-    offers = _offers_for(request).order_by("-created_at")[:50]
+    offers = offers_for_bidder(request).order_by("-created_at")[:50]
     return render(request, "marketplace/payments/offer_list.html", {"offers": offers})
 
 
 @login_required
 @require_POST
 def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = get_object_or_404(_offers_for(request), pk=pk)
+    offer = get_offer_for_bidder(request, pk)
     try:
         checkout = deadlines.accept_second_chance_offer(offer=offer, buyer=request.user)
     except MarketplaceError as error:
@@ -261,7 +251,7 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    offer = get_object_or_404(_offers_for(request), pk=pk)
+    offer = get_offer_for_bidder(request, pk)
     try:
         deadlines.decline_second_chance_offer(offer=offer, buyer=request.user)
     except MarketplaceError as error:

@@ -23,7 +23,7 @@ from django.utils.timesince import timeuntil
 from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
 from marketplace.demo.orders import load_demo_orders
 from marketplace.models import Category, City, Product, SellerProfile, User
-from marketplace.templatetags.money import format_pkr
+from marketplace.money import format_pkr
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_PASSWORD = "madeinpk-demo"  # noqa: S105  (printed on purpose: demo data only)

@@ -7,8 +7,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.models import AuctionListing, Order, SellerTransfer
-from marketplace.services.bidding import close_auction, place_bid
-from marketplace.services.payments import send_pending_transfers
+from marketplace.services.bidding import place_bid
+from marketplace.services.closing import close_auction
+from marketplace.tasks import send_pending_transfers
 from marketplace.tests.browser.conftest import login
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.factories.catalog import AuctionProductFactory

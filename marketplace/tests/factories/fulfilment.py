@@ -4,6 +4,7 @@ from django.db import transaction
 
 from marketplace import models
 from marketplace.services import fulfilment
+from marketplace.services.orders import record_event
 from marketplace.tests.factories.orders import listing_by, order_for
 
 
@@ -13,7 +14,7 @@ def paid_order(seller, buyer, **listing) -> models.Order:
     with transaction.atomic():
         order.transition_to(models.Order.Status.PAID)
         order.save(update_fields=["status", "paid_at"])
-        fulfilment.record_event(order=order, kind=models.OrderEvent.Kind.PAID)
+        record_event(order=order, kind=models.OrderEvent.Kind.PAID)
     return order
 
 
