@@ -19,7 +19,6 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py load_demo
 
 # Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.

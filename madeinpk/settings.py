@@ -11,6 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from psycopg_pool import ConnectionPool
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -122,8 +125,26 @@ _SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# PostgreSQL connections per process: a pool of at most DB_POOL_MAX_SIZE, shared by every
+# thread. Persistent per-thread connections (CONN_MAX_AGE) leak under Daphne, whose sync
+# threads come and go; Django requires CONN_MAX_AGE=0 with a pool. Size it so that
+# (web processes + worker processes) x DB_POOL_MAX_SIZE stays below max_connections
+# (README "Switching to real services"). A request that finds the pool empty waits up to
+# DB_POOL_TIMEOUT seconds for a connection, then fails.
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 2)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": DB_POOL_TIMEOUT,
+            # A connection broken by a database restart is found and replaced when it is
+            # taken from the pool, not handed to a request.
+            "check": ConnectionPool.check_connection,
+        }
 else:
     DATABASES = {
         "default": {
@@ -139,6 +160,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and task broker ---------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every Redis call on a request's or a bid's path (broadcast, task enqueue, cache) gives up
+# after these many seconds and retries once at once, never with redis-py's default backoff:
+# while Redis is down a committed bid pays a few milliseconds, not seconds, and what must not
+# be lost is in the database already (notification outbox, swept by the worker).
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "3"))
+
+
+def redis_options(asynchronous: bool = False) -> dict:
+    """Connection options for a redis-py client or pool (sync, or asyncio for the layer)."""
+    if asynchronous:
+        from redis.asyncio.retry import Retry as AsyncRetry
+
+        retry = AsyncRetry(NoBackoff(), 1)
+    else:
+        retry = Retry(NoBackoff(), 1)
+    return {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry": retry,
+    }
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -150,7 +194,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 caps a pool at 100 connections and fails past that at once.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, **redis_options(True)}],
             },
         }
     }
@@ -171,7 +215,10 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = REDIS_URL
+    # django-q2 passes a dict to redis.Redis(**...): the URL's parts plus the timeouts.
+    from redis.connection import parse_url
+
+    Q_CLUSTER["redis"] = {**parse_url(REDIS_URL), **redis_options()}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
@@ -193,15 +240,22 @@ LOGIN_COOLOFF_SECONDS = env_int("LOGIN_COOLOFF_SECONDS", 15 * 60)
 # (mobile carrier NAT). Behind a proxy, run daphne with --proxy-headers so the IP is the client's.
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", LOGIN_FAILURE_LIMIT)
 
-# --- Cache (login throttling, small counters) -----------------------------------------------
+# --- Cache (small counters; nothing a request needs) ---------------------------------------
+# Both backends fail open (madeinpk/cache.py): Redis down is a logged warning, not a 500.
+# The database cache's table is created by a migration (marketplace 0017), so `migrate`
+# alone gives a working site.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "madeinpk.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": redis_options(),
+        }
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "madeinpk.cache.FailOpenDatabaseCache",
             "LOCATION": "madeinpk_cache",
         }
     }
