@@ -103,3 +103,73 @@ def test_migrate_alone_creates_the_cache_table(settings):
         migration.create_cache_table(None, editor)
 
     assert "madeinpk_cache" in connection.introspection.table_names()
+
+
+# --- Error pages ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_styled_404_with_a_way_home(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "We could not find that page" in html
+    assert 'href="/"' in html and "Back to the home page" in html
+    assert 'dir="ltr"' in html
+
+
+@pytest.mark.django_db
+def test_error_page_speaks_urdu_right_to_left(client, settings):
+    settings.DEBUG = False
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = client.get("/no-such-page/").content.decode()
+    assert 'lang="ur" dir="rtl"' in html
+    assert "We could not find that page" not in html
+    assert "bootstrap.rtl.min.css" in html
+
+
+@pytest.mark.django_db
+def test_server_error_page_when_the_database_fails(client, settings, monkeypatch):
+    from django.db import OperationalError
+
+    from marketplace.views import pages
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    settings.DEBUG = False
+    monkeypatch.setattr(pages, "card_queryset", database_gone)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_server_error_page_needs_no_database(rf):
+    from marketplace.views.errors import server_error
+
+    # No django_db mark: any query here would raise.
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert b"Try again" in response.content
+
+
+@pytest.mark.django_db
+def test_csrf_failure_is_a_styled_page(settings):
+    from django.test import Client
+
+    settings.DEBUG = False
+    response = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "ur"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [400, 403])
+def test_other_error_pages_render(rf, status):
+    from marketplace.views import errors
+
+    view = {400: errors.bad_request, 403: errors.permission_denied}[status]
+    response = view(rf.get("/"), None)
+    assert response.status_code == status
+    assert f"Error {status}".encode() in response.content
