@@ -130,13 +130,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # threads come and go; Django requires CONN_MAX_AGE=0 with a pool. Size it so that
 # (web processes + worker processes) x DB_POOL_MAX_SIZE stays below max_connections
 # (README "Switching to real services"). A request that finds the pool empty waits up to
-# DB_POOL_TIMEOUT seconds for a connection, then fails.
+# DB_POOL_TIMEOUT seconds for a connection, then fails. DB_POOL_MAX_SIZE=0 turns the pool off
+# (one connection per request or task, closed after it): the Procfile's worker runs so,
+# because django-q2 forks its workers and a forked child must not inherit the parent's pool.
 DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 2)
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
 DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
             "max_size": DB_POOL_MAX_SIZE,

@@ -39,6 +39,15 @@ def test_postgresql_uses_a_bounded_pool_sized_by_setting(monkeypatch):
     assert db["OPTIONS"]["pool"]["min_size"] <= 7
 
 
+def test_pool_size_zero_turns_the_pool_off_for_forking_workers(monkeypatch):
+    settings = _settings_with(
+        monkeypatch, DATABASE_URL="postgres://u@127.0.0.1:5432/db", DB_POOL_MAX_SIZE="0"
+    )
+    db = settings["DATABASES"]["default"]
+    assert "pool" not in db.get("OPTIONS", {})
+    assert db["CONN_MAX_AGE"] == 0
+
+
 def test_sqlite_has_no_pool(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = _settings_with(monkeypatch)
