@@ -9,7 +9,7 @@ PORT ?= 8000
 STRIPE_EMULATOR_PORT ?= 12111
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
-.PHONY: run setup test test-fast bench lint fmt check clean messages
+.PHONY: run setup test test-fast bench soak lint fmt check clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-fast: $(STAMP)
 # PostgreSQL only: DATABASE_URL if set, else a throwaway PostgreSQL + Redis (scripts/bench.sh).
 bench: $(STAMP)
 	PY=$(PY) bash scripts/bench.sh $(BENCH_ARGS)
+
+# Two Daphnes, a qcluster, PostgreSQL (max_connections 40) and Redis under load, each restarted
+# once (scripts/soak.sh, scripts/soak.py; about two minutes). CI runs it after `make test`.
+soak: $(STAMP)
+	PY=$(PY) bash scripts/soak.sh
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
-from psycopg_pool import ConnectionPool
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -143,10 +142,10 @@ if DATABASE_URL:
             "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
             "max_size": DB_POOL_MAX_SIZE,
             "timeout": DB_POOL_TIMEOUT,
-            # A connection broken by a database restart is found and replaced when it is
-            # taken from the pool, not handed to a request.
-            "check": ConnectionPool.check_connection,
         }
+        # With a pool this makes Django pass ConnectionPool.check_connection: a connection
+        # broken by a database restart is replaced when taken, not handed to a request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {

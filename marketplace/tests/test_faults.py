@@ -37,6 +37,7 @@ def test_postgresql_uses_a_bounded_pool_sized_by_setting(monkeypatch):
     assert db["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
     assert db["OPTIONS"]["pool"]["max_size"] == 7
     assert db["OPTIONS"]["pool"]["min_size"] <= 7
+    assert db["CONN_HEALTH_CHECKS"]  # broken connections are replaced when taken
 
 
 def test_pool_size_zero_turns_the_pool_off_for_forking_workers(monkeypatch):
