@@ -175,12 +175,13 @@ def _listened(groups: list[str]) -> list[bool]:
 
 @functools.cache
 def _redis_client(url: str) -> redis.Redis:
-    # On a bid's path (after commit): short timeouts and no backoff while Redis is down.
+    # On a bid's path (after commit): short timeouts, no backoff, a timeout never retried
+    # (settings.redis_options).
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
         socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 
 from madeinpk.cache import FailOpenDatabaseCache, FailOpenRedisCache
@@ -62,8 +63,13 @@ def test_redis_clients_give_up_fast_without_backoff(monkeypatch):
     cache = settings["CACHES"]["default"]["OPTIONS"]
     for options in (layer_host, broker, cache):
         assert options["socket_connect_timeout"] <= 1
-        assert options["socket_timeout"] <= 3
-        assert options["retry"].get_retries() <= 1
+        assert options["socket_timeout"] <= 2
+        # At most one immediate retry, and only on a connection error, never a timeout.
+        assert options["retry"].get_retries() == 1
+        assert options["retry"]._backoff.compute(1) == 0
+        assert not any(
+            issubclass(redis.TimeoutError, e) for e in options["retry"]._supported_errors
+        )
     assert broker["host"] == "127.0.0.1" and broker["port"] == 6379
 
 
