@@ -629,11 +629,17 @@ def check(auction_ids, watchers, shopper, bought, load_ended) -> int:
         problems.append(f"the checkout went through: {bought}, orders: {shopper_orders} (want 1)")
 
     latencies = [s for _t, s in record.bid_latency]
-    during_redis = [
-        s
-        for t, s in record.bid_latency
-        if any(name == "redis" and start <= t <= end for name, start, end in record.faults)
-    ]
+    windows = {name: (start, end) for name, start, end in record.faults}
+    if set(windows) != {"redis", "postgres"}:
+        problems.append(f"the faults did not both happen: {sorted(windows)}")
+    first_fault = min((start for start, _end in windows.values()), default=0.0)
+    redis_start, redis_end = windows.get("redis", (0.0, 0.0))
+
+    def median_ms(low: float, high: float) -> float | None:
+        found = [s for t, s in record.bid_latency if low <= t < high]
+        return round(statistics.median(found) * 1000, 1) if found else None
+
+    during_redis = [s for t, s in record.bid_latency if redis_start <= t <= redis_end]
     figures = {
         "load_seconds": LOAD_SECONDS,
         "web_processes": WEB_PROCESSES,
@@ -658,6 +664,9 @@ def check(auction_ids, watchers, shopper, bought, load_ended) -> int:
         if during_redis
         else None,
         "bids_during_redis_outage": len(during_redis),
+        "bid_ms_median_before_faults": median_ms(0, first_fault),
+        "bid_ms_median_during_redis_outage": median_ms(redis_start, redis_end),
+        "bid_ms_median_10s_after_redis": median_ms(redis_end, redis_end + 10),
         "faults": record.faults,
         "watchers": len(watchers),
         "watchers_with_auction_ended_event": sum(w.ended_event for w in watchers),
