@@ -47,7 +47,7 @@ bench: $(STAMP)
 	PY=$(PY) bash scripts/bench.sh $(BENCH_ARGS)
 
 # Two Daphnes, a qcluster, PostgreSQL (max_connections 40) and Redis under load, each restarted
-# once (scripts/soak.sh, scripts/soak.py; about two minutes). CI runs it after `make test`.
+# once (scripts/soak.sh, then python -m soak; about two minutes). CI runs it after `make test`.
 soak: $(STAMP)
 	PY=$(PY) bash scripts/soak.sh
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make soak`: the site as deployed (PostgreSQL with a low max_connections, Redis, two Daphne
 # processes and a qcluster from the Procfile) under load, through a Redis and a PostgreSQL
-# restart. scripts/soak.py drives it and checks the outcome; figures in BENCHMARKS.md.
+# restart. The soak package (python -m soak) drives it and checks the outcome; figures in
+# BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
@@ -26,6 +27,6 @@ export PRIVATE_MEDIA_ROOT="$SERVICES_DIR/private_media"
 mkdir -p test-artifacts
 started=$(date +%s)
 status=0
-"$PY" scripts/soak.py || status=$?
+"$PY" -m soak || status=$?
 services_log "soak exited with $status after $(($(date +%s) - started)) s"
 exit "$status"
