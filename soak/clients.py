@@ -149,32 +149,38 @@ class Watcher:
 
     def run(self) -> None:
         attempts = 0
-        while not stop.is_set() or not self.ended_event:
-            if stop.is_set() and time.monotonic() > self.give_up:
-                return
+        while time.monotonic() < self.give_up:
             try:
                 with open_socket(self.base, self.auction_id, None) as ws:
                     attempts = 0
-                    while True:
-                        message = json.loads(ws.recv(timeout=1 if stop.is_set() else 30))
-                        kind = message["type"]
-                        if kind != "auction_status":
-                            self.events += 1
-                            if any(name == "redis" for name, _s, _e in record.faults):
-                                self.events_after_redis_restart += 1
-                        if kind == "auction_status":
-                            self.refetch()  # first contact or a reconnect
-                        elif message["prev_seq"] > self.seq:
-                            self.refetch()  # a gap
-                        elif message["seq"] >= self.seq:
-                            self.html, self.seq = message["html"], message["seq"]
-                        if kind == "auction_ended":
-                            self.ended_event = True
+                    while time.monotonic() < self.give_up:
+                        try:
+                            message = json.loads(ws.recv(timeout=1))
+                        except TimeoutError:
+                            continue
+                        if self.apply(message):
                             return
             except Exception:  # a drop: reconnect, and resync on the status message
                 attempts += 1
                 time.sleep(min(4, 0.5 * 2**attempts) * random.uniform(0.5, 1))
 
+    def apply(self, message: dict) -> bool:
+        """Apply one message as auction.js does; True once the auction_ended event came."""
+        kind = message["type"]
+        if kind != "auction_status":
+            self.events += 1
+            if any(name == "redis" for name, _s, _e in record.faults):
+                self.events_after_redis_restart += 1
+        if kind == "auction_status":
+            self.refetch()  # first contact or a reconnect
+        elif message["prev_seq"] > self.seq:
+            self.refetch()  # a gap
+        elif message["seq"] >= self.seq:
+            self.html, self.seq = message["html"], message["seq"]
+        self.ended_event = self.ended_event or kind == "auction_ended"
+        return self.ended_event
+
+    # Until the load ends and then for a while, for auction_ended (set by the run).
     give_up = float("inf")
 
 
