@@ -86,6 +86,7 @@ def check(auction_ids, watchers, shopper, bought, load_ended) -> int:
 
     during_redis = [s for t, s in record.bid_latency if redis_start <= t <= redis_end]
     figures = {
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "load_seconds": LOAD_SECONDS,
         "web_processes": WEB_PROCESSES,
         "db_pool_max_size": WEB_POOL,
