@@ -112,7 +112,7 @@ def test_migrate_alone_creates_the_cache_table(settings):
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     with connection.schema_editor() as editor:
-        editor.execute(f"DROP TABLE {editor.quote_name('madeinpk_cache')}")
+        editor.execute(f"DROP TABLE IF EXISTS {editor.quote_name('madeinpk_cache')}")
     assert "madeinpk_cache" not in connection.introspection.table_names()
 
     with connection.schema_editor() as editor:
