@@ -9,7 +9,7 @@ PORT ?= 8000
 STRIPE_EMULATOR_PORT ?= 12111
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
-.PHONY: run setup test test-fast bench lint fmt check clean messages
+.PHONY: run setup test test-fast bench soak lint fmt check clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,6 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo
 
@@ -47,6 +46,11 @@ test-fast: $(STAMP)
 # PostgreSQL only: DATABASE_URL if set, else a throwaway PostgreSQL + Redis (scripts/bench.sh).
 bench: $(STAMP)
 	PY=$(PY) bash scripts/bench.sh $(BENCH_ARGS)
+
+# Two Daphnes, a qcluster, PostgreSQL (max_connections 40) and Redis under load, each restarted
+# once (scripts/soak.sh, then python -m soak; about two minutes). CI runs it after `make test`.
+soak: $(STAMP)
+	PY=$(PY) bash scripts/soak.sh
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

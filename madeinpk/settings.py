@@ -11,6 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -123,8 +126,28 @@ _SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# PostgreSQL connections per process: a pool of at most DB_POOL_MAX_SIZE, shared by every
+# thread. Persistent per-thread connections (CONN_MAX_AGE) leak under Daphne, whose sync
+# threads come and go; Django requires CONN_MAX_AGE=0 with a pool. Size it so that
+# (web processes + worker processes) x DB_POOL_MAX_SIZE stays below max_connections
+# (README "Switching to real services"). A request that finds the pool empty waits up to
+# DB_POOL_TIMEOUT seconds for a connection, then fails. DB_POOL_MAX_SIZE=0 turns the pool off
+# (one connection per request or task, closed after it): the Procfile's worker runs so,
+# because django-q2 forks its workers and a forked child must not inherit the parent's pool.
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 2)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": DB_POOL_TIMEOUT,
+        }
+        # With a pool this makes Django pass ConnectionPool.check_connection: a connection
+        # broken by a database restart is replaced when taken, not handed to a request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {
@@ -140,6 +163,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and task broker ---------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every Redis call on a request's or a bid's path (broadcast, task enqueue, cache) gives up
+# after these many seconds, with no backoff (redis-py's own client retries ten times with
+# backoff): while Redis is down a committed bid pays about a millisecond per call (connection
+# refused), at worst these timeouts if Redis hangs; what must not be lost is in the database
+# already (notification outbox, swept by the worker). The one retry is immediate and only on
+# a connection error: the first command on a connection Redis closed (a restart) reconnects
+# instead of failing. A timeout is never retried. The socket timeout stays above the
+# broker's 1 s blocking pop.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1"))
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "2"))
+
+
+def redis_options(asynchronous: bool = False) -> dict:
+    """Connection options for a redis-py client or pool (sync, or asyncio for the layer)."""
+    if asynchronous:
+        from redis.asyncio.retry import Retry as AsyncRetry
+
+        retry = AsyncRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    else:
+        retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    return {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "retry": retry,
+    }
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -151,7 +201,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 caps a pool at 100 connections and fails past that at once.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, **redis_options(True)}],
             },
         }
     }
@@ -172,7 +222,10 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = REDIS_URL
+    # django-q2 passes a dict to redis.Redis(**...): the URL's parts plus the timeouts.
+    from redis.connection import parse_url
+
+    Q_CLUSTER["redis"] = {**parse_url(REDIS_URL), **redis_options()}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
@@ -222,15 +275,22 @@ PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 10)
 PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 
-# --- Cache (password-reset throttling, small counters) -----------------------------------------------
+# --- Cache (password-reset throttling, small counters; nothing a request needs) ---------------
+# Both backends fail open (madeinpk/cache.py): Redis down is a logged warning, not a 500.
+# The database cache's table is created by a migration (marketplace 0017), so `migrate`
+# alone gives a working site.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "madeinpk.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": redis_options(),
+        }
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "madeinpk.cache.FailOpenDatabaseCache",
             "LOCATION": "madeinpk_cache",
         }
     }
@@ -322,6 +382,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A styled "form expired" page in the visitor's language instead of Django's English one.
+CSRF_FAILURE_VIEW = "marketplace.views.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -20,3 +20,9 @@ if settings.SERVE_MEDIA:
     urlpatterns += [
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+# Styled pages in the visitor's language; none of them touches the database.
+handler400 = "marketplace.views.errors.bad_request"
+handler403 = "marketplace.views.errors.permission_denied"
+handler404 = "marketplace.views.errors.page_not_found"
+handler500 = "marketplace.views.errors.server_error"

@@ -10,6 +10,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -94,6 +95,17 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             )
         except BidRejected as error:
             await self.send_error(str(error.message), error.code)
+            return
+        except DatabaseError:
+            # place_bid's one transaction rolled back (broadcasts after commit never raise):
+            # the bidder must know the bid does not stand, not guess from a generic error.
+            logger.exception("database error placing a bid on auction %s", self.auction_id)
+            await self.send_error(
+                _(
+                    "Your bid was not placed: the site cannot reach its database. Try again in a moment."
+                ),
+                "bid_not_placed",
+            )
             return
         except Exception:
             logger.exception("place_bid failed on auction %s", self.auction_id)

@@ -22,6 +22,8 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from marketplace.models import AuctionListing
 from marketplace.queries import auctions as queries
@@ -173,7 +175,14 @@ def _listened(groups: list[str]) -> list[bool]:
 
 @functools.cache
 def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5)
+    # On a bid's path (after commit): short timeouts, no backoff, a timeout never retried
+    # (settings.redis_options).
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    )
 
 
 def _pubsub_layout(layer: RedisPubSubChannelLayer) -> tuple[str, str | None]:

@@ -20,5 +20,4 @@ if [[ -z ${DATABASE_URL:-} ]]; then
     export DATABASE_URL REDIS_URL
 fi
 "$PY" manage.py migrate --noinput -v0
-"$PY" manage.py createcachetable
 "$PY" -m benchmarks "$@"

@@ -442,3 +442,44 @@ def test_full_asgi_stack_refuses_foreign_origins(auction):
         await communicator.disconnect()
 
     run(scenario)
+
+
+def test_database_fault_says_the_bid_was_not_placed(auction, buyer, monkeypatch):
+    from django.db import OperationalError
+
+    def database_gone(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    async def scenario():
+        communicator, _ = await connect(auction, buyer)
+        try:
+            # Fails inside place_bid's transaction, after the bid row was inserted.
+            monkeypatch.setattr(AuctionListing, "save", database_gone)
+            reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1000"})
+            assert (reply["type"], reply["code"]) == ("error", "bid_not_placed")
+            assert reply["message"].startswith("Your bid was not placed")
+        finally:
+            await communicator.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.filter(auction=auction).exists()
+
+
+def test_broadcast_fault_still_reports_the_bid_placed(auction, buyer, monkeypatch):
+    from marketplace import realtime
+
+    class BrokenLayer:
+        async def group_send(self, group, message):
+            raise ConnectionError("Redis is down")
+
+    async def scenario():
+        communicator, _ = await connect(auction, buyer)
+        try:
+            monkeypatch.setattr(realtime, "get_channel_layer", BrokenLayer)
+            reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1000"})
+            assert reply["type"] == "bid_accepted"
+        finally:
+            await communicator.disconnect()
+
+    run(scenario)
+    assert Bid.objects.filter(auction=auction, bidder=buyer).count() == 1

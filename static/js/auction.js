@@ -13,7 +13,16 @@
   var socket = null;
   var attempts = 0;
   var lastSeq = panel() ? Number(panel().dataset.seq) : 0;
-  var endResyncDone = false;
+  var endAnnounced = false;
+  // One refetch of #bid-panel at a time: a gap noticed while one is on its way only asks for
+  // one more after it (a burst of missed events costs two requests, not one per event).
+  var refetching = false;
+  var refetchAgain = false;
+  var refetchNotice;
+  // After the end time, until the server has closed the auction: the result may only reach
+  // this page over HTTP (the in-memory channel layer cannot carry the worker's auction_ended).
+  var resultTimer = null;
+  var resultDelay = 1500;
 
   function panel() { return document.getElementById("bid-panel"); }
   function announce(message) { if (live) { live.textContent = message; } }
@@ -32,6 +41,8 @@
     var fresh = holder.querySelector("#bid-panel");
     if (!fresh) return;
     fresh.removeAttribute("hx-swap-oob");
+    // A refetch that left before a newer event arrived must not put an older panel back.
+    if (Number(fresh.dataset.seq) < lastSeq && fresh.dataset.status === current.dataset.status) return;
     current.replaceWith(fresh);
     afterPanelChange();
     if (notice === "price") {
@@ -75,13 +86,28 @@
     }
     var form = document.getElementById("bid-form");
     if (form) form.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });
-    if (resync && !endResyncDone) {
-      endResyncDone = true;
+    if (resync && !endAnnounced) {
+      endAnnounced = true;
       announce(text.textAuctionEnded);
-      // Ask the server for the final state; if the closing job has not run yet the panel
-      // still says "ended" because its end time has passed.
-      window.setTimeout(resyncPanel, 1500);
     }
+    awaitResult();
+  }
+
+  function awaitingResult() {
+    var p = panel();
+    return Boolean(p) && p.dataset.status === "live" &&
+      Date.parse(p.dataset.endsAt) <= Date.now() + clockOffset;
+  }
+
+  // Past the end but not closed yet ("the result follows shortly"): ask the server for the
+  // final panel, first after 1.5 s, then less often (up to every 10 s) until it is closed.
+  function awaitResult() {
+    if (resultTimer || !awaitingResult()) return;
+    resultTimer = window.setTimeout(function () {
+      resultTimer = null;
+      resultDelay = Math.min(10000, resultDelay * 1.5);
+      if (awaitingResult()) resyncPanel();
+    }, resultDelay);
   }
 
   function formatRemaining(ms) {
@@ -109,10 +135,28 @@
   }
 
   function resyncPanel(notice) {
+    if (refetching) {
+      refetchAgain = true;
+      if (notice) refetchNotice = notice;
+      return;
+    }
+    refetching = true;
+    root.dataset.refetches = String(Number(root.dataset.refetches || 0) + 1); // for tests
     fetch(root.dataset.panelUrl, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) { if (html) swapPanel(html, notice); })
-      .catch(function () { /* next event or reconnect tries again */ });
+      .catch(function () { /* next event, reconnect or awaitResult tries again */ })
+      .then(function () {
+        refetching = false;
+        if (refetchAgain) {
+          var again = refetchNotice;
+          refetchAgain = false;
+          refetchNotice = undefined;
+          resyncPanel(again);
+        } else {
+          awaitResult();
+        }
+      });
   }
 
   function onMessage(event) {
@@ -135,7 +179,7 @@
         } else {
           swapPanel(message.html, noticeFor(message));
         }
-        if (message.type === "auction_ended") endResyncDone = true;
+        if (message.type === "auction_ended") endAnnounced = true;
         break;
       default:
         break;

@@ -6,6 +6,7 @@ process, so broadcasts still reach both pages).
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -192,3 +193,78 @@ def test_the_auction_page_fits_a_phone(open_auction, seller, buyer, rival, scree
     expect(page.locator("#bid-panel")).to_contain_text("Reserve not met")
     assert not overflows_horizontally(page)
     screenshot(page, "auction")
+
+
+def test_a_winner_sees_the_result_by_itself_without_any_live_event(
+    open_auction, seller, buyer, monkeypatch
+):
+    """Under `make run` the worker's auction_ended cannot reach Daphne's in-memory layer: the
+    page fetches its final panel over HTTP. Here no event is sent at all, whatever the layer."""
+    from marketplace import realtime, tasks
+
+    auction = make_auction(seller, starting_price="1000")
+    bid(auction, buyer, "1000")
+    AuctionListing.objects.filter(pk=auction.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=4)
+    )
+    bilal = open_auction(buyer, auction)
+    expect(bilal.get_by_text("The result follows shortly.")).to_be_visible(timeout=PAGE_LOAD)
+    # A few refetches find it still live; the closing job runs later, silently.
+    bilal.wait_for_timeout(4000)
+    monkeypatch.setattr(realtime, "watched_auctions", lambda auction_ids: set())
+    # In a thread of its own: Playwright's event loop lives in this one (async_to_sync).
+    with ThreadPoolExecutor(1) as executor:
+        assert executor.submit(tasks.check_auction_endings).result() == 1
+
+    expect(bilal.get_by_text("You won this auction.")).to_be_visible(timeout=12_000)
+    expect(bilal.get_by_role("link", name="Pay for it from My bids")).to_be_visible()
+    refetches = bilal.locator("#auction").get_attribute("data-refetches")
+    bilal.wait_for_timeout(3000)
+    # Closed: the page stopped asking.
+    assert bilal.locator("#auction").get_attribute("data-refetches") == refetches
+
+
+# Lets a test play the server's part on the page's socket (dispatching messages to it).
+CAPTURE_SOCKETS = """
+window.__sockets = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const socket = new NativeWebSocket(...args);
+  window.__sockets.push(socket);
+  return socket;
+};
+window.WebSocket.prototype = NativeWebSocket.prototype;
+"""
+
+GAP_EVENTS = """(count) => {
+  const socket = window.__sockets[window.__sockets.length - 1];
+  for (let i = 1; i <= count; i++) {
+    const event = {type: "new_bid", seq: 100 + i, prev_seq: 99 + i, html: "", data: {}};
+    socket.dispatchEvent(new MessageEvent("message", {data: JSON.stringify(event)}));
+  }
+}"""
+
+
+def test_missed_events_refetch_one_at_a_time_coalesced(new_context, seller, buyer):
+    auction = make_auction(seller, starting_price="1000")
+    context = new_context(buyer)
+    context.add_init_script(CAPTURE_SOCKETS)
+    page = context.new_page()
+    held = []
+    page.route(re.compile(r"/auctions/\d+/panel/$"), lambda route: held.append(route))
+    page.goto(f"/auctions/{auction.pk}/")
+    expect(page.locator("#auction[data-ws-state=open]")).to_have_count(1, timeout=PAGE_LOAD)
+
+    # Thirty events each showing a gap while the first refetch is on its way: one request.
+    page.evaluate(GAP_EVENTS, 30)
+    page.wait_for_timeout(500)
+    assert len(held) == 1
+    # When it answers, exactly one more follows for everything missed meanwhile.
+    held.pop().continue_()
+    page.wait_for_timeout(1000)
+    assert len(held) == 1
+    held.pop().continue_()
+    page.wait_for_timeout(1000)
+    assert held == []
+    assert page.locator("#auction").get_attribute("data-refetches") == "2"
+    expect(page.locator("#bid-panel-count")).to_have_text("0 bids")
