@@ -8,6 +8,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madeinpk.settings")
 django_asgi_app = get_asgi_application()
 
+from marketplace.checks import refuse_insecure_start  # noqa: E402
+
+# Daphne runs no system checks: refuse here to serve with DEBUG off and the development key.
+refuse_insecure_start()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -6,3 +6,6 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
     verbose_name = _("Marketplace")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from marketplace import checks  # noqa: F401  (registers the system checks)

@@ -393,7 +393,7 @@ def test_the_after_sale_demo_data_loads_once():
 
     from marketplace.models import Complaint, Feedback, ProductReview
 
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--force", stdout=io.StringIO())
     call_command("load_demo_aftersale", stdout=io.StringIO())
     call_command("load_demo_aftersale", stdout=io.StringIO())
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -70,7 +71,19 @@ ADMIN = {"username": "admin", "first_name": "Admin", "last_name": ""}
 class Command(BaseCommand):
     help = "Create demo sellers, a buyer, an admin and demo listings (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (it creates a superuser with a published password).",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off: load_demo creates a superuser whose password is published. "
+                "Run it with DEBUG=1, or with --force on a machine that is not public."
+            )
         if not City.objects.exists() or not Category.objects.exists():
             self.stderr.write("Reference data is missing: run `manage.py migrate` first.")
             return
