@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "marketplace.images.DecodeBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "madeinpk.urls"
@@ -240,6 +241,16 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 WHITENOISE_USE_FINDERS = DEBUG
 IMAGE_MAX_UPLOAD_BYTES = env_int("IMAGE_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# Decoded pixels one request may cost (8 phone photos of 12 MP in RGB), photos decoded at once
+# per process, and how long an upload waits for its turn before "busy, try again".
+IMAGE_MAX_DECODED_BYTES = env_int("IMAGE_MAX_DECODED_BYTES", 8 * 12_000_000 * 3)
+IMAGE_MAX_CONCURRENT_DECODES = env_int("IMAGE_MAX_CONCURRENT_DECODES", 2)
+IMAGE_DECODE_WAIT_SECONDS = env_int("IMAGE_DECODE_WAIT_SECONDS", 20)
+# New listings (fixed price and auction) and complaint photos per user in a window.
+LISTING_RATE_LIMIT = env_int("LISTING_RATE_LIMIT", 20)
+LISTING_RATE_WINDOW_SECONDS = env_int("LISTING_RATE_WINDOW_SECONDS", 60 * 60)
+COMPLAINT_PHOTO_RATE_LIMIT = env_int("COMPLAINT_PHOTO_RATE_LIMIT", 5)
+COMPLAINT_PHOTO_RATE_WINDOW_SECONDS = env_int("COMPLAINT_PHOTO_RATE_WINDOW_SECONDS", 60 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
