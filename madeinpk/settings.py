@@ -280,6 +280,9 @@ AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)
 # Flood control for buyer-seller messages: at most this many per user in the window.
 MESSAGE_RATE_LIMIT = env_int("MESSAGE_RATE_LIMIT", 10)
 MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
+# WebSocket messages one user may send over all their sockets (every process) in the window.
+WS_USER_RATE_LIMIT = env_int("WS_USER_RATE_LIMIT", 5)
+WS_USER_RATE_WINDOW_SECONDS = env_int("WS_USER_RATE_WINDOW_SECONDS", 1)
 
 # --- Payments (marketplace/payments.py reads these at call time) -----------------------------
 # One provider today; cash on delivery and mobile wallets will be other entries of

@@ -8,4 +8,4 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from marketplace import checks  # noqa: F401  (registers the system checks)
+        from marketplace import checks, signals  # noqa: F401  (registers checks, receivers)

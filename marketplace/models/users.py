@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,10 +66,29 @@ class User(AbstractUser):
             return profile.shop_name
         return self.first_name or self.username
 
+    def save(self, *args, **kwargs) -> None:
+        # A new password (changed, reset, set by staff) or a deactivation ends the sessions;
+        # their open sockets are closed once that is committed.
+        update_fields = kwargs.get("update_fields")
+        ends_sessions = not self._state.adding and (
+            (self._password is not None)
+            or (not self.is_active and (update_fields is None or "is_active" in update_fields))
+        )
+        super().save(*args, **kwargs)
+        if ends_sessions:
+            self._close_sockets_on_commit()
+
+    def _close_sockets_on_commit(self) -> None:
+        from marketplace import realtime
+
+        pk = self.pk
+        transaction.on_commit(lambda: realtime.broadcast_user_sessions_ended(pk))
+
     def block(self, reason: str) -> None:
         self.blocked_at = timezone.now()
         self.blocked_reason = reason
         self.save(update_fields=["blocked_at", "blocked_reason"])
+        self._close_sockets_on_commit()
 
     def unblock(self) -> None:
         self.blocked_at = None
