@@ -140,7 +140,9 @@ class AuctionConsumer(SessionBoundConsumer):
             return
         # Logged out, or the password changed, since this socket connected: refuse and close.
         if not await database_sync_to_async(session_is_valid)(self.scope):
-            await self.send_error(_("Your session has ended: log in again to bid."), "session_ended")
+            await self.send_error(
+                _("Your session has ended: log in again to bid."), "session_ended"
+            )
             await self.close(code=CLOSE_SESSION_ENDED)
             return
         amount = _money(message.get("amount"))
