@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.confusables import shop_name_skeleton
 from marketplace.validators import validate_pk_mobile
 
 
@@ -101,6 +102,12 @@ class SellerProfile(models.Model):
         User, on_delete=models.CASCADE, related_name="seller_profile", verbose_name=_("user")
     )
     shop_name = models.CharField(_("shop name"), max_length=80, unique=True)
+    # The name with look-alikes, case, accents, spaces and punctuation folded away
+    # (marketplace.confusables): no shop may imitate another's name. Set by save(); NULL only
+    # for a shop that clashed with an older one when the column was added (it must rename).
+    name_skeleton = models.CharField(  # noqa: DJ001  (NULLs do not clash under UNIQUE)
+        _("name skeleton"), max_length=255, unique=True, null=True, editable=False
+    )
     slug = models.SlugField(_("slug"), max_length=90, unique=True, allow_unicode=True)
     bio = models.TextField(_("about the shop"), blank=True, max_length=2000)
     city = models.ForeignKey(
@@ -126,6 +133,14 @@ class SellerProfile(models.Model):
 
     def __str__(self) -> str:
         return self.shop_name
+
+    def save(self, *args, **kwargs) -> None:
+        # A name of no letters at all (only punctuation) keeps itself as its skeleton.
+        self.name_skeleton = shop_name_skeleton(self.shop_name) or self.shop_name
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "shop_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_skeleton"}
+        super().save(*args, **kwargs)
 
 
 class ShopSlugRedirect(models.Model):
