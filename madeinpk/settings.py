@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_q",
+    "csp",
     "marketplace",
 ]
 
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "marketplace.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marketplace.middleware.PrivateCacheControlMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "marketplace.images.DecodeBudgetMiddleware",
 ]
@@ -90,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             # The cached loader inside the partials loader: without it every request (and
@@ -318,6 +323,31 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): scripts only from our own files (or a tag carrying the
+# request's nonce, {{ CSP_NONCE }}); no <style> element but ours (htmx's is turned off in
+# base.html); style="" attributes stay allowed (they cannot run script); images from us and
+# data: URLs (Bootstrap's icons in CSS); sockets and fetches to this origin; forms post here or
+# to Stripe's hosted pages (a redirect after a POST counts as the form's target).
+_STRIPE_PAGES = ["https://checkout.stripe.com", "https://connect.stripe.com"]
+if STRIPE_API_BASE:
+    _STRIPE_PAGES.append(STRIPE_API_BASE)  # the local emulator serves its pages itself
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *_STRIPE_PAGES],
+    }
+}
 
 LOGGING = {
     "version": 1,
