@@ -20,6 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py createcachetable
+	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_schedules
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 
 # Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.
