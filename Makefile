@@ -18,9 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py load_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py setup_schedules
+	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 
 # Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.
 # STRIPE_API_BASE= (set but empty) talks to real Stripe instead: see DEVELOPERS.md.
@@ -37,7 +37,7 @@ run: setup
 
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
 test-fast: $(STAMP)

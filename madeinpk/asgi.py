@@ -2,11 +2,19 @@
 
 import gc
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madeinpk.settings")
 django_asgi_app = get_asgi_application()
+
+from marketplace.checks import refuse_insecure_start  # noqa: E402
+
+# Daphne runs no system checks: refuse here to serve with DEBUG off and the development key.
+# The test suite imports this module under exactly that configuration (pytest turns DEBUG off).
+if "pytest" not in sys.modules:
+    refuse_insecure_start()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_q",
+    "csp",
     "axes",
     "marketplace",
 ]
@@ -75,7 +77,10 @@ MIDDLEWARE = [
     "marketplace.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marketplace.middleware.PrivateCacheControlMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "marketplace.images.DecodeBudgetMiddleware",
 ]
 
 ROOT_URLCONF = "madeinpk.urls"
@@ -93,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             # The cached loader inside the partials loader: without it every request (and
@@ -329,6 +335,16 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 WHITENOISE_USE_FINDERS = DEBUG
 IMAGE_MAX_UPLOAD_BYTES = env_int("IMAGE_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# Decoded pixels one request may cost (8 phone photos of 12 MP in RGB), photos decoded at once
+# per process, and how long an upload waits for its turn before "busy, try again".
+IMAGE_MAX_DECODED_BYTES = env_int("IMAGE_MAX_DECODED_BYTES", 8 * 12_000_000 * 3)
+IMAGE_MAX_CONCURRENT_DECODES = env_int("IMAGE_MAX_CONCURRENT_DECODES", 2)
+IMAGE_DECODE_WAIT_SECONDS = env_int("IMAGE_DECODE_WAIT_SECONDS", 20)
+# New listings (fixed price and auction) and complaint photos per user in a window.
+LISTING_RATE_LIMIT = env_int("LISTING_RATE_LIMIT", 20)
+LISTING_RATE_WINDOW_SECONDS = env_int("LISTING_RATE_WINDOW_SECONDS", 60 * 60)
+COMPLAINT_PHOTO_RATE_LIMIT = env_int("COMPLAINT_PHOTO_RATE_LIMIT", 5)
+COMPLAINT_PHOTO_RATE_WINDOW_SECONDS = env_int("COMPLAINT_PHOTO_RATE_WINDOW_SECONDS", 60 * 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -358,6 +374,9 @@ AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)
 # Flood control for buyer-seller messages: at most this many per user in the window.
 MESSAGE_RATE_LIMIT = env_int("MESSAGE_RATE_LIMIT", 10)
 MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
+# WebSocket messages one user may send over all their sockets (every process) in the window.
+WS_USER_RATE_LIMIT = env_int("WS_USER_RATE_LIMIT", 5)
+WS_USER_RATE_WINDOW_SECONDS = env_int("WS_USER_RATE_WINDOW_SECONDS", 1)
 
 # --- Payments (marketplace/payments.py reads these at call time) -----------------------------
 # One provider today; cash on delivery and mobile wallets will be other entries of
@@ -395,6 +414,32 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): scripts only from our own files (or a tag carrying the
+# request's nonce, {{ CSP_NONCE }}); no <style> element but ours (htmx's is turned off in
+# base.html); style="" attributes stay allowed (they cannot run script); images from us and
+# data: URLs (Bootstrap's icons in CSS); sockets and fetches to this origin; forms post here or
+# to Stripe's hosted pages (a redirect after a POST counts as the form's target).
+_STRIPE_PAGES = ["https://checkout.stripe.com", "https://connect.stripe.com"]
+if STRIPE_API_BASE:
+    _STRIPE_PAGES.append(STRIPE_API_BASE)  # the local emulator serves its pages itself
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # The hash: the one <style> of Django's admin/change_list.html (a list without actions).
+        "style-src-elem": [SELF, NONCE, "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *_STRIPE_PAGES],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from marketplace import checks, signals  # noqa: F401  (registers checks, receivers)
         from marketplace.schedules import setup_schedules_after_migrate
 
         # The schedules are kept in code (marketplace/schedules.py); every migrate (and the

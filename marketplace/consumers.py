@@ -4,6 +4,7 @@ import json
 import logging
 import time
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -13,9 +14,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from marketplace import realtime
+from marketplace import flood, realtime
 from marketplace.exceptions import BidRejected
 from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
@@ -25,13 +27,66 @@ from marketplace.services.bidding import place_bid
 
 logger = logging.getLogger(__name__)
 
-# Flood control per connection: at most this many messages in any RATE_WINDOW seconds.
+# Flood control per connection: at most this many messages in any RATE_WINDOW seconds; and per
+# user over all their sockets in every process (settings.WS_USER_RATE_LIMIT, flood.py).
 RATE_LIMIT = 5
 RATE_WINDOW = 1.0
 MAX_MESSAGE_BYTES = 2048
+CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 
 
-class AuctionConsumer(AsyncWebsocketConsumer):
+# Close codes: 4001 "your session ended" (the page reconnects, as whoever its cookie says);
+# 44xx: not allowed, the page stops reconnecting.
+CLOSE_SESSION_ENDED = 4001
+
+
+def session_is_valid(scope: dict[str, Any]) -> bool:
+    """Whether the socket's login still holds: its session exists (not logged out), still
+    names this user, who is active, and its auth hash matches the current password's."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+
+    from marketplace.models import User
+
+    user, session = scope.get("user"), scope.get("session")
+    key = getattr(session, "session_key", None)
+    if user is None or not user.is_authenticated or not key:
+        return False
+    # A fresh read: the scope's session object caches what it read when the socket connected.
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    if str(stored.get(SESSION_KEY)) != str(user.pk):
+        return False
+    current = User.objects.filter(pk=user.pk, is_active=True).only("password").first()
+    if current is None:
+        return False
+    stored_hash = stored.get(HASH_SESSION_KEY) or ""
+    return any(
+        constant_time_compare(stored_hash, current._get_session_auth_hash(secret=secret))
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )
+
+
+class SessionBoundConsumer(AsyncWebsocketConsumer):
+    """A consumer whose sockets close when their user's session ends (realtime.sessions_group)."""
+
+    async def join_sessions_group(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        self.sessions_group = realtime.sessions_group(user.pk)
+        await self.channel_layer.group_add(self.sessions_group, self.channel_name)
+
+    async def leave_sessions_group(self) -> None:
+        if hasattr(self, "sessions_group"):
+            await self.channel_layer.group_discard(self.sessions_group, self.channel_name)
+
+    async def sessions_ended(self, event: dict[str, Any]) -> None:
+        key = event["message"]["session_key"]
+        if key is None or key == self.session_key:
+            await self.close(code=CLOSE_SESSION_ENDED)
+
+
+class AuctionConsumer(SessionBoundConsumer):
     """Anyone may watch `ws/auction/<id>/`; logged-in users may send `place_bid`."""
 
     async def connect(self) -> None:
@@ -47,22 +102,27 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_sessions_group()
         await self.accept()
         await self.send_json(await database_sync_to_async(realtime.status_message)(self.auction_id))
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_sessions_group()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         with translation.override(self.language):
             await self._receive(text_data)
 
     async def _receive(self, text_data: str | None) -> None:
-        if self._flooding():
+        if text_data is not None and len(text_data.encode()) > MAX_MESSAGE_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        if self._flooding() or await self._user_flooding():
             await self.send_error(_("Too many messages: slow down."), "rate_limited")
             return
-        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
+        if text_data is None:
             await self.send_error(_("Send one JSON message."), "invalid_message")
             return
         try:
@@ -79,6 +139,13 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.send_error(_("Log in to bid."), "login_required")
+            return
+        # Logged out, or the password changed, since this socket connected: refuse and close.
+        if not await database_sync_to_async(session_is_valid)(self.scope):
+            await self.send_error(
+                _("Your session has ended: log in again to bid."), "session_ended"
+            )
+            await self.close(code=CLOSE_SESSION_ENDED)
             return
         amount = _money(message.get("amount"))
         max_amount = message.get("max_amount")
@@ -165,6 +232,16 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.recent.append(now)
         return len(self.recent) > RATE_LIMIT
 
+    async def _user_flooding(self) -> bool:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return False
+        return await database_sync_to_async(flood.over_limit)(
+            f"ws-user:{user.pk}",
+            limit=settings.WS_USER_RATE_LIMIT,
+            window=settings.WS_USER_RATE_WINDOW_SECONDS,
+        )
+
 
 def _money(value: object) -> Decimal | None:
     """A positive amount from a JSON string or number (never a float), else None."""
@@ -199,7 +276,7 @@ def _mark_read(conversation_id: int, user_id: int) -> None:
     mark_read(conversation=conversation, user=User.objects.get(pk=user_id))
 
 
-class ConversationConsumer(AsyncWebsocketConsumer):
+class ConversationConsumer(SessionBoundConsumer):
     """`ws/conversations/<id>/`: the two participants receive new messages as HTML.
 
     Sending goes through the HTTP form (one path for every rule); this socket only pushes.
@@ -218,11 +295,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.user_id = user.pk
         self.group = realtime.conversation_group(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_sessions_group()
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_sessions_group()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         with translation.override(language_from_scope(self.scope)):
@@ -240,7 +319,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(content))
 
 
-class UserConsumer(AsyncWebsocketConsumer):
+class UserConsumer(SessionBoundConsumer):
     """`ws/me/`: the signed-in user's unread counts, for the navigation badges."""
 
     async def connect(self) -> None:
@@ -250,14 +329,23 @@ class UserConsumer(AsyncWebsocketConsumer):
             return
         self.group = realtime.user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_sessions_group()
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_sessions_group()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         pass  # nothing to say to us on this socket
 
     async def counts(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event["message"]))
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other `ws/` path: refused at the handshake (Daphne answers 403), never a 500."""
+
+    async def connect(self) -> None:
+        await self.close()

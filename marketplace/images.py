@@ -1,15 +1,18 @@
 """Product photos: decode, check and re-encode uploads with Pillow.
 
 The uploaded bytes are never stored: every photo is decoded, turned upright, converted to RGB
-and re-encoded (which drops EXIF, GPS and anything hidden in the file) as a display image of
+and re-encoded with pixels only (no EXIF, GPS, ICC, comments, text chunks or XMP) as a display image of
 at most 1600 px, a medium one of at most 800 px (what a phone loads; only when the display
 image is larger) and a 400 px square thumbnail.
 """
 
+import contextlib
 import io
+import threading
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,6 +44,73 @@ class ProcessedImage:
 
 def _reject(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
+
+
+# Bytes of decoded pixels one request may still spend (None outside a request). A 38 KB flat
+# PNG can decode to 120 MB: the budget is checked from the header, before any pixel is decoded.
+_request_budget: ContextVar[list[int] | None] = ContextVar("image_decode_budget", default=None)
+
+
+@contextlib.contextmanager
+def decode_budget(total_bytes: int | None = None) -> Iterator[None]:
+    """Let the code inside decode at most `total_bytes` of pixels (IMAGE_MAX_DECODED_BYTES)."""
+    limit = settings.IMAGE_MAX_DECODED_BYTES if total_bytes is None else total_bytes
+    token = _request_budget.set([limit])
+    try:
+        yield
+    finally:
+        _request_budget.reset(token)
+
+
+class DecodeBudgetMiddleware:
+    """One decoded-bytes budget per request, whatever the form or service decoding photos."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with decode_budget():
+            return self.get_response(request)
+
+
+def _spend(decoded_bytes: int, *, name: str) -> None:
+    budget = _request_budget.get()
+    if budget is None:
+        return
+    if decoded_bytes > budget[0]:
+        raise _reject(
+            _("%(name)s is one photo too many for one upload: send fewer or smaller photos.")
+            % {"name": name},
+            "decode_budget",
+        )
+    budget[0] -= decoded_bytes
+
+
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _decode_slot(name: str) -> Iterator[None]:
+    """At most IMAGE_MAX_CONCURRENT_DECODES decodes at once in this process.
+
+    Views run in Daphne's threads, so decoding never blocks the event loop itself; this
+    bounds the CPU and memory that simultaneous uploads take from every other request.
+    """
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(settings.IMAGE_MAX_CONCURRENT_DECODES)
+    if not _slots.acquire(timeout=settings.IMAGE_DECODE_WAIT_SECONDS):
+        raise _reject(
+            _("The site is busy with other photos: please send %(name)s again in a minute.")
+            % {"name": name},
+            "busy",
+        )
+    try:
+        yield
+    finally:
+        _slots.release()
 
 
 def process_image(upload) -> ProcessedImage:
@@ -75,11 +145,14 @@ def process_image(upload) -> ProcessedImage:
             with Image.open(upload) as img:
                 if img.format not in ALLOWED_FORMATS:
                     raise not_an_image
+                # Image.open has read the header only: refuse before any pixel is decoded.
                 width, height = img.size
                 if width * height > max_pixels:
                     raise too_many_pixels
-                img.load()
-                return _reencode(img, name=name)
+                _spend(width * height * len(img.getbands()), name=name)
+                with _decode_slot(name):
+                    img.load()
+                    return _reencode(img, name=name)
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -104,7 +177,12 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 def _encode(img: Image.Image) -> bytes:
     out = io.BytesIO()
-    # No exif=, no icc_profile=: the output carries pixels only.
+    # Pixels only. Pillow writes `info["comment"]` back as a JPEG COM segment by default, and
+    # convert()/copy()/thumbnail() carry `info` over from the upload: a JPEG comment or a PNG
+    # tEXt/iTXt chunk named "comment" (a 60 KB <script> survived) would reach the stored file.
+    # So `info` is emptied and no exif=, icc_profile= or comment= is passed. The ICC profile
+    # goes too: the pixels are not converted from it, and almost every phone photo is sRGB.
+    img.info = {}
     img.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return out.getvalue()
 

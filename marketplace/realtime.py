@@ -295,6 +295,29 @@ def broadcast_counts(user_id: int) -> None:
         logger.exception("broadcast of counts for user %s failed", user_id)
 
 
+# --- Sessions ending (issue 12) --------------------------------------------------------------
+# Every socket of a signed-in user listens on `sessions.<pk>`: logging out closes the sockets of
+# that session; a password change or reset, a block or a deactivation closes all of them. The
+# pages reconnect (close code 4001), as whoever their cookie still says they are.
+
+
+def sessions_group(user_id: int) -> str:
+    return f"sessions.{user_id}"
+
+
+def broadcast_user_sessions_ended(user_id: int, *, session_key: str | None = None) -> None:
+    """Close the user's open sockets: those of `session_key` only, or all of them (None).
+
+    Never raises: each bid also re-checks its session, so a lost event cannot be abused.
+    """
+    try:
+        group = sessions_group(user_id)
+        if _listened([group])[0]:
+            _send(group, "sessions_ended", {"session_key": session_key})
+    except Exception:
+        logger.exception("closing the sockets of user %s failed", user_id)
+
+
 def in_one_event_loop(func: Callable[..., T], *args: object) -> T:
     """Run sync `func` (in this thread, on this thread's database connection) inside one
     event loop, so every broadcast it makes reuses that loop's channel-layer connection.

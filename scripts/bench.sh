@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
+# DEBUG stays off (figures as in production); a throwaway key, since DEBUG=0 refuses the
+# development one.
+export SECRET_KEY="${SECRET_KEY:-bench-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 
 if [[ -z ${DATABASE_URL:-} ]]; then
     # shellcheck source=scripts/services.sh

@@ -1,9 +1,10 @@
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.confusables import shop_name_skeleton
 from marketplace.validators import validate_pk_mobile
 
 
@@ -66,10 +67,29 @@ class User(AbstractUser):
             return profile.shop_name
         return self.first_name or self.username
 
+    def save(self, *args, **kwargs) -> None:
+        # A new password (changed, reset, set by staff) or a deactivation ends the sessions;
+        # their open sockets are closed once that is committed.
+        update_fields = kwargs.get("update_fields")
+        ends_sessions = not self._state.adding and (
+            (self._password is not None)
+            or (not self.is_active and (update_fields is None or "is_active" in update_fields))
+        )
+        super().save(*args, **kwargs)
+        if ends_sessions:
+            self._close_sockets_on_commit()
+
+    def _close_sockets_on_commit(self) -> None:
+        from marketplace import realtime
+
+        pk = self.pk
+        transaction.on_commit(lambda: realtime.broadcast_user_sessions_ended(pk))
+
     def block(self, reason: str) -> None:
         self.blocked_at = timezone.now()
         self.blocked_reason = reason
         self.save(update_fields=["blocked_at", "blocked_reason"])
+        self._close_sockets_on_commit()
 
     def unblock(self) -> None:
         self.blocked_at = None
@@ -82,6 +102,12 @@ class SellerProfile(models.Model):
         User, on_delete=models.CASCADE, related_name="seller_profile", verbose_name=_("user")
     )
     shop_name = models.CharField(_("shop name"), max_length=80, unique=True)
+    # The name with look-alikes, case, accents, spaces and punctuation folded away
+    # (marketplace.confusables): no shop may imitate another's name. Set by save(); NULL only
+    # for a shop that clashed with an older one when the column was added (it must rename).
+    name_skeleton = models.CharField(  # noqa: DJ001  (NULLs do not clash under UNIQUE)
+        _("name skeleton"), max_length=255, unique=True, null=True, editable=False
+    )
     slug = models.SlugField(_("slug"), max_length=90, unique=True, allow_unicode=True)
     bio = models.TextField(_("about the shop"), blank=True, max_length=2000)
     city = models.ForeignKey(
@@ -107,6 +133,14 @@ class SellerProfile(models.Model):
 
     def __str__(self) -> str:
         return self.shop_name
+
+    def save(self, *args, **kwargs) -> None:
+        # A name of no letters at all (only punctuation) keeps itself as its skeleton.
+        self.name_skeleton = shop_name_skeleton(self.shop_name) or self.shop_name
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "shop_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_skeleton"}
+        super().save(*args, **kwargs)
 
 
 class ShopSlugRedirect(models.Model):

@@ -312,6 +312,18 @@ class StripeProvider:
     def construct_event(self, payload: bytes, sig_header: str) -> PaymentEvent:
         if not self.webhook_secrets:
             raise WebhookRejected(_("Webhooks are not configured (no signing secret)."))
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            data = None
+        # Stripe's library fails with AttributeError on a body that is not an object.
+        if not (
+            isinstance(data, dict)
+            and isinstance(data.get("id"), str)
+            and isinstance(data.get("type"), str)
+            and isinstance(data.get("data", {}), dict)
+        ):
+            raise WebhookRejected(_("The webhook body is not an event."))
         for secret in self.webhook_secrets:
             try:
                 stripe.Webhook.construct_event(payload, sig_header, secret)
@@ -322,7 +334,7 @@ class StripeProvider:
                 raise WebhookRejected(_("The webhook body is not an event.")) from error
         else:
             raise WebhookRejected(_("The webhook signature is missing, wrong or too old."))
-        return self.event_from_payload(json.loads(payload))
+        return self.event_from_payload(data)
 
     def event_from_payload(self, data: dict) -> PaymentEvent:
         """An event from its JSON, verified before (a stored event handled again)."""

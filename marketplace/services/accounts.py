@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from marketplace.confusables import shop_name_skeleton
 from marketplace.exceptions import AccountError, ShopNameTaken
 from marketplace.models import City, SellerProfile, ShopSlugRedirect, User
 
@@ -85,7 +86,16 @@ def register_user(
     return user
 
 
+def shop_name_imitates(name: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether another shop's name looks like `name` (the same confusable skeleton)."""
+    skeleton = shop_name_skeleton(name) or name
+    return SellerProfile.objects.filter(name_skeleton=skeleton).exclude(pk=exclude_pk).exists()
+
+
 def _save_profile(profile: SellerProfile, *, shop_name: str, **fields) -> SellerProfile:
+    if shop_name_imitates(shop_name, exclude_pk=profile.pk):
+        # Also enforced by the unique name_skeleton column, for two sign-ups at once.
+        raise _shop_name_taken(shop_name)
     old_slug = profile.slug if profile.pk else ""
     if not profile.slug or not _slug_still_fits(profile.slug, shop_name):
         profile.slug = unique_shop_slug(shop_name, exclude_pk=profile.pk)

@@ -65,3 +65,18 @@ def assert_counters_match_bids(auction: AuctionListing) -> None:
         assert auction.current_price == top.amount
         assert auction.leading_bid.amount == top.amount
     assert Product.objects.get(auction=auction).display_price == auction.current_price
+
+
+def logged_in_session(user):
+    """A saved session logged in as `user`, as AuthMiddlewareStack puts it in a socket's scope."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session

@@ -410,9 +410,9 @@ def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
 
     from marketplace.demo.auctions import DEMO_AUCTIONS
 
-    call_command("load_demo")
+    call_command("load_demo", "--force")
     first = capsys.readouterr().out
-    call_command("load_demo")
+    call_command("load_demo", "--force")
     second = capsys.readouterr().out
     assert f"Demo auctions: {len(DEMO_AUCTIONS)} started" in first
     assert "Demo auctions: 0 started" in second

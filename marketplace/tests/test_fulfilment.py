@@ -393,8 +393,8 @@ def test_the_demo_orders_load_once():
 
     from marketplace.models import Complaint, Feedback, ProductReview
 
-    call_command("load_demo", "--orders", stdout=io.StringIO())
-    call_command("load_demo", "--orders", stdout=io.StringIO())
+    call_command("load_demo", "--orders", "--force", stdout=io.StringIO())
+    call_command("load_demo", "--orders", "--force", stdout=io.StringIO())
 
     assert Feedback.objects.count() == 2
     assert ProductReview.objects.count() == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 import polib
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -28,7 +29,7 @@ from marketplace.i18n_strings import reference_names
 from marketplace.models import Notification
 from marketplace.routing import websocket_urlpatterns
 from marketplace.services.closing import close_auction
-from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.auction_helpers import bid, logged_in_session, make_auction
 from marketplace.tests.conftest import fail_in_ci_else_skip
 from marketplace.tests.factories.catalog import city
 
@@ -543,6 +544,7 @@ def test_socket_errors_and_live_panels_use_the_viewers_language(seller, buyer):
         urdu.scope["user"] = AnonymousUser()
         english = WebsocketCommunicator(router, path, headers=[(b"accept-language", b"en")])
         english.scope["user"] = buyer
+        english.scope["session"] = await database_sync_to_async(logged_in_session)(buyer)
         for communicator in (urdu, english):
             assert (await communicator.connect(timeout=3))[0]
             await communicator.receive_json_from(timeout=3)

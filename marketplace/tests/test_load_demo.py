@@ -28,8 +28,8 @@ def catalogue_calls(monkeypatch):
 
 @pytest.mark.django_db
 def test_load_demo_twice_leaves_one_of_each_demo_user(catalogue_calls):
-    call_command("load_demo", stdout=None)
-    call_command("load_demo", stdout=None)
+    call_command("load_demo", "--force", stdout=None)
+    call_command("load_demo", "--force", stdout=None)
 
     names = ["amina", "sana", "imran", "bilal", "admin"]
     assert User.objects.filter(username__in=names).count() == 5
@@ -38,7 +38,7 @@ def test_load_demo_twice_leaves_one_of_each_demo_user(catalogue_calls):
 
 @pytest.mark.django_db
 def test_printed_demo_logins_work(catalogue_calls):
-    call_command("load_demo")
+    call_command("load_demo", "--force")
 
     assert authenticate(username="amina", password=DEMO_PASSWORD).is_seller
     assert authenticate(username="bilal", password=DEMO_PASSWORD).is_buyer
@@ -47,7 +47,7 @@ def test_printed_demo_logins_work(catalogue_calls):
 
 @pytest.mark.django_db
 def test_one_demo_shop_is_verified(catalogue_calls):
-    call_command("load_demo")
+    call_command("load_demo", "--force")
 
     assert list(SellerProfile.objects.filter(is_verified=True).values_list("slug", flat=True)) == [
         "amina-blue-pottery"
@@ -56,7 +56,7 @@ def test_one_demo_shop_is_verified(catalogue_calls):
 
 @pytest.mark.django_db
 def test_load_demo_lists_every_demo_product_through_the_catalogue_service(catalogue_calls):
-    call_command("load_demo")
+    call_command("load_demo", "--force")
 
     assert [call["title"] for call in catalogue_calls] == [item["title"] for item in LISTINGS]
     first = catalogue_calls[0]
@@ -70,7 +70,7 @@ def test_load_demo_lists_every_demo_product_through_the_catalogue_service(catalo
 def test_load_demo_without_the_catalogue_still_creates_the_users(capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "marketplace.services.listings", None)
 
-    call_command("load_demo")
+    call_command("load_demo", "--force")
 
     assert "catalogue not available yet" in capsys.readouterr().out
     assert User.objects.filter(username="bilal").exists()

@@ -17,6 +17,7 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
+from marketplace.services import upload_limits
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
 from marketplace.views.catalog import ask_to_reselect_photos
@@ -111,8 +112,12 @@ def _bid_message(result) -> str:
 @seller_required
 @require_http_methods(["GET", "POST"])
 def auction_create(request: HttpRequest) -> HttpResponse:
-    form = AuctionForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    # Over the limit, the photos are not even decoded.
+    limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
+    form = AuctionForm(request.POST or None, None if limited else request.FILES or None)
+    if limited:
+        form.add_error(None, limited)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             auction = create_auction(

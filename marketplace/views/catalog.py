@@ -35,7 +35,7 @@ from marketplace.queries.catalog import (
     get_page,
     reference_data,
 )
-from marketplace.services import listings
+from marketplace.services import listings, upload_limits
 from marketplace.services.auctions import relistable_auction_ids
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
@@ -248,8 +248,12 @@ def dashboard_listings(request: HttpRequest) -> HttpResponse:
 
 @seller_required
 def listing_create(request: HttpRequest) -> HttpResponse:
-    form = FixedPriceListingForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    # Over the limit, the photos are not even decoded.
+    limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
+    form = FixedPriceListingForm(request.POST or None, None if limited else request.FILES or None)
+    if limited:
+        form.add_error(None, limited)
+    elif request.method == "POST" and form.is_valid():
         try:
             product = listings.create_fixed_price_listing(
                 seller=request.user, images=form.cleaned_data["images"], **form.service_kwargs()

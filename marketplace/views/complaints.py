@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from marketplace.exceptions import ComplaintRejected
 from marketplace.forms.complaints import ComplaintForm
 from marketplace.models import Complaint
+from marketplace.services import upload_limits
 from marketplace.services.complaints import file_complaint
 from marketplace.views.access import get_complaint_for_owner, get_complaint_for_owner_or_staff
 
@@ -31,10 +32,15 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
         initial = {
             key: request.GET[key] for key in ("order", "seller", "category") if key in request.GET
         }
-    form = ComplaintForm(
-        request.POST or None, request.FILES or None, user=request.user, initial=initial
+    # Over the limit, the photo is not even decoded.
+    limited = request.FILES.get("photo") and upload_limits.complaint_photo_limit_message(
+        request.user
     )
-    if request.method == "POST" and form.is_valid():
+    files = None if limited else request.FILES or None
+    form = ComplaintForm(request.POST or None, files, user=request.user, initial=initial)
+    if limited:
+        form.add_error("photo", limited)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             complaint = file_complaint(

@@ -13,8 +13,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -78,8 +79,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Also create demo orders at every step, feedback, messages and a complaint.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (it creates a superuser with a published password).",
+        )
 
-    def handle(self, *args, **options):
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off: load_demo creates a superuser whose password is published. "
+                "Run it with DEBUG=1, or with --force on a machine that is not public."
+            )
         if not City.objects.exists() or not Category.objects.exists():
             self.stderr.write("Reference data is missing: run `manage.py migrate` first.")
             return
