@@ -13,8 +13,8 @@ from marketplace.models import AuctionListing, Order, OrderEvent, SecondChanceOf
 from marketplace.services import deadlines
 from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
-from marketplace.tests.factories_orders import listing_by, order_for
-from marketplace.tests.factories_payments import won_auction_order
+from marketplace.tests.factories.orders import listing_by, order_for
+from marketplace.tests.factories.payments import won_auction_order
 
 pytestmark = pytest.mark.django_db
 

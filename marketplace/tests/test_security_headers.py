@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from marketplace.tests.factories import ProductFactory, UserFactory
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.catalog import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

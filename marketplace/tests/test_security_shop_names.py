@@ -10,7 +10,7 @@ from marketplace.confusables import shop_name_skeleton
 from marketplace.exceptions import ShopNameTaken
 from marketplace.models import SellerProfile
 from marketplace.services.accounts import register_user, save_seller_profile
-from marketplace.tests.factories import UserFactory
+from marketplace.tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from marketplace import images
 from marketplace.images import decode_budget, process_image
 from marketplace.models import AuctionListing, Complaint, Product
 from marketplace.services.complaints import file_complaint
-from marketplace.tests.factories import ProductFactory, category, city
+from marketplace.tests.factories.catalog import ProductFactory, category, city
 
 pytestmark = pytest.mark.django_db
 

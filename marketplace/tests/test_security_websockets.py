@@ -21,7 +21,7 @@ from marketplace.routing import websocket_urlpatterns
 from marketplace.services.messaging import start_conversation
 from marketplace.tests.auction_helpers import logged_in_session, make_auction
 from marketplace.tests.conftest import PASSWORD
-from marketplace.tests.factories import ProductFactory
+from marketplace.tests.factories.catalog import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

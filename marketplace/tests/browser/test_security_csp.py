@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from marketplace.services.messaging import start_conversation
 from marketplace.tests.auction_helpers import make_auction
 from marketplace.tests.browser.conftest import login_as
-from marketplace.tests.factories import UserFactory
-from marketplace.tests.factories_orders import listing_by, order_for
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.orders import listing_by, order_for
 
 PAGE_LOAD = 10_000
 LIVE = 5_000
