@@ -111,6 +111,15 @@ def test_page_shows_ended_once_the_end_time_passes_before_closing(client, seller
     html = client.get(detail_url(auction)).content.decode()
     assert 'data-ended="1"' in html
     assert "Bidding is closed." in html
+    assert 'name="amount"' not in html
+    assert "Place bid" not in html
+
+
+def test_an_open_auction_keeps_the_closed_note_hidden_for_the_script(buyer_client, auction):
+    html = buyer_client.get(detail_url(auction)).content.decode()
+    assert "data-bid-closed hidden" in html
+    assert "<div data-bid-controls>" in html
+    assert 'name="amount"' in html
 
 
 def test_closed_auction_shows_masked_winner(client, auction, buyer):
@@ -160,6 +169,32 @@ def test_bid_without_javascript_redirects_to_the_page(buyer_client, auction):
     assert response["Location"] == detail_url(auction)
     page = buyer_client.get(response["Location"]).content.decode()
     assert "Your bid is in" in page
+
+
+def test_a_bid_that_leads_is_a_success_message(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "1500"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "success"
+    assert "you are the highest bidder" in message.message
+
+
+def test_outbid_at_once_by_a_higher_maximum_is_a_warning_not_a_success(
+    buyer_client, auction, rival
+):
+    bid(auction, rival, "1000", max_amount="5000")  # the reserve (3000) is met at once
+    response = buyer_client.post(bid_url(auction), {"amount": "3500"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "warning"
+    assert message.message.startswith("You have been outbid.")
+    assert "alert alert-warning" in response.content.decode()
+
+
+def test_outbid_at_once_over_htmx_is_a_warning_in_the_form(buyer_client, auction, rival):
+    bid(auction, rival, "1000", max_amount="5000")
+    html = buyer_client.post(bid_url(auction), {"amount": "3500"}, **HTMX).content.decode()
+    assert '<div class="alert alert-warning py-2" role="alert">' in html
+    assert "You have been outbid." in html
+    assert "alert-success py-2\" role=\"status\"" not in html
 
 
 def test_too_low_bid_shows_the_error_in_the_form(buyer_client, auction):
