@@ -53,7 +53,10 @@ def test_buyer_and_seller_talk_live_then_ship_confirm_and_rate(
         # The buyer confirms delivery and leaves feedback, all on the order page.
         buyer_page.goto(f"/orders/{order.number}/")
         expect(buyer_page.locator("#order-progress")).to_contain_text("TCS-778899")
-        buyer_page.locator("#confirm-delivery-form [type=submit]").click()
+        # Confirming asks first: the button opens the question, "Yes" sends it.
+        expect(buyer_page.get_by_role("button", name="Yes, it has arrived")).to_be_hidden()
+        buyer_page.locator("#confirm-delivery-step summary").click()
+        buyer_page.get_by_role("button", name="Yes, it has arrived").click()
         expect(buyer_page.locator("#order-status")).to_contain_text("Delivered", timeout=TIMEOUT)
         form = buyer_page.locator("#feedback-form")
         expect(form).to_be_visible(timeout=TIMEOUT)
