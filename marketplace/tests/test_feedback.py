@@ -246,9 +246,7 @@ def test_the_feedback_scores_are_five_labelled_star_radio_buttons_in_a_fieldset(
     assert 'aria-describedby="id_seller_rating_helptext"' in body
 
 
-def test_a_refused_score_keeps_the_other_stars_chosen_and_marks_the_field(
-    client, seller, buyer
-):
+def test_a_refused_score_keeps_the_other_stars_chosen_and_marks_the_field(client, seller, buyer):
     order = delivered_order(seller, buyer)
     client.force_login(buyer)
 

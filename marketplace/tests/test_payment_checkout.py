@@ -278,9 +278,7 @@ def test_choosing_the_address_snapshots_it_and_shows_pay(client, seller, buyer):
     assert 'id="pay-button"' in response.content.decode()
 
 
-def test_an_address_added_from_the_checkout_is_chosen_and_pay_shows_at_once(
-    client, seller, buyer
-):
+def test_an_address_added_from_the_checkout_is_chosen_and_pay_shows_at_once(client, seller, buyer):
     ready_to_be_paid(seller)
     order = won_auction_order(seller, buyer)
     client.force_login(buyer)

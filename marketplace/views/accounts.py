@@ -23,8 +23,8 @@ from marketplace.exceptions import AccountError, MarketplaceError, ShopNameTaken
 from marketplace.forms import AddressForm
 from marketplace.models import Address, Checkout, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
-from marketplace.services.payments import choose_checkout_address
 from marketplace.services.addresses import delete_address, save_address, set_default_address
+from marketplace.services.payments import choose_checkout_address
 
 
 def _safe_next(request: HttpRequest) -> str:

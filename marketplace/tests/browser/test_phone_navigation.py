@@ -30,9 +30,7 @@ def test_search_cart_and_unread_counts_are_visible_on_a_phone_with_the_query_fil
 def test_the_phone_menu_and_account_menu_open_with_and_without_javascript(
     browser, live_url, buyer, javascript
 ):
-    context = browser.new_context(
-        base_url=live_url, viewport=PHONE, java_script_enabled=javascript
-    )
+    context = browser.new_context(base_url=live_url, viewport=PHONE, java_script_enabled=javascript)
     login_as(context, live_url, buyer)
     page = context.new_page()
     page.goto("/")
