@@ -108,3 +108,14 @@ def test_help_states_the_rules_from_the_settings(client, settings):
     assert "After 4 such orders" in page
     settings.PLATFORM_FEE_RATE = Decimal("0.02")
     assert "keeps 2% of the order total" in client.get(reverse("help")).content.decode()
+
+
+def test_every_page_links_a_favicon_in_svg_and_png_that_exist(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("home")).content.decode()
+
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
+    assert '<link rel="icon" href="/static/img/favicon-32.png" type="image/png"' in page
+    for name in ("img/favicon.svg", "img/favicon-32.png", "img/apple-touch-icon.png"):
+        assert finders.find(name), name
