@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.urls import reverse
@@ -107,10 +108,10 @@ def test_the_chart_labels_one_day_a_week_so_the_dates_never_overlap(day_of_month
 
     labelled = [index for index, bar in enumerate(bars) if bar.labelled]
     assert labelled[-1] == len(bars) - 1  # today always has its date
-    gaps = [b - a for a, b in zip(labelled, labelled[1:])]
+    gaps = [b - a for a, b in pairwise(labelled)]
     assert gaps and min(gaps) == 7
     # "28 Nov" is about 40 units wide at font-size 11; labels sit 7 slots (140 units) apart.
-    assert min(bars[b].x - bars[a].x for a, b in zip(labelled, labelled[1:])) > 100
+    assert min(bars[b].x - bars[a].x for a, b in pairwise(labelled)) > 100
 
 
 def test_overdue_blocked_and_open_complaints_are_counted(seller, buyer, outsider):
