@@ -407,8 +407,8 @@ def test_my_bids_needs_login(client):
 def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
     from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
 
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 0
     live = AuctionListing.objects.live()
     assert live.count() == len(DEMO_AUCTIONS)
     assert Bid.objects.count() == 8
@@ -419,7 +419,7 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
 def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
     from marketplace.demo_auctions import load_demo_auctions
 
-    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
     live = AuctionListing.objects.live().order_by("ends_at")
     assert all(a.product.images.count() == 1 for a in live)
     assert live[0].ends_at - timezone.now() < timedelta(minutes=10)
@@ -429,15 +429,45 @@ def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, r
 def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
     from marketplace.demo_auctions import load_demo_auctions
 
-    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
     soonest = AuctionListing.objects.order_by("ends_at").first()
     AuctionListing.objects.filter(pk=soonest.pk).update(
         ends_at=soonest.starts_at + timedelta(seconds=1)
     )
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 1
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 1
     title = soonest.product.title
     assert AuctionListing.objects.live().filter(product__title=title).count() == 1
     assert Product.objects.filter(title=title).count() == 2
+
+
+def test_each_demo_run_re_times_the_ending_soon_lot_without_duplicating(seller, buyer, rival):
+    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
+    soonest = AuctionListing.objects.order_by("ends_at").first()
+    # Some minutes later the lot is about to close; the next run gives it minutes again.
+    AuctionListing.objects.filter(pk=soonest.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=30)
+    )
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 0
+
+    soonest.refresh_from_db()
+    assert timedelta(minutes=4) < soonest.ends_at - timezone.now() < timedelta(minutes=15)
+    assert AuctionListing.objects.count() == len(DEMO_AUCTIONS)
+    assert Bid.objects.count() == 8
+    longest = AuctionListing.objects.order_by("-ends_at").first()
+    assert longest.ends_at - timezone.now() > timedelta(days=1)  # the others keep their end
+
+
+def test_the_demo_auctions_are_spread_across_the_shops(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.tests.factories import SellerFactory
+
+    sellers = [seller, SellerFactory(), SellerFactory()]
+    load_demo_auctions(sellers=sellers, bidders=[buyer, rival])
+
+    shops = set(AuctionListing.objects.values_list("product__seller", flat=True))
+    assert shops == {s.pk for s in sellers}
 
 
 def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
@@ -454,7 +484,8 @@ def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
     assert AuctionListing.objects.live().count() == len(DEMO_AUCTIONS)
     for auction in AuctionListing.objects.all():
         assert reverse("auction_detail", args=[auction.pk]) in second
-        assert auction.product.seller.username == "amina"
+    shops = {a.product.seller.username for a in AuctionListing.objects.select_related("product")}
+    assert shops == {"amina", "sana", "imran"}
     assert {b.bidder.username for b in Bid.objects.select_related("bidder")} == {
         "bilal",
         "zainab",
