@@ -60,7 +60,8 @@ def machine_names() -> list[str]:
 
 # `HOST=0.0.0.0 make run` serves other devices (a phone on the same Wi-Fi): in development,
 # without ALLOWED_HOSTS set, their requests to this machine's names and addresses are allowed.
-if DEBUG and "ALLOWED_HOSTS" not in os.environ and os.environ.get("HOST") in {"0.0.0.0", "::"}:
+ALL_INTERFACES = {"0.0.0.0", "::"}  # noqa: S104 (compared with HOST, never bound here)
+if DEBUG and "ALLOWED_HOSTS" not in os.environ and os.environ.get("HOST") in ALL_INTERFACES:
     ALLOWED_HOSTS += machine_names()
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
