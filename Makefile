@@ -24,11 +24,18 @@ setup: $(STAMP)
 
 # Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.
 # STRIPE_API_BASE= (set but empty) talks to real Stripe instead: see DEVELOPERS.md.
-run: setup
+# Static files collected with hashed names and gzip/brotli copies, as in production; again
+# only when something under static/ changed (compressing takes a while).
+STATIC_MANIFEST := staticfiles/staticfiles.json
+$(STATIC_MANIFEST): $(STAMP) $(shell find static -type f)
+	STATIC_FROM_SOURCE=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: setup $(STATIC_MANIFEST)
 	@echo
 	@echo "  MadeInPK is starting on http://$(HOST):$(PORT)/   (Ctrl-C stops everything)"
 	@echo
-	DEBUG=$${DEBUG:-1} HOST=$(HOST) PORT=$(PORT) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+	DEBUG=$${DEBUG:-1} STATIC_FROM_SOURCE=$${STATIC_FROM_SOURCE:-0} \
+	HOST=$(HOST) PORT=$(PORT) SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
 	STRIPE_API_BASE=$${STRIPE_API_BASE-http://127.0.0.1:$(STRIPE_EMULATOR_PORT)} \
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator} \
 	STRIPE_EMULATOR_PORT=$(STRIPE_EMULATOR_PORT) \

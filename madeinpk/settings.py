@@ -41,6 +41,32 @@ DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "django-insecure-dev-only-set-SECRET_KEY-in-production-0123456789abcdef"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+
+
+def machine_names() -> list[str]:
+    """This machine's host names and addresses, to reach a development server on 0.0.0.0."""
+    import socket
+
+    names = {socket.gethostname(), socket.getfqdn(), f"{socket.gethostname()}.local"}
+    try:
+        names.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    try:
+        # The address of the default route's interface (a UDP "connect" sends nothing).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            names.add(probe.getsockname()[0])
+    except OSError:
+        pass
+    return sorted(name for name in names if name)
+
+
+# `HOST=0.0.0.0 make run` serves other devices (a phone on the same Wi-Fi): in development,
+# without ALLOWED_HOSTS set, their requests to this machine's names and addresses are allowed.
+ALL_INTERFACES = {"0.0.0.0", "::"}  # noqa: S104 (compared with HOST, never bound here)
+if DEBUG and "ALLOWED_HOSTS" not in os.environ and os.environ.get("HOST") in ALL_INTERFACES:
+    ALLOWED_HOSTS += machine_names()
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -322,17 +348,21 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Files only their owner and staff may see (complaint photos): outside MEDIA_ROOT, served by
 # views that check permissions, never by the /media/ route or a proxy.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private_media")))
+# Static files straight from static/ (edits show at once) or, as in production, collected
+# with hashed names and gzip/brotli copies that whitenoise serves. `make run` collects them
+# and sets STATIC_FROM_SOURCE=0, so pages weigh in development what they weigh in production.
+STATIC_FROM_SOURCE = env_bool("STATIC_FROM_SOURCE", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if STATIC_FROM_SOURCE
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 # Media files are our own re-encoded images; Django serves them unless a proxy does.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = STATIC_FROM_SOURCE
 IMAGE_MAX_UPLOAD_BYTES = env_int("IMAGE_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 # Decoded pixels one request may cost (8 phone photos of 12 MP in RGB), photos decoded at once

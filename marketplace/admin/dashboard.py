@@ -20,6 +20,7 @@ from marketplace.payments import platform_fee
 CHART_DAYS = 30
 CHART_WIDTH = 600
 CHART_HEIGHT = 160
+CHART_LABEL_EVERY = 7  # days between date labels: at 30 bars, 7 slots hold "28 Nov" apart
 
 # Orders whose money the platform has taken (refunded ones gave it back).
 SOLD = [Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED]
@@ -41,6 +42,7 @@ class Bar:
     y: float
     height: float
     width: float
+    labelled: bool = False  # a date under this bar: one a week, counted back from today
 
 
 def _paid_between(start: datetime, end: datetime) -> list[tuple[datetime, Decimal]]:
@@ -95,6 +97,7 @@ def daily_sales(now: datetime, days: int = CHART_DAYS) -> list[Bar]:
                 y=round(CHART_HEIGHT - height, 1),
                 height=round(height, 1),
                 width=round(slot - 2, 1),
+                labelled=(days - 1 - index) % CHART_LABEL_EVERY == 0,
             )
         )
     return bars

@@ -16,7 +16,7 @@ from marketplace.services.bidding import place_bid
 DEMO_IMAGES = Path(__file__).resolve().parents[1] / "data" / "demo_images"
 
 # (title, category slug, photo, starting price, reserve, minutes until the end,
-#  bids as (bidder index, amount))
+#  bids as (bidder index, amount), shop as an index into the sellers passed in)
 DEMO_AUCTIONS = [
     (
         "Multani blue pottery vase, hand-painted",
@@ -26,6 +26,7 @@ DEMO_AUCTIONS = [
         None,
         6,
         [(0, "1500"), (1, "1600"), (0, "1800")],
+        0,
     ),
     (
         "Sindhi ajrak shawl, block printed",
@@ -35,6 +36,7 @@ DEMO_AUCTIONS = [
         "4000",
         12,
         [(1, "2500"), (0, "3000")],
+        2,
     ),
     (
         "Multani khussa, hand-stitched leather",
@@ -44,6 +46,7 @@ DEMO_AUCTIONS = [
         None,
         45,
         [(0, "3500")],
+        1,
     ),
     (
         "Truck-art kettle from Rawalpindi",
@@ -53,6 +56,7 @@ DEMO_AUCTIONS = [
         None,
         300,
         [],
+        2,
     ),
     (
         "Hand-knotted Baluchi rug, 4 x 6 ft",
@@ -62,6 +66,7 @@ DEMO_AUCTIONS = [
         "60000",
         60 * 24 * 2,
         [(1, "45000"), (0, "47000")],
+        1,
     ),
 ]
 
@@ -75,33 +80,44 @@ def _demo_photo(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
-def open_demo_auctions(seller: User):
-    """The seller's demo auctions that are still open for bids, ending soonest first."""
+# A demo lot ending this soon is re-timed by every run, so each `make run` has one ending
+# minutes later (a newcomer reads the README first).
+ENDING_SOON_MINUTES = 15
+
+
+def open_demo_auctions(sellers: list[User]):
+    """The sellers' demo auctions that are still open for bids, ending soonest first."""
     titles = [spec[0] for spec in DEMO_AUCTIONS]
     return (
         AuctionListing.objects.live()
-        .filter(product__seller=seller, product__title__in=titles)
+        .filter(product__seller__in=sellers, product__title__in=titles)
         .select_related("product")
         .order_by("ends_at")
     )
 
 
-def load_demo_auctions(*, seller: User, bidders: list[User]) -> int:
+def load_demo_auctions(*, sellers: list[User], bidders: list[User]) -> int:
     """Create each demo auction that is not open now (by title); returns how many were made.
 
-    Idempotent while the lots run; once a lot has ended (the soonest end minutes after the
-    first run), the next run starts it afresh, so a new demo always has live bidding.
+    Idempotent while the lots run; once a lot has ended, the next run starts it afresh, and
+    a running lot that ends within ENDING_SOON_MINUTES of its start is moved to end that many
+    minutes after this run, so every run has live bidding that ends soon.
     """
     made = 0
     now = timezone.now()
     fallback = Category.objects.filter(parent__isnull=False).first() or Category.objects.first()
-    city = seller.seller_profile.city if hasattr(seller, "seller_profile") else None
-    city = city or City.objects.first()
-    running = set(open_demo_auctions(seller).values_list("product__title", flat=True))
-    for title, slug, photo, start, reserve, minutes, bids in DEMO_AUCTIONS:
-        if title in running:
-            continue
+    running = {a.product.title: a for a in open_demo_auctions(sellers)}
+    for title, slug, photo, start, reserve, minutes, bids, shop in DEMO_AUCTIONS:
         ends_at = now + timedelta(minutes=minutes)
+        if title in running:
+            if minutes <= ENDING_SOON_MINUTES:
+                AuctionListing.objects.filter(pk=running[title].pk).update(
+                    ends_at=ends_at, original_ends_at=None
+                )
+            continue
+        seller = sellers[shop % len(sellers)]
+        city = seller.seller_profile.city if hasattr(seller, "seller_profile") else None
+        city = city or City.objects.first()
         duration_days = max(1, (minutes // (60 * 24)) + 1)
         auction = create_auction(
             seller=seller,

@@ -2,13 +2,14 @@
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import Field, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Feedback
 
 SCORES = [(n, str(n)) for n in range(1, 6)]
+STARS = "marketplace/orders/_star_field.html"  # a score drawn as five star radio buttons
 
 
 class ScoreField(forms.TypedChoiceField):
@@ -60,12 +61,12 @@ class FeedbackForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template owns the <form> (HTMX attributes)
         self.helper.layout = Layout(
-            InlineRadios("seller_rating"),
-            InlineRadios("communication"),
-            InlineRadios("shipping_speed"),
+            Field("seller_rating", template=STARS),
+            Field("communication", template=STARS),
+            Field("shipping_speed", template=STARS),
             InlineRadios("item_as_described"),
             "comment",
-            InlineRadios("platform_rating"),
+            Field("platform_rating", template=STARS),
             "platform_comment",
         )
 
@@ -95,4 +96,4 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(InlineRadios("rating"), "title", "text")
+        self.helper.layout = Layout(Field("rating", template=STARS), "title", "text")

@@ -40,6 +40,10 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # title and body as msgids and parameters (marketplace.stored_text), so the page shows
+    # them in the reader's language of the moment; title and body above are the texts in the
+    # recipient's language when it was written (the e-mail, the admin, older rows).
+    message = models.JSONField(_("message in any language"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     # Makes a second notice for the same event impossible (e.g. "auction:12" for a win).
     dedupe_key = models.CharField(_("deduplication key"), max_length=100)
@@ -69,3 +73,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the current language."""
+        from marketplace.stored_text import thaw  # it imports i18n, which imports the models
+
+        return thaw(self.message["title"]) if "title" in self.message else self.title
+
+    @property
+    def display_body(self) -> str:
+        """The body in the current language."""
+        from marketplace.stored_text import thaw
+
+        return thaw(self.message["body"]) if "body" in self.message else self.body

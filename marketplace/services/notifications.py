@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 
 from marketplace.i18n import languages_for_users, supported
 from marketplace.models import Notification, User
+from marketplace.stored_text import freeze
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification | None]:
         with translation.override(code):  # once per language, not once per notice
             for notice, row in pairs:
                 row.title, row.body = str(notice.title), str(notice.body)
+                row.message = {"title": freeze(notice.title), "body": freeze(notice.body)}
     created = _insert(rows)
     new_ids = [row.pk for row in created if row is not None]
     if new_ids:

@@ -111,6 +111,16 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """Requests in Urdu leave Urdu active in this thread; later tests expect English."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -111,6 +111,15 @@ def test_page_shows_ended_once_the_end_time_passes_before_closing(client, seller
     html = client.get(detail_url(auction)).content.decode()
     assert 'data-ended="1"' in html
     assert "Bidding is closed." in html
+    assert 'name="amount"' not in html
+    assert "Place bid" not in html
+
+
+def test_an_open_auction_keeps_the_closed_note_hidden_for_the_script(buyer_client, auction):
+    html = buyer_client.get(detail_url(auction)).content.decode()
+    assert "data-bid-closed hidden" in html
+    assert "<div data-bid-controls>" in html
+    assert 'name="amount"' in html
 
 
 def test_closed_auction_shows_masked_winner(client, auction, buyer):
@@ -160,6 +169,32 @@ def test_bid_without_javascript_redirects_to_the_page(buyer_client, auction):
     assert response["Location"] == detail_url(auction)
     page = buyer_client.get(response["Location"]).content.decode()
     assert "Your bid is in" in page
+
+
+def test_a_bid_that_leads_is_a_success_message(buyer_client, auction):
+    response = buyer_client.post(bid_url(auction), {"amount": "1500"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "success"
+    assert "you are the highest bidder" in message.message
+
+
+def test_outbid_at_once_by_a_higher_maximum_is_a_warning_not_a_success(
+    buyer_client, auction, rival
+):
+    bid(auction, rival, "1000", max_amount="5000")  # the reserve (3000) is met at once
+    response = buyer_client.post(bid_url(auction), {"amount": "3500"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "warning"
+    assert message.message.startswith("You have been outbid.")
+    assert "alert alert-warning" in response.content.decode()
+
+
+def test_outbid_at_once_over_htmx_is_a_warning_in_the_form(buyer_client, auction, rival):
+    bid(auction, rival, "1000", max_amount="5000")
+    html = buyer_client.post(bid_url(auction), {"amount": "3500"}, **HTMX).content.decode()
+    assert '<div class="alert alert-warning py-2" role="alert">' in html
+    assert "You have been outbid." in html
+    assert 'alert-success py-2" role="status"' not in html
 
 
 def test_too_low_bid_shows_the_error_in_the_form(buyer_client, auction):
@@ -372,8 +407,8 @@ def test_my_bids_needs_login(client):
 def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
     from marketplace.demo.auctions import DEMO_AUCTIONS, load_demo_auctions
 
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 0
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == len(DEMO_AUCTIONS)
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 0
     live = AuctionListing.objects.live()
     assert live.count() == len(DEMO_AUCTIONS)
     assert Bid.objects.count() == 8
@@ -384,7 +419,7 @@ def test_demo_auctions_load_once_with_bids(seller, buyer, rival):
 def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, rival):
     from marketplace.demo.auctions import load_demo_auctions
 
-    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
     live = AuctionListing.objects.live().order_by("ends_at")
     assert all(a.product.images.count() == 1 for a in live)
     assert live[0].ends_at - timezone.now() < timedelta(minutes=10)
@@ -394,15 +429,45 @@ def test_demo_auctions_have_a_photo_and_some_end_within_minutes(seller, buyer, r
 def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, rival):
     from marketplace.demo.auctions import load_demo_auctions
 
-    load_demo_auctions(seller=seller, bidders=[buyer, rival])
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
     soonest = AuctionListing.objects.order_by("ends_at").first()
     AuctionListing.objects.filter(pk=soonest.pk).update(
         ends_at=soonest.starts_at + timedelta(seconds=1)
     )
-    assert load_demo_auctions(seller=seller, bidders=[buyer, rival]) == 1
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 1
     title = soonest.product.title
     assert AuctionListing.objects.live().filter(product__title=title).count() == 1
     assert Product.objects.filter(title=title).count() == 2
+
+
+def test_each_demo_run_re_times_the_ending_soon_lot_without_duplicating(seller, buyer, rival):
+    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+
+    load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
+    soonest = AuctionListing.objects.order_by("ends_at").first()
+    # Some minutes later the lot is about to close; the next run gives it minutes again.
+    AuctionListing.objects.filter(pk=soonest.pk).update(
+        ends_at=timezone.now() + timedelta(seconds=30)
+    )
+    assert load_demo_auctions(sellers=[seller], bidders=[buyer, rival]) == 0
+
+    soonest.refresh_from_db()
+    assert timedelta(minutes=4) < soonest.ends_at - timezone.now() < timedelta(minutes=15)
+    assert AuctionListing.objects.count() == len(DEMO_AUCTIONS)
+    assert Bid.objects.count() == 8
+    longest = AuctionListing.objects.order_by("-ends_at").first()
+    assert longest.ends_at - timezone.now() > timedelta(days=1)  # the others keep their end
+
+
+def test_the_demo_auctions_are_spread_across_the_shops(seller, buyer, rival):
+    from marketplace.demo_auctions import load_demo_auctions
+    from marketplace.tests.factories import SellerFactory
+
+    sellers = [seller, SellerFactory(), SellerFactory()]
+    load_demo_auctions(sellers=sellers, bidders=[buyer, rival])
+
+    shops = set(AuctionListing.objects.values_list("product__seller", flat=True))
+    assert shops == {s.pk for s in sellers}
 
 
 def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
@@ -419,7 +484,8 @@ def test_load_demo_starts_the_demo_auctions_once_and_prints_them(capsys):
     assert AuctionListing.objects.live().count() == len(DEMO_AUCTIONS)
     for auction in AuctionListing.objects.all():
         assert reverse("auction_detail", args=[auction.pk]) in second
-        assert auction.product.seller.username == "amina"
+    shops = {a.product.seller.username for a in AuctionListing.objects.select_related("product")}
+    assert shops == {"amina", "sana", "imran"}
     assert {b.bidder.username for b in Bid.objects.select_related("bidder")} == {
         "bilal",
         "zainab",

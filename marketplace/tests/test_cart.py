@@ -389,6 +389,19 @@ def test_checkout_asks_for_an_address_when_the_buyer_has_none(buyer_client, sell
     assert 'name="address-line1"' in response.content.decode()
 
 
+def test_the_first_address_at_checkout_is_prefilled_with_the_buyers_name_and_mobile(
+    buyer_client, seller, buyer
+):
+    buyer.first_name, buyer.last_name, buyer.phone = "Bilal", "Ahmed", "+923001234567"
+    buyer.save()
+    add_to_cart(user=buyer, listing=listing_by(seller), quantity=1)
+
+    page = buyer_client.get(reverse("checkout_start")).content.decode()
+
+    assert 'name="address-full_name" value="Bilal Ahmed"' in page
+    assert 'name="address-phone" value="+923001234567"' in page
+
+
 def test_placing_the_order_from_the_cart(buyer_client, seller, buyer):
     address = address_of(buyer)
     vase = listing_by(seller, price="1500", quantity=2)

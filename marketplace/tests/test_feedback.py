@@ -230,6 +230,32 @@ def test_the_feedback_page_from_the_email_link_shows_the_form(client, seller, bu
     assert 'id="feedback-form"' in response.content.decode()
 
 
+def test_the_feedback_scores_are_five_labelled_star_radio_buttons_in_a_fieldset(
+    client, seller, buyer
+):
+    order = delivered_order(seller, buyer)
+    client.force_login(buyer)
+
+    body = client.get(feedback_url(order)).content.decode()
+
+    for name in ("seller_rating", "communication", "shipping_speed", "platform_rating"):
+        assert f'<fieldset class="star-field mb-3" id="div_id_{name}"' in body
+        assert body.count(f'type="radio" class="star-input" name="{name}"') == 5
+    assert '<span class="visually-hidden">1 star</span>' in body
+    assert '<span class="visually-hidden">5 stars</span>' in body
+    assert 'aria-describedby="id_seller_rating_helptext"' in body
+
+
+def test_a_refused_score_keeps_the_other_stars_chosen_and_marks_the_field(client, seller, buyer):
+    order = delivered_order(seller, buyer)
+    client.force_login(buyer)
+
+    body = client.post(feedback_url(order), {**FORM, "seller_rating": ""}).content.decode()
+
+    assert '<fieldset class="star-field mb-3 is-invalid" id="div_id_seller_rating"' in body
+    assert 'name="communication" id="id_communication_3" value="4" checked' in body
+
+
 def test_the_seller_opening_the_feedback_page_gets_404(client, seller, buyer):
     order = delivered_order(seller, buyer)
     client.force_login(seller)

@@ -326,6 +326,22 @@ def test_shipping_is_post_only(client, seller, buyer):
     assert client.get(ship_url(order)).status_code == 405
 
 
+def test_confirm_delivery_asks_first_in_a_step_that_needs_no_javascript(client, seller, buyer):
+    order = shipped_order(seller, buyer)
+    client.force_login(buyer)
+
+    body = client.get(reverse("order_detail", args=[order.number])).content.decode()
+
+    form = body[body.index('id="confirm-delivery-form"') :]
+    form = form[: form.index("</form>")]
+    step = form[form.index('<details class="confirm-step" id="confirm-delivery-step">') :]
+    # The visible button only opens the question; the one submit button is inside it.
+    assert step.index("<summary") < step.index("Is the parcel in your hands")
+    assert form.count('type="submit"') == 1
+    assert step.index("Is the parcel in your hands") < step.index('type="submit"')
+    assert "Yes, it has arrived" in step
+
+
 def test_the_buyer_confirms_delivery_through_htmx_and_sees_the_feedback_form(client, seller, buyer):
     order = shipped_order(seller, buyer)
     client.force_login(buyer)

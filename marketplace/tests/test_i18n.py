@@ -69,13 +69,6 @@ def _translations(entries) -> dict[tuple[str, str, str], tuple[str, ...]]:
     return result
 
 
-@pytest.fixture(autouse=True)
-def _english_after_each_test():
-    """Requests in Urdu leave Urdu active in this thread; later tests expect English."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.fixture(scope="module")
 def catalogue() -> polib.POFile:
     return polib.pofile(str(PO_PATH))

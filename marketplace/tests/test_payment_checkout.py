@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.exceptions import PaymentRejected
-from marketplace.models import Order, Payment, PaymentAttempt, Refund, SellerTransfer
+from marketplace.models import City, Order, Payment, PaymentAttempt, Refund, SellerTransfer
 from marketplace.services import payments as payment_services
 from marketplace.services import refunds
 from marketplace.services.cancellation import cancel_order
@@ -277,6 +277,58 @@ def test_choosing_the_address_snapshots_it_and_shows_pay(client, seller, buyer):
     order.refresh_from_db()
     assert (order.ship_line1, order.ship_city) == ("7 Gulberg Road", "Lahore")
     assert 'id="pay-button"' in response.content.decode()
+
+
+def test_an_address_added_from_the_checkout_is_chosen_and_pay_shows_at_once(client, seller, buyer):
+    ready_to_be_paid(seller)
+    order = won_auction_order(seller, buyer)
+    client.force_login(buyer)
+    checkout_url = reverse("checkout_detail", args=[order.checkout.number])
+    page = client.get(checkout_url).content.decode()
+    add_url = f"{reverse('address_create')}?checkout={order.checkout.number}&amp;next="
+    assert add_url in page
+
+    form = client.get(reverse("address_create"), {"checkout": order.checkout.number})
+    assert f'name="checkout" value="{order.checkout.number}"' in form.content.decode()
+    response = client.post(
+        reverse("address_create"),
+        {
+            "checkout": order.checkout.number,
+            "next": checkout_url,
+            "full_name": "Bilal Ahmed",
+            "phone": "0300-1234567",
+            "line1": "7 Gulberg Road",
+            "city": City.objects.get(name="Lahore").pk,
+        },
+        follow=True,
+    )
+
+    order.refresh_from_db()
+    assert order.ship_line1 == "7 Gulberg Road"
+    page = response.content.decode()
+    assert 'id="pay-button"' in page
+    assert 'id="checkout-address"' not in page
+
+
+def test_an_address_added_for_someone_elses_checkout_chooses_nothing(
+    client, seller, buyer, outsider
+):
+    order = won_auction_order(seller, buyer)
+    client.force_login(outsider)
+
+    client.post(
+        reverse("address_create"),
+        {
+            "checkout": order.checkout.number,
+            "full_name": "Omar",
+            "phone": "0300-1234567",
+            "line1": "1 Other Street",
+            "city": City.objects.get(name="Lahore").pk,
+        },
+    )
+
+    order.refresh_from_db()
+    assert not order.has_shipping_address
 
 
 def test_someone_elses_address_cannot_be_chosen(client, seller, buyer, outsider):

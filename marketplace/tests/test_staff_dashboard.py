@@ -1,13 +1,14 @@
 """The staff dashboard: who may open it and what its numbers mean."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.admin.dashboard import dashboard_context
+from marketplace.admin.dashboard import daily_sales, dashboard_context
 from marketplace.models import Complaint, Order
 from marketplace.services.complaints import file_complaint
 from marketplace.tests.factories.accounts import UserFactory
@@ -97,6 +98,20 @@ def test_the_chart_has_one_bar_per_day_and_the_tallest_is_the_best_day(seller, b
     assert len(bars) == 30
     assert bars[-1].gmv == Decimal("5000.00")
     assert bars[-1].height == max(bar.height for bar in bars)
+
+
+@pytest.mark.parametrize("day_of_month", [1, 2, 15, 30, 31])
+def test_the_chart_labels_one_day_a_week_so_the_dates_never_overlap(day_of_month):
+    now = timezone.make_aware(datetime(2026, 12, day_of_month, 12))
+
+    bars = daily_sales(now)
+
+    labelled = [index for index, bar in enumerate(bars) if bar.labelled]
+    assert labelled[-1] == len(bars) - 1  # today always has its date
+    gaps = [b - a for a, b in pairwise(labelled)]
+    assert gaps and min(gaps) == 7
+    # "28 Nov" is about 40 units wide at font-size 11; labels sit 7 slots (140 units) apart.
+    assert min(bars[b].x - bars[a].x for a, b in pairwise(labelled)) > 100
 
 
 def test_overdue_blocked_and_open_complaints_are_counted(seller, buyer, outsider):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.auth import reset_email_refusal
-from marketplace.exceptions import AccountError, ShopNameTaken
+from marketplace.exceptions import AccountError, MarketplaceError, ShopNameTaken
 from marketplace.forms.accounts import (
     SELLING_ROLES,
     LoginForm,
@@ -23,9 +23,10 @@ from marketplace.forms.accounts import (
     SellerProfileForm,
 )
 from marketplace.forms.addresses import AddressForm
-from marketplace.models import Address, City, SellerProfile, User
+from marketplace.models import Address, Checkout, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.services.addresses import delete_address, save_address, set_default_address
+from marketplace.services.payments import choose_checkout_address
 from marketplace.views.access import get_address_for_user
 
 
@@ -208,14 +209,23 @@ def address_create(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={"full_name": user.get_full_name(), "phone": user.phone},
     )
+    # Added from a checkout that waits for an address (a won auction): ship it there at
+    # once, so the buyer comes back to the Pay button without choosing it again.
+    number = (request.POST.get("checkout") or request.GET.get("checkout") or "")[:32]
+    checkout = Checkout.objects.filter(buyer=user, number=number).first() if number else None
     if request.method == "POST" and form.is_valid():
         address = save_address(user=user, address=form.save(commit=False))
         messages.success(request, _("Address saved: %(address)s") % {"address": address})
+        if checkout is not None:
+            try:
+                choose_checkout_address(checkout=checkout, buyer=user, address=address)
+            except MarketplaceError as error:
+                messages.error(request, error.message)
         return redirect(_safe_next(request) or "address_list")
     return render(
         request,
         "marketplace/accounts/address_form.html",
-        {"form": form, "address": None, "next": _safe_next(request)},
+        {"form": form, "address": None, "next": _safe_next(request), "checkout": checkout},
     )
 
 

@@ -91,12 +91,15 @@ def auction_bid(request: HttpRequest, pk: int) -> HttpResponse:
         except BidRejected as error:
             form.add_error(None, error.message)
     if accepted is not None and not request.htmx:
-        messages.success(request, _bid_message(accepted))
+        # Outbid at once by another bidder's maximum is not a success: a warning says so.
+        level = messages.SUCCESS if accepted.is_leading else messages.WARNING
+        messages.add_message(request, level, _bid_message(accepted))
         return redirect("auction_detail", pk=auction.pk)
     auction = queries.auction_for_panel(auction.pk)
     context = _page_context(request, auction, form=None if accepted else form)
     if accepted is not None:
         context["accepted_message"] = _bid_message(accepted)
+        context["accepted_leading"] = accepted.is_leading
     if request.htmx:
         # #bid-form is the target; the fresh #bid-panel rides along out of band.
         return render(request, f"{DETAIL}#bid-area", context)
@@ -106,7 +109,10 @@ def auction_bid(request: HttpRequest, pk: int) -> HttpResponse:
 def _bid_message(result) -> str:
     if result.is_leading:
         return _("Your bid is in: you are the highest bidder.")
-    return _("Your bid is in, but another bidder's maximum is higher: you have been outbid.")
+    return _(
+        "You have been outbid. Your bid was placed, but another bidder had set a higher "
+        "maximum, so their bid rose automatically and they still lead. Bid again to lead."
+    )
 
 
 @seller_required

@@ -23,7 +23,12 @@ def _page(request: HttpRequest):
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    return render(request, TEMPLATE, {"page": _page(request)})
+    page = _page(request)
+    shown = list(page.object_list)  # read now: this page still marks what was new
+    if any(notice.read_at is None for notice in shown):
+        # Opening the list clears the bell: the notices are seen.
+        mark_read(user=request.user)
+    return render(request, TEMPLATE, {"page": page})
 
 
 @login_required

@@ -225,7 +225,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(data, user=request.user) if has_addresses else None
     address_form = None
     if not has_addresses:
-        address_form = AddressForm(data, prefix="address")
+        # Prefilled from the profile: most buyers ship to themselves.
+        initial = {"full_name": request.user.get_full_name(), "phone": request.user.phone}
+        address_form = AddressForm(data, prefix="address", initial=initial)
         # Their first address becomes the default: no need to ask.
         del address_form.fields["is_default"]
     error = ""

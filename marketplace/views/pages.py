@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -36,7 +37,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "marketplace/help.html", {"increments": BID_INCREMENTS})
+    context = {
+        "increments": BID_INCREMENTS,
+        "fee_percent": format((settings.PLATFORM_FEE_RATE * 100).normalize(), "f"),  # 2, 2.5
+        "fixed_price_hours": settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS,
+        "auction_hours": settings.AUCTION_PAYMENT_DEADLINE_HOURS,
+        "violations": settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK,
+        "auto_confirm_days": settings.AUTO_CONFIRM_DELIVERY_DAYS,
+    }
+    return render(request, "marketplace/help.html", context)
 
 
 @require_POST

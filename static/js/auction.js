@@ -84,8 +84,12 @@
       toggle(p.querySelector('[data-viewer-note="leading"]'), false);
       toggle(p.querySelector('[data-viewer-note="outbid"]'), false);
     }
+    // The bid form goes: its fields are removed and "Bidding is closed" takes their place.
     var form = document.getElementById("bid-form");
-    if (form) form.querySelectorAll("input, button").forEach(function (el) { el.disabled = true; });
+    if (form) {
+      form.querySelectorAll("[data-bid-controls]").forEach(function (el) { el.remove(); });
+      toggle(form.querySelector("[data-bid-closed]"), true);
+    }
     if (resync && !endAnnounced) {
       endAnnounced = true;
       announce(text.textAuctionEnded);

@@ -2,11 +2,12 @@
 
 Provinces, cities and categories come from migrations. This adds three sellers (one verified),
 two buyers and a staff admin, all with the password printed at the end, a dozen fixed-price
-listings with photos from marketplace/data/demo_listings.json, and five live auctions by Amina
-(marketplace/demo/auctions.py), two of them ending within minutes, with bids from the buyers.
-Running it again changes nothing while those auctions run (a demo user's password is set only
-when the user is created); an auction that has ended since is started afresh. With `--orders` it
-also adds orders at every step, feedback, messages and a complaint (marketplace/demo/orders.py).
+listings with photos from marketplace/data/demo_listings.json, and five live auctions across
+the three shops (marketplace/demo/auctions.py), two of them ending within minutes, with bids
+from the buyers. Running it again adds nothing (a demo user's password is set only when the
+user is created); an auction that has ended since is started afresh, and the two that end
+within minutes are moved to end minutes after this run. With `--orders` it also adds orders at
+every step, feedback, messages and a complaint (marketplace/demo/orders.py).
 """
 
 import json
@@ -65,7 +66,7 @@ BUYERS = [
     {"username": "bilal", "first_name": "Bilal", "last_name": "Ahmed"},
     {"username": "zainab", "first_name": "Zainab", "last_name": "Baloch"},
 ]
-AUCTION_SELLER = "amina"
+AUCTION_SELLERS = ["amina", "sana", "imran"]  # the shops of the demo auctions, in order
 NBSP = "\xa0"
 ADMIN = {"username": "admin", "first_name": "Admin", "last_name": ""}
 
@@ -104,7 +105,7 @@ class Command(BaseCommand):
                 seller__username__in=[s["username"] for s in SELLERS], fixed_price__isnull=False
             )
             self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
-        self._auctions(sellers[AUCTION_SELLER], buyers)
+        self._auctions([sellers[name] for name in AUCTION_SELLERS], buyers)
         self._queue_payouts_onboarding()
         if options["orders"]:
             load_demo_orders(out=self.stdout.write, err=self.stderr.write)
@@ -173,11 +174,11 @@ class Command(BaseCommand):
             created += 1
         return created
 
-    def _auctions(self, seller: User, bidders: list[User]) -> None:
-        made = load_demo_auctions(seller=seller, bidders=bidders)
+    def _auctions(self, sellers: list[User], bidders: list[User]) -> None:
+        made = load_demo_auctions(sellers=sellers, bidders=bidders)
         now = timezone.now()
         self.stdout.write(f"Demo auctions: {made} started, live now:")
-        for auction in open_demo_auctions(seller):
+        for auction in open_demo_auctions(sellers):
             local_end = timezone.localtime(auction.ends_at).strftime("%H:%M")
             self.stdout.write(
                 f"  {reverse('auction_detail', args=[auction.pk]):<16}"

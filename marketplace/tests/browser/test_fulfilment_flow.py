@@ -53,18 +53,23 @@ def test_buyer_and_seller_talk_live_then_ship_confirm_and_rate(
         # The buyer confirms delivery and leaves feedback, all on the order page.
         buyer_page.goto(f"/orders/{order.number}/")
         expect(buyer_page.locator("#order-progress")).to_contain_text("TCS-778899")
-        buyer_page.locator("#confirm-delivery-form [type=submit]").click()
+        # Confirming asks first: the button opens the question, "Yes" sends it.
+        expect(buyer_page.get_by_role("button", name="Yes, it has arrived")).to_be_hidden()
+        buyer_page.locator("#confirm-delivery-step summary").click()
+        buyer_page.get_by_role("button", name="Yes, it has arrived").click()
         expect(buyer_page.locator("#order-status")).to_contain_text("Delivered", timeout=TIMEOUT)
         form = buyer_page.locator("#feedback-form")
         expect(form).to_be_visible(timeout=TIMEOUT)
-        for name, value in (
-            ("seller_rating", "5"),
-            ("communication", "4"),
-            ("shipping_speed", "5"),
-            ("item_as_described", "yes"),
-            ("platform_rating", "4"),
+        # Scores are star radio buttons: a buyer taps the star (its label).
+        for name, stars in (
+            ("seller_rating", 5),
+            ("communication", 4),
+            ("shipping_speed", 5),
+            ("platform_rating", 4),
         ):
-            form.locator(f"input[name={name}][value='{value}']").check()
+            form.locator(f"label[for=id_{name}_{stars - 1}]").click()
+            expect(form.locator(f"input[name={name}][value='{stars}']")).to_be_checked()
+        form.locator("input[name=item_as_described][value='yes']").check()
         form.locator("textarea[name=comment]").fill("Arrived safe. Beautiful blue.")
         form.locator("[type=submit]").click()
         expect(buyer_page.locator("#order-feedback")).to_contain_text(
