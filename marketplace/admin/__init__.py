@@ -1,3 +1,12 @@
 """Django admin: one module per area, imported here so autodiscovery registers them all."""
 
-from . import accounts, aftersale, auctions, catalog, dashboard, orders, payments  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    aftersale,
+    api_tokens,
+    auctions,
+    catalog,
+    dashboard,
+    orders,
+    payments,
+)

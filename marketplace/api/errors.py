@@ -18,7 +18,7 @@ from marketplace.exceptions import MarketplaceError
 logger = logging.getLogger(__name__)
 
 # Business errors that are about who asks, not what they sent.
-FORBIDDEN_CODES = {"not_seller", "not_owner", "blocked"}
+FORBIDDEN_CODES = {"not_seller", "not_owner", "not_buyer", "not_party", "blocked", "buyer_blocked"}
 
 
 def error_body(message: str, code: str, **extra) -> dict:

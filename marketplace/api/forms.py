@@ -30,6 +30,8 @@ class FormSerializer(serializers.Serializer):
     file_fields: tuple[str, ...] = ()
     # One value sent under several of the form's names (`password` -> password1, password2).
     aliases: dict[str, tuple[str, ...]] = {}
+    # Fields the form does not have, checked by their serializer field instead.
+    own_fields: tuple[str, ...] = ()
 
     def form_kwargs(self) -> dict:
         return self.context.get("form_kwargs", {})
@@ -44,7 +46,11 @@ class FormSerializer(serializers.Serializer):
             )
         # PATCH: the stored values, overwritten by those sent.
         values, files, errors = dict(self.context.get("initial", {})), {}, {}
+        own = {}
         for name in self.fields:
+            if name in self.own_fields:
+                self._own_value(name, data, own, errors)
+                continue
             if name in self.file_fields:
                 uploads = data.getlist(name) if hasattr(data, "getlist") else []
                 uploads = [u for u in uploads if isinstance(u, UploadedFile)]
@@ -74,7 +80,20 @@ class FormSerializer(serializers.Serializer):
                     for field, messages in form.errors.items()
                 }
             )
-        return form.cleaned_data
+        return {**form.cleaned_data, **own}
+
+    def _own_value(self, name: str, data, own: dict, errors: dict) -> None:
+        field = self.fields[name]
+        if name not in data:
+            return
+        if isinstance(field, serializers.ListField) and hasattr(data, "getlist"):
+            value = data.getlist(name)
+        else:
+            value = data[name]
+        try:
+            own[name] = field.run_validation(value)
+        except serializers.ValidationError as error:
+            errors[name] = error.detail
 
 
 def _multi(files: dict) -> MultiValueDict:

@@ -70,14 +70,29 @@ class _ProductFields(FormSerializer):
     )
 
 
+def _remove_images() -> serializers.ListField:
+    return serializers.ListField(
+        child=object_id(),
+        required=False,
+        max_length=50,
+        help_text="Editing: ids of photos to delete (`images` adds new ones).",
+    )
+
+
+class PhotoRemovalInput(serializers.Serializer):
+    remove_images = _remove_images()
+
+
 class ListingInput(_ProductFields):
     form_class = forms.FixedPriceListingForm
+    own_fields = ("remove_images",)
 
     price = money(min_value=1)
     quantity = serializers.IntegerField(min_value=1)
     sale_percent = serializers.IntegerField(required=False, min_value=1, max_value=90)
     sale_starts_at = serializers.DateTimeField(required=False)
     sale_ends_at = serializers.DateTimeField(required=False)
+    remove_images = _remove_images()
 
 
 class AuctionInput(_ProductFields):

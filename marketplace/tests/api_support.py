@@ -1,15 +1,26 @@
 """Helpers for the API tests: clients holding a token, and a small world to act on."""
 
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from rest_framework.test import APIClient
 
 from marketplace.models import ApiToken, Notification
-from marketplace.services import complaints, messaging, notifications
+from marketplace.services import complaints, listings, messaging, notifications
 from marketplace.services import orders as order_services
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories import UserFactory
 from marketplace.tests.factories_aftersale import paid_order
 from marketplace.tests.factories_orders import address_of, listing_by
+
+
+def photo(name: str = "vase.jpg") -> SimpleUploadedFile:
+    """A small real JPEG upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 90, 160)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 def token_client(user=None) -> APIClient:
@@ -31,6 +42,7 @@ def staff(db):
 def world(seller, buyer):
     """Amina sells; Bilal has bought, bid, written, complained and been notified."""
     listing = listing_by(seller, price="2500.00", quantity=5)
+    listings.save_images(product=listing.product, files=[photo()], start_position=0)
     auction = make_auction(seller, starting_price="1000")
     bid(auction, buyer, "1000")
     address = address_of(buyer)

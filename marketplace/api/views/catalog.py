@@ -115,17 +115,24 @@ class ProductDetail(generics.GenericAPIView):
 
     def _update(self, request, pk: int, *, partial: bool) -> Response:
         product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
+        removed = validated(inputs.PhotoRemovalInput, request).validated_data
         serializer = validated(
             inputs.ListingInput,
             request,
-            initial=_listing_values(product) if partial else {},
+            initial={
+                **(_listing_values(product) if partial else {}),
+                **_photo_controls(product, removed=set(removed.get("remove_images", []))),
+            },
             form_kwargs={"product": product},
         )
+        form = serializer.form
         listings.update_fixed_price_listing(
             seller=request.user,
             product=product,
             new_images=serializer.validated_data["images"],
-            **serializer.form.service_kwargs(),
+            remove_image_ids=form.removed_image_ids(),
+            image_order=form.image_order(),
+            **form.service_kwargs(),
         )
         return Response(_product_data(product.pk))
 
@@ -135,6 +142,16 @@ class ProductDetail(generics.GenericAPIView):
         product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
         listings.withdraw_listing(seller=request.user, product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _photo_controls(product: Product, *, removed: set[int]) -> dict:
+    """The edit form's per-photo fields: photos kept in their order, those named removed."""
+    controls = {}
+    for image in product.images.all():
+        controls[f"position_{image.pk}"] = str(image.position + 1)
+        if image.pk in removed:
+            controls[f"remove_{image.pk}"] = "on"
+    return controls
 
 
 def _listing_values(product: Product) -> dict:
