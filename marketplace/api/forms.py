@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 SCALARS = (str, int, Decimal, bool)
 
@@ -58,6 +59,8 @@ class FormSerializer(serializers.Serializer):
                     files[name] = uploads if len(uploads) > 1 else uploads[0]
                 continue
             if name not in data:
+                if self.fields[name].default is not empty:
+                    values[name] = form_value(self.fields[name].get_default())
                 continue
             value = data[name]
             if value is None:
