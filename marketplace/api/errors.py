@@ -64,7 +64,10 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(int(exc.wait) or 1)
-        if isinstance(exc, exceptions.ValidationError):
+        if isinstance(exc, exceptions.Throttled):
+            # The WebSocket's code for the same limit.
+            body = error_body(_("Too many requests: slow down."), "rate_limited")
+        elif isinstance(exc, exceptions.ValidationError):
             body = error_body(_first_message(exc.detail), "invalid", errors=_plain(exc.detail))
         else:
             code = exc.get_codes() if not isinstance(exc.detail, dict | list) else exc.default_code
