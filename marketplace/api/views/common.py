@@ -23,12 +23,3 @@ def get_scoped(queryset, **lookup):
     if obj is None:
         raise NotFound()
     return obj
-
-
-def paginated(view, queryset, serializer_class, **context):
-    """One page of `queryset` as `{"count", "next", "previous", "results"}`."""
-    page = view.paginate_queryset(queryset)
-    data = serializer_class(
-        page, many=True, context={**view.get_serializer_context(), **context}
-    ).data
-    return view.get_paginated_response(data)
