@@ -20,6 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo
 
 # Web server (Daphne), scheduler (django-q2) and the Stripe emulator together, from Procfile.dev.

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_q",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -178,7 +179,7 @@ if REDIS_URL:
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
-# ModelBackend that also takes the e-mail address as the login name.
+# ModelBackend that also takes the e-mail address as the login name, behind django-axes' check.
 AUTHENTICATION_BACKENDS = ["marketplace.auth.UsernameOrEmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -189,14 +190,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login throttling: this many failures per (username, IP) inside the window start a cool-off.
+# Login throttling (django-axes, see marketplace/auth.py): this many failures of one account from
+# one address start a cool-off, doubled for each earlier lockout of that pair within a day.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_COOLOFF_SECONDS = env_int("LOGIN_COOLOFF_SECONDS", 15 * 60)
-# Failures from one IP before it cools off; raise it where many users share one public IP
-# (mobile carrier NAT). Behind a proxy, run daphne with --proxy-headers so the IP is the client's.
-LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", LOGIN_FAILURE_LIMIT)
+LOGIN_COOLOFF_MAX_SECONDS = env_int("LOGIN_COOLOFF_MAX_SECONDS", 4 * 60 * 60)
+# Failures from one address on any names before the address cools off; above the per-account
+# limit so people sharing a public address (mobile carrier NAT) do not lock each other out.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 4 * LOGIN_FAILURE_LIMIT)
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: REMOTE_ADDR is the
+# client). marketplace.auth.client_ip is the one place that reads the client's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_HANDLER = "marketplace.auth.LoginThrottleHandler"
+# LoginThrottleHandler.get_failures relies on this order: the pair, then the address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "marketplace.auth.failure_limit"
+AXES_COOLOFF_TIME = "marketplace.auth.cool_off"
+AXES_CLIENT_IP_CALLABLE = "marketplace.auth.client_ip"
+AXES_USERNAME_CALLABLE = "marketplace.auth.throttle_username"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a cool-off neither extend it nor count: its end, once shown, holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Each pair's failures expire at their own cool-off's end (cool-offs differ per pair).
+AXES_USE_ATTEMPT_EXPIRATION = True
+# The failure log records lockouts, which lengthen the next cool-off.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful log-in
+AXES_VERBOSE = False  # no banner on every manage.py command
+# The log-in forms explain a cool-off in place (ThrottledLoginMixin, status 429), so axes'
+# middleware, which would replace the page, is left out on purpose.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+# Password-reset e-mails: requests per client address and per e-mail address typed, per window.
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("PASSWORD_RESET_ADDRESS_LIMIT", 10)
+PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 
-# --- Cache (login throttling, small counters) -----------------------------------------------
+# --- Cache (password-reset throttling, small counters) -----------------------------------------------
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -354,5 +383,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failures and lockouts are warnings; axes' info lines narrate every attempt.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -3,6 +3,7 @@
 Kept apart from forms.py so the accounts area does not collide with the catalogue and order forms.
 """
 
+from datetime import datetime
 from math import ceil
 from urllib.parse import urlsplit
 
@@ -16,18 +17,17 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.debug import sensitive_variables
 
-from marketplace.auth import LoginThrottle, Refusal, client_ip
+from marketplace.auth import cool_off_ends
 from marketplace.forms import CityChoiceField, PakistaniMobileField
 from marketplace.models import SellerProfile, User
 
 SELLING_ROLES = {User.Role.SELLER, User.Role.BOTH}
 
 
-def cooloff_message(refusal: Refusal) -> str:
-    minutes = ceil(refusal.seconds_left / 60)
-    at = time_format(timezone.localtime(refusal.until_datetime), "H:i")
+def cooloff_message(until: datetime) -> str:
+    minutes = max(1, ceil((until - timezone.now()).total_seconds() / 60))
+    at = time_format(timezone.localtime(until), "H:i")
     return ngettext(
         "Too many failed log-in attempts. For your safety, logging in is paused: "
         "try again in %(minutes)d minute (after %(time)s).",
@@ -38,28 +38,16 @@ def cooloff_message(refusal: Refusal) -> str:
 
 
 class ThrottledLoginMixin:
-    """Refuse log-ins during a cool-off; count failures; clear the account's count on success."""
+    """Explain a cool-off in place of "wrong password" when django-axes refused or started one."""
 
-    @sensitive_variables("password")
     def clean(self):
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is None or not password:
-            return super().clean()
-        throttle = LoginThrottle(identifier=username, ip=client_ip(self.request))
-        refusal = throttle.refusal()
-        if refusal is not None:
-            raise ValidationError(cooloff_message(refusal), code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError:
-            if self.user_cache is None:  # wrong name or password, not a policy refusal
-                refusal = throttle.record_failure()
-                if refusal is not None:
-                    raise ValidationError(cooloff_message(refusal), code="throttled") from None
+            if getattr(self.request, "axes_locked_out", False):
+                until = cool_off_ends(self.request)
+                raise ValidationError(cooloff_message(until), code="throttled") from None
             raise
-        throttle.record_success()
-        return cleaned
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):

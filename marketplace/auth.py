@@ -1,29 +1,56 @@
-"""Authentication helpers: log in by username or e-mail, and login throttling with a cool-off.
+"""Authentication: log in by username or e-mail, the client's address, and the login throttle.
 
-Throttling counts failed log-ins per account (or per typed name when no account matches) and per
-client IP in Django's cache. After `LOGIN_FAILURE_LIMIT` failures inside the window, attempts for
-that account or IP are refused for `LOGIN_COOLOFF_SECONDS`, then allowed again: a cool-off, never
-a permanent lockout that anyone could trigger against someone else.
+The throttle is django-axes with its database handler (no cache: a Redis outage or a missing
+cache table cannot break the login), configured in settings (`AXES_*`) and the hooks below:
+
+- failures count per (account, address) pair, so nobody can lock someone else's account out
+  from another address, and per address with its own, higher limit, so one address cannot try
+  many names;
+- reaching a limit starts a cool-off, never a permanent lockout; it doubles with each earlier
+  lockout of the same pair within a day, up to `LOGIN_COOLOFF_MAX_SECONDS`;
+- a successful log-in clears only its own pair's failures.
+
+Password-reset e-mails are throttled apart (`reset_email_refusal`): per client address and per
+e-mail address typed, counted in the cache; when the cache fails the request is allowed.
 """
 
 import hashlib
+import logging
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.db.models import Max, Sum
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+logger = logging.getLogger(__name__)
+
+# Escalation looks back this far for earlier lockouts of the same pair.
+ESCALATION_WINDOW = timedelta(days=1)
 
 
-class UsernameOrEmailBackend(ModelBackend):
-    """ModelBackend that also accepts the account's e-mail address (any case) as the username."""
+class UsernameOrEmailBackend(AxesStandaloneBackend, ModelBackend):
+    """ModelBackend that also accepts the account's e-mail address (any case) as the username.
+
+    django-axes' check comes first: while the pair or the address cools off it raises
+    PermissionDenied, which ends authenticate() as a failure without trying the password.
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
+        if request is not None:
+            # Without a request (a command, a test) there is no client to throttle.
+            AxesStandaloneBackend.authenticate(self, request, username, password, **kwargs)
         user = find_user(username)
         if user is None:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
@@ -51,108 +78,146 @@ def find_user(identifier: str):
     return user
 
 
-def _now() -> float:
-    return time.time()
+def client_ip(request: HttpRequest | None) -> str:
+    """The client's address: REMOTE_ADDR, or the one the outermost trusted proxy appended.
+
+    With `TRUSTED_PROXY_COUNT` = N proxies in front of the site, each appends the address it
+    received from to X-Forwarded-For, so the N-th entry from the right is the one the outermost
+    proxy saw. Entries left of it are whatever the client sent and are never trusted.
+    """
+    if request is None:
+        return ""
+    remote_addr = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote_addr
+    forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [entry for entry in forwarded if entry]
+    if len(forwarded) < proxies:
+        # Fewer entries than proxies: a request that bypassed them; its peer is all we know.
+        return remote_addr
+    return forwarded[-proxies]
 
 
-def _limit() -> int:
+def throttle_username(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """One throttle name per account, whichever of its names (username or e-mail) was typed."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        typed = credentials.get(field)
+    else:
+        typed = getattr(request, "POST", {}).get(field)
+    if typed is None:
+        return None
+    user = find_user(typed)
+    if user is not None:
+        return user.get_username()
+    return typed.strip().casefold()[:150]
+
+
+def failure_limit(request: HttpRequest | None, credentials: dict | None) -> int:
     return settings.LOGIN_FAILURE_LIMIT
 
 
-def _ip_limit() -> int:
-    return settings.LOGIN_IP_FAILURE_LIMIT
+def cool_off(request: HttpRequest | None) -> timedelta:
+    """The base cool-off, doubled for each earlier lockout of this pair within a day."""
+    base = timedelta(seconds=settings.LOGIN_COOLOFF_SECONDS)
+    longest = timedelta(seconds=max(settings.LOGIN_COOLOFF_MAX_SECONDS, base.total_seconds()))
+    ip = getattr(request, "axes_ip_address", None)
+    if request is None or ip is None:
+        return base
+    username = get_client_username(request)
+    pair = {"username": username, "ip_address": ip}
+    # Lockouts before the pair's latest failure: while a lockout lasts no failure is recorded
+    # (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is off), so this count, and with it the
+    # cool-off, stays the same from the failure that started it to its end.
+    latest = AccessAttempt.objects.filter(**pair).aggregate(at=Max("attempt_time"))["at"]
+    if latest is None:
+        return base
+    earlier = AccessFailureLog.objects.filter(
+        **pair,
+        locked_out=True,
+        attempt_time__lt=latest,
+        attempt_time__gte=latest - ESCALATION_WINDOW,
+    ).count()
+    return min(base * 2 ** min(earlier, 16), longest)
 
 
-def _cooloff() -> int:
-    return settings.LOGIN_COOLOFF_SECONDS
+def cool_off_ends(request: HttpRequest) -> datetime:
+    """When the cool-off that refused this request ends."""
+    attempts = LoginThrottleHandler().get_user_attempts(request)
+    last = max(
+        (at for qs in attempts if (at := qs.aggregate(at=Max("attempt_time"))["at"])),
+        default=timezone.now(),
+    )
+    return last + get_cool_off(request)
 
 
-def _window() -> int:
-    return getattr(settings, "LOGIN_FAILURE_WINDOW_SECONDS", settings.LOGIN_COOLOFF_SECONDS)
+class LoginThrottleHandler(AxesDatabaseHandler):
+    """Axes' database handler with a separate per-address limit and a pair-only reset."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        # Axes compares the largest count of its parameter sets with one limit. The sets are
+        # [(username, ip_address), ip_address]: the pair's count is compared as it is, and the
+        # address's counts only once it reaches its own limit.
+        pair, address = (
+            attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        if address >= settings.LOGIN_IP_FAILURE_LIMIT:
+            return max(pair, failure_limit(request, credentials))
+        return pair
+
+    def reset_user_attempts(self, request, credentials: dict | None = None) -> int:
+        # One good password clears its own pair, not the address's failures on other names.
+        pair = self.filter_user_attempts(request, credentials)[0]
+        count, _ = pair.delete()
+        return count
+
+
+def reset_email_refusal(request: HttpRequest, email: str) -> str | None:
+    """Why a password-reset e-mail is refused now, or None (and the request is counted).
+
+    Counted whether or not an account has the address, so the answer tells nothing about
+    which addresses have accounts.
+    """
+    window = settings.PASSWORD_RESET_WINDOW_SECONDS
+    keys = [
+        (f"reset-throttle:ip:{_digest(client_ip(request))}", settings.PASSWORD_RESET_ADDRESS_LIMIT),
+        (
+            f"reset-throttle:email:{_digest(email.strip().casefold())}",
+            settings.PASSWORD_RESET_EMAIL_LIMIT,
+        ),
+    ]
+    now = time.time()
+    try:
+        counts = [_window_count(key, now, window) for key, _limit in keys]
+        full = [
+            started
+            for (key, limit), (count, started) in zip(keys, counts, strict=True)
+            if count >= limit
+        ]
+        if full:
+            minutes = max(1, int((max(full) + window - now + 59) // 60))
+            return ngettext(
+                "Too many password-reset requests. Please try again in %(minutes)d minute.",
+                "Too many password-reset requests. Please try again in %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}
+        for (key, _limit), (count, started) in zip(keys, counts, strict=True):
+            # (count, window start) stored whole: cache.incr resets the timeout on some
+            # backends (the database cache), which would stretch or shorten the window.
+            cache.set(key, (count + 1, started), timeout=int(started + window - now) + 1)
+    except Exception:
+        logger.warning("password-reset throttle skipped: the cache failed", exc_info=True)
+    return None
+
+
+def _window_count(key: str, now: float, window: int) -> tuple[int, float]:
+    count, started = cache.get(key) or (0, now)
+    if now - started >= window:
+        return 0, now
+    return count, started
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a trusted proxy rewrites it.
-    if request is None:
-        return ""
-    return request.META.get("REMOTE_ADDR", "") or ""
-
-
-def account_key(identifier: str) -> str:
-    """One throttle key per account, whichever name (username or e-mail) was typed."""
-    user = find_user(identifier)
-    if user is not None:
-        return f"user:{user.pk}"
-    return f"name:{_digest((identifier or '').strip().casefold())}"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    until: float
-
-    @property
-    def until_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.until, tz=UTC)
-
-    @property
-    def seconds_left(self) -> int:
-        return max(1, int(self.until - _now() + 0.999))
-
-
-class LoginThrottle:
-    """Counters for one login attempt: the account named and the client's IP."""
-
-    prefix = "login-throttle"
-
-    def __init__(self, *, identifier: str, ip: str) -> None:
-        self.keys: list[tuple[str, int]] = [(account_key(identifier), _limit())]
-        if ip:
-            self.keys.append((f"ip:{_digest(ip)}", _ip_limit()))
-        self.account = self.keys[0][0]
-
-    def _lock_key(self, key: str) -> str:
-        return f"{self.prefix}:lock:{key}"
-
-    def _count_key(self, key: str) -> str:
-        return f"{self.prefix}:count:{key}"
-
-    def refusal(self) -> Refusal | None:
-        """A Refusal while any of the keys is cooling off, else None."""
-        now = _now()
-        latest = None
-        for key, _limit_value in self.keys:
-            until = cache.get(self._lock_key(key))
-            if until is not None and until > now:
-                latest = until if latest is None else max(latest, until)
-        return Refusal(until=latest) if latest is not None else None
-
-    def record_failure(self) -> Refusal | None:
-        """Count a failure on every key; start a cool-off on keys that reach their limit."""
-        now = _now()
-        window = _window()
-        cooloff = _cooloff()
-        locked_until = None
-        for key, limit in self.keys:
-            count_key = self._count_key(key)
-            # (count, window start); stored whole because cache.incr resets the timeout on
-            # some backends (database cache), which would stretch the window.
-            count, started = cache.get(count_key) or (0, now)
-            if now - started >= window:
-                count, started = 0, now
-            count += 1
-            if count >= limit:
-                locked_until = now + cooloff
-                # The cache timeout only tidies up; the stored time decides.
-                cache.set(self._lock_key(key), locked_until, timeout=cooloff + 60)
-                cache.delete(count_key)
-            else:
-                cache.set(count_key, (count, started), timeout=int(window - (now - started)) + 60)
-        return Refusal(until=locked_until) if locked_until is not None else None
-
-    def record_success(self) -> None:
-        """Clear the account's counter (not the IP's: one good password says nothing of others)."""
-        cache.delete(self._count_key(self.account))

@@ -167,6 +167,18 @@ def check_payment_deadlines() -> dict[str, int]:
     return deadlines.check_payment_deadlines()
 
 
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+def purge_login_failure_logs() -> int:
+    """Daily: drop django-axes' failure log rows older than the cool-off escalation looks back."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    from marketplace.auth import ESCALATION_WINDOW
+
+    return AxesProxyHandler.reset_failure_logs(age_days=ESCALATION_WINDOW.days)
+
+
 # --- Demo -------------------------------------------------------------------------------------
 
 

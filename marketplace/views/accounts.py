@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,7 @@ from marketplace.account_forms import (
     RegistrationForm,
     SellerProfileForm,
 )
+from marketplace.auth import reset_email_refusal
 from marketplace.exceptions import AccountError, ShopNameTaken
 from marketplace.forms import AddressForm
 from marketplace.models import Address, City, SellerProfile, User
@@ -96,6 +98,22 @@ class ThrottledLoginView(LoginView):
 
 
 login_view = ThrottledLoginView.as_view()
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    """Django's PasswordResetView, refusing (429) past the per-address and per-e-mail limits."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        refusal = reset_email_refusal(self.request, form.cleaned_data["email"])
+        if refusal is not None:
+            form.add_error(None, refusal)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
+
+
+password_reset = ThrottledPasswordResetView.as_view()
 
 
 @require_http_methods(["GET", "POST"])
