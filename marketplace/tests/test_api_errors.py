@@ -156,12 +156,23 @@ def test_routing_errors_are_json(method, path, status, code):
         "q=" + "x" * 5000,
         "province=9999&city=nowhere",
         "type=both",
+        "q=vase%00&category=pottery%00",
     ],
 )
 def test_browse_ignores_bad_filters_as_the_page_does(query):
     response = token_client().get(f"/api/products/?{query}")
     assert response.status_code == 200
     assert "results" in response.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/orders/%00/", "/api/complaints/a%00b/", "/api/checkouts/%00/pay/"]
+)
+def test_a_nul_in_a_path_is_a_404(world, buyer, path):
+    response = token_client(buyer).get(path)
+    if path.endswith("/pay/"):
+        response = token_client(buyer).post(path)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
 def test_staff_get_json_errors_too(world, staff):

@@ -19,6 +19,8 @@ from marketplace.services import accounts as account_services
 from marketplace.services import addresses as address_services
 from marketplace.services import notifications as notification_services
 
+REGISTRATION_FIELDS = ("username", "email", "first_name", "last_name", "role", "shop_name")
+
 
 def _issued(user, name: str, *, status_code: int) -> Response:
     token, key = ApiToken.issue(user=user, name=name)
@@ -34,14 +36,9 @@ class RegisterView(APIView):
     def post(self, request):
         data = validated(inputs.RegisterInput, request).validated_data
         user = account_services.register_user(
-            username=data["username"],
-            email=data["email"],
+            **{name: data[name] for name in REGISTRATION_FIELDS},
             password=data["password1"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
             phone=data["phone"] or "",
-            role=data["role"],
-            shop_name=data["shop_name"],
         )
         return _issued(user, "register", status_code=status.HTTP_201_CREATED)
 

@@ -103,12 +103,11 @@ class ComplaintList(generics.ListAPIView):
         data = serializer.validated_data
         complaint = complaint_services.file_complaint(
             user=request.user,
-            category=data["category"],
-            subject=data["subject"],
-            description=data["description"],
-            order=data["order"],
-            seller=data["seller"],
             photo_upload=data.get("photo") or None,
+            **{
+                name: data[name]
+                for name in ("category", "subject", "description", "order", "seller")
+            },
         )
         complaint = get_scoped(_complaints(request), pk=complaint.pk)
         return Response(out.ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)

@@ -16,6 +16,10 @@ from marketplace.services import bidding
 
 # GET /api/auctions/<id>/bids/ is a plain list (the original project's shape): the newest ones.
 BID_LIST_LIMIT = 100
+AUCTION_FIELDS = (
+    *("title", "description", "category", "condition", "city", "images"),
+    *("starting_price", "reserve_price", "duration_days"),
+)
 HIDDEN = {AuctionListing.Status.CANCELLED, AuctionListing.Status.SCHEDULED}
 
 
@@ -42,16 +46,7 @@ class AuctionList(generics.ListAPIView):
         serializer = validated(inputs.AuctionInput, request)
         data = serializer.validated_data
         auction = bidding.create_auction(
-            seller=request.user,
-            title=data["title"],
-            description=data["description"],
-            category=data["category"],
-            condition=data["condition"],
-            city=data["city"],
-            starting_price=data["starting_price"],
-            reserve_price=data["reserve_price"],
-            duration_days=data["duration_days"],
-            images=data["images"],
+            seller=request.user, **{name: data[name] for name in AUCTION_FIELDS}
         )
         return Response(
             out.AuctionSerializer(get_visible_auction(auction.pk)).data,

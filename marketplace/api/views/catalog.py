@@ -30,6 +30,10 @@ BROWSE_PARAMETERS = [
 
 def browse(params: QueryDict, *, listing_type: str | None = None):
     """Browse's own filters and order (`queries.BrowseFilters`), with every card loaded."""
+    params = params.copy()
+    for key, values in params.lists():
+        # PostgreSQL refuses NUL in text parameters; no product contains one anyway.
+        params.setlist(key, [value.replace("\x00", "") for value in values])
     filters = queries.BrowseFilters.from_query(params)
     if listing_type is not None:
         filters.listing_type = listing_type

@@ -19,6 +19,8 @@ def get_scoped(queryset, **lookup):
     for value in lookup.values():
         if isinstance(value, int) and not 0 < value <= MAX_ID:
             raise NotFound()
+        if isinstance(value, str) and "\x00" in value:
+            raise NotFound()  # PostgreSQL refuses NUL in text: no such row either way
     obj = queryset.filter(**lookup).first()
     if obj is None:
         raise NotFound()
