@@ -228,3 +228,28 @@ def test_notifications_are_marked_read_one_or_all(world, buyer):
     assert read.json()["read_at"].endswith("+05:00")
     assert client.get("/api/notifications/?unread=1").json()["count"] == 0
     assert client.post("/api/notifications/read-all/").json() == {"updated": 0}
+
+
+# --- The account page of apps and devices ---------------------------------------------------
+
+
+def test_the_account_page_lists_and_revokes_the_users_tokens(client, buyer, rival):
+    phone = token_client(buyer)
+    ApiToken.objects.filter(user=buyer).update(name="Bilal's phone")
+    theirs = ApiToken.issue(user=rival, name="Rabia's laptop")[0]
+    client.force_login(buyer)
+    page = client.get("/account/apps/")
+    assert page.status_code == 200
+    assert "Bilal&#x27;s phone" in page.text
+    assert "Rabia" not in page.text
+    mine = ApiToken.objects.get(user=buyer)
+    assert client.post(f"/account/apps/{theirs.pk}/revoke/").status_code == 404
+    assert client.post(f"/account/apps/{mine.pk}/revoke/").status_code == 302
+    assert phone.get("/api/me/").status_code == 401
+    assert ApiToken.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_apps_page_needs_a_login(client):
+    response = client.get("/account/apps/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
