@@ -67,4 +67,5 @@ def world(seller, buyer):
         "complaint": complaint,
         "notification": Notification.objects.filter(user=buyer).latest("pk"),
         "cart_item": cart_item,
+        "token": ApiToken.issue(user=buyer, name="Bilal's phone")[0],
     }
