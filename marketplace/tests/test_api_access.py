@@ -222,6 +222,14 @@ ROWS = [
     ),
     ("address-create", "post", "/api/addresses/", new_address, "buyer", (401, 201, 201, 201)),
     (
+        "address-patch",
+        "patch",
+        "/api/addresses/{address.pk}/",
+        {"label": "Ghar"},
+        "buyer",
+        (401, 200, 404, 404),
+    ),
+    (
         "address-put",
         "put",
         "/api/addresses/{address.pk}/",
