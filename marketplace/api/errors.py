@@ -9,6 +9,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -19,6 +20,17 @@ logger = logging.getLogger(__name__)
 
 # Business errors that are about who asks, not what they sent.
 FORBIDDEN_CODES = {"not_seller", "not_owner", "not_buyer", "not_party", "blocked", "buyer_blocked"}
+
+
+# DRF's own messages for these have no Urdu: ours replace them.
+MESSAGES = {
+    "not_authenticated": gettext_lazy(
+        "Log in first: send your token as “Authorization: Token <key>”."
+    ),
+    "method_not_allowed": gettext_lazy("This address does not take that method."),
+    "parse_error": gettext_lazy("The request body could not be read."),
+    "unsupported_media_type": gettext_lazy("Send JSON or a form."),
+}
 
 
 def error_body(message: str, code: str, **extra) -> dict:
@@ -71,7 +83,7 @@ def exception_handler(exc, context):
             body = error_body(_first_message(exc.detail), "invalid", errors=_plain(exc.detail))
         else:
             code = exc.get_codes() if not isinstance(exc.detail, dict | list) else exc.default_code
-            body = error_body(_first_message(exc.detail), str(code))
+            body = error_body(MESSAGES.get(code) or _first_message(exc.detail), str(code))
         return Response(body, status=exc.status_code, headers=headers)
     # A bug, not bad input: logged with its traceback, answered as JSON all the same.
     logger.exception("Unhandled error in the API", exc_info=exc)

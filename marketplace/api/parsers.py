@@ -13,5 +13,5 @@ class DecimalJSONParser(JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             return json.loads(stream.read().decode(encoding), parse_float=Decimal)
-        except (ValueError, RecursionError) as error:
-            raise ParseError(f"JSON parse error: {error}") from None
+        except (ValueError, RecursionError):
+            raise ParseError() from None

@@ -181,3 +181,18 @@ def test_staff_get_json_errors_too(world, staff):
     )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "code"),
+    [
+        ("get", "/api/me/", "not_authenticated"),
+        ("post", "/api/categories/", "method_not_allowed"),
+        ("get", "/api/nowhere/", "not_found"),
+    ],
+)
+def test_drfs_own_refusals_speak_urdu_too(method, path, code):
+    response = getattr(token_client(), method)(path, HTTP_ACCEPT_LANGUAGE="ur")
+    assert response.json()["code"] == code
+    assert re.search("[\u0600-\u06ff]", response.json()["message"]), response.json()
