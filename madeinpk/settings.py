@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "django_q",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "marketplace",
 ]
 
@@ -424,6 +427,47 @@ STRIPE_CONNECT_COUNTRY = os.environ.get("STRIPE_CONNECT_COUNTRY", "PK")
 MAX_PRICE = Decimal("100000000.00")  # Rs 10 crore: anything above is a typo, not a listing.
 MAX_QUANTITY = 10_000
 PAGE_SIZE = 24
+
+# --- REST API (marketplace/api/) ------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "marketplace.api.auth.ApiTokenAuthentication",
+        # The site's own pages (JavaScript on our origin) with their session and CSRF token.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "marketplace.api.parsers.DecimalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "marketplace.api.pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MadeInPK API",
+    "DESCRIPTION": (
+        "The marketplace's JSON API: the same rules and services as the site. Authenticate "
+        "with `Authorization: Token <key>` (POST /api/login/). Money is a string in rupees "
+        "with two decimals, times are ISO 8601 in Asia/Karachi (+05:00), errors are "
+        '`{"message": ..., "code": ...}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Swagger UI from drf-spectacular-sidecar's static files: nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AuctionStatusEnum": "marketplace.models.AuctionListing.Status",
+    },
+}
 
 # --- Crispy forms ---------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -13,6 +13,8 @@ urlpatterns = [
     # Django's set_language plus saving the choice on the logged-in user (URLs stay unprefixed).
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("marketplace.urls")),
+    # After marketplace.urls, which keeps the webhook's alias /api/stripe/webhook/.
+    path("api/", include("marketplace.api.urls")),
 ]
 
 if settings.SERVE_MEDIA:

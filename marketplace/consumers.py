@@ -42,12 +42,20 @@ CLOSE_SESSION_ENDED = 4001
 
 def session_is_valid(scope: dict[str, Any]) -> bool:
     """Whether the socket's login still holds: its session exists (not logged out), still
-    names this user, who is active, and its auth hash matches the current password's."""
+    names this user, who is active, and its auth hash matches the current password's; for an
+    app's socket (token in the handshake), its token is not revoked."""
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 
     from marketplace.models import User
 
     user, session = scope.get("user"), scope.get("session")
+    if scope.get("api_token_id") is not None and user is not None:
+        # An app's socket: its token must still exist (not revoked) and its user be active.
+        from marketplace.models import ApiToken
+
+        return ApiToken.objects.filter(
+            pk=scope["api_token_id"], user_id=user.pk, user__is_active=True
+        ).exists()
     key = getattr(session, "session_key", None)
     if user is None or not user.is_authenticated or not key:
         return False

@@ -5,6 +5,7 @@ from django.urls import path
 
 from marketplace.views import (
     accounts,
+    api_tokens,
     auctions,
     catalog,
     complaints,
@@ -61,6 +62,8 @@ urlpatterns = [
         accounts.address_make_default,
         name="address_make_default",
     ),
+    path("account/apps/", api_tokens.api_token_list, name="api_token_list"),
+    path("account/apps/<int:pk>/revoke/", api_tokens.api_token_revoke, name="api_token_revoke"),
     path("locations/cities/", accounts.city_options, name="city_options"),
     # Catalogue
     path("products/", catalog.product_list, name="product_list"),

@@ -1,5 +1,6 @@
 """Models, one module per domain, re-exported here."""
 
+from .api_tokens import ApiToken
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .complaints import Complaint
@@ -22,6 +23,7 @@ from .users import SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
     "Address",
+    "ApiToken",
     "AuctionListing",
     "Bid",
     "CartItem",

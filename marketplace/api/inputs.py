@@ -1,0 +1,203 @@
+"""What the API accepts: each serializer is checked by the form of the matching HTML page."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from marketplace.api.forms import FormSerializer
+from marketplace.forms import accounts as account_forms
+from marketplace.forms import addresses as address_forms
+from marketplace.forms import auctions as auction_forms
+from marketplace.forms import catalog as catalog_forms
+from marketplace.forms import complaints as complaint_forms
+from marketplace.forms import feedback as feedback_forms
+from marketplace.forms import fulfilment as fulfilment_forms
+from marketplace.forms import messaging as messaging_forms
+from marketplace.models import Complaint, Product, User
+
+MAX_ID = 2**63 - 1
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def object_id(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class RegisterInput(FormSerializer):
+    form_class = account_forms.RegistrationForm
+    aliases = {"password": ("password1", "password2")}
+
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150, required=False)
+    phone = serializers.CharField(required=False, help_text="e.g. 0300-1234567")
+    role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.BUYER)
+    shop_name = serializers.CharField(max_length=80, required=False)
+
+
+class LoginInput(FormSerializer):
+    form_class = account_forms.LoginForm
+
+    username = serializers.CharField(help_text="Username or e-mail address.")
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(
+        required=False, max_length=80, help_text="A name for this token (device or script)."
+    )
+
+
+class AddressInput(FormSerializer):
+    form_class = address_forms.AddressForm
+
+    label = serializers.CharField(required=False, max_length=40)
+    full_name = serializers.CharField(max_length=120)
+    phone = serializers.CharField(help_text="e.g. 0300-1234567")
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(required=False, max_length=200)
+    city = object_id(help_text="A city id (GET /api/provinces/).")
+    postal_code = serializers.CharField(required=False, max_length=5)
+    is_default = serializers.BooleanField(required=False)
+
+
+class _ProductFields(FormSerializer):
+    file_fields = ("images",)
+
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=5000)
+    category = object_id(help_text="A category id (GET /api/categories/).")
+    condition = serializers.ChoiceField(choices=Product.Condition.choices)
+    city = object_id(help_text="A city id (GET /api/provinces/).")
+    images = serializers.ListField(
+        child=serializers.ImageField(),
+        required=False,
+        help_text="1 to 8 photos (multipart/form-data, the field repeated).",
+    )
+
+
+def _remove_images() -> serializers.ListField:
+    return serializers.ListField(
+        child=object_id(),
+        required=False,
+        max_length=50,
+        help_text="Editing: ids of photos to delete (`images` adds new ones).",
+    )
+
+
+class PhotoRemovalInput(serializers.Serializer):
+    remove_images = _remove_images()
+
+
+class ListingInput(_ProductFields):
+    form_class = catalog_forms.FixedPriceListingForm
+    own_fields = ("remove_images",)
+
+    price = money(min_value=1)
+    quantity = serializers.IntegerField(min_value=1)
+    sale_percent = serializers.IntegerField(required=False, min_value=1, max_value=90)
+    sale_starts_at = serializers.DateTimeField(required=False)
+    sale_ends_at = serializers.DateTimeField(required=False)
+    remove_images = _remove_images()
+
+
+class AuctionInput(_ProductFields):
+    form_class = auction_forms.AuctionForm
+
+    starting_price = money(min_value=1)
+    reserve_price = money(required=False, min_value=1)
+    duration_days = serializers.IntegerField(min_value=1, max_value=14)
+
+
+class BidInput(FormSerializer):
+    form_class = auction_forms.BidForm
+
+    amount = money(help_text='Rupees, e.g. "5000.00".')
+    max_amount = money(required=False, help_text="Bid for me up to this (proxy bidding).")
+
+
+class ShipInput(FormSerializer):
+    form_class = fulfilment_forms.ShipForm
+
+    courier = serializers.CharField(max_length=60)
+    tracking_number = serializers.CharField(max_length=60)
+
+
+class FeedbackInput(FormSerializer):
+    form_class = feedback_forms.FeedbackForm
+
+    seller_rating = serializers.IntegerField(min_value=1, max_value=5)
+    communication = serializers.IntegerField(min_value=1, max_value=5)
+    shipping_speed = serializers.IntegerField(min_value=1, max_value=5)
+    item_as_described = serializers.BooleanField()
+    comment = serializers.CharField(required=False, max_length=2000)
+    platform_rating = serializers.IntegerField(min_value=1, max_value=5)
+    platform_comment = serializers.CharField(required=False, max_length=2000)
+
+    def form_value(self, name: str, value):
+        if name == "item_as_described" and isinstance(value, bool):
+            return "yes" if value else "no"
+        return super().form_value(name, value)
+
+
+class MessageInput(FormSerializer):
+    form_class = messaging_forms.MessageForm
+
+    body = serializers.CharField()
+
+
+class ComplaintInput(FormSerializer):
+    form_class = complaint_forms.ComplaintForm
+    file_fields = ("photo",)
+
+    category = serializers.ChoiceField(choices=Complaint.Category.choices)
+    subject = serializers.CharField(max_length=150)
+    description = serializers.CharField(max_length=5000)
+    order = object_id(required=False, help_text="The id of one of your orders.")
+    seller = object_id(required=False, help_text="A seller's id.")
+    photo = serializers.ImageField(required=False)
+
+
+# --- Plain shapes (no page has a form for these) --------------------------------------------
+
+
+class CartAddInput(serializers.Serializer):
+    listing = object_id(help_text="A fixed-price listing id (`fixed_price.id` of a product).")
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+
+
+class QuantityInput(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class IdempotencyKey(serializers.RegexField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            "32 hex digits chosen by the client: the same key again returns the same checkout.",
+        )
+        super().__init__(r"^[0-9a-f]{32}$", **kwargs)
+
+
+class CheckoutInput(serializers.Serializer):
+    address = object_id(required=False, help_text="One of your addresses; default if omitted.")
+    expected_total = money(
+        required=False, help_text="The total the buyer saw; refused if prices changed."
+    )
+    idempotency_key = IdempotencyKey()
+
+
+class PurchaseInput(CheckoutInput):
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+
+
+class ConversationStartInput(serializers.Serializer):
+    product = object_id(required=False, help_text="Ask the seller of this product.")
+    order = serializers.CharField(required=False, max_length=20, help_text="An order number.")
+
+    def validate(self, data):
+        if ("product" in data) == ("order" in data):
+            raise serializers.ValidationError(_("Send either a product or an order."))
+        return data

@@ -1,0 +1,529 @@
+"""What the API sends: read-only serializers over the same querysets as the pages.
+
+Money is a string in rupees with two decimals; times are ISO 8601 in Asia/Karachi (+05:00);
+people other than the reader appear by public name (shop or first name) or masked (bidders).
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from marketplace.models import (
+    Address,
+    ApiToken,
+    AuctionListing,
+    Bid,
+    CartItem,
+    Category,
+    City,
+    Complaint,
+    Conversation,
+    Feedback,
+    FixedPriceListing,
+    Message,
+    Notification,
+    Order,
+    OrderItem,
+    Product,
+    ProductImage,
+    Province,
+    User,
+)
+from marketplace.queries import auctions as queries
+
+
+class Money(serializers.DecimalField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(max_digits=12, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class DisplayName(serializers.CharField):
+    """Reference data's name in the reader's language (`display_name`)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="display_name", read_only=True, **kwargs)
+
+
+# --- Reference data -------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    name = DisplayName()
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "parent"]
+
+
+class CitySerializer(serializers.ModelSerializer):
+    name = DisplayName()
+
+    class Meta:
+        model = City
+        fields = ["id", "slug", "name", "province"]
+
+
+class ProvinceSerializer(serializers.ModelSerializer):
+    name = DisplayName()
+    cities = CitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Province
+        fields = ["id", "slug", "name", "cities"]
+
+
+# --- People ---------------------------------------------------------------------------------
+
+
+class PartySerializer(serializers.Serializer):
+    """Another user as the site shows them: id and public name, the shop when they sell."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="public_name", read_only=True)
+    shop_slug = serializers.SerializerMethodField()
+
+    def get_shop_slug(self, user: User) -> str | None:
+        profile = getattr(user, "seller_profile", None)
+        return profile.slug if profile is not None else None
+
+
+class MeSerializer(serializers.ModelSerializer):
+    shop = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "role",
+            "is_seller",
+            "is_blocked",
+            "language",
+            "shop",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_shop(self, user: User) -> dict | None:
+        profile = getattr(user, "seller_profile", None)
+        if profile is None:
+            return None
+        return {"name": profile.shop_name, "slug": profile.slug, "verified": profile.is_verified}
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at"]
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once.")
+    token_id = serializers.IntegerField()
+    user = MeSerializer()
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.ImageField(source="image", read_only=True)
+    thumbnail = serializers.ImageField(read_only=True)
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "thumbnail", "width", "height", "alt_text"]
+
+
+class FixedPriceTermsSerializer(serializers.ModelSerializer):
+    price = Money()
+    current_price = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FixedPriceListing
+        fields = [
+            "id",
+            "status",
+            "price",
+            "current_price",
+            "quantity",
+            "sale_percent",
+            "sale_starts_at",
+            "sale_ends_at",
+        ]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_current_price(self, listing: FixedPriceListing) -> str:
+        return f"{listing.current_price():.2f}"
+
+
+class AuctionTermsSerializer(serializers.ModelSerializer):
+    starting_price = Money()
+    current_price = Money()
+    minimum_next_bid = Money()
+    has_reserve = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuctionListing
+        fields = [
+            "id",
+            "status",
+            "starting_price",
+            "current_price",
+            "minimum_next_bid",
+            "bid_count",
+            "reserve_met",
+            "has_reserve",
+            "starts_at",
+            "ends_at",
+            "is_open",
+        ]
+
+    def get_has_reserve(self, auction: AuctionListing) -> bool:
+        return auction.reserve_price is not None
+
+    def get_is_open(self, auction: AuctionListing) -> bool:
+        return auction.is_open()
+
+
+class ProductCardSerializer(serializers.ModelSerializer):
+    """A product as browse shows it (no description: `card_queryset` leaves it unread)."""
+
+    kind = serializers.SerializerMethodField()
+    price = Money(source="display_price")
+    seller = PartySerializer(read_only=True)
+    category = serializers.PrimaryKeyRelatedField(read_only=True)
+    city = CitySerializer(read_only=True)
+    fixed_price = FixedPriceTermsSerializer(read_only=True)
+    auction = AuctionTermsSerializer(read_only=True)
+    images = ImageSerializer(many=True, read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "price",
+            "condition",
+            "category",
+            "city",
+            "seller",
+            "fixed_price",
+            "auction",
+            "images",
+            "created_at",
+            "url",
+        ]
+
+    def get_kind(self, product: Product) -> str:
+        return "auction" if product.is_auction else "fixed_price"
+
+
+class ProductSerializer(ProductCardSerializer):
+    class Meta(ProductCardSerializer.Meta):
+        fields = [*ProductCardSerializer.Meta.fields, "description", "updated_at"]
+
+
+# --- Auctions -------------------------------------------------------------------------------
+
+
+class AuctionSerializer(AuctionTermsSerializer):
+    product = ProductCardSerializer(read_only=True)
+    leader = serializers.SerializerMethodField(
+        help_text="Opaque token of the leading bidder, as on the WebSocket."
+    )
+
+    class Meta(AuctionTermsSerializer.Meta):
+        fields = [*AuctionTermsSerializer.Meta.fields, "leader", "product"]
+
+    def get_leader(self, auction: AuctionListing) -> str:
+        leader_id = auction.leading_bid.bidder_id if auction.leading_bid_id else None
+        return queries.bidder_token(auction.pk, leader_id)
+
+
+class BidSerializer(serializers.ModelSerializer):
+    """A bid as everyone sees it: the bidder masked, no proxy maximum."""
+
+    bidder = serializers.SerializerMethodField()
+    amount = Money()
+    time = serializers.DateTimeField(source="created_at", read_only=True)
+    automatic = serializers.BooleanField(source="is_automatic", read_only=True)
+    is_winning = serializers.SerializerMethodField(help_text="This bid leads the auction now.")
+
+    class Meta:
+        model = Bid
+        fields = ["id", "bidder", "amount", "time", "automatic", "is_winning"]
+
+    def get_bidder(self, bid: Bid) -> str:
+        return queries.mask_name(bid.bidder.username)
+
+    def get_is_winning(self, bid: Bid) -> bool:
+        return bid.pk == self.context["leading_bid_id"]
+
+
+class BidAcceptedSerializer(serializers.Serializer):
+    """`bid_accepted` of the WebSocket protocol, as an HTTP answer."""
+
+    auction_id = serializers.IntegerField()
+    leading = serializers.BooleanField(source="is_leading")
+    current_price = Money()
+    minimum_next_bid = Money()
+    bid_count = serializers.IntegerField()
+    end_time = serializers.DateTimeField(source="ends_at")
+
+
+class MyBidSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["leading", "outbid", "won", "lost"], read_only=True)
+    auction = AuctionSerializer(read_only=True)
+
+
+# --- Cart, checkout, orders -----------------------------------------------------------------
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="item.pk")
+    listing = serializers.IntegerField(source="listing.pk")
+    product = serializers.IntegerField(source="product.pk")
+    title = serializers.CharField(source="product.title")
+    seller = PartySerializer(source="product.seller")
+    quantity = serializers.IntegerField()
+    unit_price = Money()
+    line_total = Money()
+    price_when_added = Money(source="price_was", allow_null=True)
+    buyable = serializers.BooleanField()
+    problem = serializers.CharField(help_text="Why this line cannot be bought now, or empty.")
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    total = Money()
+
+
+class CartItemSerializer(serializers.ModelSerializer):
+    price_when_added = Money()
+
+    class Meta:
+        model = CartItem
+        fields = ["id", "listing", "quantity", "price_when_added", "added_at"]
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    unit_price = Money()
+    line_total = Money()
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product", "title", "unit_price", "quantity", "line_total"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    checkout = serializers.CharField(source="checkout.number", read_only=True)
+    buyer = PartySerializer(read_only=True)
+    seller = PartySerializer(read_only=True)
+    items = OrderItemSerializer(many=True, read_only=True)
+    subtotal = Money()
+    shipping_fee = Money()
+    total = Money()
+    shipping_address = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "checkout",
+            "status",
+            "buyer",
+            "seller",
+            "auction",
+            "items",
+            "subtotal",
+            "shipping_fee",
+            "total",
+            "shipping_address",
+            "payment_deadline",
+            "created_at",
+            "paid_at",
+            "shipped_at",
+            "delivered_at",
+            "cancelled_at",
+            "courier",
+            "tracking_number",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_shipping_address(self, order: Order) -> dict | None:
+        if not order.has_shipping_address:
+            return None
+        return {
+            "name": order.ship_name,
+            "phone": order.ship_phone,
+            "line1": order.ship_line1,
+            "line2": order.ship_line2,
+            "city": order.ship_city,
+            "province": order.ship_province,
+            "postal_code": order.ship_postal_code,
+        }
+
+
+class CheckoutSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    orders = OrderSerializer(many=True)
+    total = Money()
+    amount_due = Money()
+    payment_url = serializers.URLField(
+        allow_null=True, help_text="The hosted payment page to send the buyer to."
+    )
+    payment_error = serializers.DictField(
+        allow_null=True, help_text="Why payment could not start (`message`, `code`)."
+    )
+
+
+class PaymentUrlSerializer(serializers.Serializer):
+    payment_url = serializers.URLField()
+
+
+# --- After the sale -------------------------------------------------------------------------
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    city = CitySerializer(read_only=True)
+
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "label",
+            "full_name",
+            "phone",
+            "line1",
+            "line2",
+            "city",
+            "postal_code",
+            "is_default",
+            "created_at",
+        ]
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    buyer = PartySerializer(read_only=True)
+    seller = PartySerializer(read_only=True)
+    product = serializers.SerializerMethodField()
+    order = serializers.SerializerMethodField()
+    unread = serializers.IntegerField(read_only=True, default=0)
+    last_message = serializers.CharField(source="last_body", read_only=True, default="")
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "buyer",
+            "seller",
+            "product",
+            "order",
+            "unread",
+            "last_message",
+            "last_message_at",
+            "created_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_product(self, conversation: Conversation) -> dict | None:
+        product = conversation.product
+        return {"id": product.pk, "title": product.title} if product else None
+
+    def get_order(self, conversation: Conversation) -> str | None:
+        return conversation.order.number if conversation.order_id else None
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sender = PartySerializer(read_only=True)
+    is_mine = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "sender", "is_mine", "body", "created_at", "read_at"]
+
+    def get_is_mine(self, message: Message) -> bool:
+        return message.sender_id == self.context["request"].user.pk
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    """Public feedback on a seller (the platform comment is for staff only)."""
+
+    buyer = serializers.SerializerMethodField()
+    order = serializers.CharField(source="order.number", read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "order",
+            "buyer",
+            "seller_rating",
+            "communication",
+            "shipping_speed",
+            "item_as_described",
+            "comment",
+            "seller_reply",
+            "replied_at",
+            "created_at",
+        ]
+
+    def get_buyer(self, feedback: Feedback) -> str:
+        return queries.mask_name(feedback.buyer.username)
+
+
+class SellerRatingSerializer(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True)
+    communication = serializers.FloatField(allow_null=True)
+    shipping_speed = serializers.FloatField(allow_null=True)
+    as_described_percent = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    order = serializers.SerializerMethodField()
+    seller = PartySerializer(read_only=True)
+    has_photo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "number",
+            "category",
+            "subject",
+            "description",
+            "order",
+            "seller",
+            "status",
+            "resolution_note",
+            "has_photo",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+        ]
+
+    def get_order(self, complaint: Complaint) -> str | None:
+        return complaint.order.number if complaint.order_id else None
+
+    def get_has_photo(self, complaint: Complaint) -> bool:
+        return bool(complaint.photo)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class CountSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()

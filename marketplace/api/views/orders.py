@@ -1,0 +1,270 @@
+"""Cart, checkout (with the hosted payment page's URL), orders, shipping and feedback."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.api import inputs
+from marketplace.api import serializers as out
+from marketplace.api.errors import error_body
+from marketplace.api.views.common import get_scoped, validated
+from marketplace.exceptions import MarketplaceError, PurchaseRejected
+from marketplace.models import Address, CartItem, Checkout, Order, OrderItem
+from marketplace.queries.orders import build_basket, cart_basket, listings_with_products
+from marketplace.services import feedback as feedback_services
+from marketplace.services import fulfilment
+from marketplace.services import orders as order_services
+from marketplace.services import payments as payment_services
+
+
+def orders_with_items(queryset):
+    return queryset.select_related(
+        "buyer__seller_profile", "seller__seller_profile", "checkout"
+    ).prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("pk")))
+
+
+# --- Cart -----------------------------------------------------------------------------------
+
+
+def _cart_response(user, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(out.CartSerializer(cart_basket(user)).data, status=status_code)
+
+
+class CartView(APIView):
+    """Your cart, lines grouped as on /cart/ (each says whether it can be bought now)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: out.CartSerializer})
+    def get(self, request):
+        return _cart_response(request.user)
+
+    @extend_schema(request=inputs.CartAddInput, responses={201: out.CartSerializer})
+    def post(self, request):
+        data = validated(inputs.CartAddInput, request).validated_data
+        listing = _listing(data["listing"])
+        order_services.add_to_cart(user=request.user, listing=listing, quantity=data["quantity"])
+        return _cart_response(request.user, status.HTTP_201_CREATED)
+
+
+def _listing(pk: int):
+    listing = listings_with_products().filter(pk=pk).first()
+    if listing is None:
+        raise PurchaseRejected(
+            _("That item does not exist or is no longer for sale."), code="not_found"
+        )
+    return listing
+
+
+class CartItemView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _item(self, request, pk: int) -> CartItem:
+        return get_scoped(CartItem.objects.filter(user=request.user), pk=pk)
+
+    @extend_schema(request=inputs.QuantityInput, responses={200: out.CartSerializer})
+    def patch(self, request, pk: int):
+        item = self._item(request, pk)
+        data = validated(inputs.QuantityInput, request).validated_data
+        order_services.update_cart_item(item=item, quantity=data["quantity"])
+        return _cart_response(request.user)
+
+    @extend_schema(responses={200: out.CartSerializer})
+    def delete(self, request, pk: int):
+        order_services.remove_cart_item(item=self._item(request, pk))
+        return _cart_response(request.user)
+
+
+# --- Checkout and payment -------------------------------------------------------------------
+
+
+def _address(user, address_id: int | None) -> Address:
+    """The address chosen, or the user's default; a PurchaseRejected otherwise."""
+    addresses = Address.objects.filter(user=user)
+    if address_id is not None:
+        address = addresses.filter(pk=address_id).first()
+        if address is None:
+            raise PurchaseRejected(_("Choose one of your own addresses."), code="bad_address")
+        return address
+    address = addresses.order_by("-is_default", "pk").first()
+    if address is None:
+        raise PurchaseRejected(_("Choose where to send your order."), code="no_address")
+    return address
+
+
+def payment_url(request, checkout: Checkout) -> str:
+    """Open the hosted payment page exactly as the Pay button does; its URL."""
+    success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
+    return payment_services.start_checkout_payment(
+        checkout=checkout,
+        buyer=request.user,
+        # The provider fills in the session id; braces must survive, so no urlencode.
+        success_url=success + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=request.build_absolute_uri(
+            reverse("checkout_cancelled", args=[checkout.number])
+        ),
+    )
+
+
+def checkout_data(request, checkout: Checkout, *, pay: bool) -> dict:
+    orders = list(orders_with_items(checkout.orders.order_by("pk")))
+    awaiting = [o for o in orders if o.status == Order.Status.AWAITING_PAYMENT]
+    url = error = None
+    if pay and awaiting:
+        try:
+            url = payment_url(request, checkout)
+        except MarketplaceError as refused:
+            error = error_body(refused.message, refused.code)
+    return out.CheckoutSerializer(
+        {
+            "number": checkout.number,
+            "orders": orders,
+            "total": sum((o.total for o in orders), Decimal("0.00")),
+            "amount_due": sum((o.total for o in awaiting), Decimal("0.00")),
+            "payment_url": url,
+            "payment_error": error,
+        }
+    ).data
+
+
+def _place(request, basket, *, from_cart: bool, data: dict) -> Response:
+    address = _address(request.user, data.get("address"))
+    checkout = order_services.place_checkout(
+        buyer=request.user,
+        lines=[(line.listing, line.quantity) for line in basket.buyable_lines],
+        address=address,
+        expected_total=data.get("expected_total"),
+        from_cart=from_cart,
+        idempotency_key=data.get("idempotency_key"),
+    )
+    return Response(checkout_data(request, checkout, pay=True), status=status.HTTP_201_CREATED)
+
+
+class CheckoutCart(APIView):
+    """Buy what can be bought in your cart; the answer has the payment page's URL."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=inputs.CheckoutInput, responses={201: out.CheckoutSerializer})
+    def post(self, request):
+        data = validated(inputs.CheckoutInput, request).validated_data
+        return _place(request, cart_basket(request.user), from_cart=True, data=data)
+
+
+class ListingPurchase(APIView):
+    """Buy one fixed-price listing now (the cart stays as it is); with the payment URL."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=inputs.PurchaseInput, responses={201: out.CheckoutSerializer})
+    def post(self, request, pk: int):
+        data = validated(inputs.PurchaseInput, request).validated_data
+        listing = _listing(pk)
+        basket = build_basket(request.user, [(listing, data["quantity"], None)])
+        return _place(request, basket, from_cart=False, data=data)
+
+
+def _own_checkout(request, number: str) -> Checkout:
+    return get_scoped(Checkout.objects.filter(buyer=request.user), number=number)
+
+
+class CheckoutDetail(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: out.CheckoutSerializer})
+    def get(self, request, number: str):
+        return Response(checkout_data(request, _own_checkout(request, number), pay=False))
+
+
+class CheckoutPay(APIView):
+    """A fresh hosted payment page for the checkout's unpaid orders (as the Pay button)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: out.PaymentUrlSerializer})
+    def post(self, request, number: str):
+        return Response({"payment_url": payment_url(request, _own_checkout(request, number))})
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+def _party_orders(request):
+    return orders_with_items(Order.objects.for_user(request.user))
+
+
+class OrderList(generics.ListAPIView):
+    """Orders you bought or sold, newest first (`role=buyer` or `role=seller` to narrow)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.OrderSerializer
+
+    def get_queryset(self):
+        orders = _party_orders(self.request)
+        role = self.request.query_params.get("role")
+        if role == "buyer":
+            orders = orders.filter(buyer=self.request.user)
+        elif role == "seller":
+            orders = orders.filter(seller=self.request.user)
+        return orders.order_by("-created_at", "-pk")
+
+    @extend_schema(parameters=[OpenApiParameter("role", str, enum=["buyer", "seller"])])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OrderDetail(generics.RetrieveAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.OrderSerializer
+
+    def get_object(self):
+        return get_scoped(_party_orders(self.request), number=self.kwargs["number"])
+
+
+class _OrderAction(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def order(self, request, number: str) -> Order:
+        return get_scoped(_party_orders(request), number=number)
+
+    def done(self, request, order: Order, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = get_scoped(_party_orders(request), pk=order.pk)
+        return Response(out.OrderSerializer(fresh).data, status=status_code)
+
+
+class OrderMarkShipped(_OrderAction):
+    """The seller ships a paid order (`mark_shipped`): courier and tracking number."""
+
+    @extend_schema(request=inputs.ShipInput, responses={200: out.OrderSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        data = validated(inputs.ShipInput, request).validated_data
+        fulfilment.mark_shipped(order=order, by=request.user, **data)
+        return self.done(request, order)
+
+
+class OrderConfirmDelivery(_OrderAction):
+    """The buyer confirms a shipped order arrived (`confirm_delivery`)."""
+
+    @extend_schema(request=None, responses={200: out.OrderSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        fulfilment.confirm_delivery(order=order, by=request.user)
+        return self.done(request, order)
+
+
+class OrderFeedback(_OrderAction):
+    """The buyer's one feedback on a delivered order (`leave_feedback`)."""
+
+    @extend_schema(request=inputs.FeedbackInput, responses={201: out.FeedbackSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        data = validated(inputs.FeedbackInput, request).validated_data
+        feedback = feedback_services.leave_feedback(order=order, by=request.user, **data)
+        return Response(out.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)

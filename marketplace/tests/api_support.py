@@ -1,0 +1,71 @@
+"""Helpers for the API tests: clients holding a token, and a small world to act on."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from rest_framework.test import APIClient
+
+from marketplace.models import ApiToken, Notification
+from marketplace.services import complaints, listings, messaging, notifications
+from marketplace.services import orders as order_services
+from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.factories.accounts import UserFactory
+from marketplace.tests.factories.fulfilment import paid_order
+from marketplace.tests.factories.orders import address_of, listing_by
+
+
+def photo(name: str = "vase.jpg") -> SimpleUploadedFile:
+    """A small real JPEG upload."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 90, 160)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def token_client(user=None) -> APIClient:
+    """An API client sending `Authorization: Token <key>` for `user` (anonymous for None)."""
+    client = APIClient()
+    if user is not None:
+        _token, key = ApiToken.issue(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def staff(db):
+    """Sara works for MadeInPK; the API gives her no more than any other user."""
+    return UserFactory(username="sara", first_name="Sara", is_staff=True)
+
+
+@pytest.fixture
+def world(seller, buyer):
+    """Amina sells; Bilal has bought, bid, written, complained and been notified."""
+    listing = listing_by(seller, price="2500.00", quantity=5)
+    listings.save_images(product=listing.product, files=[photo()], start_position=0)
+    auction = make_auction(seller, starting_price="1000")
+    bid(auction, buyer, "1000")
+    address = address_of(buyer)
+    order = paid_order(seller, buyer)
+    conversation = messaging.start_conversation(user=buyer, order=order)
+    messaging.send_message(conversation=conversation, sender=buyer, body="Salaam, when?")
+    complaint = complaints.file_complaint(
+        user=buyer, category="other", subject="Late", description="Still waiting.", order=order
+    )
+    notifications.notify(
+        user=buyer, kind=Notification.Kind.OUTBID, title="Outbid", url="/", dedupe_key="t-1"
+    )
+    cart_item = order_services.add_to_cart(user=buyer, listing=listing, quantity=1)
+    return {
+        "listing": listing,
+        "product": listing.product,
+        "auction": auction,
+        "address": address,
+        "order": order,
+        "checkout": order.checkout,
+        "conversation": conversation,
+        "complaint": complaint,
+        "notification": Notification.objects.filter(user=buyer).latest("pk"),
+        "cart_item": cart_item,
+        "token": ApiToken.issue(user=buyer, name="Bilal's phone")[0],
+    }
