@@ -71,7 +71,12 @@ def send_notification_email(notification_id: int) -> bool:
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     # Someone who turned e-mail off keeps the notice on the site only; the claim stays, so
     # turning e-mail back on later does not send a pile of old notices.
-    if not notification.user.email or not notification.user.email_notifications:
+    if not notification.user.email:
+        return False
+    if (
+        not notification.user.email_notifications
+        and notification.kind not in Notification.ALWAYS_EMAILED
+    ):
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
     body = "\n\n".join(part for part in (notification.body, link) if part)
