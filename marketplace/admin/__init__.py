@@ -1,3 +1,3 @@
 """Django admin: one module per area, imported here so autodiscovery registers them all."""
 
-from . import accounts, aftersale, auctions, catalog, dashboard, orders, payments  # noqa: F401
+from . import accounts, aftersale, auctions, catalog, dashboard, ledger, orders, payments  # noqa: F401
