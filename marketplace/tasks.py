@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from marketplace import realtime
 from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import deadlines, fulfilment, payments
+from marketplace.services import deadlines, fulfilment, ledger, payments
 from marketplace.services.bidding import close_auction, close_auctions
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,24 @@ def send_payment_reminders() -> int:
 def check_payment_deadlines() -> dict[str, int]:
     """Cancel orders unpaid at their deadline; violations and second-chance offers."""
     return deadlines.check_payment_deadlines()
+
+
+# --- Seller ledger (issue 14; scheduled in phase 2, once sales are recorded) ----------------
+
+
+def release_ledger_money() -> int:
+    """Release the money of orders delivered more than LEDGER_RELEASE_DAYS ago."""
+    return ledger.release_due()
+
+
+def draft_payout_batch() -> int:
+    """Draft this period's payout batch; returns its number of lines."""
+    return ledger.draft_payout_batch().lines.count()
+
+
+def reconcile_ledger() -> int:
+    """Check the ledger against the payments; returns the number of mismatches reported."""
+    return len(ledger.reconcile())
 
 
 # --- Demo -------------------------------------------------------------------------------------

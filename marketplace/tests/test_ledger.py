@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from marketplace import tasks
 from marketplace.exceptions import LedgerEntryImmutable, LedgerError
 from marketplace.models import (
     Complaint,
@@ -22,6 +23,7 @@ from marketplace.services import ledger
 from marketplace.tests.factories_ledger import (
     bank_method,
     deliver,
+    paid_order,
     refund_at_provider,
     sold,
     staff_user,
@@ -342,9 +344,7 @@ def test_changing_the_method_replaces_it_holds_payouts_and_is_emailed(seller, ma
     assert second.hold_until == now + timedelta(hours=48)
     notice = Notification.objects.filter(user=seller, kind="payout_method_changed")
     assert notice.count() == 2
-    from marketplace.tasks import send_notification_email
-
-    assert send_notification_email(notice.first().pk)
+    assert tasks.send_notification_email(notice.first().pk)
     assert "4567" in mailoutbox[-1].body
 
 
@@ -384,8 +384,6 @@ def test_a_refund_the_ledger_missed_is_reported_to_staff_not_corrected(seller, b
 
 
 def test_a_payment_without_its_sale_is_reported(seller, buyer):
-    from marketplace.tests.factories_ledger import paid_order
-
     paid_order(seller, buyer, "700.00")
     assert [m.check_name for m in ledger.reconcile()] == ["received"]
 
@@ -394,3 +392,12 @@ def test_the_batch_is_unique_per_period(seller):
     PayoutBatch.objects.create(key="weekly:2026-W01")
     with pytest.raises(IntegrityError), transaction.atomic():
         PayoutBatch.objects.create(key="weekly:2026-W01")
+
+
+def test_the_jobs_release_draft_and_reconcile(seller, buyer):
+    order = sold(seller, buyer, "2500.00")
+    deliver(order, days_ago=8)
+    bank_method(seller)
+    assert tasks.release_ledger_money() == 1
+    assert tasks.draft_payout_batch() == 1
+    assert tasks.reconcile_ledger() == 0
