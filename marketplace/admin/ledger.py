@@ -128,7 +128,7 @@ def bank_file(batch: PayoutBatch) -> HttpResponse:
         writer.writerow(
             [
                 line.account,
-                line.account_title,
+                ledger.csv_text(line.account_title),
                 code,
                 PK_BANK_CODES.get(code, line.get_method_kind_display()),
                 f"{line.amount:.2f}",

@@ -56,6 +56,12 @@ class Balances:
     paid_out: Decimal
 
 
+def csv_text(value: str) -> str:
+    """A text cell for a CSV staff or sellers open in a spreadsheet: one starting like a formula
+    (a seller's account title "=HYPERLINK(...)", say) is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _lock_seller(seller_id: int) -> None:
     """Take the seller's ledger lock (created on first use) for the rest of the transaction."""
     LedgerAccount.objects.get_or_create(seller_id=seller_id)

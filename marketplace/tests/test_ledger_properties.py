@@ -135,7 +135,7 @@ def test_any_sequence_keeps_balances_sound_and_the_ledger_reconciled(seller, buy
     bank_method(seller)
 
     @settings(
-        max_examples=60,
+        max_examples=40,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )

@@ -2,10 +2,12 @@
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.models import LedgerEntry, Notification, Payout, PayoutMethod
 from marketplace.services import ledger
@@ -230,3 +232,30 @@ def test_admin_pages_render(staff_client, line):
         ).status_code
         == 200
     )
+
+
+def test_a_title_that_looks_like_a_formula_stays_text_in_the_bank_file(staff_client, seller, buyer):
+    order = sold(seller, buyer, "2500.00")
+    deliver(order, days_ago=8)
+    ledger.release_due()
+    ledger.set_payout_method(
+        seller=seller,
+        kind=PayoutMethod.Kind.BANK,
+        iban=VALID_IBAN,
+        account_title='=HYPERLINK("http://evil.example")',
+        now=timezone.now() - timedelta(days=3),
+    )
+    batch = ledger.draft_payout_batch()
+    url = reverse("admin:marketplace_payoutbatch_csv", args=[batch.pk])
+    rows = list(csv.reader(io.StringIO(staff_client.get(url).content.decode())))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_the_statement_takes_a_few_queries_however_many_entries(
+    seller_client, seller, buyer, django_assert_max_num_queries
+):
+    for _ in range(8):
+        deliver(sold(seller, buyer, "1500.00"), days_ago=8)
+    ledger.release_due()
+    with django_assert_max_num_queries(14):
+        assert seller_client.get(reverse("ledger_statement")).status_code == 200

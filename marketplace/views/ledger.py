@@ -92,7 +92,7 @@ def ledger_statement_csv(request: HttpRequest) -> HttpResponse:
                 entry.available,
                 entry.paid_out,
                 entry.payout.transfer_reference if entry.payout else "",
-                entry.reason,
+                ledger.csv_text(entry.reason),
             ]
         )
     return response
