@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from marketplace.admin.payments import ReadOnlyAdmin
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import LedgerEntry, LedgerMismatch, Payout, PayoutBatch, PayoutMethod
 from marketplace.services import ledger
@@ -83,20 +84,11 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PayoutMethod)
-class PayoutMethodAdmin(admin.ModelAdmin):
+class PayoutMethodAdmin(ReadOnlyAdmin):
     list_display = ["seller", "kind", "masked", "account_title", "hold_until", "replaced_at"]
     list_filter = ["kind", ("replaced_at", admin.EmptyFieldListFilter)]
     search_fields = ["seller__username", "iban", "wallet_number", "account_title"]
     list_select_related = ["seller"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PayoutLineInline(admin.TabularInline):
@@ -140,20 +132,11 @@ def bank_file(batch: PayoutBatch) -> HttpResponse:
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(admin.ModelAdmin):
+class PayoutBatchAdmin(ReadOnlyAdmin):
     list_display = ["key", "created_at", "line_count", "total", "to_pay", "download"]
     readonly_fields = ["key", "created_at", "download"]
     inlines = [PayoutLineInline]
     change_list_template = "admin/marketplace/payoutbatch/change_list.html"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("lines"))
     def line_count(self, batch: PayoutBatch) -> int:
@@ -234,7 +217,7 @@ def mark_failed(modeladmin, request, queryset) -> None:
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(ReadOnlyAdmin):
     list_display = [
         "transfer_reference",
         "batch",
@@ -256,27 +239,9 @@ class PayoutAdmin(admin.ModelAdmin):
     def has_pay_permission(self, request) -> bool:
         return request.user.has_perm("marketplace.change_payout")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(LedgerMismatch)
-class LedgerMismatchAdmin(admin.ModelAdmin):
+class LedgerMismatchAdmin(ReadOnlyAdmin):
     list_display = ["found_at", "check_name", "provider", "expected", "actual", "difference"]
     list_filter = ["check_name", "provider"]
     readonly_fields = ["found_at", "check_name", "provider", "expected", "actual", "details"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

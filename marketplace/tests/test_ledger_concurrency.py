@@ -52,11 +52,17 @@ def test_two_releases_at_once_release_the_money_once(seller, buyer):
     assert ledger.balances(seller).available == Decimal("2450.00")
 
 
-def test_two_payout_drafts_at_once_pay_the_money_once(seller, buyer):
+@pytest.fixture
+def available(seller, buyer):
+    """Rs 2,450 available to the seller, who has a bank account on file; returns the order."""
     order = sold(seller, buyer, "2500.00")
     deliver(order, days_ago=8)
     ledger.release_due()
     bank_method(seller)
+    return order
+
+
+def test_two_payout_drafts_at_once_pay_the_money_once(seller, available):
     errors = at_once(ledger.draft_payout_batch, times=4)
     # A loser of the race to create the week's batch may see the winner's row (IntegrityError
     # inside get_or_create is handled): no error either way.
@@ -66,28 +72,20 @@ def test_two_payout_drafts_at_once_pay_the_money_once(seller, buyer):
     assert ledger.balances(seller).available == Decimal("0.00")
 
 
-def test_two_failures_of_one_line_at_once_return_the_money_once(seller, buyer):
-    order = sold(seller, buyer, "2500.00")
-    deliver(order, days_ago=8)
-    ledger.release_due()
-    bank_method(seller)
+def test_two_failures_of_one_line_at_once_return_the_money_once(seller, available):
     line = ledger.draft_payout_batch().lines.get()
     assert at_once(lambda: ledger.mark_payout_failed(line=line), times=3) == []
     assert LedgerEntry.objects.filter(kind="payout_reversal").count() == 1
     assert ledger.balances(seller).available == Decimal("2450.00")
 
 
-def test_a_refund_racing_a_payout_never_pays_refunded_money(seller, buyer):
-    order = sold(seller, buyer, "2500.00")
-    deliver(order, days_ago=8)
-    ledger.release_due()
-    bank_method(seller)
+def test_a_refund_racing_a_payout_never_pays_refunded_money(seller, available):
 
     calls = iter(["refund", "draft"])
 
     def refund_or_draft():
         if next(calls) == "refund":
-            ledger.record_refund(order=order, amount=Decimal("2500.00"), key="return-1")
+            ledger.record_refund(order=available, amount=Decimal("2500.00"), key="return-1")
         else:
             ledger.draft_payout_batch()
 

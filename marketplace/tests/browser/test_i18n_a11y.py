@@ -71,6 +71,27 @@ def _phone_page(browser, live_url, user, language: str):
     return context, context.new_page()
 
 
+def page_problems(page, name: str, language: str, direction: str) -> list[str]:
+    """What is wrong with the loaded page: language and direction, sideways scrolling at
+    360 px, small tap targets, serious or critical axe violations."""
+    problems = []
+    lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
+    if (lang, dir_) != (language, direction):
+        problems.append(f"{name}: lang={lang} dir={dir_}")
+    if overflows_horizontally(page):
+        problems.append(f"{name}: scrolls sideways at 360 px")
+    for target in page.evaluate(SMALL_TARGETS):
+        problems.append(f"{name}: tap target smaller than 44 px: {target}")
+    page.add_script_tag(path=str(AXE))
+    for violation in page.evaluate(AXE_RUN, list(AXE_DISABLED_RULES)):
+        if violation["impact"] in BLOCKING_IMPACTS:
+            problems.append(
+                f"{name}: axe {violation['impact']} {violation['id']} "
+                f"({violation['help']}) at {violation['nodes']}"
+            )
+    return problems
+
+
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ur", "rtl")])
 def test_key_pages_fit_a_phone_and_pass_axe(
     browser, live_url, buyer, shop, screenshot, language, direction
@@ -83,20 +104,7 @@ def test_key_pages_fit_a_phone_and_pass_axe(
         if response.status != 200:
             problems.append(f"{name}: status {response.status}")
             continue
-        lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
-        if (lang, dir_) != (language, direction):
-            problems.append(f"{name}: lang={lang} dir={dir_}")
-        if overflows_horizontally(page):
-            problems.append(f"{name}: scrolls sideways at 360 px")
-        for target in page.evaluate(SMALL_TARGETS):
-            problems.append(f"{name}: tap target smaller than 44 px: {target}")
-        page.add_script_tag(path=str(AXE))
-        for violation in page.evaluate(AXE_RUN, list(AXE_DISABLED_RULES)):
-            if violation["impact"] in BLOCKING_IMPACTS:
-                problems.append(
-                    f"{name}: axe {violation['impact']} {violation['id']} "
-                    f"({violation['help']}) at {violation['nodes']}"
-                )
+        problems += page_problems(page, name, language, direction)
         screenshot(page, f"{name}-{language}")
     context.close()
 

@@ -7,14 +7,7 @@ import pytest
 from django.utils import timezone
 
 from marketplace.services import ledger
-from marketplace.tests.browser.conftest import overflows_horizontally
-from marketplace.tests.browser.test_i18n_a11y import (
-    AXE,
-    AXE_RUN,
-    BLOCKING_IMPACTS,
-    SMALL_TARGETS,
-    _phone_page,
-)
+from marketplace.tests.browser.test_i18n_a11y import _phone_page, page_problems
 from marketplace.tests.factories_ledger import bank_method, deliver, sold
 
 
@@ -51,17 +44,7 @@ def test_ledger_pages_fit_and_pass_axe(
     }.items():
         response = page.goto(path)
         assert response.status == 200, name
-        lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
-        if (lang, dir_) != (language, direction):
-            problems.append(f"{name}: lang={lang} dir={dir_}")
-        if overflows_horizontally(page):
-            problems.append(f"{name}: scrolls sideways at 360 px")
-        for target in page.evaluate(SMALL_TARGETS):
-            problems.append(f"{name}: tap target smaller than 44 px: {target}")
-        page.add_script_tag(path=str(AXE))
-        for violation in page.evaluate(AXE_RUN, []):
-            if violation["impact"] in BLOCKING_IMPACTS:
-                problems.append(f"{name}: axe {violation['id']} at {violation['nodes']}")
+        problems += page_problems(page, name, language, direction)
         screenshot(page, f"{name}-{language}")
     page.goto("/sell/statement/")
     balances = {
