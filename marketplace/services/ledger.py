@@ -202,7 +202,8 @@ def record_refund(
 def record_courier_charge(
     *, order: Order, amount: Decimal, key: str, reason: str = ""
 ) -> LedgerEntry | None:
-    """A courier's charge the seller bears (a failed delivery's return fee, say)."""
+    """A courier's charge the seller bears (a refused parcel's return fee, say). It comes out
+    of available, never pending: the order may have no money pending at all."""
     amount = quantize(amount)
     if amount <= 0:
         raise LedgerError(_("A charge must be more than nothing."))
@@ -214,7 +215,7 @@ def record_courier_charge(
             key=f"courier:{key}",
             order=order,
             reason=reason,
-            **{_bucket(order): -amount},
+            available=-amount,
         )
 
 

@@ -200,11 +200,12 @@ def test_a_return_after_release_comes_out_of_available(seller, buyer):
     assert (balances.pending, balances.available) == (D("0.00"), D("0.00"))
 
 
-def test_a_courier_charge_comes_out_of_the_orders_money(seller, buyer):
+def test_a_courier_charge_comes_out_of_available_once(seller, buyer):
     order = sold(seller, buyer, "2500.00")
     ledger.record_courier_charge(order=order, amount=D("250.00"), key="postex-1")
     ledger.record_courier_charge(order=order, amount=D("250.00"), key="postex-1")
-    assert ledger.balances(seller).pending == D("2200.00")
+    balances = ledger.balances(seller)
+    assert (balances.pending, balances.available) == (D("2450.00"), D("-250.00"))
 
 
 def test_staff_adjust_a_balance_with_a_reason(seller):
