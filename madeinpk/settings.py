@@ -404,6 +404,14 @@ AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SEC
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
 # A shipped order the buyer has not confirmed counts as delivered this many days after shipping.
 AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)
+# Seller ledger (issue 14): a delivered order's money becomes available this many days after
+# delivery (the buyer's return window), unless a return or complaint on it is open.
+LEDGER_RELEASE_DAYS = env_int("LEDGER_RELEASE_DAYS", 7)
+# Payout batches: sellers whose available balance is at least this much are paid, on this
+# schedule ("weekly" or "daily"); a new or changed payout method holds payouts this long.
+PAYOUT_MINIMUM = Decimal(os.environ.get("PAYOUT_MINIMUM", "1000"))
+PAYOUT_SCHEDULE = os.environ.get("PAYOUT_SCHEDULE", "weekly")
+PAYOUT_METHOD_HOLD_HOURS = env_int("PAYOUT_METHOD_HOLD_HOURS", 48)
 # Flood control for buyer-seller messages: at most this many per user in the window.
 MESSAGE_RATE_LIMIT = env_int("MESSAGE_RATE_LIMIT", 10)
 MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)

@@ -111,3 +111,15 @@ class PaymentRejected(MarketplaceError):
     """A payment cannot start or an offer cannot be taken (nothing due, deadline passed, ...)."""
 
     code = "payment_rejected"
+
+
+class LedgerError(MarketplaceError):
+    """A ledger or payout step refused: nothing to reverse, wrong line state, bad amount."""
+
+    code = "ledger_error"
+
+
+class LedgerEntryImmutable(LedgerError):
+    """Ledger entries are history: never updated or deleted (a correction is a new entry)."""
+
+    code = "ledger_immutable"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from marketplace import realtime
 from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import deadlines, fulfilment, refunds, transfers
+from marketplace.services import deadlines, fulfilment, ledger, refunds, transfers
 from marketplace.services.closing import close_auction, close_auctions
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,12 @@ def send_notification_email(notification_id: int) -> bool:
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     # Someone who turned e-mail off keeps the notice on the site only; the claim stays, so
     # turning e-mail back on later does not send a pile of old notices.
-    if not notification.user.email or not notification.user.email_notifications:
+    if not notification.user.email:
+        return False
+    if (
+        not notification.user.email_notifications
+        and notification.kind not in Notification.ALWAYS_EMAILED
+    ):
         return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
     body = "\n\n".join(part for part in (notification.body, link) if part)
@@ -179,6 +184,24 @@ def purge_login_failure_logs() -> int:
     from marketplace.auth import ESCALATION_WINDOW
 
     return AxesProxyHandler.reset_failure_logs(age_days=ESCALATION_WINDOW.days)
+
+
+# --- Seller ledger (issue 14; scheduled in phase 2, once sales are recorded) ----------------
+
+
+def release_ledger_money() -> int:
+    """Release the money of orders delivered more than LEDGER_RELEASE_DAYS ago."""
+    return ledger.release_due()
+
+
+def draft_payout_batch() -> int:
+    """Draft this period's payout batch; returns its number of lines."""
+    return ledger.draft_payout_batch().lines.count()
+
+
+def reconcile_ledger() -> int:
+    """Check the ledger against the payments; returns the number of mismatches reported."""
+    return len(ledger.reconcile())
 
 
 # --- Demo -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from marketplace.views import (
     catalog,
     complaints,
     fulfilment,
+    ledger,
     messaging,
     notifications,
     orders,
@@ -138,4 +139,11 @@ urlpatterns = [
     path("sell/auctions/<int:pk>/bids/", auctions.auction_bids, name="auction_bids"),
     path("sell/auctions/<int:pk>/relist/", auctions.auction_relist, name="auction_relist"),
     path("my-bids/", auctions.my_bids, name="my_bids"),
+]
+
+# Seller ledger (issue 14): statement and payout method.
+urlpatterns += [
+    path("sell/statement/", ledger.ledger_statement, name="ledger_statement"),
+    path("sell/statement.csv", ledger.ledger_statement_csv, name="ledger_statement_csv"),
+    path("sell/payout-method/", ledger.payout_method, name="payout_method"),
 ]

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     dashboard,
     feedback,
     fulfilment,
+    ledger,
     messaging,
     orders,
     payments,

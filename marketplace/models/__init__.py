@@ -5,6 +5,14 @@ from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .complaints import Complaint
 from .feedback import Feedback, ProductReview
+from .ledger import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerMismatch,
+    Payout,
+    PayoutBatch,
+    PayoutMethod,
+)
 from .locations import Address, City, Province
 from .messaging import Conversation, Message
 from .notifications import Notification
@@ -36,6 +44,9 @@ __all__ = [
     "Favourite",
     "Feedback",
     "FixedPriceListing",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerMismatch",
     "Message",
     "Notification",
     "Order",
@@ -44,6 +55,9 @@ __all__ = [
     "Payment",
     "PaymentAttempt",
     "PaymentViolation",
+    "Payout",
+    "PayoutBatch",
+    "PayoutMethod",
     "Product",
     "ProductImage",
     "ProductReview",

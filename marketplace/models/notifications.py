@@ -30,6 +30,14 @@ class Notification(models.Model):
         ORDER_UNPAID = "order_unpaid", _("Order not paid in time")
         SECOND_CHANCE_OFFER = "second_chance_offer", _("Second-chance offer")
         ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        PAYOUT_METHOD_CHANGED = "payout_method_changed", _("Payout method changed")
+        PAYOUT_SENT = "payout_sent", _("Payout sent")
+        PAYOUT_FAILED = "payout_failed", _("Payout failed")
+        LEDGER_MISMATCH = "ledger_mismatch", _("Ledger mismatch")
+
+    # Sent by e-mail even to someone who turned e-mail notices off: they warn of a change to
+    # where the seller's money goes, which the seller must hear about if it was not them.
+    ALWAYS_EMAILED = frozenset({Kind.PAYOUT_METHOD_CHANGED})
 
     user = models.ForeignKey(
         "marketplace.User",

@@ -65,6 +65,27 @@ def _phone_page(browser, live_url, user, language: str):
     return context, context.new_page()
 
 
+def page_problems(page, name: str, language: str, direction: str) -> list[str]:
+    """What is wrong with the loaded page: language and direction, sideways scrolling at
+    360 px, small tap targets, serious or critical axe violations."""
+    problems = []
+    lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
+    if (lang, dir_) != (language, direction):
+        problems.append(f"{name}: lang={lang} dir={dir_}")
+    if overflows_horizontally(page):
+        problems.append(f"{name}: scrolls sideways at 360 px")
+    for target in page.evaluate(SMALL_TARGETS):
+        problems.append(f"{name}: tap target smaller than 44 px: {target}")
+    for violation in Axe().run(page, options=AXE_OPTIONS).response["violations"]:
+        if violation["impact"] in BLOCKING_IMPACTS:
+            nodes = [" ".join(node["target"]) for node in violation["nodes"][:5]]
+            problems.append(
+                f"{name}: axe {violation['impact']} {violation['id']} "
+                f"({violation['help']}) at {nodes}"
+            )
+    return problems
+
+
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ur", "rtl")])
 def test_key_pages_fit_a_phone_and_pass_axe(
     browser, live_url, buyer, shop, screenshot, language, direction
@@ -77,20 +98,7 @@ def test_key_pages_fit_a_phone_and_pass_axe(
         if response.status != 200:
             problems.append(f"{name}: status {response.status}")
             continue
-        lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
-        if (lang, dir_) != (language, direction):
-            problems.append(f"{name}: lang={lang} dir={dir_}")
-        if overflows_horizontally(page):
-            problems.append(f"{name}: scrolls sideways at 360 px")
-        for target in page.evaluate(SMALL_TARGETS):
-            problems.append(f"{name}: tap target smaller than 44 px: {target}")
-        for violation in Axe().run(page, options=AXE_OPTIONS).response["violations"]:
-            if violation["impact"] in BLOCKING_IMPACTS:
-                nodes = [" ".join(node["target"]) for node in violation["nodes"][:5]]
-                problems.append(
-                    f"{name}: axe {violation['impact']} {violation['id']} "
-                    f"({violation['help']}) at {nodes}"
-                )
+        problems += page_problems(page, name, language, direction)
         screenshot(page, f"{name}-{language}")
     context.close()
 

@@ -1,0 +1,78 @@
+"""Helpers for the ledger tests: paid orders with their Payment, payout methods, staff."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from marketplace import models
+from marketplace.models.orders import new_reference
+from marketplace.payments import platform_fee
+from marketplace.services import ledger
+from marketplace.tests.factories.accounts import UserFactory
+
+VALID_IBAN = "PK36SCBL0000001123456702"  # the registry's own example
+
+
+def paid_order(seller, buyer, total: str = "2500.00", provider: str = "stripe") -> models.Order:
+    """A paid one-seller order with the Payment that paid it (no items: the ledger needs none)."""
+    now = timezone.now()
+    checkout = models.Checkout.objects.create(number=new_reference("C-"), buyer=buyer)
+    order = models.Order.objects.create(
+        number=new_reference("MPK-"),
+        checkout=checkout,
+        buyer=buyer,
+        seller=seller,
+        subtotal=Decimal(total),
+        total=Decimal(total),
+        status=models.Order.Status.PAID,
+        paid_at=now,
+    )
+    models.Payment.objects.create(
+        checkout=checkout,
+        provider=provider,
+        session_id=f"cs_{order.number}",
+        amount=order.total,
+        currency="PKR",
+        platform_fee=platform_fee(order.total),
+    )
+    return order
+
+
+def sold(seller, buyer, total: str = "2500.00", provider: str = "stripe") -> models.Order:
+    """A paid order whose sale is in the ledger."""
+    order = paid_order(seller, buyer, total, provider)
+    ledger.record_sale(order=order, payment=order.checkout.payments.get())
+    return order
+
+
+def deliver(order: models.Order, *, days_ago: int) -> None:
+    """Mark delivered `days_ago` days ago (the fulfilment flow is not under test here)."""
+    models.Order.objects.filter(pk=order.pk).update(
+        status=models.Order.Status.DELIVERED,
+        delivered_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
+def refund_at_provider(order: models.Order, amount: Decimal) -> None:
+    """What the payments flow records when the provider refunds: Payment.refunded_amount."""
+    payment = order.checkout.payments.get()
+    payment.refunded_amount += amount
+    payment.save(update_fields=["refunded_amount"])
+
+
+def bank_method(seller, *, held: bool = False) -> models.PayoutMethod:
+    """A current bank payout method, out of its hold unless `held`."""
+    now = timezone.now()
+    set_at = now if held else now - timedelta(days=3)
+    return ledger.set_payout_method(
+        seller=seller,
+        kind=models.PayoutMethod.Kind.BANK,
+        iban=VALID_IBAN,
+        account_title="Amina Bibi",
+        now=set_at,
+    )
+
+
+def staff_user() -> models.User:
+    return UserFactory(username="sadia", is_staff=True, is_superuser=True)
