@@ -441,7 +441,7 @@ def test_an_ended_demo_auction_is_started_afresh_by_the_next_run(seller, buyer, 
 
 
 def test_each_demo_run_re_times_the_ending_soon_lot_without_duplicating(seller, buyer, rival):
-    from marketplace.demo_auctions import DEMO_AUCTIONS, load_demo_auctions
+    from marketplace.demo.auctions import DEMO_AUCTIONS, load_demo_auctions
 
     load_demo_auctions(sellers=[seller], bidders=[buyer, rival])
     soonest = AuctionListing.objects.order_by("ends_at").first()
@@ -460,8 +460,8 @@ def test_each_demo_run_re_times_the_ending_soon_lot_without_duplicating(seller, 
 
 
 def test_the_demo_auctions_are_spread_across_the_shops(seller, buyer, rival):
-    from marketplace.demo_auctions import load_demo_auctions
-    from marketplace.tests.factories import SellerFactory
+    from marketplace.demo.auctions import load_demo_auctions
+    from marketplace.tests.factories.accounts import SellerFactory
 
     sellers = [seller, SellerFactory(), SellerFactory()]
     load_demo_auctions(sellers=sellers, bidders=[buyer, rival])
