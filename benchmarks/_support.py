@@ -20,6 +20,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from marketplace.checks import INSECURE_PREFIX
+
 BASE_DIR = Path(__file__).resolve().parents[1]
 USER_PREFIX = "bench-user-"
 
@@ -221,6 +223,11 @@ def daphne(out: TextIO, port: int | None = None):
         "DJANGO_SETTINGS_MODULE": "madeinpk.settings",
         "DATABASE_URL": database_url(),
     }
+    if settings.SECRET_KEY.startswith(INSECURE_PREFIX):
+        # Under pytest (the development key, which Daphne refuses with DEBUG off): both
+        # processes must share the key that signs sessions, so the server runs with DEBUG on.
+        # `make bench` (scripts/bench.sh) sets a throwaway key and measures with DEBUG off.
+        env["DEBUG"] = "1"
     log = tempfile.NamedTemporaryFile(prefix="bench-daphne-", suffix=".log", delete=False)
     process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         [

@@ -21,6 +21,8 @@ export DATABASE_URL REDIS_URL PG_BIN SOAK_MAX_CONNECTIONS
 export SOAK_PG_DATA="$SERVICES_DIR/pg/data" SOAK_REDIS_DIR="$SERVICES_DIR/redis"
 export SOAK_PG_OPTS="-c listen_addresses=127.0.0.1 -p $port -k $SERVICES_DIR/pg $PG_EXTRA_OPTS"
 export STATIC_ROOT="$SERVICES_DIR/static" MEDIA_ROOT="$SERVICES_DIR/media"
+# Production refuses the development key with DEBUG off: a throwaway one, as a deployment sets.
+export SECRET_KEY="${SECRET_KEY:-$("$PY" -c "import secrets; print(secrets.token_urlsafe(50))")}"
 export PRIVATE_MEDIA_ROOT="$SERVICES_DIR/private_media"
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0

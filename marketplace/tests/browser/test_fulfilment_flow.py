@@ -24,7 +24,7 @@ def test_buyer_and_seller_talk_live_then_ship_confirm_and_rate(
         thread = f"/messages/{conversation.pk}/"
         page.goto(thread)
         buyer_page.goto(thread)
-        page.wait_for_function("document.querySelector('#message-list') !== null")
+        expect(page.locator("#message-list")).to_be_attached()
         buyer_page.wait_for_timeout(500)  # sockets connect
         buyer_page.locator("#message-form textarea").fill("Is it packed in a crate?")
         buyer_page.locator("#message-form [type=submit]").click()

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from marketplace.services.listings import refresh_search_vector
 from marketplace.services.messaging import start_conversation
 from marketplace.tests.auction_helpers import make_auction
 from marketplace.tests.browser.conftest import login_as
@@ -77,6 +78,7 @@ def assert_no_violations(page) -> None:
 def test_public_and_buyer_pages_have_no_csp_violations(watched, seller, buyer, screenshot):
     listing = listing_by(seller, title="Multani blue vase", price="4500.00")
     product = listing.product
+    refresh_search_vector([product.pk])  # PostgreSQL's full-text column, as the services keep it
     anonymous = watched()
     for name, path in [
         ("home", "/"),
