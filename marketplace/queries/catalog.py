@@ -40,6 +40,13 @@ LISTING_TYPES = {
     "auction": gettext_lazy("Auctions"),
 }
 PAGE_SIZES = (12, 24, 48)
+# The seller's listings page (and GET /api/sell/listings/) narrowed by `?status=`.
+DASHBOARD_STATUSES = {
+    "active": Q(fixed_price__status="active"),
+    "sold_out": Q(fixed_price__status="sold_out"),
+    "withdrawn": Q(fixed_price__status="withdrawn"),
+    "auction": Q(auction__isnull=False),
+}
 MAX_QUERY_LENGTH = 100
 
 

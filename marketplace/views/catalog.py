@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from marketplace.models import (
 )
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries.catalog import (
+    DASHBOARD_STATUSES,
     LISTING_TYPES,
     PAGE_SIZES,
     SORTS,
@@ -37,6 +37,7 @@ from marketplace.queries.catalog import (
 )
 from marketplace.services import listings, upload_limits
 from marketplace.services.auctions import relistable_auction_ids
+from marketplace.views.access import get_own_fixed_price_product
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
 
@@ -87,10 +88,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if product.is_auction:
         return redirect(product.get_absolute_url())
+    if not product.is_visible_to(request.user):
+        raise Http404
     listing = product.fixed_price
     is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
-    if listing.status == FixedPriceListing.Status.WITHDRAWN and not is_owner:
-        raise Http404
     return render(
         request,
         "marketplace/catalog/product_detail.html",
@@ -201,13 +202,6 @@ def favourite_list(request: HttpRequest) -> HttpResponse:
 
 # --- Seller dashboard -----------------------------------------------------------------------
 
-DASHBOARD_STATUSES = {
-    "active": Q(fixed_price__status="active"),
-    "sold_out": Q(fixed_price__status="sold_out"),
-    "withdrawn": Q(fixed_price__status="withdrawn"),
-    "auction": Q(auction__isnull=False),
-}
-
 
 @seller_required
 def dashboard_listings(request: HttpRequest) -> HttpResponse:
@@ -276,18 +270,9 @@ def ask_to_reselect_photos(request: HttpRequest, form) -> None:
         )
 
 
-def _own_fixed_price_product(request: HttpRequest, pk: int) -> Product:
-    return get_object_or_404(
-        Product.objects.select_related("fixed_price").filter(
-            seller=request.user, fixed_price__isnull=False
-        ),
-        pk=pk,
-    )
-
-
 @seller_required
 def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _own_fixed_price_product(request, pk)
+    product = get_own_fixed_price_product(request, pk)
     form = FixedPriceListingForm(request.POST or None, request.FILES or None, product=product)
     if request.method == "POST" and form.is_valid():
         try:
@@ -312,7 +297,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @seller_required
 @require_http_methods(["GET", "POST"])
 def listing_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _own_fixed_price_product(request, pk)
+    product = get_own_fixed_price_product(request, pk)
     if request.method == "POST":
         action = request.POST.get("action", "withdraw")
         try:

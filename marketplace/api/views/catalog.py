@@ -10,11 +10,11 @@ from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.permissions import IsSeller, IsSellerOrReadOnly
 from marketplace.api.views.common import get_scoped, validated
-from marketplace.models import AuctionListing, Feedback, FixedPriceListing, Product, User
+from marketplace.models import Feedback, Product, User
 from marketplace.queries import catalog as queries
 from marketplace.queries import feedback as feedback_queries
 from marketplace.services import listings
-from marketplace.views import catalog as catalog_views
+from marketplace.views.access import fixed_price_products_of
 
 BROWSE_PARAMETERS = [
     OpenApiParameter("q", str, description="Words to search for."),
@@ -79,12 +79,6 @@ class ProductList(generics.ListAPIView):
         return create_listing(request)
 
 
-def _own_fixed_price_products(user):
-    return Product.objects.select_related("fixed_price").filter(
-        seller=user, fixed_price__isnull=False
-    )
-
-
 class ProductDetail(generics.GenericAPIView):
     """One product. PUT/PATCH edit your own fixed-price listing; DELETE withdraws it."""
 
@@ -96,17 +90,7 @@ class ProductDetail(generics.GenericAPIView):
             queries.card_queryset().defer(None).select_related("category", "city__province"),
             pk=pk,
         )
-        is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
-        hidden = (
-            product.is_auction
-            and product.auction.status
-            in {AuctionListing.Status.CANCELLED, AuctionListing.Status.SCHEDULED}
-        ) or (
-            not product.is_auction
-            and product.fixed_price.status == FixedPriceListing.Status.WITHDRAWN
-            and not is_owner
-        )
-        if hidden:
+        if not product.is_visible_to(request.user):
             raise NotFound()
         return Response(out.ProductSerializer(product).data)
 
@@ -119,7 +103,7 @@ class ProductDetail(generics.GenericAPIView):
         return self._update(request, pk, partial=True)
 
     def _update(self, request, pk: int, *, partial: bool) -> Response:
-        product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
+        product = get_scoped(fixed_price_products_of(request.user), pk=pk)
         removed = validated(inputs.PhotoRemovalInput, request).validated_data
         serializer = validated(
             inputs.ListingInput,
@@ -144,7 +128,7 @@ class ProductDetail(generics.GenericAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         """Withdraw the listing: it leaves browse and search and cannot be bought."""
-        product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
+        product = get_scoped(fixed_price_products_of(request.user), pk=pk)
         listings.withdraw_listing(seller=request.user, product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -203,12 +187,12 @@ class SellerListingList(generics.ListAPIView):
     def get_queryset(self):
         products = queries.card_queryset(Product.objects.filter(seller=self.request.user))
         wanted = self.request.query_params.get("status", "")
-        if wanted in catalog_views.DASHBOARD_STATUSES:
-            products = products.filter(catalog_views.DASHBOARD_STATUSES[wanted])
+        if wanted in queries.DASHBOARD_STATUSES:
+            products = products.filter(queries.DASHBOARD_STATUSES[wanted])
         return products.order_by("-created_at", "-pk")
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=list(catalog_views.DASHBOARD_STATUSES))]
+        parameters=[OpenApiParameter("status", str, enum=list(queries.DASHBOARD_STATUSES))]
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

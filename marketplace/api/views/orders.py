@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
@@ -100,15 +99,9 @@ def _address(user, address_id: int | None) -> Address:
 
 def payment_url(request, checkout: Checkout) -> str:
     """Open the hosted payment page exactly as the Pay button does; its URL."""
-    success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
+    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
     return payment_services.start_checkout_payment(
-        checkout=checkout,
-        buyer=request.user,
-        # The provider fills in the session id; braces must survive, so no urlencode.
-        success_url=success + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=request.build_absolute_uri(
-            reverse("checkout_cancelled", args=[checkout.number])
-        ),
+        checkout=checkout, buyer=request.user, success_url=success_url, cancel_url=cancel_url
     )
 
 
