@@ -115,6 +115,13 @@ def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product
     )
 
 
+def favourite_products(user: User) -> QuerySet[Product]:
+    """The products the user saved that are still for sale, most recently saved first."""
+    return card_queryset(Product.objects.visible().filter(favourited_by__user=user)).order_by(
+        "-favourited_by__created_at", "-pk"
+    )
+
+
 def favourite_ids(user: User, products) -> set[int]:
     """Ids among `products` that `user` has saved (one query, none when anonymous)."""
     if not user.is_authenticated:

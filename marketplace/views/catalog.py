@@ -32,6 +32,7 @@ from marketplace.queries.catalog import (
     browse_page,
     card_queryset,
     favourite_ids,
+    favourite_products,
     get_page,
     reference_data,
 )
@@ -179,9 +180,7 @@ def favourite_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def favourite_list(request: HttpRequest) -> HttpResponse:
-    queryset = card_queryset(
-        Product.objects.visible().filter(favourited_by__user=request.user)
-    ).order_by("-favourited_by__created_at", "-pk")
+    queryset = favourite_products(request.user)
     notices: list[str] = []
     page = get_page(
         CappedPaginator(queryset, 24, cap=RESULTS_CAP), request.GET.get("page"), notices

@@ -10,9 +10,10 @@ from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.permissions import IsSeller, IsSellerOrReadOnly
 from marketplace.api.views.common import get_scoped, validated
-from marketplace.models import Feedback, Product, User
+from marketplace.models import Favourite, Feedback, Product, User
 from marketplace.queries import catalog as queries
 from marketplace.queries import feedback as feedback_queries
+from marketplace.services import feedback as feedback_services
 from marketplace.services import listings
 from marketplace.views.access import fixed_price_products_of
 
@@ -220,3 +221,66 @@ class SellerFeedbackList(generics.ListAPIView):
         rating = feedback_queries.seller_rating(self.get_seller())
         response.data["rating"] = out.SellerRatingSerializer(rating).data
         return response
+
+
+def _visible_product(request, pk: int) -> Product:
+    """A product the caller may look at (`Product.is_visible_to`), as on its page."""
+    product = get_scoped(Product.objects.select_related("auction", "fixed_price", "seller"), pk=pk)
+    if not product.is_visible_to(request.user):
+        raise NotFound()
+    return product
+
+
+class ProductReviewList(generics.ListAPIView):
+    """Reviews of a product, newest first, with `summary` (average, count); POST leaves yours
+    (`leave_review`: once, after the item was delivered to you)."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    serializer_class = out.ReviewSerializer
+
+    def get_queryset(self):
+        return feedback_queries.product_reviews(_visible_product(self.request, self.kwargs["pk"]))
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        summary = feedback_queries.review_summary(_visible_product(request, kwargs["pk"]))
+        response.data["summary"] = {"average": summary["average"], "count": summary["count"]}
+        return response
+
+    @extend_schema(request=inputs.ReviewInput, responses={201: out.ReviewSerializer})
+    def post(self, request, pk: int):
+        product = _visible_product(request, pk)
+        data = validated(inputs.ReviewInput, request).validated_data
+        review = feedback_services.leave_review(product=product, by=request.user, **data)
+        return Response(out.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class FavouriteList(generics.ListAPIView):
+    """Products you saved that are still for sale (as /saved/); POST saves one."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.ProductCardSerializer
+
+    def get_queryset(self):
+        return queries.favourite_products(self.request.user)
+
+    @extend_schema(request=inputs.FavouriteInput, responses={201: out.ProductCardSerializer})
+    def post(self, request):
+        data = validated(inputs.FavouriteInput, request).validated_data
+        product = get_scoped(Product.objects.visible(), pk=data["product"])
+        Favourite.objects.get_or_create(user=request.user, product=product)
+        card = queries.card_queryset(Product.objects.filter(pk=product.pk)).get()
+        return Response(out.ProductCardSerializer(card).data, status=status.HTTP_201_CREATED)
+
+
+class FavouriteDetail(generics.GenericAPIView):
+    """Forget a saved product (its product id)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.ProductCardSerializer
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        favourite = get_scoped(Favourite.objects.filter(user=request.user), product_id=pk)
+        favourite.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
