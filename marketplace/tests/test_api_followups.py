@@ -110,3 +110,24 @@ def test_a_won_auction_is_sent_to_the_address_chosen_for_its_checkout(seller, bu
     order.refresh_from_db()
     assert order.has_shipping_address
     assert (order.ship_line1, order.ship_city) == ("12 Clifton", "Karachi")
+
+
+def test_the_api_imports_no_html_view_but_the_shared_lookups():
+    import ast
+    from pathlib import Path
+
+    import marketplace.api
+
+    imported = set()
+    for path in Path(marketplace.api.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+                imported.update([node.module, *names] if node.module != "marketplace" else names)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    views = {name for name in imported if name.startswith("marketplace.views")}
+    assert views <= {"marketplace.views.access"} | {
+        name for name in views if name.startswith("marketplace.views.access.")
+    }
+    assert "marketplace.views.access" in views
