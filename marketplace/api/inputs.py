@@ -141,6 +141,20 @@ class FeedbackInput(FormSerializer):
         return super().form_value(name, value)
 
 
+class ReplyInput(FormSerializer):
+    form_class = feedback_forms.FeedbackReplyForm
+
+    reply = serializers.CharField(max_length=2000)
+
+
+class ReviewInput(FormSerializer):
+    form_class = feedback_forms.ReviewForm
+
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    title = serializers.CharField(max_length=120)
+    text = serializers.CharField(max_length=4000)
+
+
 class MessageInput(FormSerializer):
     form_class = messaging_forms.MessageForm
 
@@ -201,3 +215,15 @@ class ConversationStartInput(serializers.Serializer):
         if ("product" in data) == ("order" in data):
             raise serializers.ValidationError(_("Send either a product or an order."))
         return data
+
+
+class CancelInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class AddressChoiceInput(serializers.Serializer):
+    address = object_id(help_text="One of your addresses.")
+
+
+class FavouriteInput(serializers.Serializer):
+    product = object_id(help_text="A product for sale (or an auction's product).")

@@ -26,6 +26,7 @@ from marketplace.models import (
     OrderItem,
     Product,
     ProductImage,
+    ProductReview,
     Province,
     User,
 )
@@ -479,6 +480,17 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
     def get_buyer(self, feedback: Feedback) -> str:
         return queries.mask_name(feedback.buyer.username)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    buyer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductReview
+        fields = ["id", "buyer", "rating", "title", "text", "verified_purchase", "created_at"]
+
+    def get_buyer(self, review: ProductReview) -> str:
+        return queries.mask_name(review.buyer.username)
 
 
 class SellerRatingSerializer(serializers.Serializer):

@@ -49,6 +49,13 @@ urlpatterns = [
     path("products/<int:pk>/", catalog.ProductDetail.as_view(), name="product_detail"),
     path("listings/", catalog.ListingList.as_view(), name="listing_list"),
     path("listings/<int:pk>/purchase/", orders.ListingPurchase.as_view(), name="listing_purchase"),
+    path(
+        "products/<int:pk>/reviews/",
+        catalog.ProductReviewList.as_view(),
+        name="product_reviews",
+    ),
+    path("favourites/", catalog.FavouriteList.as_view(), name="favourite_list"),
+    path("favourites/<int:pk>/", catalog.FavouriteDetail.as_view(), name="favourite_detail"),
     path("sell/listings/", catalog.SellerListingList.as_view(), name="seller_listing_list"),
     path(
         "sellers/<int:pk>/feedback/",
@@ -71,6 +78,11 @@ urlpatterns = [
     path("checkout/", orders.CheckoutCart.as_view(), name="checkout"),
     path("checkouts/<str:number>/", orders.CheckoutDetail.as_view(), name="checkout_detail"),
     path("checkouts/<str:number>/pay/", orders.CheckoutPay.as_view(), name="checkout_pay"),
+    path(
+        "checkouts/<str:number>/address/",
+        orders.CheckoutAddress.as_view(),
+        name="checkout_address",
+    ),
     path("orders/", orders.OrderList.as_view(), name="order_list"),
     path("orders/<str:number>/", orders.OrderDetail.as_view(), name="order_detail"),
     path(
@@ -84,6 +96,12 @@ urlpatterns = [
         name="order_confirm_delivery",
     ),
     path("orders/<str:number>/feedback/", orders.OrderFeedback.as_view(), name="order_feedback"),
+    path(
+        "orders/<str:number>/feedback/reply/",
+        orders.OrderFeedbackReply.as_view(),
+        name="order_feedback_reply",
+    ),
+    path("orders/<str:number>/cancel/", orders.OrderCancel.as_view(), name="order_cancel"),
     # Messages and complaints
     path("conversations/", messaging.ConversationList.as_view(), name="conversation_list"),
     path(

@@ -22,6 +22,11 @@ class AuctionQuerySet(models.QuerySet):
     def ending_soon(self, now: datetime | None = None) -> "AuctionQuerySet":
         return self.live(now).order_by("ends_at")
 
+    def visible(self) -> "AuctionQuerySet":
+        """Auctions anyone may look at: live or ended, with a product (never cancelled or
+        scheduled ones), on the pages and in the API alike."""
+        return self.exclude(status__in=AuctionListing.HIDDEN_STATUSES).filter(product__isnull=False)
+
 
 class AuctionListing(models.Model):
     class Status(models.TextChoices):
@@ -30,6 +35,9 @@ class AuctionListing(models.Model):
         ENDED_SOLD = "ended_sold", _("Ended: sold")
         ENDED_UNSOLD = "ended_unsold", _("Ended: unsold")
         CANCELLED = "cancelled", _("Cancelled")
+
+    # Nobody may look at these (`AuctionQuerySet.visible`, `Product.is_visible_to`).
+    HIDDEN_STATUSES = (Status.CANCELLED, Status.SCHEDULED)
 
     starting_price = models.DecimalField(_("starting price (Rs)"), max_digits=12, decimal_places=2)
     reserve_price = models.DecimalField(
@@ -126,6 +134,14 @@ class AuctionListing(models.Model):
         if self.bid_count == 0:
             return self.starting_price
         return self.current_price + bid_increment(self.current_price)
+
+    def standing_of(self, bidder) -> str:
+        """Where a bidder stands: "leading", "outbid", "won" or "lost" (as /my-bids/ groups)."""
+        if self.status == self.Status.LIVE:
+            # Past its end but not yet closed still counts as leading: closing decides.
+            leader_id = self.leading_bid.bidder_id if self.leading_bid_id else None
+            return "leading" if leader_id == bidder.pk else "outbid"
+        return "won" if self.winner_id == bidder.pk else "lost"
 
     @property
     def reserve_met(self) -> bool:

@@ -152,6 +152,13 @@ class Product(models.Model):
     def is_auction(self) -> bool:
         return self.auction_id is not None
 
+    def is_visible_to(self, user) -> bool:
+        """Hidden: a cancelled or scheduled auction; a withdrawn listing, except to its seller."""
+        if self.is_auction:
+            return self.auction.status not in self.auction.HIDDEN_STATUSES
+        is_owner = user.is_authenticated and self.seller_id == user.pk
+        return self.fixed_price.status != self.fixed_price.Status.WITHDRAWN or is_owner
+
     @property
     def listing(self):
         return self.auction if self.is_auction else self.fixed_price

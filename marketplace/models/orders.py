@@ -1,7 +1,9 @@
 import secrets
+from collections.abc import Callable
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +49,16 @@ class Checkout(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def payment_return_urls(self, absolute: Callable[[str], str]) -> tuple[str, str]:
+        """Where the hosted payment page sends the buyer back: (success, cancel) URLs.
+
+        `absolute` makes a path absolute (`request.build_absolute_uri`). The provider fills in
+        the session id; its braces must survive, so no urlencode.
+        """
+        success = absolute(reverse("checkout_success", args=[self.number]))
+        cancel = absolute(reverse("checkout_cancelled", args=[self.number]))
+        return success + "?session_id={CHECKOUT_SESSION_ID}", cancel
 
 
 class OrderQuerySet(models.QuerySet):

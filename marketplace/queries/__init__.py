@@ -12,6 +12,7 @@ from marketplace.queries.auctions import (
     auctions_with_product,
     bids_by_user,
     mask_name,
+    panel_auctions,
     panel_context,
 )
 from marketplace.queries.catalog import favourite_ids, get_page
@@ -32,6 +33,7 @@ __all__ = [
     "get_page",
     "mask_name",
     "order_timeline",
+    "panel_auctions",
     "panel_context",
     "product_reviews",
     "review_summary",

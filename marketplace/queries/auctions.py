@@ -37,10 +37,13 @@ def auctions_with_product() -> QuerySet[AuctionListing]:
     )
 
 
+def panel_auctions() -> QuerySet[AuctionListing]:
+    """Auctions with what #bid-panel and the detail page read."""
+    return auctions_with_product().select_related("leading_bid__bidder", "winner")
+
+
 def auction_for_panel(auction_id: int) -> AuctionListing:
-    return (
-        auctions_with_product().select_related("leading_bid__bidder", "winner").get(pk=auction_id)
-    )
+    return panel_auctions().get(pk=auction_id)
 
 
 def auction_for_broadcast(auction_id: int) -> AuctionListing:

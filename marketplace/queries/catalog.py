@@ -40,6 +40,13 @@ LISTING_TYPES = {
     "auction": gettext_lazy("Auctions"),
 }
 PAGE_SIZES = (12, 24, 48)
+# The seller's listings page (and GET /api/sell/listings/) narrowed by `?status=`.
+DASHBOARD_STATUSES = {
+    "active": Q(fixed_price__status="active"),
+    "sold_out": Q(fixed_price__status="sold_out"),
+    "withdrawn": Q(fixed_price__status="withdrawn"),
+    "auction": Q(auction__isnull=False),
+}
 MAX_QUERY_LENGTH = 100
 
 
@@ -105,6 +112,13 @@ def card_queryset(queryset: QuerySet[Product] | None = None) -> QuerySet[Product
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
         )
+    )
+
+
+def favourite_products(user: User) -> QuerySet[Product]:
+    """The products the user saved that are still for sale, most recently saved first."""
+    return card_queryset(Product.objects.visible().filter(favourited_by__user=user)).order_by(
+        "-favourited_by__created_at", "-pk"
     )
 
 

@@ -7,13 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
-from marketplace.models import ApiToken, Notification
-from marketplace.services import complaints, listings, messaging, notifications
+from marketplace.models import ApiToken, Favourite, Notification
+from marketplace.services import complaints, feedback, listings, messaging, notifications
 from marketplace.services import orders as order_services
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
-from marketplace.tests.factories.fulfilment import paid_order
-from marketplace.tests.factories.orders import address_of, listing_by
+from marketplace.tests.factories.fulfilment import delivered_order, paid_order
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
 
 
 def photo(name: str = "vase.jpg") -> SimpleUploadedFile:
@@ -68,4 +68,25 @@ def world(seller, buyer):
         "notification": Notification.objects.filter(user=buyer).latest("pk"),
         "cart_item": cart_item,
         "token": ApiToken.issue(user=buyer, name="Bilal's phone")[0],
+    }
+
+
+@pytest.fixture
+def more_world(world, seller, buyer):
+    """The world, plus what cancelling, replying, reviewing and saving need."""
+    Favourite.objects.create(user=buyer, product=world["product"])
+    unpaid = order_for(buyer, listing_by(seller, title="Sindhi topi"))
+    # Delivered, with the buyer's feedback (no reply yet) and no review of its item yet.
+    delivered = delivered_order(seller, buyer, title="Ralli quilt")
+    feedback.leave_feedback(
+        order=delivered,
+        by=buyer,
+        **{"seller_rating": 5, "communication": 5, "shipping_speed": 4},
+        **{"item_as_described": True, "platform_rating": 5, "comment": "Bohat acha."},
+    )
+    return {
+        **world,
+        "unpaid": unpaid,
+        "delivered": delivered,
+        "delivered_product": delivered.items.get().product,
     }

@@ -6,7 +6,13 @@ no credentials a 401; staff get nothing more through the API than any other user
 
 import pytest
 
-from marketplace.tests.api_support import photo, staff, token_client, world  # noqa: F401
+from marketplace.tests.api_support import (  # noqa: F401
+    more_world,
+    photo,
+    staff,
+    token_client,
+    world,
+)
 from marketplace.tests.factories.catalog import category, city
 
 PERSONAS = ("anonymous", "owner", "other", "staff")
@@ -65,6 +71,7 @@ PUBLIC = [
     ("provinces", "get", "/api/provinces/"),
     ("cities", "get", "/api/cities/"),
     ("seller-feedback", "get", "/api/sellers/{seller.pk}/feedback/"),
+    ("reviews", "get", "/api/products/{delivered_product.pk}/reviews/"),
     ("schema", "get", "/api/schema/"),
     ("docs", "get", "/api/docs/"),
 ]
@@ -78,6 +85,7 @@ OWN_LISTS = [
     "/api/orders/",
     "/api/conversations/",
     "/api/complaints/",
+    "/api/favourites/",
 ]
 ROWS = [
     *[(name, method, path, None, "buyer", (200, 200, 200, 200)) for name, method, path in PUBLIC],
@@ -282,6 +290,56 @@ ROWS = [
         "buyer",
         (401, 201, 201, 201),
     ),
+    # Follow-ups: cancel, reply to feedback, reviews, favourites, a checkout's address.
+    (
+        "order-cancel",
+        "post",
+        "/api/orders/{unpaid.number}/cancel/",
+        {"reason": "Galti se kharida."},
+        "buyer",
+        (401, 200, 404, 404),
+    ),
+    (
+        "feedback-reply",
+        "post",
+        "/api/orders/{delivered.number}/feedback/reply/",
+        {"reply": "Shukriya!"},
+        "seller",
+        (401, 200, 404, 404),
+    ),
+    # Only a buyer who had the item delivered may review it (the service's rule: 400).
+    (
+        "review-create",
+        "post",
+        "/api/products/{delivered_product.pk}/reviews/",
+        {"rating": 5, "title": "Khoobsurat", "text": "Rang bilkul tasveer jaise."},
+        "buyer",
+        (401, 201, 400, 400),
+    ),
+    (
+        "favourite-add",
+        "post",
+        "/api/favourites/",
+        lambda world: {"product": world["product"].pk},
+        "buyer",
+        (401, 201, 201, 201),
+    ),
+    (
+        "favourite-remove",
+        "delete",
+        "/api/favourites/{product.pk}/",
+        None,
+        "buyer",
+        (401, 204, 404, 404),
+    ),
+    (
+        "checkout-address",
+        "post",
+        "/api/checkouts/{checkout.number}/address/",
+        lambda world: {"address": world["address"].pk},
+        "buyer",
+        (401, 200, 404, 404),
+    ),
     (
         "place_bid",
         "post",
@@ -299,8 +357,9 @@ ROWS = [
     [pytest.param(*row[1:], id=row[0]) for row in ROWS],
 )
 def test_who_may_call_what(
-    world, seller, buyer, outsider, staff, persona, method, path, body, owner, statuses
+    more_world, seller, buyer, outsider, staff, persona, method, path, body, owner, statuses
 ):
+    world = more_world
     users = {
         "anonymous": None,
         "owner": {"buyer": buyer, "seller": seller}[owner],

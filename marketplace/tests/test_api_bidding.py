@@ -154,26 +154,6 @@ def test_my_bids_say_where_i_stand(auction, seller, buyer, rival):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_websocket_bids_as_the_user_of_the_token_in_its_header(auction, buyer):
-    _token, key = ApiToken.issue(user=buyer, name="app")
-
-    async def scenario():
-        communicator = socket(auction, (b"authorization", f"Token {key}".encode()))
-        connected, _ = await communicator.connect(timeout=TIMEOUT)
-        try:
-            assert connected
-            await communicator.receive_json_from(timeout=TIMEOUT)
-            await communicator.send_json_to({"type": "place_bid", "amount": "1000"})
-            replies = [await communicator.receive_json_from(timeout=TIMEOUT) for _ in range(2)]
-            assert {r["type"] for r in replies} == {"bid_accepted", "new_bid"}
-        finally:
-            await communicator.disconnect()
-
-    run(scenario)
-    assert Bid.objects.get().bidder == buyer
-
-
-@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("header", ["Token revoked-or-made-up", "Token", "Token a b"])
 def test_a_bad_token_in_the_handshake_is_refused(auction, header):
     async def scenario():
@@ -224,3 +204,45 @@ def test_the_personal_socket_accepts_a_token_too(buyer):
             await communicator.disconnect()
 
     run(scenario)
+
+
+def _revoke_by_delete(token, key) -> None:
+    other = token_client(token.user)  # another of the user's tokens, e.g. from the web page
+    assert other.delete(f"/api/tokens/{token.pk}/").status_code == 204
+
+
+def _revoke_by_logout(token, key) -> None:
+    client = token_client()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.post("/api/logout/").status_code in {200, 204}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("revoke", [_revoke_by_delete, _revoke_by_logout])
+def test_a_websocket_bids_as_its_tokens_user_until_the_token_is_revoked(auction, buyer, revoke):
+    token, key = ApiToken.issue(user=buyer, name="app")
+
+    async def scenario():
+        communicator = socket(auction, (b"authorization", f"Token {key}".encode()))
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        try:
+            assert connected
+            await communicator.receive_json_from(timeout=TIMEOUT)
+            await communicator.send_json_to({"type": "place_bid", "amount": "1000"})
+            replies = [await communicator.receive_json_from(timeout=TIMEOUT) for _ in range(2)]
+            assert {r["type"] for r in replies} == {"bid_accepted", "new_bid"}
+
+            await database_sync_to_async(revoke)(token, key)
+            assert not await database_sync_to_async(ApiToken.objects.filter(pk=token.pk).exists)()
+
+            await communicator.send_json_to({"type": "place_bid", "amount": "5000"})
+            reply = await communicator.receive_json_from(timeout=TIMEOUT)
+            assert reply["type"] == "error"
+            assert reply["code"] == "session_ended"
+            closed = await communicator.receive_output(timeout=TIMEOUT)
+            assert closed == {"type": "websocket.close", "code": 4001}
+        finally:
+            await communicator.disconnect()
+
+    run(scenario)
+    assert [(b.bidder, b.amount) for b in Bid.objects.all()] == [(buyer, 1000)]

@@ -4,11 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.models import ApiToken, Notification
+from marketplace.models import ApiToken, Favourite, Notification, ProductReview
 from marketplace.services import complaints, feedback, listings, messaging, notifications
 from marketplace.services import orders as order_services
 from marketplace.tests.api_support import photo, token_client
 from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.fulfilment import delivered_order
 from marketplace.tests.factories.orders import address_of, listing_by
 
@@ -29,6 +30,8 @@ LISTS = [
     ("seller", "/api/sell/listings/"),
     ("seller", "/api/sellers/{seller}/feedback/"),
     ("seller", "/api/orders/?role=seller"),
+    ("buyer", "/api/favourites/"),
+    (None, "/api/products/{reviewed}/reviews/"),
 ]
 # Reference data does not grow with use; its lists are bounded all the same.
 REFERENCE = [
@@ -45,6 +48,7 @@ class Growth:
         self.seller, self.buyer, self.rival = seller, buyer, rival
         self.auction = make_auction(seller, title="Shared auction")
         self.conversation = None
+        self.reviewed = listing_by(seller, title="Reviewed item").product
         self.step = 0
 
     def grow(self) -> None:
@@ -80,6 +84,17 @@ class Growth:
         )
         order_services.add_to_cart(user=self.buyer, listing=listing, quantity=1)
         ApiToken.issue(user=self.buyer, name=f"device {self.step}")
+        Favourite.objects.create(user=self.buyer, product=listing.product)
+        # One review per buyer: a new reviewer each step (written directly: leave_review needs
+        # a delivered order of this very product, which only the count of queries ignores).
+        ProductReview.objects.create(
+            product=self.reviewed,
+            buyer=UserFactory(username=f"reviewer{self.step}"),
+            rating=4,
+            title="Acha",
+            text="Theek hai.",
+            verified_purchase=True,
+        )
 
 
 def size(response) -> int:
@@ -101,7 +116,10 @@ def test_lists_use_constant_queries(
     for _ in range(2):
         growth.grow()
     url = path.format(
-        auction=growth.auction.pk, conversation=growth.conversation.pk, seller=seller.pk
+        auction=growth.auction.pk,
+        conversation=growth.conversation.pk,
+        seller=seller.pk,
+        reviewed=growth.reviewed.pk,
     )
     with CaptureQueriesContext(connection) as small:
         first = client.get(url)

@@ -112,3 +112,16 @@ def test_the_webhook_alias_under_api_still_reaches_the_webhook():
     # The webhook's own refusal of an unsigned event, not the API's 404.
     assert response.status_code == 400
     assert response.content != b'{"message": "Not found.", "code": "not_found"}'
+
+
+@pytest.mark.django_db
+def test_refusals_are_declared_with_the_shared_error_shape():
+    error = {"$ref": "#/components/schemas/Error"}
+    operations = schema()["paths"]
+    cancel = operations["/api/orders/{number}/cancel/"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "404"} <= set(cancel)
+    assert cancel["400"]["content"]["application/json"]["schema"] == error
+    assert "400" in operations["/api/auctions/{id}/bids/"]["post"]["responses"]
+    assert set(operations["/api/categories/"]["get"]["responses"]) == {"200"}
+    assert "401" in operations["/api/orders/"]["get"]["responses"]
+    assert set(schema()["components"]["schemas"]["Error"]["required"]) == {"message", "code"}

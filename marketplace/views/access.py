@@ -18,6 +18,7 @@ from marketplace.models import (
     Notification,
     Order,
     OrderItem,
+    Product,
     SecondChanceOffer,
     User,
 )
@@ -88,3 +89,12 @@ def get_complaint_for_owner_or_staff(request: HttpRequest, number: str) -> Compl
 
 def get_notification_for_user(request: HttpRequest, pk: int) -> Notification:
     return get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+
+
+def fixed_price_products_of(user: User) -> QuerySet[Product]:
+    """The user's own fixed-price products, the ones they may edit or withdraw."""
+    return Product.objects.select_related("fixed_price").fixed_price().filter(seller=user)
+
+
+def get_own_fixed_price_product(request: HttpRequest, pk: int) -> Product:
+    return get_object_or_404(fixed_price_products_of(request.user), pk=pk)

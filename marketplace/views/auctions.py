@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,14 +27,8 @@ DETAIL = "marketplace/auctions/detail.html"
 
 
 def _get_visible_auction(pk: int) -> AuctionListing:
-    """Live or ended auctions with a product; anything else (cancelled, scheduled) is a 404."""
-    try:
-        auction = queries.auction_for_panel(pk)
-    except AuctionListing.DoesNotExist:
-        raise Http404 from None
-    if auction.status in {AuctionListing.Status.CANCELLED, AuctionListing.Status.SCHEDULED}:
-        raise Http404
-    return auction
+    """Live or ended auctions with a product (`AuctionQuerySet.visible`); anything else is a 404."""
+    return get_object_or_404(queries.panel_auctions().visible(), pk=pk)
 
 
 def _page_context(request: HttpRequest, auction: AuctionListing, form: BidForm | None = None):
@@ -218,12 +212,5 @@ def my_bids(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     groups: dict[str, list] = {"leading": [], "outbid": [], "won": [], "lost": []}
     for auction in queries.bids_by_user(request.user)[:200]:
-        leader_id = auction.leading_bid.bidder_id if auction.leading_bid_id else None
-        if auction.status == AuctionListing.Status.LIVE:
-            # Past its end but not yet closed still counts as leading: closing decides.
-            groups["leading" if leader_id == request.user.pk else "outbid"].append(auction)
-        elif auction.winner_id == request.user.pk:
-            groups["won"].append(auction)
-        else:
-            groups["lost"].append(auction)
+        groups[auction.standing_of(request.user)].append(auction)
     return render(request, "marketplace/auctions/my_bids.html", {"groups": groups, "now": now})

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from marketplace.models import (
 )
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries.catalog import (
+    DASHBOARD_STATUSES,
     LISTING_TYPES,
     PAGE_SIZES,
     SORTS,
@@ -32,11 +32,13 @@ from marketplace.queries.catalog import (
     browse_page,
     card_queryset,
     favourite_ids,
+    favourite_products,
     get_page,
     reference_data,
 )
 from marketplace.services import listings, upload_limits
 from marketplace.services.auctions import relistable_auction_ids
+from marketplace.views.access import get_own_fixed_price_product
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
 
@@ -87,10 +89,10 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if product.is_auction:
         return redirect(product.get_absolute_url())
+    if not product.is_visible_to(request.user):
+        raise Http404
     listing = product.fixed_price
     is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
-    if listing.status == FixedPriceListing.Status.WITHDRAWN and not is_owner:
-        raise Http404
     return render(
         request,
         "marketplace/catalog/product_detail.html",
@@ -178,9 +180,7 @@ def favourite_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def favourite_list(request: HttpRequest) -> HttpResponse:
-    queryset = card_queryset(
-        Product.objects.visible().filter(favourited_by__user=request.user)
-    ).order_by("-favourited_by__created_at", "-pk")
+    queryset = favourite_products(request.user)
     notices: list[str] = []
     page = get_page(
         CappedPaginator(queryset, 24, cap=RESULTS_CAP), request.GET.get("page"), notices
@@ -200,13 +200,6 @@ def favourite_list(request: HttpRequest) -> HttpResponse:
 
 
 # --- Seller dashboard -----------------------------------------------------------------------
-
-DASHBOARD_STATUSES = {
-    "active": Q(fixed_price__status="active"),
-    "sold_out": Q(fixed_price__status="sold_out"),
-    "withdrawn": Q(fixed_price__status="withdrawn"),
-    "auction": Q(auction__isnull=False),
-}
 
 
 @seller_required
@@ -276,18 +269,9 @@ def ask_to_reselect_photos(request: HttpRequest, form) -> None:
         )
 
 
-def _own_fixed_price_product(request: HttpRequest, pk: int) -> Product:
-    return get_object_or_404(
-        Product.objects.select_related("fixed_price").filter(
-            seller=request.user, fixed_price__isnull=False
-        ),
-        pk=pk,
-    )
-
-
 @seller_required
 def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _own_fixed_price_product(request, pk)
+    product = get_own_fixed_price_product(request, pk)
     form = FixedPriceListingForm(request.POST or None, request.FILES or None, product=product)
     if request.method == "POST" and form.is_valid():
         try:
@@ -312,7 +296,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @seller_required
 @require_http_methods(["GET", "POST"])
 def listing_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    product = _own_fixed_price_product(request, pk)
+    product = get_own_fixed_price_product(request, pk)
     if request.method == "POST":
         action = request.POST.get("action", "withdraw")
         try:

@@ -71,16 +71,10 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
 @require_POST
 def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
     checkout = get_checkout_for_buyer(request, number)
-    success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
+    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
     try:
         url = payment_services.start_checkout_payment(
-            checkout=checkout,
-            buyer=request.user,
-            # Stripe fills in the session id; braces must survive, so no urlencode here.
-            success_url=success + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=request.build_absolute_uri(
-                reverse("checkout_cancelled", args=[checkout.number])
-            ),
+            checkout=checkout, buyer=request.user, success_url=success_url, cancel_url=cancel_url
         )
     except MarketplaceError as error:
         messages.error(request, error.message)

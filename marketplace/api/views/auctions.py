@@ -21,7 +21,6 @@ AUCTION_FIELDS = (
     *("title", "description", "category", "condition", "city", "images"),
     *("starting_price", "reserve_price", "duration_days"),
 )
-HIDDEN = {AuctionListing.Status.CANCELLED, AuctionListing.Status.SCHEDULED}
 
 
 def _cards():
@@ -29,8 +28,8 @@ def _cards():
 
 
 def get_visible_auction(pk: int) -> AuctionListing:
-    """Live or ended auctions with a product; cancelled or scheduled ones are a 404 (as pages)."""
-    return get_scoped(_cards().exclude(status__in=HIDDEN).filter(product__isnull=False), pk=pk)
+    """`AuctionQuerySet.visible`, as the pages: cancelled or scheduled ones are a 404."""
+    return get_scoped(_cards().visible(), pk=pk)
 
 
 class AuctionList(generics.ListAPIView):
@@ -118,14 +117,7 @@ class MyBidList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        rows = [{"state": my_state(auction, request.user), "auction": auction} for auction in page]
+        rows = [
+            {"state": auction.standing_of(request.user), "auction": auction} for auction in page
+        ]
         return self.get_paginated_response(out.MyBidSerializer(rows, many=True).data)
-
-
-def my_state(auction: AuctionListing, user) -> str:
-    """Where `user` stands in an auction they bid on (as the page /my-bids/ groups them)."""
-    leader_id = auction.leading_bid.bidder_id if auction.leading_bid_id else None
-    if auction.status == AuctionListing.Status.LIVE:
-        # Past its end but not yet closed still counts as leading: closing decides.
-        return "leading" if leader_id == user.pk else "outbid"
-    return "won" if auction.winner_id == user.pk else "lost"

@@ -10,11 +10,12 @@ from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.permissions import IsSeller, IsSellerOrReadOnly
 from marketplace.api.views.common import get_scoped, validated
-from marketplace.models import AuctionListing, Feedback, FixedPriceListing, Product, User
+from marketplace.models import Favourite, Feedback, Product, User
 from marketplace.queries import catalog as queries
 from marketplace.queries import feedback as feedback_queries
+from marketplace.services import feedback as feedback_services
 from marketplace.services import listings
-from marketplace.views import catalog as catalog_views
+from marketplace.views.access import fixed_price_products_of
 
 BROWSE_PARAMETERS = [
     OpenApiParameter("q", str, description="Words to search for."),
@@ -79,12 +80,6 @@ class ProductList(generics.ListAPIView):
         return create_listing(request)
 
 
-def _own_fixed_price_products(user):
-    return Product.objects.select_related("fixed_price").filter(
-        seller=user, fixed_price__isnull=False
-    )
-
-
 class ProductDetail(generics.GenericAPIView):
     """One product. PUT/PATCH edit your own fixed-price listing; DELETE withdraws it."""
 
@@ -96,17 +91,7 @@ class ProductDetail(generics.GenericAPIView):
             queries.card_queryset().defer(None).select_related("category", "city__province"),
             pk=pk,
         )
-        is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
-        hidden = (
-            product.is_auction
-            and product.auction.status
-            in {AuctionListing.Status.CANCELLED, AuctionListing.Status.SCHEDULED}
-        ) or (
-            not product.is_auction
-            and product.fixed_price.status == FixedPriceListing.Status.WITHDRAWN
-            and not is_owner
-        )
-        if hidden:
+        if not product.is_visible_to(request.user):
             raise NotFound()
         return Response(out.ProductSerializer(product).data)
 
@@ -119,7 +104,7 @@ class ProductDetail(generics.GenericAPIView):
         return self._update(request, pk, partial=True)
 
     def _update(self, request, pk: int, *, partial: bool) -> Response:
-        product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
+        product = get_scoped(fixed_price_products_of(request.user), pk=pk)
         removed = validated(inputs.PhotoRemovalInput, request).validated_data
         serializer = validated(
             inputs.ListingInput,
@@ -144,7 +129,7 @@ class ProductDetail(generics.GenericAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         """Withdraw the listing: it leaves browse and search and cannot be bought."""
-        product = get_scoped(_own_fixed_price_products(request.user), pk=pk)
+        product = get_scoped(fixed_price_products_of(request.user), pk=pk)
         listings.withdraw_listing(seller=request.user, product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -203,12 +188,12 @@ class SellerListingList(generics.ListAPIView):
     def get_queryset(self):
         products = queries.card_queryset(Product.objects.filter(seller=self.request.user))
         wanted = self.request.query_params.get("status", "")
-        if wanted in catalog_views.DASHBOARD_STATUSES:
-            products = products.filter(catalog_views.DASHBOARD_STATUSES[wanted])
+        if wanted in queries.DASHBOARD_STATUSES:
+            products = products.filter(queries.DASHBOARD_STATUSES[wanted])
         return products.order_by("-created_at", "-pk")
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=list(catalog_views.DASHBOARD_STATUSES))]
+        parameters=[OpenApiParameter("status", str, enum=list(queries.DASHBOARD_STATUSES))]
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -236,3 +221,66 @@ class SellerFeedbackList(generics.ListAPIView):
         rating = feedback_queries.seller_rating(self.get_seller())
         response.data["rating"] = out.SellerRatingSerializer(rating).data
         return response
+
+
+def _visible_product(request, pk: int) -> Product:
+    """A product the caller may look at (`Product.is_visible_to`), as on its page."""
+    product = get_scoped(Product.objects.select_related("auction", "fixed_price", "seller"), pk=pk)
+    if not product.is_visible_to(request.user):
+        raise NotFound()
+    return product
+
+
+class ProductReviewList(generics.ListAPIView):
+    """Reviews of a product, newest first, with `summary` (average, count); POST leaves yours
+    (`leave_review`: once, after the item was delivered to you)."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    serializer_class = out.ReviewSerializer
+
+    def get_queryset(self):
+        return feedback_queries.product_reviews(_visible_product(self.request, self.kwargs["pk"]))
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        summary = feedback_queries.review_summary(_visible_product(request, kwargs["pk"]))
+        response.data["summary"] = {"average": summary["average"], "count": summary["count"]}
+        return response
+
+    @extend_schema(request=inputs.ReviewInput, responses={201: out.ReviewSerializer})
+    def post(self, request, pk: int):
+        product = _visible_product(request, pk)
+        data = validated(inputs.ReviewInput, request).validated_data
+        review = feedback_services.leave_review(product=product, by=request.user, **data)
+        return Response(out.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class FavouriteList(generics.ListAPIView):
+    """Products you saved that are still for sale (as /saved/); POST saves one."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.ProductCardSerializer
+
+    def get_queryset(self):
+        return queries.favourite_products(self.request.user)
+
+    @extend_schema(request=inputs.FavouriteInput, responses={201: out.ProductCardSerializer})
+    def post(self, request):
+        data = validated(inputs.FavouriteInput, request).validated_data
+        product = get_scoped(Product.objects.visible(), pk=data["product"])
+        Favourite.objects.get_or_create(user=request.user, product=product)
+        card = queries.card_queryset(Product.objects.filter(pk=product.pk)).get()
+        return Response(out.ProductCardSerializer(card).data, status=status.HTTP_201_CREATED)
+
+
+class FavouriteDetail(generics.GenericAPIView):
+    """Forget a saved product (its product id)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = out.ProductCardSerializer
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        favourite = get_scoped(Favourite.objects.filter(user=request.user), product_id=pk)
+        favourite.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
@@ -15,12 +14,13 @@ from marketplace.api import serializers as out
 from marketplace.api.errors import error_body
 from marketplace.api.views.common import get_scoped, validated
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
-from marketplace.models import Address, CartItem, Checkout, Order, OrderItem
+from marketplace.models import Address, CartItem, Checkout, Feedback, Order, OrderItem
 from marketplace.queries.orders import build_basket, cart_basket, listings_with_products
 from marketplace.services import feedback as feedback_services
 from marketplace.services import fulfilment
 from marketplace.services import orders as order_services
 from marketplace.services import payments as payment_services
+from marketplace.services.cancellation import cancel_order
 
 
 def orders_with_items(queryset):
@@ -100,15 +100,9 @@ def _address(user, address_id: int | None) -> Address:
 
 def payment_url(request, checkout: Checkout) -> str:
     """Open the hosted payment page exactly as the Pay button does; its URL."""
-    success = request.build_absolute_uri(reverse("checkout_success", args=[checkout.number]))
+    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
     return payment_services.start_checkout_payment(
-        checkout=checkout,
-        buyer=request.user,
-        # The provider fills in the session id; braces must survive, so no urlencode.
-        success_url=success + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=request.build_absolute_uri(
-            reverse("checkout_cancelled", args=[checkout.number])
-        ),
+        checkout=checkout, buyer=request.user, success_url=success_url, cancel_url=cancel_url
     )
 
 
@@ -192,6 +186,25 @@ class CheckoutPay(APIView):
         return Response({"payment_url": payment_url(request, _own_checkout(request, number))})
 
 
+class CheckoutAddress(APIView):
+    """Where to send a checkout's unpaid orders that have none yet (won auctions), before paying
+    (`choose_checkout_address`)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=inputs.AddressChoiceInput, responses={200: out.CheckoutSerializer})
+    def post(self, request, number: str):
+        checkout = _own_checkout(request, number)
+        data = validated(inputs.AddressChoiceInput, request).validated_data
+        address = Address.objects.filter(user=request.user, pk=data["address"]).first()
+        if address is None:
+            raise PurchaseRejected(_("Choose one of your addresses."), code="bad_address")
+        payment_services.choose_checkout_address(
+            checkout=checkout, buyer=request.user, address=address
+        )
+        return Response(checkout_data(request, checkout, pay=False))
+
+
 # --- Orders ---------------------------------------------------------------------------------
 
 
@@ -268,3 +281,29 @@ class OrderFeedback(_OrderAction):
         data = validated(inputs.FeedbackInput, request).validated_data
         feedback = feedback_services.leave_feedback(order=order, by=request.user, **data)
         return Response(out.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+
+class OrderFeedbackReply(_OrderAction):
+    """The seller's one public reply to the buyer's feedback (`reply_to_feedback`)."""
+
+    @extend_schema(request=inputs.ReplyInput, responses={200: out.FeedbackSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        feedback = get_scoped(Feedback.objects.select_related("buyer", "order"), order=order)
+        data = validated(inputs.ReplyInput, request).validated_data
+        feedback = feedback_services.reply_to_feedback(
+            feedback=feedback, by=request.user, reply=data["reply"]
+        )
+        return Response(out.FeedbackSerializer(feedback).data)
+
+
+class OrderCancel(_OrderAction):
+    """Cancel an order (`cancel_order`; who may: `Order.can_cancel`). Before payment the stock
+    goes back; paid and not shipped, the buyer is refunded the whole total."""
+
+    @extend_schema(request=inputs.CancelInput, responses={200: out.OrderSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        data = validated(inputs.CancelInput, request).validated_data
+        cancel_order(order=order, by=request.user, reason=data["reason"])
+        return self.done(request, order)
