@@ -418,6 +418,10 @@ MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
 # WebSocket messages one user may send over all their sockets (every process) in the window.
 WS_USER_RATE_LIMIT = env_int("WS_USER_RATE_LIMIT", 5)
 WS_USER_RATE_WINDOW_SECONDS = env_int("WS_USER_RATE_WINDOW_SECONDS", 1)
+# Bids per user, counted by services.bidding.place_bid: the same limit for the socket, the bid
+# form (HTML and HTMX) and the REST API (issue 12, item 15).
+BID_RATE_LIMIT = env_int("BID_RATE_LIMIT", 5)
+BID_RATE_WINDOW_SECONDS = env_int("BID_RATE_WINDOW_SECONDS", 1)
 
 # --- Payments (marketplace/payments.py reads these at call time) -----------------------------
 # One provider today; cash on delivery and mobile wallets will be other entries of
