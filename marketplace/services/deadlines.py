@@ -17,7 +17,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected, PurchaseRejected
 from marketplace.i18n import language_for_user
 from marketplace.models import (
