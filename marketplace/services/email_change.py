@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from marketplace import realtime
 from marketplace.exceptions import AccountError
@@ -38,6 +39,13 @@ def _read(token: str, *, salt: str, max_age_hours: int) -> dict:
     return data
 
 
+def _written_for(user: User, subject, body, **params) -> tuple[str, str]:
+    """Subject and body in the user's language (the mail goes to an address, not a notice)."""
+    with translation.override(language_for_user(user)):
+        params["name"] = user.first_name or user.username
+        return str(subject), str(body) % params
+
+
 def _taken(email: str, user: User) -> bool:
     return User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
 
@@ -50,17 +58,17 @@ def request_email_change(*, user: User, new_email: str, confirm_url) -> None:
             _("Another account already uses this e-mail address."), code="email_taken"
         )
     url = confirm_url(_token(user, old=user.email, new=new_email, salt=CONFIRM_SALT))
-    with translation.override(language_for_user(user)):
-        subject = _("Confirm your new e-mail address on MadeInPK")
-        body = _(
+    subject, body = _written_for(
+        user,
+        gettext_lazy("Confirm your new e-mail address on MadeInPK"),
+        gettext_lazy(
             "Hello %(name)s,\n\nTo use this address for your MadeInPK account, open this link "
             "within %(hours)s hours:\n\n%(url)s\n\nIf you did not ask for this, ignore this "
             "e-mail: nothing changes."
-        ) % {
-            "name": user.first_name or user.username,
-            "hours": settings.EMAIL_CHANGE_HOURS,
-            "url": url,
-        }
+        ),
+        hours=settings.EMAIL_CHANGE_HOURS,
+        url=url,
+    )
     send_mail(subject, body, None, [new_email])
 
 
@@ -78,19 +86,19 @@ def confirm_email_change(*, token: str, undo_url) -> User:
     user.email = data["new"]
     user.save(update_fields=["email"])
     url = undo_url(_token(user, old=data["old"], new=data["new"], salt=UNDO_SALT))
-    with translation.override(language_for_user(user)):
-        subject = _("Your MadeInPK e-mail address was changed")
-        body = _(
+    subject, body = _written_for(
+        user,
+        gettext_lazy("Your MadeInPK e-mail address was changed"),
+        gettext_lazy(
             "Hello %(name)s,\n\nThe e-mail address of your MadeInPK account was changed from "
             "this address to %(new)s.\n\nIf you did not do this, open this link within "
             "%(days)s days to put this address back and lock out whoever changed it:\n\n"
             "%(url)s"
-        ) % {
-            "name": user.first_name or user.username,
-            "new": data["new"],
-            "days": settings.EMAIL_CHANGE_UNDO_DAYS,
-            "url": url,
-        }
+        ),
+        new=data["new"],
+        days=settings.EMAIL_CHANGE_UNDO_DAYS,
+        url=url,
+    )
     old = data["old"]
     transaction.on_commit(lambda: send_mail(subject, body, None, [old]))
     return user
