@@ -120,7 +120,10 @@ def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
             while time.perf_counter() < clock["deadline"]:
                 try:
                     result = place_bid(
-                        auction_id=auction.pk, bidder=accounts[turn % 2], amount=minimum
+                        auction_id=auction.pk,
+                        bidder=accounts[turn % 2],
+                        amount=minimum,
+                        limit_rate=False,
                     )
                 except BidRejected as error:
                     if error.code == "too_low":

@@ -397,7 +397,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Marketplace rules ----------------------------------------------------------------------
 PLATFORM_FEE_RATE = Decimal(os.environ.get("PLATFORM_FEE_RATE", "0.02"))
-FIXED_PRICE_PAYMENT_DEADLINE_HOURS = env_int("FIXED_PRICE_PAYMENT_DEADLINE_HOURS", 48)
+# A fixed-price checkout holds its stock this long; unpaid by then, the payment deadline job
+# cancels it and the stock goes back on sale (issue 12: stock hoarding).
+CHECKOUT_HOLD_MINUTES = env_int("CHECKOUT_HOLD_MINUTES", 30)
+# E-mail change (issue 12): the link to the new address lasts this long; the undo link sent
+# to the old address this many days.
+EMAIL_CHANGE_HOURS = env_int("EMAIL_CHANGE_HOURS", 24)
+EMAIL_CHANGE_UNDO_DAYS = env_int("EMAIL_CHANGE_UNDO_DAYS", 7)
+# A buyer's fixed-price checkouts waiting for payment at once.
+MAX_OPEN_UNPAID_CHECKOUTS = env_int("MAX_OPEN_UNPAID_CHECKOUTS", 3)
 AUCTION_PAYMENT_DEADLINE_HOURS = env_int("AUCTION_PAYMENT_DEADLINE_HOURS", 24)
 AUCTION_SOFT_CLOSE_WINDOW_SECONDS = env_int("AUCTION_SOFT_CLOSE_WINDOW_SECONDS", 120)
 AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SECONDS", 120)
@@ -418,6 +426,10 @@ MESSAGE_RATE_WINDOW_SECONDS = env_int("MESSAGE_RATE_WINDOW_SECONDS", 60)
 # WebSocket messages one user may send over all their sockets (every process) in the window.
 WS_USER_RATE_LIMIT = env_int("WS_USER_RATE_LIMIT", 5)
 WS_USER_RATE_WINDOW_SECONDS = env_int("WS_USER_RATE_WINDOW_SECONDS", 1)
+# Bids per user, counted by services.bidding.place_bid: the same limit for the socket, the bid
+# form (HTML and HTMX) and the REST API (issue 12, item 15).
+BID_RATE_LIMIT = env_int("BID_RATE_LIMIT", 5)
+BID_RATE_WINDOW_SECONDS = env_int("BID_RATE_WINDOW_SECONDS", 1)
 
 # --- Payments (marketplace/payments.py reads these at call time) -----------------------------
 # One provider today; cash on delivery and mobile wallets will be other entries of

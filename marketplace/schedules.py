@@ -43,7 +43,8 @@ SCHEDULES: tuple[Job, ...] = (
     ),
     # Hourly: a buyer's 14 days to confirm delivery end within the hour.
     Job("auto_confirm_deliveries", "marketplace.tasks.auto_confirm_deliveries", "H"),
-    Job("check_payment_deadlines", "marketplace.tasks.check_payment_deadlines", "I", 30),
+    # Every 5 minutes: a fixed-price checkout holds its stock only CHECKOUT_HOLD_MINUTES.
+    Job("check_payment_deadlines", "marketplace.tasks.check_payment_deadlines", "I", 5),
     Job("send_pending_transfers", "marketplace.tasks.send_pending_transfers", "I", 10),
     Job("send_payment_reminders", "marketplace.tasks.send_payment_reminders", "I", 15),
     # The login throttle's failure log only matters for a day (cool-off escalation).

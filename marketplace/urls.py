@@ -53,6 +53,12 @@ urlpatterns = [
     ),
     path("account/", accounts.profile, name="profile"),
     path("account/edit/", accounts.profile_edit, name="profile_edit"),
+    path(
+        "account/email/confirm/<str:token>/",
+        accounts.email_change_confirm,
+        name="email_change_confirm",
+    ),
+    path("account/email/undo/<str:token>/", accounts.email_change_undo, name="email_change_undo"),
     path("account/shop/", accounts.seller_profile_edit, name="seller_profile_edit"),
     path("account/addresses/", accounts.address_list, name="address_list"),
     path("account/addresses/new/", accounts.address_create, name="address_create"),

@@ -6,6 +6,7 @@ errors add `errors`, the messages per field.
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -56,6 +57,14 @@ def _plain(detail):
 
 
 def marketplace_error_response(error: MarketplaceError) -> Response:
+    if error.code == "rate_limited":
+        # The bid limit (services.bidding): a 429 with a hint of when to try again.
+        retry_after = str(settings.BID_RATE_WINDOW_SECONDS)
+        return Response(
+            error_body(error.message, error.code),
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": retry_after},
+        )
     status_code = (
         status.HTTP_403_FORBIDDEN if error.code in FORBIDDEN_CODES else status.HTTP_400_BAD_REQUEST
     )

@@ -96,6 +96,7 @@ class ListingInput(_ProductFields):
 
     price = money(min_value=1)
     quantity = serializers.IntegerField(min_value=1)
+    max_per_order = serializers.IntegerField(required=False, min_value=1)
     sale_percent = serializers.IntegerField(required=False, min_value=1, max_value=90)
     sale_starts_at = serializers.DateTimeField(required=False)
     sale_ends_at = serializers.DateTimeField(required=False)

@@ -152,6 +152,7 @@ class FixedPriceTermsSerializer(serializers.ModelSerializer):
             "price",
             "current_price",
             "quantity",
+            "max_per_order",
             "sale_percent",
             "sale_starts_at",
             "sale_ends_at",

@@ -138,6 +138,7 @@ def load_demo_auctions(*, sellers: list[User], bidders: list[User]) -> int:
                     auction_id=auction.pk,
                     bidder=bidders[index % len(bidders)],
                     amount=Decimal(amount),
+                    limit_rate=False,
                 )
         made += 1
     return made

@@ -152,14 +152,39 @@ class ProfileForm(forms.ModelForm):
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     phone = PakistaniMobileField(label=_("Mobile number"), required=False)
 
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your e-mail address."),
+    )
+
     class Meta:
         model = User
         fields = ("first_name", "last_name", "email", "phone", "email_notifications")
         labels = {"email": _("E-mail address")}
+        help_texts = {
+            "email": _("A new address is used once you open the link we send to it."),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        self.current_email = self.instance.email
+
+    def email_changed(self) -> bool:
+        return self.cleaned_data.get("email", "").lower() != (self.current_email or "").lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if "email" in cleaned and self.email_changed():
+            if not self.instance.check_password(cleaned.get("current_password") or ""):
+                self.add_error(
+                    "current_password",
+                    _("Enter your current password to change your e-mail address."),
+                )
+        return cleaned
 
     def clean_email(self) -> str:
         email = BaseUserManager.normalize_email(self.cleaned_data.get("email", "").strip())

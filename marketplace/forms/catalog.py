@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.forms.fields import CityChoiceField
 from marketplace.images import MAX_IMAGES, process_image
 from marketplace.models import Category, Product
+from marketplace.models.catalog import DEFAULT_MAX_PER_ORDER
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -96,6 +97,13 @@ class FixedPriceListingForm(forms.ModelForm):
         label=_("Price (Rs)"), max_digits=12, decimal_places=2, min_value=Decimal("1")
     )
     quantity = forms.IntegerField(label=_("Quantity in stock"), min_value=1, initial=1)
+    max_per_order = forms.IntegerField(
+        label=_("Most per order"),
+        min_value=1,
+        required=False,
+        initial=DEFAULT_MAX_PER_ORDER,
+        help_text=_("The most one buyer can buy in one order."),
+    )
     sale_percent = forms.IntegerField(
         label=_("Sale: percent off"), required=False, min_value=1, max_value=90
     )
@@ -123,6 +131,7 @@ class FixedPriceListingForm(forms.ModelForm):
             kwargs.setdefault("initial", {}).update(
                 price=listing.price,
                 quantity=listing.quantity,
+                max_per_order=listing.max_per_order,
                 sale_percent=listing.sale_percent,
                 sale_starts_at=listing.sale_starts_at,
                 sale_ends_at=listing.sale_ends_at,
@@ -132,6 +141,8 @@ class FixedPriceListingForm(forms.ModelForm):
         self.fields["price"].validators.append(MaxValueValidator(settings.MAX_PRICE))
         self.fields["quantity"].validators.append(MaxValueValidator(settings.MAX_QUANTITY))
         self.fields["quantity"].widget.attrs["max"] = settings.MAX_QUANTITY
+        self.fields["max_per_order"].validators.append(MaxValueValidator(settings.MAX_QUANTITY))
+        self.fields["max_per_order"].widget.attrs["max"] = settings.MAX_QUANTITY
         self.fields["price"].widget.attrs["max"] = str(settings.MAX_PRICE)
         if self.existing_images:
             self.fields["images"].label = _("Add photos")
@@ -195,6 +206,7 @@ class FixedPriceListingForm(forms.ModelForm):
             "city": data["city"],
             "price": data["price"],
             "quantity": data["quantity"],
+            "max_per_order": data.get("max_per_order") or DEFAULT_MAX_PER_ORDER,
             "sale_percent": data.get("sale_percent"),
             "sale_starts_at": data.get("sale_starts_at"),
             "sale_ends_at": data.get("sale_ends_at"),

@@ -207,6 +207,10 @@ class ProductImage(models.Model):
         return f"{self.medium.url} {medium_width}w, {self.image.url} {self.width}w"
 
 
+# What one buyer may take of a listing in one order unless its seller chooses otherwise.
+DEFAULT_MAX_PER_ORDER = 5
+
+
 class FixedPriceListing(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -220,6 +224,11 @@ class FixedPriceListing(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
     )
+    max_per_order = models.PositiveSmallIntegerField(
+        _("most per order"),
+        default=DEFAULT_MAX_PER_ORDER,
+        help_text=_("The most one buyer can buy in one order (keeps stock from being hoarded)."),
+    )
     sale_percent = models.PositiveSmallIntegerField(_("sale: percent off"), null=True, blank=True)
     sale_starts_at = models.DateTimeField(_("sale starts"), null=True, blank=True)
     sale_ends_at = models.DateTimeField(_("sale ends"), null=True, blank=True)
@@ -232,6 +241,9 @@ class FixedPriceListing(models.Model):
             models.CheckConstraint(condition=Q(price__gt=0), name="fixed_price_positive"),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0), name="fixed_quantity_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_per_order__gte=1), name="fixed_max_per_order_positive"
             ),
             models.CheckConstraint(
                 condition=Q(status="sold_out", quantity=0) | ~Q(status="sold_out"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace import realtime
+from marketplace import flood, realtime
 from marketplace.exceptions import BidRejected
 from marketplace.i18n import lazy_format
 from marketplace.models import AuctionListing, Bid, Notification, Product, User
@@ -184,13 +184,36 @@ def _locked_open_auction(auction_id: int, bidder: User) -> tuple[AuctionListing,
     return auction, now, state["language"]
 
 
+def refuse_if_bidding_too_fast(bidder: User) -> None:
+    """At most BID_RATE_LIMIT bids per BID_RATE_WINDOW_SECONDS per user, whatever the path."""
+    if flood.over_limit(
+        f"bids:{bidder.pk}",
+        limit=settings.BID_RATE_LIMIT,
+        window=settings.BID_RATE_WINDOW_SECONDS,
+    ):
+        raise BidRejected(
+            _("You are bidding too fast: wait a moment and try again."), code="rate_limited"
+        )
+
+
 def place_bid(
-    *, auction_id: int, bidder: User, amount: Decimal, max_amount: Decimal | None = None
+    *,
+    auction_id: int,
+    bidder: User,
+    amount: Decimal,
+    max_amount: Decimal | None = None,
+    limit_rate: bool = True,
 ) -> BidResult:
-    """Judge one bid under the auction's row lock; broadcast and notify after commit."""
+    """Judge one bid under the auction's row lock; broadcast and notify after commit.
+
+    Every bid by a person counts against their rate limit (socket, form, HTMX and API alike);
+    only the demo and benchmarks, which bid for made-up users, pass ``limit_rate=False``.
+    """
     amount, ceiling = _check_amounts(amount, max_amount)
     if bidder is None or not bidder.is_authenticated:
         raise BidRejected(_("Log in to bid."), code="login_required")
+    if limit_rate:
+        refuse_if_bidding_too_fast(bidder)
 
     bid_floor.refuse_if_known_too_low(auction_id=auction_id, amount=amount)
     _refuse_if_already_too_low(auction_id, amount)

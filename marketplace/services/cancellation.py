@@ -19,6 +19,7 @@ from marketplace.models import FixedPriceListing, Notification, Order, OrderEven
 from marketplace.money import lazy_pkr
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
+from marketplace.services.payments import expire_stale_pages
 from marketplace.services.refunds import refund_in_full
 
 
@@ -123,6 +124,10 @@ def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
         raise OrderActionRefused(
             _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
         )
+    # The checkout's open payment page still asks for this order's money: closed after
+    # commit (the payment deadline job retries a failure; a payment landing anyway is refunded).
+    checkout_id = order.checkout_id
+    transaction.on_commit(lambda: expire_stale_pages(checkout_ids=[checkout_id]))
     return _cancel_and_restock(order, reason, actor=by)
 
 

@@ -17,7 +17,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected, PurchaseRejected
 from marketplace.i18n import language_for_user
 from marketplace.models import (
@@ -33,7 +32,7 @@ from marketplace.models import (
 from marketplace.services import payment_notices
 from marketplace.services.cancellation import cancel_overdue_order
 from marketplace.services.orders import NewOrder, OrderLine, create_orders
-from marketplace.services.payments import fulfil_checkout, release_checkout_session
+from marketplace.services.payments import expire_stale_pages, fulfil_checkout
 from marketplace.services.payouts import unready_sellers
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ def check_payment_deadlines() -> dict[str, int]:
     blocked at the limit) and the runner-up a second-chance offer; fixed-price stock goes back.
     Idempotent and safe to run concurrently."""
     now = timezone.now()
-    counts = {"cancelled": 0, "violations": 0, "offers_expired": 0}
+    counts = {"cancelled": 0, "violations": 0, "pages_expired": 0, "offers_expired": 0}
     due = list(
         Order.objects.filter(
             status=Order.Status.AWAITING_PAYMENT, payment_deadline__lte=now
@@ -64,6 +63,8 @@ def check_payment_deadlines() -> dict[str, int]:
         if outcome:
             counts["cancelled"] += 1
             counts["violations"] += outcome == "violation"
+    # Pages a cancellation could not expire at once (provider down): tried again every run.
+    counts["pages_expired"] = expire_stale_pages()
     counts["offers_expired"] = SecondChanceOffer.objects.filter(
         status=SecondChanceOffer.Status.OFFERED, expires_at__lte=now
     ).update(status=SecondChanceOffer.Status.EXPIRED)
@@ -128,7 +129,7 @@ def _expire_order(pk: int) -> str | None:
     # Stored in English, shown in each reader's language (gettext at display).
     cancel_overdue_order(order=order, reason=gettext_noop("Not paid by the payment deadline"))
     checkout_id = order.checkout_id
-    transaction.on_commit(lambda: _expire_open_pages(checkout_id))
+    transaction.on_commit(lambda: expire_stale_pages(checkout_ids=[checkout_id]))
     if not is_auction or not seller_ready:
         payment_notices.order_unpaid(order=order, violation=False, offer=None)
         return "cancelled"
@@ -176,22 +177,6 @@ def _offer_second_chance(order: Order) -> SecondChanceOffer | None:
         created_at=now,
         expires_at=now + timedelta(hours=SECOND_CHANCE_HOURS),
     )
-
-
-def _expire_open_pages(checkout_id: int) -> None:
-    """After orders are cancelled: close the checkout's open payment page if nothing in it can
-    be paid any more (a payment landing anyway is refunded by fulfil_checkout)."""
-    if Order.objects.filter(checkout_id=checkout_id, status=Order.Status.AWAITING_PAYMENT).exists():
-        return
-    for attempt in PaymentAttempt.objects.filter(
-        checkout_id=checkout_id, status=PaymentAttempt.Status.OPEN
-    ):
-        try:
-            payments.expire_checkout_session(attempt.session_id)
-        except PaymentProviderError as error:
-            log.info("could not expire session %s: %s", attempt.session_id, error.detail)
-            continue
-        release_checkout_session(session_id=attempt.session_id)
 
 
 def _locked_offer(offer: SecondChanceOffer, buyer: User) -> SecondChanceOffer | None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from marketplace.exceptions import ListingError
 from marketplace.images import MAX_IMAGES, delete_image_files, save_product_images
 from marketplace.models import Category, City, FixedPriceListing, Product, ProductImage, User
+from marketplace.models.catalog import DEFAULT_MAX_PER_ORDER
 
 
 def search_document() -> SearchVector:
@@ -40,12 +41,17 @@ def _check_terms(
     sale_percent: int | None,
     sale_starts_at: datetime | None,
     sale_ends_at: datetime | None,
+    max_per_order: int = 1,
 ) -> None:
     if price is None or price <= 0 or price > settings.MAX_PRICE:
         raise ListingError(_("Enter a price above zero and at most the allowed maximum."))
     if quantity is None or not 1 <= quantity <= settings.MAX_QUANTITY:
         raise ListingError(
             _("Quantity must be between 1 and %(max)s.") % {"max": settings.MAX_QUANTITY}
+        )
+    if max_per_order is None or not 1 <= max_per_order <= settings.MAX_QUANTITY:
+        raise ListingError(
+            _("The most per order must be between 1 and %(max)s.") % {"max": settings.MAX_QUANTITY}
         )
     if sale_percent is not None:
         if not 1 <= sale_percent <= 90:
@@ -86,6 +92,7 @@ def create_fixed_price_listing(
     sale_percent: int | None = None,
     sale_starts_at: datetime | None = None,
     sale_ends_at: datetime | None = None,
+    max_per_order: int = DEFAULT_MAX_PER_ORDER,
 ) -> Product:
     _check_seller(seller)
     _check_terms(
@@ -94,11 +101,13 @@ def create_fixed_price_listing(
         sale_percent=sale_percent,
         sale_starts_at=sale_starts_at,
         sale_ends_at=sale_ends_at,
+        max_per_order=max_per_order,
     )
     _check_image_count(len(images))
     listing = FixedPriceListing.objects.create(
         price=price,
         quantity=quantity,
+        max_per_order=max_per_order,
         sale_percent=sale_percent,
         sale_starts_at=sale_starts_at if sale_percent else None,
         sale_ends_at=sale_ends_at if sale_percent else None,
@@ -148,8 +157,10 @@ def update_fixed_price_listing(
     new_images: Sequence = (),
     remove_image_ids: Sequence[int] = (),
     image_order: Sequence[int] | None = None,
+    max_per_order: int | None = None,
 ) -> Product:
-    """Edit a listing and its photos. `image_order` lists kept photo ids, first shown first."""
+    """Edit a listing and its photos. `image_order` lists kept photo ids, first shown first;
+    `max_per_order` None keeps the listing's."""
     _check_seller(seller)
     _check_terms(
         price=price,
@@ -157,6 +168,7 @@ def update_fixed_price_listing(
         sale_percent=sale_percent,
         sale_starts_at=sale_starts_at,
         sale_ends_at=sale_ends_at,
+        max_per_order=1 if max_per_order is None else max_per_order,
     )
     product, listing = _locked_own_listing(seller=seller, product=product)
     existing = {image.pk: image for image in product.images.all()}
@@ -166,6 +178,8 @@ def update_fixed_price_listing(
 
     listing.price = price
     listing.quantity = quantity
+    if max_per_order is not None:
+        listing.max_per_order = max_per_order
     if listing.status == FixedPriceListing.Status.SOLD_OUT and quantity > 0:
         listing.status = FixedPriceListing.Status.ACTIVE
     listing.sale_percent = sale_percent

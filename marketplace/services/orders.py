@@ -83,6 +83,16 @@ def check_listing_purchase(
             _("Only %(available)s of “%(title)s” available; you asked for %(quantity)s.")
             % {"available": listing.quantity, "title": title, "quantity": quantity}
         )
+    if quantity > listing.max_per_order:
+        raise _over_order_limit(listing, title)
+
+
+def _over_order_limit(listing: FixedPriceListing, title: str) -> PurchaseRejected:
+    return PurchaseRejected(
+        _("You can buy at most %(limit)s of “%(title)s” in one order.")
+        % {"limit": listing.max_per_order, "title": title},
+        code="over_order_limit",
+    )
 
 
 @transaction.atomic
@@ -107,6 +117,8 @@ def add_to_cart(*, user: User, listing: FixedPriceListing, quantity: int) -> Car
             )
             % {"available": listing.quantity, "title": product.title, "in_cart": in_cart}
         )
+    if in_cart + quantity > listing.max_per_order:
+        raise _over_order_limit(listing, product.title)
     price = listing.current_price(timezone.now())
     if item is None:
         return CartItem.objects.create(
@@ -147,6 +159,21 @@ def _merge_lines(lines: Sequence[Line]) -> dict[int, int]:
     return wanted
 
 
+def open_unpaid_checkouts(buyer: User) -> int:
+    """How many of the buyer's fixed-price checkouts still hold stock, unpaid."""
+    return (
+        Order.objects.filter(
+            buyer=buyer,
+            status=Order.Status.AWAITING_PAYMENT,
+            auction__isnull=True,
+            second_chance_offer__isnull=True,
+        )
+        .values("checkout_id")
+        .distinct()
+        .count()
+    )
+
+
 @transaction.atomic
 def place_checkout(
     *,
@@ -178,6 +205,16 @@ def place_checkout(
             return existing
     if buyer_now.is_blocked:
         raise _buyer_blocked()
+    # Counted under the buyer's lock, so parallel checkouts cannot slip past the limit.
+    if open_unpaid_checkouts(buyer) >= settings.MAX_OPEN_UNPAID_CHECKOUTS:
+        raise PurchaseRejected(
+            _(
+                "You already have %(count)s checkouts waiting for payment. Pay for one or "
+                "cancel it before you check out again."
+            )
+            % {"count": settings.MAX_OPEN_UNPAID_CHECKOUTS},
+            code="too_many_unpaid",
+        )
 
     # Lock every listing in primary-key order, so two checkouts never wait on each other in a
     # cycle; stock is decided only while we hold these locks.
@@ -245,7 +282,8 @@ def place_checkout(
             for seller_id, lines in by_seller.items()
         ],
         now=now,
-        payment_deadline=now + timedelta(hours=settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS),
+        # The stock is held only this long: unpaid, the deadline job cancels and restocks.
+        payment_deadline=now + timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES),
     )
     if from_cart:
         CartItem.objects.filter(user=buyer, listing__in=list(locked)).delete()

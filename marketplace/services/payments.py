@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -299,6 +299,50 @@ def release_checkout_session(*, session_id: str) -> bool:
             session_id=session_id, status=PaymentAttempt.Status.OPEN
         ).update(status=PaymentAttempt.Status.EXPIRED)
     )
+
+
+def stale_payment_attempts(checkout_ids=None):
+    """Open hosted pages that include an order cancelled after the page was opened: paying
+    one would charge for a cancelled order (refunded, but Stripe keeps its fee)."""
+    cancelled_since = Order.objects.filter(
+        checkout_id=OuterRef("checkout_id"),
+        status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED],
+        cancelled_at__gte=OuterRef("created_at"),
+    )
+    attempts = PaymentAttempt.objects.filter(status=PaymentAttempt.Status.OPEN).filter(
+        Exists(cancelled_since)
+    )
+    if checkout_ids is not None:
+        attempts = attempts.filter(checkout_id__in=checkout_ids)
+    return attempts
+
+
+def expire_stale_pages(*, checkout_ids=None) -> int:
+    """Expire the open payment pages that cover a cancelled order (after a cancellation
+    commits; the payment deadline job retries any the provider refused). The buyer opens a
+    fresh page for what is still unpaid; a payment that lands anyway is refunded by
+    `fulfil_checkout`. Returns how many were expired."""
+    expired = 0
+    for attempt in stale_payment_attempts(checkout_ids):
+        try:
+            payments.expire_checkout_session(attempt.session_id)
+        except PaymentProviderError as error:
+            session = _session_or_none(attempt.session_id)
+            if session is None or session.status == "open":
+                log.info("could not expire session %s: %s", attempt.session_id, error.detail)
+                continue
+            if session.is_paid:
+                fulfil_checkout(session_id=attempt.session_id)  # refunds what was cancelled
+                continue
+        expired += release_checkout_session(session_id=attempt.session_id)
+    return expired
+
+
+def _session_or_none(session_id: str) -> payments.HostedCheckout | None:
+    try:
+        return payments.retrieve_checkout_session(session_id)
+    except PaymentProviderError:
+        return None
 
 
 # --- Webhook events -----------------------------------------------------------------------------

@@ -30,11 +30,19 @@ def unready_sellers(seller_ids: Iterable[int]) -> set[int]:
     return seller_ids - ready
 
 
-def start_payouts_onboarding(*, seller: User, refresh_url: str, return_url: str) -> str:
-    """The seller's onboarding page URL, creating their Express account the first time."""
+def start_payouts_onboarding(
+    *, seller: User, refresh_url: str, return_url: str, create: bool = True
+) -> str | None:
+    """The seller's onboarding page URL, creating their Express account the first time.
+
+    With ``create=False`` (a GET: the provider's "link expired" return) no account is made:
+    None when the seller has none yet.
+    """
     if not seller.is_seller:
         raise PaymentRejected(_("Only sellers can set up payouts."), code="not_seller")
     account = ConnectedAccount.objects.filter(user=seller).first()
+    if account is None and not create:
+        return None
     if account is None:
         # The same key returns the same account if two requests race or one is retried.
         created = payments.create_connected_account(

@@ -496,7 +496,7 @@ def test_profile_edit_saves_details_with_a_normalised_phone(buyer_client, buyer)
         {
             "first_name": "Bilal",
             "last_name": "Ahmed",
-            "email": "bilal.ahmed@example.pk",
+            "email": "bilal@example.pk",
             "phone": "0300-1234567",
         },
     )
@@ -505,7 +505,7 @@ def test_profile_edit_saves_details_with_a_normalised_phone(buyer_client, buyer)
     buyer.refresh_from_db()
     assert (buyer.last_name, buyer.email, buyer.phone) == (
         "Ahmed",
-        "bilal.ahmed@example.pk",
+        "bilal@example.pk",
         "+923001234567",
     )
 

@@ -126,16 +126,16 @@ def test_buying_the_last_item_marks_the_listing_sold_out(seller, buyer):
     assert vase.status == FixedPriceListing.Status.SOLD_OUT
 
 
-def test_an_order_must_be_paid_within_the_configured_hours(seller, buyer, settings):
-    settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS = 48
+def test_an_order_must_be_paid_within_the_checkout_hold(seller, buyer, settings):
+    settings.CHECKOUT_HOLD_MINUTES = 45
     before = timezone.now()
 
     order = order_for(buyer, listing_by(seller))
 
     assert (
-        before + timedelta(hours=48)
+        before + timedelta(minutes=45)
         <= order.payment_deadline
-        <= timezone.now() + timedelta(hours=48)
+        <= timezone.now() + timedelta(minutes=45)
     )
 
 
@@ -389,8 +389,9 @@ def test_my_orders_lists_the_buyers_orders_newest_first(client, seller, buyer, r
 
 
 def test_my_orders_uses_a_fixed_number_of_queries(
-    client, seller, buyer, django_assert_max_num_queries
+    client, seller, buyer, django_assert_max_num_queries, settings
 ):
+    settings.MAX_OPEN_UNPAID_CHECKOUTS = 10
     for _ in range(5):
         order_for(buyer, listing_by(seller))
     client.force_login(buyer)

@@ -335,7 +335,7 @@ def test_the_schedules_exist_once_with_their_intervals():
     from django_q.models import Schedule
 
     schedules = {s.name: s for s in Schedule.objects.filter(name__contains="_")}
-    assert schedules["check_payment_deadlines"].minutes == 30
+    assert schedules["check_payment_deadlines"].minutes == 5
     assert schedules["check_payment_deadlines"].func == "marketplace.tasks.check_payment_deadlines"
     assert schedules["send_pending_transfers"].minutes == 10
 

@@ -112,3 +112,12 @@ def test_payouts_need_a_login(client):
 
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_the_refresh_link_never_creates_an_account(emulator, seller, seller_client):
+    response = seller_client.get(reverse("payouts_refresh"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("payouts_setup")
+    assert not ConnectedAccount.objects.exists()
+    assert objects(emulator, "account") == []

@@ -98,13 +98,15 @@ def test_help_covers_buying_paying_delivery_returns_selling_fees_blocking_and_co
 
 def test_help_states_the_rules_from_the_settings(client, settings):
     settings.PLATFORM_FEE_RATE = Decimal("0.025")
-    settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS = 36
+    settings.CHECKOUT_HOLD_MINUTES = 40
+    settings.MAX_OPEN_UNPAID_CHECKOUTS = 2
     settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK = 4
 
     page = client.get(reverse("help")).content.decode()
 
     assert "keeps 2.5% of the order total" in page
-    assert "Pay within 36 hours" in page
+    assert "We hold the items for 40 minutes" in page
+    assert "up to 2 checkouts waiting for payment" in page
     assert "After 4 such orders" in page
     settings.PLATFORM_FEE_RATE = Decimal("0.02")
     assert "keeps 2% of the order total" in client.get(reverse("help")).content.decode()

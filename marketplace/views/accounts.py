@@ -9,6 +9,7 @@ from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -26,6 +27,11 @@ from marketplace.forms.addresses import AddressForm
 from marketplace.models import Address, Checkout, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.services.addresses import delete_address, save_address, set_default_address
+from marketplace.services.email_change import (
+    confirm_email_change,
+    request_email_change,
+    undo_email_change,
+)
 from marketplace.services.payments import choose_checkout_address
 from marketplace.views.access import get_address_for_user
 
@@ -152,10 +158,71 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     instance = User.objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
+        new_email = form.cleaned_data["email"]
+        changing = form.email_changed()
+        # The address itself changes only when the link sent to it is opened.
+        form.instance.email = form.current_email
         form.save()
-        messages.success(request, _("Your details are saved."))
+        if changing:
+            request_email_change(
+                user=form.instance,
+                new_email=new_email,
+                confirm_url=lambda token: request.build_absolute_uri(
+                    reverse("email_change_confirm", args=[token])
+                ),
+            )
+            messages.info(
+                request,
+                _(
+                    "Your details are saved. To change your e-mail address, open the link we "
+                    "sent to %(email)s."
+                )
+                % {"email": new_email},
+            )
+        else:
+            messages.success(request, _("Your details are saved."))
         return redirect("profile")
     return render(request, "marketplace/accounts/profile_edit.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to the new address: GET asks (mail scanners open links), POST applies."""
+    if request.method == "POST":
+        try:
+            confirm_email_change(
+                token=token,
+                undo_url=lambda undo: request.build_absolute_uri(
+                    reverse("email_change_undo", args=[undo])
+                ),
+            )
+        except AccountError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your e-mail address is changed."))
+        return redirect("profile" if request.user.is_authenticated else "login")
+    return render(request, "marketplace/accounts/email_change.html", {"undo": False})
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_undo(request: HttpRequest, token: str) -> HttpResponse:
+    """The link sent to the old address: put it back, end every session, new password."""
+    if request.method == "POST":
+        try:
+            undo_email_change(token=token)
+        except AccountError as error:
+            messages.error(request, error.message)
+            return redirect("login")
+        logout(request)
+        messages.success(
+            request,
+            _(
+                "Your e-mail address is back and every session of your account has ended. "
+                "Choose a new password: we send the link to your address."
+            ),
+        )
+        return redirect("password_reset")
+    return render(request, "marketplace/accounts/email_change.html", {"undo": True})
 
 
 @login_required

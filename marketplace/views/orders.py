@@ -259,8 +259,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Your order is placed. Please pay within %(hours)s hours to keep it.")
-                    % {"hours": _payment_hours()},
+                    _(
+                        "Your order is placed. We hold the items for %(minutes)s minutes: "
+                        "pay by then to keep them."
+                    )
+                    % {"minutes": settings.CHECKOUT_HOLD_MINUTES},
                 )
                 return redirect("checkout_detail", number=checkout.number)
         if address_form is not None and address is not None:
@@ -283,10 +286,6 @@ def _checkout_key(value: str | None) -> str | None:
     if value and len(value) == 32 and all(c in "0123456789abcdef" for c in value):
         return value
     return None
-
-
-def _payment_hours() -> int:
-    return settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS
 
 
 @login_required

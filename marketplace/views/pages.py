@@ -40,7 +40,8 @@ def help_page(request: HttpRequest) -> HttpResponse:
     context = {
         "increments": BID_INCREMENTS,
         "fee_percent": format((settings.PLATFORM_FEE_RATE * 100).normalize(), "f"),  # 2, 2.5
-        "fixed_price_hours": settings.FIXED_PRICE_PAYMENT_DEADLINE_HOURS,
+        "hold_minutes": settings.CHECKOUT_HOLD_MINUTES,
+        "max_unpaid": settings.MAX_OPEN_UNPAID_CHECKOUTS,
         "auction_hours": settings.AUCTION_PAYMENT_DEADLINE_HOURS,
         "violations": settings.PAYMENT_VIOLATIONS_BEFORE_BLOCK,
         "auto_confirm_days": settings.AUTO_CONFIRM_DELIVERY_DAYS,

@@ -179,15 +179,19 @@ def payouts_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/payments/payouts_setup.html", context)
 
 
-def _onboarding(request: HttpRequest) -> HttpResponse:
+def _onboarding(request: HttpRequest, *, create: bool) -> HttpResponse:
     try:
         url = payouts.start_payouts_onboarding(
             seller=request.user,
             refresh_url=request.build_absolute_uri(reverse("payouts_refresh")),
             return_url=request.build_absolute_uri(reverse("payouts_return")),
+            create=create,
         )
     except MarketplaceError as error:
         messages.error(request, error.message)
+        return redirect("payouts_setup")
+    if url is None:
+        # A GET never creates the account: the seller starts from the page's button (a POST).
         return redirect("payouts_setup")
     return redirect(url)
 
@@ -196,14 +200,14 @@ def _onboarding(request: HttpRequest) -> HttpResponse:
 @require_POST
 def payouts_start(request: HttpRequest) -> HttpResponse:
     """Create the seller's account if needed and go to the provider's onboarding."""
-    return _onboarding(request)
+    return _onboarding(request, create=True)
 
 
 @seller_required
 @require_GET
 def payouts_refresh(request: HttpRequest) -> HttpResponse:
-    """The onboarding link expired or was used: a fresh one."""
-    return _onboarding(request)
+    """The onboarding link expired or was used: a fresh one (never a new account: a GET)."""
+    return _onboarding(request, create=False)
 
 
 @seller_required

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.permissions import IsSellerOrReadOnly
-from marketplace.api.throttles import BidRateThrottle
 from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import AuctionListing, ProductImage
 from marketplace.queries import auctions as queries
@@ -66,15 +65,12 @@ class AuctionBids(generics.GenericAPIView):
     """GET: the latest bids, newest first, a plain list. POST: place a bid (`place_bid`).
 
     A bid is broadcast to every watcher of `ws/auction/<id>/` exactly as one sent over the
-    socket, and is rate limited the same way.
+    socket, and is rate limited by place_bid itself, as on every other path.
     """
 
     permission_classes = [permissions.AllowAny]  # place_bid answers login_required itself
     serializer_class = out.BidSerializer
     pagination_class = None
-
-    def get_throttles(self):
-        return [BidRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(responses={200: out.BidSerializer(many=True)})
     def get(self, request, pk: int):
