@@ -156,10 +156,19 @@ class BrowseFilters:
                 notices.append(_("There is no such city; showing all cities."))
             else:
                 filters.province = filters.city.province
-        if province_slug and filters.province is None:
-            filters.province = reference.province_by_slug.get(province_slug)
-            if filters.province is None:
-                notices.append(_("There is no such province; showing all of Pakistan."))
+        province = reference.province_by_slug.get(province_slug) if province_slug else None
+        if province_slug and province is None and filters.province is None:
+            notices.append(_("There is no such province; showing all of Pakistan."))
+        elif province is not None and filters.city is not None and province != filters.province:
+            # A city left over from another province (the list narrows with JavaScript only).
+            notices.append(
+                _("%(city)s is not in %(province)s; showing all of %(province)s.")
+                % {"city": filters.city.display_name, "province": province.display_name}
+            )
+            filters.city = None
+            filters.province = province
+        elif province is not None:
+            filters.province = province
 
         for name in ("min_price", "max_price"):
             raw = params.get(name, "").strip()
