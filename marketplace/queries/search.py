@@ -70,11 +70,11 @@ def normalized_sql(expression, *, vendor: str):
     if vendor == "postgresql":
         source = "".join(_UNIFY) + "".join(_DROP)
         target = "".join(_UNIFY.values())  # characters past the end of `target` are dropped
-        return Func(
-            Func(expression, Value(source), Value(target), function="translate"),
-            function="unaccent",
+        translated = Func(
+            expression, Value(source), Value(target), function="translate", output_field=TextField()
         )
-    return Func(expression, function=SQLITE_NORMALIZE)
+        return Func(translated, function="unaccent", output_field=TextField())
+    return Func(expression, function=SQLITE_NORMALIZE, output_field=TextField())
 
 
 def singulars(word: str) -> list[str]:
