@@ -182,3 +182,23 @@ def test_the_city_list_narrows_to_the_chosen_province(client):
     assert city("Lahore").slug not in cities
     partial = client.get(URL, {"province": "sindh"}, headers={"HX-Request": "true"}).text
     assert 'hx-swap-oob="true"' in partial and city("Lahore").slug not in partial
+
+
+@pytest.mark.parametrize("query", ["khussa", "rugs", "اجرک", "ajrk"])
+def test_search_queries_per_page_do_not_grow_with_data(
+    client, django_assert_max_num_queries, query
+):
+    def make(count: int) -> None:
+        for n in range(count):
+            product = ProductFactory(title=f"Khussa and ajrak rug {n}", description="")
+            product.images.create(image="x.jpg", thumbnail="x-thumb.jpg", width=10, height=10)
+            refresh_search_vector([product.pk])
+
+    make(3)
+    client.get(URL, {"q": query})  # loads the per-process reference and synonym tables
+    with django_assert_max_num_queries(8) as small:
+        client.get(URL, {"q": query})
+    make(30)
+    with django_assert_max_num_queries(8) as large:
+        client.get(URL, {"q": query})
+    assert len(large.captured_queries) == len(small.captured_queries)
