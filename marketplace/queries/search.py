@@ -240,13 +240,24 @@ def suggestions(text: str, *, limit: int = 6) -> list[str]:
     typed = " ".join(words(text))
     if len(typed) < 2:
         return []
-    vocabulary = synonym_table().vocabulary
+    table = synonym_table()
+    vocabulary = table.vocabulary
     found = [key for key in vocabulary if key.startswith(typed)]
     found.sort(key=lambda key: (len(key), key))
     if len(found) < limit:
         for key in difflib.get_close_matches(typed, vocabulary, n=limit, cutoff=0.7):
             if key not in found:
                 found.append(key)
+    # One spelling per concept: khusa, khussay and khussey would say the same thing.
+    seen: set[int] = set()
+    distinct = []
+    for key in found:
+        concepts = set(table.by_term.get(key, []))
+        if concepts and concepts <= seen:
+            continue
+        seen |= concepts
+        distinct.append(key)
+    found = distinct
     return [vocabulary[key] for key in found[:limit]]
 
 
