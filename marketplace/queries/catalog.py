@@ -233,9 +233,12 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
     elif filters.province is not None:
         queryset = queryset.filter(city__province=filters.province)
     if filters.min_price is not None or filters.max_price is not None:
-        queryset = queryset.annotate(buyer_price=buyer_price())
+        queryset = queryset.alias(buyer_price=buyer_price())
     if filters.min_price is not None:
-        queryset = queryset.filter(buyer_price__gte=filters.min_price)
+        # A sale only lowers the price: the indexed list price narrows first.
+        queryset = queryset.filter(
+            display_price__gte=filters.min_price, buyer_price__gte=filters.min_price
+        )
     if filters.max_price is not None:
         queryset = queryset.filter(buyer_price__lte=filters.max_price)
     if filters.listing_type == "fixed":
@@ -269,14 +272,11 @@ def order_products(queryset: QuerySet[Product], filters: BrowseFilters) -> Query
         ranked = search.order_by_rank(queryset, filters.q)
         if ranked is not None:
             return ranked
-    if (
-        filters.sort in ("price_asc", "price_desc")
-        and "buyer_price" not in queryset.query.annotations
-    ):
-        queryset = queryset.annotate(buyer_price=buyer_price())
     ordering = {
-        "price_asc": ["buyer_price", "-pk"],
-        "price_desc": ["-buyer_price", "-pk"],
+        # The list price, so the (category, display_price) index serves the sort; a running
+        # sale is not in it (the price filters above do use the sale price).
+        "price_asc": ["display_price", "-pk"],
+        "price_desc": ["-display_price", "-pk"],
         "ending": ["auction__ends_at", "pk"],
     }.get(filters.sort, ["-created_at", "-pk"])
     return queryset.order_by(*ordering)
