@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import TextIO
+from urllib.parse import urlencode
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -134,6 +135,13 @@ PHRASES = [
     "Colours may vary slightly from the photos",
 ]
 SEARCH_TERMS = [
+    # as buyers type them (issue 17): Urdu script, Roman Urdu spellings, plurals, typos
+    "کھسہ",
+    "khusa",
+    "rugs",
+    "potery",
+    "phulkary",
+    "ملتانی",
     "blue pottery vase",
     "phulkari",
     "khussa",
@@ -367,7 +375,7 @@ def main(out: TextIO, *, size: int | None = None, products: int = 100_000) -> No
         f"/products/?category={slug}&sort={sorts[i % 3]}&type=fixed"
         for i, slug in enumerate((parents + leaves) * 3)
     ]
-    search_urls = [f"/products/?q={term.replace(' ', '+')}" for term in SEARCH_TERMS]
+    search_urls = [f"/products/?{urlencode({'q': term})}" for term in SEARCH_TERMS]
 
     plain_static = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -17,3 +18,19 @@ class MarketplaceConfig(AppConfig):
         post_migrate.connect(
             setup_schedules_after_migrate, sender=self, dispatch_uid="marketplace-schedules"
         )
+        # SQLite (`make run`) searches the text normalised by the same Python function as
+        # queries (marketplace.queries.search); PostgreSQL does it in SQL.
+        connection_created.connect(register_sqlite_functions, dispatch_uid="marketplace-sqlite")
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    if connection.vendor != "sqlite":
+        return
+    from marketplace.queries.search import SQLITE_NORMALIZE, normalize
+
+    connection.connection.create_function(
+        SQLITE_NORMALIZE,
+        1,
+        lambda text: None if text is None else normalize(text),
+        deterministic=True,
+    )

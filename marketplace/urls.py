@@ -74,6 +74,7 @@ urlpatterns = [
     path("locations/cities/", accounts.city_options, name="city_options"),
     # Catalogue
     path("products/", catalog.product_list, name="product_list"),
+    path("products/suggest/", catalog.product_suggest, name="product_suggest"),
     path("products/<int:pk>/", catalog.product_detail, name="product_detail"),
     path("products/<int:pk>/favourite/", catalog.favourite_toggle, name="favourite_toggle"),
     path("saved/", catalog.favourite_list, name="favourite_list"),

@@ -27,6 +27,7 @@ from .payments import (
     SellerTransfer,
     StripeEvent,
 )
+from .search import SearchSynonym
 from .users import SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "ProductReview",
     "Province",
     "Refund",
+    "SearchSynonym",
     "SecondChanceOffer",
     "SellerProfile",
     "SellerTransfer",

@@ -6,10 +6,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Round
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.money import parse_amount
+from marketplace.queries import search
 from marketplace.queries.feedback import with_seller_rating
 
 SORTS = {
@@ -170,10 +170,19 @@ class BrowseFilters:
                 notices.append(_("There is no such city; showing all cities."))
             else:
                 filters.province = filters.city.province
-        if province_slug and filters.province is None:
-            filters.province = reference.province_by_slug.get(province_slug)
-            if filters.province is None:
-                notices.append(_("There is no such province; showing all of Pakistan."))
+        province = reference.province_by_slug.get(province_slug) if province_slug else None
+        if province_slug and province is None and filters.province is None:
+            notices.append(_("There is no such province; showing all of Pakistan."))
+        elif province is not None and filters.city is not None and province != filters.province:
+            # A city left over from another province (the list narrows with JavaScript only).
+            notices.append(
+                _("%(city)s is not in %(province)s; showing all of %(province)s.")
+                % {"city": filters.city.display_name, "province": province.display_name}
+            )
+            filters.city = None
+            filters.province = province
+        elif province is not None:
+            filters.province = province
 
         for name in ("min_price", "max_price"):
             raw = params.get(name, "").strip()
@@ -237,35 +246,49 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
         queryset = queryset.filter(city=filters.city)
     elif filters.province is not None:
         queryset = queryset.filter(city__province=filters.province)
+    if filters.min_price is not None or filters.max_price is not None:
+        queryset = queryset.alias(buyer_price=buyer_price())
     if filters.min_price is not None:
-        queryset = queryset.filter(display_price__gte=filters.min_price)
+        # A sale only lowers the price: the indexed list price narrows first.
+        queryset = queryset.filter(
+            display_price__gte=filters.min_price, buyer_price__gte=filters.min_price
+        )
     if filters.max_price is not None:
-        queryset = queryset.filter(display_price__lte=filters.max_price)
+        queryset = queryset.filter(buyer_price__lte=filters.max_price)
     if filters.listing_type == "fixed":
         queryset = queryset.filter(fixed_price__isnull=False)
     elif filters.listing_type == "auction":
         queryset = queryset.filter(auction__isnull=False)
     if filters.q:
-        if connection.vendor == "postgresql":
-            queryset = queryset.filter(search_vector=_search_query(filters.q))
-        else:
-            queryset = queryset.filter(
-                Q(title__icontains=filters.q) | Q(description__icontains=filters.q)
-            )
+        queryset = search.filter_text(queryset, filters.q)
     return queryset.order_by()
 
 
-def _search_query(text: str) -> SearchQuery:
-    return SearchQuery(text, search_type="websearch", config="simple")
+def buyer_price():
+    """The price a buyer pays now: a fixed price's sale applied (FixedPriceListing.current_price
+    in SQL); otherwise the denormalised display price (fixed price or current bid)."""
+    now = timezone.now()
+    factor = (Value(Decimal(100)) - F("fixed_price__sale_percent")) / Value(Decimal(100))
+    return Case(
+        When(
+            fixed_price__sale_percent__isnull=False,
+            fixed_price__sale_starts_at__lte=now,
+            fixed_price__sale_ends_at__gt=now,
+            then=Round(F("fixed_price__price") * factor, 2),
+        ),
+        default=F("display_price"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
 
 
 def order_products(queryset: QuerySet[Product], filters: BrowseFilters) -> QuerySet[Product]:
-    if filters.sort == "relevance" and filters.q and connection.vendor == "postgresql":
-        query = _search_query(filters.q)
-        return queryset.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
-            "-rank", "-created_at", "-pk"
-        )
+    if filters.sort == "relevance" and filters.q:
+        ranked = search.order_by_rank(queryset, filters.q)
+        if ranked is not None:
+            return ranked
     ordering = {
+        # The list price, so the (category, display_price) index serves the sort; a running
+        # sale is not in it (the price filters above do use the sale price).
         "price_asc": ["display_price", "-pk"],
         "price_desc": ["-display_price", "-pk"],
         "ending": ["auction__ends_at", "pk"],

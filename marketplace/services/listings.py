@@ -8,18 +8,23 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import ListingError
 from marketplace.images import MAX_IMAGES, delete_image_files, save_product_images
 from marketplace.models import Category, City, FixedPriceListing, Product, ProductImage, User
 from marketplace.models.catalog import DEFAULT_MAX_PER_ORDER
+from marketplace.queries.search import SEARCH_CONFIG, normalized_sql
 
 
 def search_document() -> SearchVector:
-    """The full-text document of a product; "simple" config so Urdu and English both match."""
-    return SearchVector("title", weight="A", config="simple") + SearchVector(
-        "description", weight="B", config="simple"
+    """The full-text document of a product (PostgreSQL), normalised as queries are
+    (queries.search): Urdu letter variants unified, aerab and accents off, English stemmed."""
+    return SearchVector(
+        normalized_sql(F("title"), vendor="postgresql"), weight="A", config=SEARCH_CONFIG
+    ) + SearchVector(
+        normalized_sql(F("description"), vendor="postgresql"), weight="B", config=SEARCH_CONFIG
     )
 
 

@@ -22,9 +22,11 @@ from marketplace.models import (
     ShopSlugRedirect,
 )
 from marketplace.queries import feedback as feedback_queries
+from marketplace.queries import search
 from marketplace.queries.catalog import (
     DASHBOARD_STATUSES,
     LISTING_TYPES,
+    MAX_QUERY_LENGTH,
     PAGE_SIZES,
     SORTS,
     BrowseFilters,
@@ -43,6 +45,7 @@ from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
 
 RESULTS_CAP = 1000
+DID_YOU_MEAN_BELOW = 3  # results at most this many: offer a closer term
 
 
 def _filter_choices() -> dict:
@@ -74,12 +77,36 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "products": products,
         "favourites": favourite_ids(request.user, products),
         "querystring": _page_querystring(request),
+        "did_you_mean": _did_you_mean(filters, paginator),
+        "provinces": reference_data().provinces,
     }
     # A history restore (back button after hx-push-url) needs the whole page.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        # The city list narrows to the chosen province beside the results (out of band).
+        context["city_out_of_band"] = True
         return render(request, "marketplace/catalog/product_list.html#results", context)
     return render(
         request, "marketplace/catalog/product_list.html", {**context, **_filter_choices()}
+    )
+
+
+def _did_you_mean(filters: BrowseFilters, paginator: CappedPaginator) -> str | None:
+    """A closer known term when a search finds little (the count is already known)."""
+    if not filters.q or paginator.count > DID_YOU_MEAN_BELOW:
+        return None
+    return search.did_you_mean(filters.q)
+
+
+@vary_on_headers("HX-Request")
+def product_suggest(request: HttpRequest) -> HttpResponse:
+    """Known terms completing what is typed in the search box (HTMX); a plain search without."""
+    text = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+    if not request.htmx:
+        return redirect(f"{reverse('product_list')}?{request.GET.urlencode()}")
+    return render(
+        request,
+        "marketplace/catalog/product_list.html#search-suggestions",
+        {"suggestions": search.suggestions(text)},
     )
 
 
