@@ -35,7 +35,7 @@ from marketplace.queries.catalog import (
     get_page,
     reference_data,
 )
-from marketplace.services import listings, upload_limits
+from marketplace.services import listings, payouts, upload_limits
 from marketplace.services.auctions import relistable_auction_ids
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import product_reviews_context
@@ -100,6 +100,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "images": list(product.images.all()),
             "profile": getattr(product.seller, "seller_profile", None),
             "is_owner": is_owner,
+            "seller_can_be_paid": payouts.can_receive_payouts(product.seller),
             "favourites": favourite_ids(request.user, [product]),
             **product_reviews_context(request, product),
         },
@@ -248,6 +249,8 @@ def dashboard_listings(request: HttpRequest) -> HttpResponse:
 
 @seller_required
 def listing_create(request: HttpRequest) -> HttpResponse:
+    if not payouts.can_receive_payouts(request.user):
+        return get_paid_first(request, _("Sell an item"))
     # Over the limit, the photos are not even decoded.
     limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
     form = FixedPriceListingForm(request.POST or None, None if limited else request.FILES or None)
@@ -265,6 +268,11 @@ def listing_create(request: HttpRequest) -> HttpResponse:
             return redirect(product.get_absolute_url())
     ask_to_reselect_photos(request, form)
     return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
+
+
+def get_paid_first(request: HttpRequest, heading: str) -> HttpResponse:
+    """What a seller nobody could pay sees instead of a listing form (a POST publishes nothing)."""
+    return render(request, "marketplace/catalog/get_paid_first.html", {"heading": heading})
 
 
 def ask_to_reselect_photos(request: HttpRequest, form) -> None:

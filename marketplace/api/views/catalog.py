@@ -13,7 +13,7 @@ from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import AuctionListing, Feedback, FixedPriceListing, Product, User
 from marketplace.queries import catalog as queries
 from marketplace.queries import feedback as feedback_queries
-from marketplace.services import listings
+from marketplace.services import listings, payouts
 from marketplace.views import catalog as catalog_views
 
 BROWSE_PARAMETERS = [
@@ -42,6 +42,7 @@ def browse(params: QueryDict, *, listing_type: str | None = None):
 
 
 def create_listing(request) -> Response:
+    payouts.refuse_unready_seller(request.user)
     serializer = validated(inputs.ListingInput, request)
     product = listings.create_fixed_price_listing(
         seller=request.user,
