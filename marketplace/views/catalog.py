@@ -253,7 +253,11 @@ def listing_create(request: HttpRequest) -> HttpResponse:
         return get_paid_first(request, _("Sell an item"))
     # Over the limit, the photos are not even decoded.
     limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
-    form = FixedPriceListingForm(request.POST or None, None if limited else request.FILES or None)
+    form = FixedPriceListingForm(
+        request.POST or None,
+        None if limited else request.FILES or None,
+        initial=shop_city_initial(request.user),
+    )
     if limited:
         form.add_error(None, limited)
     elif request.method == "POST" and form.is_valid():
@@ -268,6 +272,12 @@ def listing_create(request: HttpRequest) -> HttpResponse:
             return redirect(product.get_absolute_url())
     ask_to_reselect_photos(request, form)
     return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
+
+
+def shop_city_initial(seller) -> dict:
+    """A new listing ships from the shop's city unless the seller says otherwise."""
+    profile = getattr(seller, "seller_profile", None)
+    return {"city": profile.city_id} if profile and profile.city_id else {}
 
 
 def get_paid_first(request: HttpRequest, heading: str) -> HttpResponse:
