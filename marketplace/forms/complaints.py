@@ -52,3 +52,11 @@ class ComplaintForm(forms.ModelForm):
         self.fields["seller"].label_from_instance = lambda seller: seller.public_name
         self.fields["seller"].empty_label = _("Not about a seller")
         self.fields["seller"].error_messages["invalid_choice"] = _("Choose a seller from the list.")
+
+
+class ComplaintMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Add a message"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
