@@ -4,10 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.exceptions import ComplaintRejected
-from marketplace.models import (
-    Complaint,
-)
-from marketplace.services.complaints import update_complaint
+from marketplace.models import Complaint, ComplaintMessage
+from marketplace.services.complaints import add_complaint_message, update_complaint
 
 
 def _update_each(modeladmin, request, queryset, **changes) -> None:
@@ -33,8 +31,23 @@ def _update_each(modeladmin, request, queryset, **changes) -> None:
     )
 
 
+class ComplaintMessageInline(admin.TabularInline):
+    """The thread with the user: earlier messages as written, one new reply at a time."""
+
+    model = ComplaintMessage
+    fields = ["created_at", "author", "body"]
+    readonly_fields = ["created_at", "author"]
+    extra = 1
+    can_delete = False
+    verbose_name = _("reply")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(admin.ModelAdmin):
+    inlines = [ComplaintMessageInline]
     list_display = ["number", "subject", "category", "user", "status", "assigned_to", "created_at"]
     list_filter = ["status", "category", ("assigned_to", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["number", "subject", "user__username", "user__email", "order__number"]
@@ -98,6 +111,15 @@ class ComplaintAdmin(admin.ModelAdmin):
             )
         except ComplaintRejected as error:
             self.message_user(request, error.message, messages.ERROR)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        # A staff reply goes through the service, which tells the user.
+        for reply in formset.save(commit=False):
+            if reply.pk is None:
+                try:
+                    add_complaint_message(complaint=form.instance, by=request.user, body=reply.body)
+                except ComplaintRejected as error:
+                    self.message_user(request, error.message, messages.ERROR)
 
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset) -> None:

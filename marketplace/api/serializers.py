@@ -17,6 +17,7 @@ from marketplace.models import (
     Category,
     City,
     Complaint,
+    ComplaintMessage,
     Conversation,
     Feedback,
     FixedPriceListing,
@@ -530,6 +531,23 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     def get_has_photo(self, complaint: Complaint) -> bool:
         return bool(complaint.photo)
+
+
+class ComplaintMessageSerializer(serializers.ModelSerializer):
+    from_staff = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ComplaintMessage
+        fields = ["id", "body", "from_staff", "created_at"]
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    """A complaint with its thread with staff (the list leaves the thread out)."""
+
+    messages = ComplaintMessageSerializer(many=True, read_only=True)
+
+    class Meta(ComplaintSerializer.Meta):
+        fields = [*ComplaintSerializer.Meta.fields, "messages"]
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """Filing a complaint: shape only; the photo is decoded and stored by services.complaints."""
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Complaint, Order, User
@@ -35,12 +36,27 @@ class ComplaintForm(forms.ModelForm):
         self.fields["order"].label_from_instance = lambda order: order.number
         self.fields["order"].empty_label = _("Not about an order")
         self.fields["order"].error_messages["invalid_choice"] = _("Choose one of your own orders.")
+        # Only sellers the user dealt with (orders, conversations), and the one a shop's
+        # "Report" link names: not every seller on the site.
+        dealt = Q(orders_sold__buyer=user) | Q(conversations_as_seller__buyer=user)
+        named = self.data.get("seller") or self.initial.get("seller")
+        if named and str(named).isdigit():
+            dealt |= Q(pk=int(named))
         self.fields["seller"].queryset = (
-            User.objects.filter(role__in=[User.Role.SELLER, User.Role.BOTH])
+            User.objects.filter(dealt, role__in=[User.Role.SELLER, User.Role.BOTH])
             .exclude(pk=user.pk)
+            .distinct()
             .select_related("seller_profile")
             .order_by("seller_profile__shop_name", "username")
         )
         self.fields["seller"].label_from_instance = lambda seller: seller.public_name
         self.fields["seller"].empty_label = _("Not about a seller")
         self.fields["seller"].error_messages["invalid_choice"] = _("Choose a seller from the list.")
+
+
+class ComplaintMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Add a message"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )

@@ -3,7 +3,7 @@
 from .api_tokens import ApiToken
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
-from .complaints import Complaint
+from .complaints import Complaint, ComplaintMessage
 from .feedback import Feedback, ProductReview
 from .ledger import (
     LedgerAccount,
@@ -40,6 +40,7 @@ __all__ = [
     "Checkout",
     "City",
     "Complaint",
+    "ComplaintMessage",
     "ConnectedAccount",
     "Conversation",
     "Favourite",

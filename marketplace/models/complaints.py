@@ -123,3 +123,31 @@ class Complaint(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("complaint_detail", args=[self.number])
+
+
+class ComplaintMessage(models.Model):
+    """A follow-up on a complaint, from the person who filed it or from staff."""
+
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.CASCADE, related_name="messages", verbose_name=_("complaint")
+    )
+    author = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    body = models.TextField(_("message"), max_length=2000)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("complaint message")
+        verbose_name_plural = _("complaint messages")
+
+    def __str__(self) -> str:
+        return f"{self.complaint.number}: {self.body[:40]}"
+
+    @property
+    def from_staff(self) -> bool:
+        return self.author_id != self.complaint.user_id

@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.payout_requirements import describe_all
+
 
 class ConnectedAccountQuerySet(models.QuerySet):
     def ready(self) -> "ConnectedAccountQuerySet":
@@ -44,6 +46,10 @@ class ConnectedAccount(models.Model):
     def ready(self) -> bool:
         """The seller can be paid: onboarding finished and transfers active."""
         return self.payouts_enabled and self.transfers_active
+
+    def missing_details(self) -> list[str]:
+        """What Stripe still needs, in the reader's language (never its raw codes)."""
+        return describe_all(self.requirements_due)
 
 
 class PaymentAttempt(models.Model):

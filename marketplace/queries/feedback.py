@@ -57,7 +57,8 @@ def seller_rating(seller: User) -> SellerRating:
 def recent_feedback(seller: User, limit: int = 10) -> QuerySet[Feedback]:
     return (
         Feedback.objects.filter(seller=seller)
-        .select_related("buyer", "order")
+        # The buyer's public name reads their shop profile (a buyer may also sell).
+        .select_related("buyer__seller_profile", "order")
         .order_by("-created_at", "-pk")[:limit]
     )
 
@@ -74,7 +75,7 @@ def with_seller_rating(queryset: QuerySet, seller_field: str = "seller") -> Quer
 def product_reviews(product) -> QuerySet[ProductReview]:
     return (
         ProductReview.objects.filter(product=product)
-        .select_related("buyer")
+        .select_related("buyer__seller_profile")
         .order_by("-created_at", "-pk")
     )
 

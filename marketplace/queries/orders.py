@@ -6,10 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import PurchaseRejected
 from marketplace.models import CartItem, FixedPriceListing, Product, User
 from marketplace.money import quantize
+from marketplace.services import payouts
 from marketplace.services.orders import check_listing_purchase
 
 
@@ -75,6 +77,11 @@ class Basket:
         return bool(self.groups)
 
 
+SELLER_NOT_READY = gettext_lazy(
+    "The seller has not finished setting up how they are paid, so this item cannot be bought yet."
+)
+
+
 def build_basket(
     buyer: User,
     entries: Iterable[tuple[FixedPriceListing, int, CartItem | None]],
@@ -98,6 +105,9 @@ def build_basket(
         except PurchaseRejected as error:
             line.problem = error.message
         groups.setdefault(product.seller_id, SellerGroup(seller=product.seller)).lines.append(line)
+    for seller_id in payouts.unready_sellers(groups):
+        for line in groups[seller_id].lines:
+            line.problem = line.problem or str(SELLER_NOT_READY)
     return Basket(groups=list(groups.values()))
 
 

@@ -3,15 +3,16 @@
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import ComplaintRejected
 from marketplace.i18n import lazy_format
-from marketplace.models import Complaint, Notification, Order, User
+from marketplace.models import Complaint, ComplaintMessage, Notification, Order, User
 from marketplace.models.orders import new_reference
-from marketplace.services.notifications import notify
+from marketplace.services.notifications import Notice, notify, notify_many
 
 
 @transaction.atomic
@@ -124,3 +125,49 @@ def update_complaint(
         dedupe_key=f"complaint:{current.pk}:{current.updated_at.isoformat()}",
     )
     return current
+
+
+@transaction.atomic
+def add_complaint_message(*, complaint: Complaint, by: User, body: str) -> ComplaintMessage:
+    """A follow-up from the person who filed the complaint or from staff; the other side is
+    told (the assigned staff member, or every staff member while nobody is assigned)."""
+    is_owner = by.pk == complaint.user_id
+    if not is_owner and not by.is_staff:
+        raise ComplaintRejected(_("Only staff can work on complaints."), code="not_staff")
+    body = str(body or "").strip()
+    if not body:
+        raise ComplaintRejected(_("Write a message."), code="empty")
+    if is_owner and complaint.status == Complaint.Status.CLOSED:
+        raise ComplaintRejected(
+            _("This complaint is closed: file a new one if something is still wrong."),
+            code="closed",
+        )
+    message = ComplaintMessage.objects.create(complaint=complaint, author=by, body=body[:2000])
+    title = lazy_format(
+        gettext_lazy("New message on complaint %(number)s"), number=complaint.number
+    )
+    if is_owner:
+        staff = (
+            [complaint.assigned_to]
+            if complaint.assigned_to_id
+            else list(User.objects.filter(is_staff=True, is_active=True).order_by("pk"))
+        )
+        url = reverse("admin:marketplace_complaint_change", args=[complaint.pk])
+        recipients = [user for user in staff if user.pk != by.pk]
+    else:
+        url = complaint.get_absolute_url()
+        recipients = [complaint.user]
+    notify_many(
+        [
+            Notice(
+                user=user,
+                kind=Notification.Kind.COMPLAINT_UPDATED,
+                title=title,
+                body=body[:200],
+                url=url,
+                dedupe_key=f"complaint-message:{message.pk}",
+            )
+            for user in recipients
+        ]
+    )
+    return message

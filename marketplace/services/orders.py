@@ -26,6 +26,7 @@ from marketplace.models import (
 )
 from marketplace.models.orders import new_reference
 from marketplace.money import format_pkr, quantize
+from marketplace.services import payouts
 
 Line = tuple[FixedPriceListing, int]
 
@@ -239,6 +240,14 @@ def place_checkout(
             )
         check_listing_purchase(buyer=buyer, listing=listing, product=product, quantity=quantity)
         priced.append((listing, product, quantity, listing.current_price(now)))
+    unready = payouts.unready_sellers(product.seller_id for _l, product, _q, _p in priced)
+    if unready:
+        titles = ", ".join(f"“{p.title}”" for _l, p, _q, _p in priced if p.seller_id in unready)
+        raise PurchaseRejected(
+            _("The seller of %(titles)s cannot receive payments yet, so it cannot be bought now.")
+            % {"titles": titles},
+            code="seller_not_ready",
+        )
 
     if expected_total is not None:
         total = sum((quantize(price * qty) for _l, _p, qty, price in priced), Decimal("0"))

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from marketplace import payments
-from marketplace.exceptions import PaymentRejected
-from marketplace.models import ConnectedAccount, User
+from marketplace.exceptions import ListingError, PaymentRejected
+from marketplace.models import ConnectedAccount, PayoutMethod, User
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,45 @@ def _queue_transfers() -> None:
 
 
 def unready_sellers(seller_ids: Iterable[int]) -> set[int]:
-    """The sellers among these who cannot be paid yet (no account, or onboarding unfinished)."""
+    """The sellers among these who have no way to be paid yet.
+
+    A way to be paid is a ready Stripe account (onboarding finished) or a current bank or
+    wallet payout method. A method still in its hold after a change counts: payouts wait for
+    the hold, sales need not. This is the one definition listing, cart and checkout use.
+    """
     seller_ids = set(seller_ids)
+    if not seller_ids:
+        return set()
     ready = set(
         ConnectedAccount.objects.ready()
         .filter(user_id__in=seller_ids)
         .values_list("user_id", flat=True)
+        .order_by()
+        .union(
+            PayoutMethod.objects.current()
+            .filter(seller_id__in=seller_ids)
+            .exclude(kind=PayoutMethod.Kind.STRIPE)
+            .values_list("seller_id", flat=True)
+            .order_by()
+        )
     )
     return seller_ids - ready
+
+
+def can_receive_payouts(seller: User) -> bool:
+    return not unready_sellers([seller.pk])
+
+
+def refuse_unready_seller(seller: User) -> None:
+    """Refuse to publish a listing for a seller nobody could pay."""
+    if not can_receive_payouts(seller):
+        raise ListingError(
+            _(
+                "Add a way to be paid before you publish a listing: set up payouts or add a "
+                "bank account or mobile wallet."
+            ),
+            code="payouts_missing",
+        )
 
 
 def start_payouts_onboarding(

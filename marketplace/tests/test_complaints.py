@@ -263,7 +263,14 @@ def test_staff_resolve_a_complaint_in_the_admin_and_the_change_goes_through_the_
 
     response = client.post(
         reverse("admin:marketplace_complaint_change", args=[complaint.pk]),
-        {"status": "resolved", "assigned_to": staff.pk, "resolution_note": "Sorted."},
+        {
+            "status": "resolved",
+            "assigned_to": staff.pk,
+            "resolution_note": "Sorted.",
+            # The replies inline's management form (no reply written).
+            "messages-TOTAL_FORMS": "0",
+            "messages-INITIAL_FORMS": "0",
+        },
     )
 
     assert response.status_code == 302

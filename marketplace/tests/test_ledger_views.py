@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from marketplace.models import LedgerEntry, Notification, Payout, PayoutMethod
 from marketplace.services import ledger
+from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.ledger import (
     VALID_IBAN,
     bank_method,
@@ -21,6 +22,17 @@ from marketplace.tests.factories.ledger import (
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"  # the factories' password
+
+
+@pytest.fixture
+def seller(db):
+    """Amina, before she has said how she is paid (the persona's factory gives her a bank)."""
+    return SellerFactory(
+        username="amina",
+        first_name="Amina",
+        seller_profile__shop_name="Amina Pottery",
+        payouts=False,
+    )
 
 
 @pytest.fixture(autouse=True)

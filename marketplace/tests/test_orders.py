@@ -16,7 +16,7 @@ from marketplace.exceptions import (
 from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
 from marketplace.services.cancellation import cancel_order
 from marketplace.services.orders import add_to_cart, place_checkout
-from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.accounts import SellerFactory, UserFactory, lose_payouts
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import ready_to_be_paid
 
@@ -505,6 +505,7 @@ def test_the_checkout_page_shows_its_orders_and_a_pay_button(client, seller, buy
 
 def test_pay_for_a_seller_not_ready_for_payment_says_so_and_changes_nothing(client, seller, buyer):
     order = order_for(buyer, listing_by(seller))
+    lose_payouts(seller)
     client.force_login(buyer)
 
     response = client.post(reverse("checkout_pay", args=[order.checkout.number]), follow=True)

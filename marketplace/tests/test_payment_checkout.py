@@ -12,7 +12,7 @@ from marketplace.models import City, Order, Payment, PaymentAttempt, Refund, Sel
 from marketplace.services import payments as payment_services
 from marketplace.services import refunds
 from marketplace.services.cancellation import cancel_order
-from marketplace.tests.factories.accounts import SellerFactory
+from marketplace.tests.factories.accounts import SellerFactory, lose_payouts
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import ready_to_be_paid, won_auction_order
 from marketplace.tests.payments_fixtures import (
@@ -208,6 +208,7 @@ def test_an_amount_above_the_providers_limit_is_refused(seller, buyer):
 
 def test_buyers_see_seller_not_ready_instead_of_a_pay_button(client, seller, buyer):
     order = order_for(buyer, listing_by(seller))
+    lose_payouts(seller)
     client.force_login(buyer)
 
     for name, arg in [("checkout_detail", order.checkout.number), ("order_detail", order.number)]:
@@ -226,6 +227,7 @@ def test_a_multi_seller_checkout_waits_for_every_seller(client, seller, buyer):
         lines=[(listing_by(seller), 1), (listing_by(other), 1)],
         address=address_of(buyer),
     )
+    lose_payouts(other)
     client.force_login(buyer)
 
     page = client.get(reverse("checkout_detail", args=[checkout.number])).content.decode()
@@ -234,7 +236,8 @@ def test_a_multi_seller_checkout_waits_for_every_seller(client, seller, buyer):
     assert 'id="pay-button"' not in page
 
 
-def test_the_seller_sees_how_to_get_paid_on_their_sales_page(seller_client):
+def test_the_seller_sees_how_to_get_paid_on_their_sales_page(seller, seller_client):
+    lose_payouts(seller)
     page = seller_client.get(reverse("sale_list")).content.decode()
 
     assert 'id="payouts-notice"' in page

@@ -26,9 +26,9 @@ from marketplace.models import (
 
 def orders_with_items(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Orders with their parties and items (in order), as list and detail pages show them."""
-    return queryset.select_related("buyer", "seller__seller_profile").prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("pk"))
-    )
+    return queryset.select_related(
+        "buyer__seller_profile", "seller__seller_profile"
+    ).prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("pk")))
 
 
 def get_order_for_party(request: HttpRequest, number: str, *, with_items: bool = False) -> Order:

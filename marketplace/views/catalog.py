@@ -38,7 +38,7 @@ from marketplace.queries.catalog import (
     get_page,
     reference_data,
 )
-from marketplace.services import listings, upload_limits
+from marketplace.services import listings, payouts, upload_limits
 from marketplace.services.auctions import relistable_auction_ids
 from marketplace.views.access import get_own_fixed_price_product
 from marketplace.views.decorators import seller_required
@@ -129,6 +129,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "images": list(product.images.all()),
             "profile": getattr(product.seller, "seller_profile", None),
             "is_owner": is_owner,
+            "seller_can_be_paid": payouts.can_receive_payouts(product.seller),
             "favourites": favourite_ids(request.user, [product]),
             **product_reviews_context(request, product),
         },
@@ -268,9 +269,15 @@ def dashboard_listings(request: HttpRequest) -> HttpResponse:
 
 @seller_required
 def listing_create(request: HttpRequest) -> HttpResponse:
+    if not payouts.can_receive_payouts(request.user):
+        return get_paid_first(request, _("Sell an item"))
     # Over the limit, the photos are not even decoded.
     limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
-    form = FixedPriceListingForm(request.POST or None, None if limited else request.FILES or None)
+    form = FixedPriceListingForm(
+        request.POST or None,
+        None if limited else request.FILES or None,
+        initial=shop_city_initial(request.user),
+    )
     if limited:
         form.add_error(None, limited)
     elif request.method == "POST" and form.is_valid():
@@ -285,6 +292,17 @@ def listing_create(request: HttpRequest) -> HttpResponse:
             return redirect(product.get_absolute_url())
     ask_to_reselect_photos(request, form)
     return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
+
+
+def shop_city_initial(seller) -> dict:
+    """A new listing ships from the shop's city unless the seller says otherwise."""
+    profile = getattr(seller, "seller_profile", None)
+    return {"city": profile.city_id} if profile and profile.city_id else {}
+
+
+def get_paid_first(request: HttpRequest, heading: str) -> HttpResponse:
+    """What a seller nobody could pay sees instead of a listing form (a POST publishes nothing)."""
+    return render(request, "marketplace/catalog/get_paid_first.html", {"heading": heading})
 
 
 def ask_to_reselect_photos(request: HttpRequest, form) -> None:

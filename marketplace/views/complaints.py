@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from marketplace.exceptions import ComplaintRejected
-from marketplace.forms.complaints import ComplaintForm
+from marketplace.forms.complaints import ComplaintForm, ComplaintMessageForm
 from marketplace.models import Complaint
 from marketplace.services import upload_limits
-from marketplace.services.complaints import file_complaint
+from marketplace.services.complaints import add_complaint_message, file_complaint
 from marketplace.views.access import get_complaint_for_owner, get_complaint_for_owner_or_staff
 
 
@@ -65,9 +65,27 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def complaint_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The complaint, its thread with staff, and a form to add to it."""
     complaint = get_complaint_for_owner(request, number)
-    return render(request, "marketplace/complaints/complaint_detail.html", {"complaint": complaint})
+    form = ComplaintMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            add_complaint_message(
+                complaint=complaint, by=request.user, body=form.cleaned_data["body"]
+            )
+        except ComplaintRejected as error:
+            form.add_error("body", error.message)
+        else:
+            messages.success(request, _("Your message was sent to our team."))
+            return redirect(complaint.get_absolute_url())
+    context = {
+        "complaint": complaint,
+        "thread": complaint.messages.select_related("author"),
+        "form": form,
+    }
+    return render(request, "marketplace/complaints/complaint_detail.html", context)
 
 
 @login_required

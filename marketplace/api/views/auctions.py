@@ -12,7 +12,7 @@ from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import AuctionListing, ProductImage
 from marketplace.queries import auctions as queries
 from marketplace.services import auctions as auction_services
-from marketplace.services import bidding
+from marketplace.services import bidding, payouts
 
 # GET /api/auctions/<id>/bids/ is a plain list (the original project's shape): the newest ones.
 BID_LIST_LIMIT = 100
@@ -42,6 +42,7 @@ class AuctionList(generics.ListAPIView):
 
     @extend_schema(request=inputs.AuctionInput, responses={201: out.AuctionSerializer})
     def post(self, request):
+        payouts.refuse_unready_seller(request.user)
         serializer = validated(inputs.AuctionInput, request)
         data = serializer.validated_data
         auction = auction_services.create_auction(

@@ -14,7 +14,7 @@ from marketplace.models import Favourite, Feedback, Product, User
 from marketplace.queries import catalog as queries
 from marketplace.queries import feedback as feedback_queries
 from marketplace.services import feedback as feedback_services
-from marketplace.services import listings
+from marketplace.services import listings, payouts
 from marketplace.views.access import fixed_price_products_of
 
 BROWSE_PARAMETERS = [
@@ -43,6 +43,7 @@ def browse(params: QueryDict, *, listing_type: str | None = None):
 
 
 def create_listing(request) -> Response:
+    payouts.refuse_unready_seller(request.user)
     serializer = validated(inputs.ListingInput, request)
     product = listings.create_fixed_price_listing(
         seller=request.user,

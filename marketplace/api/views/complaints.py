@@ -44,7 +44,8 @@ class ComplaintList(generics.ListAPIView):
 
 class ComplaintDetail(generics.RetrieveAPIView):
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = out.ComplaintSerializer
+    serializer_class = out.ComplaintDetailSerializer
 
     def get_object(self):
-        return get_scoped(_complaints(self.request), number=self.kwargs["number"])
+        queryset = _complaints(self.request).prefetch_related("messages")
+        return get_scoped(queryset, number=self.kwargs["number"])

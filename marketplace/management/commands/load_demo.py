@@ -24,8 +24,9 @@ from django.utils.timesince import timeuntil
 
 from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
 from marketplace.demo.orders import load_demo_orders
-from marketplace.models import Category, City, Product, SellerProfile, User
+from marketplace.models import Category, City, PayoutMethod, Product, SellerProfile, User
 from marketplace.money import format_pkr
+from marketplace.services.ledger import set_payout_method
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_PASSWORD = "madeinpk-demo"  # noqa: S105  (printed on purpose: demo data only)
@@ -144,6 +145,16 @@ class Command(BaseCommand):
             profile.is_verified = True
             profile.verified_at = timezone.now()
         profile.save()
+        if not PayoutMethod.objects.current().filter(seller=user).exists():
+            # A seller needs a way to be paid before listing (issue 13): a demo wallet, one
+            # number per shop; the emulator's Stripe account comes later (onboard_demo_sellers).
+            number = 3000000000 + SELLERS.index(spec) + 1
+            set_payout_method(
+                seller=user,
+                kind=PayoutMethod.Kind.JAZZCASH,
+                wallet_number=f"0{number}",
+                account_title=f"{spec['first_name']} {spec['last_name']}",
+            )
         return user
 
     def _listings(self, sellers: dict[str, User]) -> int | None:

@@ -1,6 +1,9 @@
 """Users and sellers (with a shop profile)."""
 
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from marketplace import models
 
@@ -24,10 +27,27 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class SellerFactory(UserFactory):
+    """A seller who can be paid (a bank account); `payouts=False` for one who cannot yet."""
+
     role = models.User.Role.SELLER
     seller_profile = factory.RelatedFactory(
         "marketplace.tests.factories.accounts.SellerProfileFactory", factory_related_name="user"
     )
+
+    @factory.post_generation
+    def payouts(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            # Written directly: the payout-method service's notice would show in tests of
+            # notifications that have nothing to do with payouts.
+            set_at = timezone.now() - timedelta(days=3)
+            models.PayoutMethod.objects.create(
+                seller=obj,
+                kind=models.PayoutMethod.Kind.BANK,
+                iban="PK36SCBL0000001123456702",
+                account_title=obj.first_name or obj.username,
+                created_at=set_at,
+                hold_until=set_at,
+            )
 
 
 class SellerProfileFactory(factory.django.DjangoModelFactory):
@@ -38,3 +58,9 @@ class SellerProfileFactory(factory.django.DjangoModelFactory):
     shop_name = factory.Sequence(lambda n: f"Shop {n}")
     slug = factory.Sequence(lambda n: f"shop-{n}")
     city = factory.LazyFunction(lambda: models.City.objects.get(name="Multan"))
+
+
+def lose_payouts(seller: models.User) -> None:
+    """The seller's way to be paid goes away (replaced, as a change would): they stop being
+    payable after orders were placed."""
+    models.PayoutMethod.objects.current().filter(seller=seller).update(replaced_at=timezone.now())

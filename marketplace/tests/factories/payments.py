@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from marketplace import models
 from marketplace.models.orders import new_reference
+from marketplace.tests.factories.accounts import lose_payouts
 from marketplace.tests.factories.catalog import AuctionProductFactory
 from marketplace.tests.stripe_support import WEBHOOK_SECRET
 from stripe_emulator import sign_payload
@@ -44,6 +45,8 @@ def won_auction_order(
     now = timezone.now()
     if seller_ready:
         ready_to_be_paid(seller)
+    else:
+        lose_payouts(seller)
     product = AuctionProductFactory(
         seller=seller,
         auction__starting_price=Decimal("1000.00"),
