@@ -137,6 +137,44 @@ def record_sale(
     return [entry for entry in entries if entry is not None]
 
 
+def sale_entry(order: Order) -> LedgerEntry | None:
+    """The order's sale in the ledger (with its payment), or None for an order paid before the
+    ledger (a `SellerTransfer`) or not paid."""
+    return LedgerEntry.objects.select_related("payment").filter(order=order, kind=Kind.SALE).first()
+
+
+def order_money(order: Order) -> dict | None:
+    """What the order brought its seller in the ledger (for the seller's order page): fee,
+    share after refunds, and whether the money is released; None when it is not in the ledger.
+    """
+    sums = _order_sums(order)
+    if Kind.SALE not in sums:
+        return None
+    return {
+        "fee": -sums.get(Kind.FEE, ZERO),
+        "share": sum(sums.values(), ZERO) - sums.get(Kind.RELEASE, ZERO),
+        "released": Kind.RELEASE in sums,
+    }
+
+
+def order_refund_key(order: Order) -> str:
+    """The key of an order's refund in full, whichever path records it first."""
+    return f"order:{order.pk}"
+
+
+def record_remaining_refund(*, order: Order) -> list[LedgerEntry]:
+    """The provider reports the order's payment refunded in full: reverse what is left of the
+    sale (nothing when `refund_in_full` recorded it already, or the order is not in the
+    ledger)."""
+    with transaction.atomic():
+        _lock_seller(order.seller_id)
+        sums = _order_sums(order)
+        left = sums.get(Kind.SALE, ZERO) + sums.get(Kind.REFUND, ZERO)
+        if left <= 0:
+            return []
+        return record_refund(order=order, amount=left, key=order_refund_key(order))
+
+
 def _order_sums(order: Order) -> dict[str, Decimal]:
     rows = (
         LedgerEntry.objects.filter(order=order)

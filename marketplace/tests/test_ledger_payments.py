@@ -1,0 +1,69 @@
+"""Issue 14 phase 2: a payment is a sale held in the seller ledger (no transfer at payment),
+and the one refund path reverses it, before or after the money is released."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.models import LedgerEntry, Notification, Order, Refund, SellerTransfer
+from marketplace.services import ledger, refunds
+from marketplace.tests.factories.ledger import staff_user
+from marketplace.tests.factories.orders import address_of, listing_by
+from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paid(emulator, receiver, seller, buyer, client):
+    """Bilal paid Amina's Rs 2,500 order through the Stripe emulator."""
+    from marketplace.services.orders import place_checkout
+
+    onboard(emulator, seller)
+    checkout = place_checkout(
+        buyer=buyer, lines=[(listing_by(seller, price="2500.00"), 1)], address=address_of(buyer)
+    )
+    client.force_login(buyer)
+    pay_and_deliver(client, emulator, receiver, start_paying(client, checkout))
+    return Order.objects.get(checkout=checkout)
+
+
+def test_the_seller_is_told_the_money_is_held_until_delivery(paid, seller, settings):
+    notice = Notification.objects.get(user=seller, title__contains="please send it")
+
+    assert "Rs 2,450" in notice.body
+    assert "held by MadeInPK" in notice.body
+    assert f"{settings.LEDGER_RELEASE_DAYS} days after the buyer confirms" in notice.body
+    assert "Stripe account" not in notice.body
+
+
+def test_the_sellers_order_page_shows_the_share_held(paid, seller, client):
+    client.force_login(seller)
+
+    page = client.get(reverse("order_detail", args=[paid.number])).content.decode()
+
+    assert 'id="seller-payment"' in page
+    assert "Rs 2,450" in page and "Rs 50" in page
+    assert "Held until the return window after delivery ends" in page
+
+
+def test_a_staff_refund_after_release_comes_out_of_available(emulator, paid, seller):
+    Order.objects.filter(pk=paid.pk).update(
+        status=Order.Status.DELIVERED, delivered_at=timezone.now() - timedelta(days=30)
+    )
+    assert ledger.release_due() == 1
+    assert ledger.balances(seller).available == Decimal("2450.00")
+
+    refund = refunds.refund_order(order=paid, by_staff=staff_user())
+
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert ledger.balances(seller).available == Decimal("0.00")
+    assert ledger.balances(seller).pending == Decimal("0.00")
+    assert objects(emulator, "transfer") == []
+    assert not SellerTransfer.objects.exists()
+    keys = set(LedgerEntry.objects.filter(order=paid).values_list("key", flat=True))
+    assert {f"refund:order:{paid.pk}", f"fee-refund:order:{paid.pk}"} <= keys
+    assert ledger.reconcile() == []
