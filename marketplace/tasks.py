@@ -186,7 +186,7 @@ def purge_login_failure_logs() -> int:
     return AxesProxyHandler.reset_failure_logs(age_days=ESCALATION_WINDOW.days)
 
 
-# --- Seller ledger (issue 14; scheduled in phase 2, once sales are recorded) ----------------
+# --- Seller ledger (issue 14; scheduled in marketplace/schedules.py) ------------------------
 
 
 def release_ledger_money() -> int:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from marketplace import payments
 from marketplace.exceptions import PaymentRejected
-from marketplace.models import ConnectedAccount, User
+from marketplace.models import ConnectedAccount, PayoutMethod, User
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,16 @@ def _queue_transfers() -> None:
 
 
 def unready_sellers(seller_ids: Iterable[int]) -> set[int]:
-    """The sellers among these who cannot be paid yet (no account, or onboarding unfinished)."""
+    """The sellers among these who cannot be paid yet: no payout method (bank account or wallet,
+    issue 14: the ledger holds their money until a payout) and no ready Stripe account."""
     seller_ids = set(seller_ids)
     ready = set(
         ConnectedAccount.objects.ready()
         .filter(user_id__in=seller_ids)
         .values_list("user_id", flat=True)
     )
-    return seller_ids - ready
+    with_method = PayoutMethod.objects.current().filter(seller_id__in=seller_ids)
+    return seller_ids - ready - set(with_method.values_list("seller_id", flat=True))
 
 
 def start_payouts_onboarding(*, seller: User, refresh_url: str, return_url: str) -> str:

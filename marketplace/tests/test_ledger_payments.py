@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import LedgerEntry, Notification, Order, Refund, SellerTransfer
-from marketplace.services import ledger, refunds
-from marketplace.tests.factories.ledger import staff_user
-from marketplace.tests.factories.orders import address_of, listing_by
+from marketplace.services import ledger, payouts, refunds
+from marketplace.tests.factories.ledger import bank_method, staff_user
+from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,37 @@ def test_a_staff_refund_after_release_comes_out_of_available(emulator, paid, sel
     keys = set(LedgerEntry.objects.filter(order=paid).values_list("key", flat=True))
     assert {f"refund:order:{paid.pk}", f"fee-refund:order:{paid.pk}"} <= keys
     assert ledger.reconcile() == []
+
+
+def test_a_seller_with_only_a_bank_account_can_be_paid(client, seller, buyer):
+    """Issue 14: a payout method (IBAN or wallet) is enough; no Stripe account needed."""
+    order = order_for(buyer, listing_by(seller))
+    client.force_login(buyer)
+    assert payouts.unready_sellers([seller.pk]) == {seller.pk}
+
+    bank_method(seller, held=True)  # on hold for payouts: buyers may still pay
+
+    assert payouts.unready_sellers([seller.pk]) == set()
+    page = client.get(reverse("checkout_detail", args=[order.checkout.number])).content.decode()
+    assert "not ready for payment yet" not in page
+    assert 'id="pay-button"' in page
+
+
+def test_the_ledger_jobs_are_scheduled_and_release_delivered_money(paid, seller):
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    wanted = {
+        "release_ledger_money": "H",
+        "draft_payout_batch": "W",
+        "reconcile_ledger": "D",
+    }
+    scheduled = dict(Schedule.objects.filter(name__in=wanted).values_list("name", "schedule_type"))
+    assert scheduled == wanted
+    Order.objects.filter(pk=paid.pk).update(
+        status=Order.Status.DELIVERED, delivered_at=timezone.now() - timedelta(days=8)
+    )
+
+    call_command("run_job", "release_ledger_money")
+
+    assert ledger.balances(seller).available == Decimal("2450.00")
