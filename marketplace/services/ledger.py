@@ -143,6 +143,10 @@ def sale_entry(order: Order) -> LedgerEntry | None:
     return LedgerEntry.objects.select_related("payment").filter(order=order, kind=Kind.SALE).first()
 
 
+def has_sale(order_id: int) -> bool:
+    return LedgerEntry.objects.filter(order_id=order_id, kind=Kind.SALE).exists()
+
+
 def order_money(order: Order) -> dict | None:
     """What the order brought its seller in the ledger (for the seller's order page): fee,
     share after refunds, and whether the money is released; None when it is not in the ledger.

@@ -180,7 +180,10 @@ def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
         payment = refund.payment
         refund.attempts += 1
         try:
-            if refund.order_id:
+            if refund.order_id and not ledger.has_sale(refund.order_id):
+                # Orders in the ledger (paid since, or migrated): the refund is a ledger entry;
+                # one migrated after its transfer was sent leaves the seller owing it, taken
+                # from their next payouts, rather than the money clawed back twice.
                 reverse_sent_transfer(refund.order_id)
             result = payments.create_refund(
                 charge_or_intent=payment.charge_id or payment.payment_intent_id,
