@@ -52,13 +52,15 @@ SCHEDULES: tuple[Job, ...] = (
     Job("purge_login_failure_logs", "marketplace.tasks.purge_login_failure_logs", "D"),
     # Seller ledger (issue 14): release money whose return window ended (hourly, like the
     # delivery confirmations it follows), draft one payout batch per PAYOUT_SCHEDULE period
-    # (a second run in the period adds only sellers payable since), check the invariant daily.
+    # (a second run in the period adds only sellers payable since), send the drafted lines of
+    # Stripe-rail sellers, check the invariant daily.
     Job("release_ledger_money", "marketplace.tasks.release_ledger_money", "H"),
     Job(
         "draft_payout_batch",
         "marketplace.tasks.draft_payout_batch",
         "D" if settings.PAYOUT_SCHEDULE == "daily" else "W",
     ),
+    Job("pay_stripe_payouts", "marketplace.tasks.pay_stripe_payouts", "H"),
     Job("reconcile_ledger", "marketplace.tasks.reconcile_ledger", "D"),
 )
 

@@ -199,6 +199,11 @@ def draft_payout_batch() -> int:
     return ledger.draft_payout_batch().lines.count()
 
 
+def pay_stripe_payouts() -> dict[str, int]:
+    """Send the drafted payout lines of Stripe-rail sellers as Transfers."""
+    return ledger.pay_stripe_lines()
+
+
 def reconcile_ledger() -> int:
     """Check the ledger against the payments; returns the number of mismatches reported."""
     return len(ledger.reconcile())

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace.exceptions import LedgerError
+from marketplace import payments
+from marketplace.exceptions import LedgerError, PaymentProviderError
 from marketplace.i18n import lazy_format
 from marketplace.models import (
     Complaint,
@@ -544,6 +545,40 @@ def mark_payout_failed(*, line: Payout, now: datetime | None = None) -> Payout:
             dedupe_key=f"payout:{line.pk}",
         )
     return line
+
+
+def pay_stripe_lines() -> dict[str, int]:
+    """The job for Stripe-rail sellers: each drafted line paid to a Stripe account gets a
+    Transfer from the platform's balance (no source charge: the money was held), called
+    outside the seller's lock with the key `payout-<line>` so a retry never pays twice; the
+    line is marked paid with the transfer id, or failed on an error that will not go away
+    (money back to available). A retryable error leaves it drafted for the next run."""
+    counts = {"paid": 0, "failed": 0, "retry": 0}
+    lines = Payout.objects.filter(
+        status=Payout.Status.DRAFTED, method_kind=PayoutMethod.Kind.STRIPE
+    ).select_related("batch")
+    for line in lines.order_by("pk"):
+        try:
+            result = payments.create_transfer(
+                amount=line.amount,
+                destination=line.account,
+                source_transaction=None,
+                transfer_group=f"payout-batch-{line.batch_id}",
+                idempotency_key=f"payout-{line.pk}",
+                metadata={"payout": line.transfer_reference},
+            )
+        except PaymentProviderError as error:
+            if error.retryable:
+                counts["retry"] += 1
+                log.warning("payout %s: will retry: %s", line.pk, error.detail or error.message)
+                continue
+            log.warning("payout %s failed: %s", line.pk, error.detail or error.message)
+            mark_payout_failed(line=line)
+            counts["failed"] += 1
+            continue
+        mark_payout_paid(line=line, reference=result.id)
+        counts["paid"] += 1
+    return counts
 
 
 # --- Reconciliation -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from marketplace.services import ledger, payouts, refunds
 from marketplace.tests.factories.ledger import bank_method, staff_user
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
+from marketplace.tests.stripe_support import control
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,7 @@ def test_the_ledger_jobs_are_scheduled_and_release_delivered_money(paid, seller)
     wanted = {
         "release_ledger_money": "H",
         "draft_payout_batch": "W",
+        "pay_stripe_payouts": "H",
         "reconcile_ledger": "D",
     }
     scheduled = dict(Schedule.objects.filter(name__in=wanted).values_list("name", "schedule_type"))
@@ -101,3 +103,40 @@ def test_the_ledger_jobs_are_scheduled_and_release_delivered_money(paid, seller)
     call_command("run_job", "release_ledger_money")
 
     assert ledger.balances(seller).available == Decimal("2450.00")
+
+
+@pytest.fixture
+def stripe_line(emulator, paid, seller):
+    """Amina is paid through Stripe: her delivered sale is released and drafted in a batch."""
+    ledger.set_payout_method(seller=seller, kind="stripe", now=timezone.now() - timedelta(days=3))
+    Order.objects.filter(pk=paid.pk).update(
+        status=Order.Status.DELIVERED, delivered_at=timezone.now() - timedelta(days=8)
+    )
+    ledger.release_due()
+    return ledger.draft_payout_batch().lines.get()
+
+
+def test_a_stripe_rail_line_is_sent_once_as_a_transfer_and_marked_paid(emulator, stripe_line):
+    assert ledger.pay_stripe_lines() == {"paid": 1, "failed": 0, "retry": 0}
+    assert ledger.pay_stripe_lines() == {"paid": 0, "failed": 0, "retry": 0}
+
+    [sent] = objects(emulator, "transfer")
+    stripe_line.refresh_from_db()
+    assert (stripe_line.status, stripe_line.reference) == ("paid", sent["id"])
+    assert (sent["amount"], sent["destination"]) == (245000, stripe_line.account)
+    assert sent["source_transaction"] is None
+    assert ledger.balances(stripe_line.seller).paid_out == Decimal("2450.00")
+    assert ledger.reconcile() == []
+
+
+def test_a_refused_stripe_transfer_fails_the_line_and_the_money_is_available_again(
+    emulator, stripe_line
+):
+    control(emulator, f"accounts/{stripe_line.account}/disable")  # Stripe side only
+
+    assert ledger.pay_stripe_lines() == {"paid": 0, "failed": 1, "retry": 0}
+
+    stripe_line.refresh_from_db()
+    assert stripe_line.status == "failed"
+    assert ledger.balances(stripe_line.seller).available == Decimal("2450.00")
+    assert objects(emulator, "transfer") == []
