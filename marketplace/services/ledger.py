@@ -162,6 +162,19 @@ def order_money(order: Order) -> dict | None:
     }
 
 
+def buyer_protection(order: Order) -> dict | None:
+    """For the buyer's order page, while the seller's money on the order is held:
+    {"until": end of the return window (delivered_at + LEDGER_RELEASE_DAYS), or None before
+    delivery}. None once released or refunded, or for an order not in the ledger."""
+    if order.status not in (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED):
+        return None
+    if not has_sale(order.pk) or _order_released(order):
+        return None
+    if order.delivered_at is None:
+        return {"until": None}
+    return {"until": order.delivered_at + timedelta(days=settings.LEDGER_RELEASE_DAYS)}
+
+
 def order_refund_key(order: Order) -> str:
     """The key of an order's refund in full, whichever path records it first."""
     return f"order:{order.pk}"

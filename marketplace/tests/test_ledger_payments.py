@@ -140,3 +140,19 @@ def test_a_refused_stripe_transfer_fails_the_line_and_the_money_is_available_aga
     assert stripe_line.status == "failed"
     assert ledger.balances(stripe_line.seller).available == Decimal("2450.00")
     assert objects(emulator, "transfer") == []
+
+
+def test_the_buyer_sees_protected_until_the_window_ends(paid, buyer, client, settings):
+    url = reverse("order_detail", args=[paid.number])
+    client.force_login(buyer)
+    assert "the seller is paid only after you confirm delivery" in client.get(url).content.decode()
+
+    delivered = timezone.now() - timedelta(days=2)
+    Order.objects.filter(pk=paid.pk).update(status=Order.Status.DELIVERED, delivered_at=delivered)
+    until = timezone.localtime(delivered + timedelta(days=settings.LEDGER_RELEASE_DAYS))
+    page = client.get(url).content.decode()
+    assert f"Protected until {until.day} {until:%b %Y}" in page
+
+    Order.objects.filter(pk=paid.pk).update(delivered_at=delivered - timedelta(days=30))
+    ledger.release_due()
+    assert 'id="buyer-protection"' not in client.get(url).content.decode()

@@ -338,6 +338,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
+        context["protection"] = ledger.buyer_protection(order)
     else:
         # The seller sees what the payment brought them: the fee and their transfer.
         context["transfer"] = SellerTransfer.objects.filter(order=order).first()
