@@ -594,6 +594,20 @@ def pay_stripe_lines() -> dict[str, int]:
     return counts
 
 
+def platform_totals() -> dict[str, Decimal]:
+    """For the staff dashboard: money held for sellers (pending, and available not yet in a
+    batch), platform fees earned (less fees given back), and the drafted payout lines not
+    confirmed paid yet."""
+    totals = LedgerEntry.objects.totals()
+    fees = LedgerEntry.objects.filter(kind__in=[Kind.FEE, Kind.FEE_REFUND]).totals()
+    return {
+        "pending": totals["pending"],
+        "available": totals["available"],
+        "fees": -(fees["pending"] + fees["available"]),
+        "payouts_due": _sum(Payout.objects.filter(status=Payout.Status.DRAFTED), "amount"),
+    }
+
+
 # --- Reconciliation -------------------------------------------------------------------------
 
 
