@@ -7,6 +7,7 @@ level-triggered sweep, so a worker that was down needs no replay: no catch-up.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.module_loading import import_string
 
@@ -15,7 +16,8 @@ from django.utils.module_loading import import_string
 class Job:
     name: str
     func: str
-    schedule_type: str  # django_q.models.Schedule.MINUTES ("I"), HOURLY ("H"), DAILY ("D")
+    # django_q.models.Schedule.MINUTES ("I"), HOURLY ("H"), DAILY ("D"), WEEKLY ("W")
+    schedule_type: str
     minutes: int | None = None
     aliases: tuple[str, ...] = ()  # other names run_job accepts
 
@@ -49,6 +51,18 @@ SCHEDULES: tuple[Job, ...] = (
     Job("send_payment_reminders", "marketplace.tasks.send_payment_reminders", "I", 15),
     # The login throttle's failure log only matters for a day (cool-off escalation).
     Job("purge_login_failure_logs", "marketplace.tasks.purge_login_failure_logs", "D"),
+    # Seller ledger (issue 14): release money whose return window ended (hourly, like the
+    # delivery confirmations it follows), draft one payout batch per PAYOUT_SCHEDULE period
+    # (a second run in the period adds only sellers payable since), send the drafted lines of
+    # Stripe-rail sellers, check the invariant daily.
+    Job("release_ledger_money", "marketplace.tasks.release_ledger_money", "H"),
+    Job(
+        "draft_payout_batch",
+        "marketplace.tasks.draft_payout_batch",
+        "D" if settings.PAYOUT_SCHEDULE == "daily" else "W",
+    ),
+    Job("pay_stripe_payouts", "marketplace.tasks.pay_stripe_payouts", "H"),
+    Job("reconcile_ledger", "marketplace.tasks.reconcile_ledger", "D"),
 )
 
 

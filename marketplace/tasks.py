@@ -186,7 +186,7 @@ def purge_login_failure_logs() -> int:
     return AxesProxyHandler.reset_failure_logs(age_days=ESCALATION_WINDOW.days)
 
 
-# --- Seller ledger (issue 14; scheduled in phase 2, once sales are recorded) ----------------
+# --- Seller ledger (issue 14; scheduled in marketplace/schedules.py) ------------------------
 
 
 def release_ledger_money() -> int:
@@ -197,6 +197,11 @@ def release_ledger_money() -> int:
 def draft_payout_batch() -> int:
     """Draft this period's payout batch; returns its number of lines."""
     return ledger.draft_payout_batch().lines.count()
+
+
+def pay_stripe_payouts() -> dict[str, int]:
+    """Send the drafted payout lines of Stripe-rail sellers as Transfers."""
+    return ledger.pay_stripe_lines()
 
 
 def reconcile_ledger() -> int:

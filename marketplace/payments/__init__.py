@@ -212,12 +212,13 @@ def create_transfer(
     *,
     amount: Decimal,
     destination: str,
-    source_transaction: str,
+    source_transaction: str | None,
     transfer_group: str,
     idempotency_key: str,
     metadata: dict[str, str] | None = None,
 ) -> TransferResult:
-    """Send a seller's share from a charge to their connected account."""
+    """Send a seller's share from a charge to their connected account (or, with no
+    `source_transaction`, a ledger payout from the platform's balance)."""
     return get_provider().create_transfer(
         amount=amount,
         currency=settings.CURRENCY,

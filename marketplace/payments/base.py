@@ -139,7 +139,7 @@ class PaymentProvider(Protocol):
         amount: Decimal,
         currency: str,
         destination: str,
-        source_transaction: str,
+        source_transaction: str | None,
         transfer_group: str,
         idempotency_key: str,
         metadata: dict[str, str],

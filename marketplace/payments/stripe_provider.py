@@ -240,22 +240,23 @@ class StripeProvider:
         amount: Decimal,
         currency: str,
         destination: str,
-        source_transaction: str,
+        source_transaction: str | None,
         transfer_group: str,
         idempotency_key: str,
         metadata: dict[str, str],
     ) -> TransferResult:
+        params = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": transfer_group,
+            "metadata": metadata,
+        }
+        if source_transaction:
+            params["source_transaction"] = source_transaction
         with _provider_errors():
             transfer = self.client.v1.transfers.create(
-                params={
-                    "amount": to_minor_units(amount, currency),
-                    "currency": currency.lower(),
-                    "destination": destination,
-                    "source_transaction": source_transaction,
-                    "transfer_group": transfer_group,
-                    "metadata": metadata,
-                },
-                options={"idempotency_key": idempotency_key},
+                params=params, options={"idempotency_key": idempotency_key}
             )
         return TransferResult(
             id=transfer.id,

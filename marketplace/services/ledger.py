@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace.exceptions import LedgerError
+from marketplace import payments
+from marketplace.exceptions import LedgerError, PaymentProviderError
 from marketplace.i18n import lazy_format
 from marketplace.models import (
     Complaint,
@@ -135,6 +136,61 @@ def record_sale(
                 )
             )
     return [entry for entry in entries if entry is not None]
+
+
+def sale_entry(order: Order) -> LedgerEntry | None:
+    """The order's sale in the ledger (with its payment), or None for an order paid before the
+    ledger (a `SellerTransfer`) or not paid."""
+    return LedgerEntry.objects.select_related("payment").filter(order=order, kind=Kind.SALE).first()
+
+
+def has_sale(order_id: int) -> bool:
+    return LedgerEntry.objects.filter(order_id=order_id, kind=Kind.SALE).exists()
+
+
+def order_money(order: Order) -> dict | None:
+    """What the order brought its seller in the ledger (for the seller's order page): fee,
+    share after refunds, and whether the money is released; None when it is not in the ledger.
+    """
+    sums = _order_sums(order)
+    if Kind.SALE not in sums:
+        return None
+    return {
+        "fee": -sums.get(Kind.FEE, ZERO),
+        "share": sum(sums.values(), ZERO) - sums.get(Kind.RELEASE, ZERO),
+        "released": Kind.RELEASE in sums,
+    }
+
+
+def buyer_protection(order: Order) -> dict | None:
+    """For the buyer's order page, while the seller's money on the order is held:
+    {"until": end of the return window (delivered_at + LEDGER_RELEASE_DAYS), or None before
+    delivery}. None once released or refunded, or for an order not in the ledger."""
+    if order.status not in (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED):
+        return None
+    if not has_sale(order.pk) or _order_released(order):
+        return None
+    if order.delivered_at is None:
+        return {"until": None}
+    return {"until": order.delivered_at + timedelta(days=settings.LEDGER_RELEASE_DAYS)}
+
+
+def order_refund_key(order: Order) -> str:
+    """The key of an order's refund in full, whichever path records it first."""
+    return f"order:{order.pk}"
+
+
+def record_remaining_refund(*, order: Order) -> list[LedgerEntry]:
+    """The provider reports the order's payment refunded in full: reverse what is left of the
+    sale (nothing when `refund_in_full` recorded it already, or the order is not in the
+    ledger)."""
+    with transaction.atomic():
+        _lock_seller(order.seller_id)
+        sums = _order_sums(order)
+        left = sums.get(Kind.SALE, ZERO) + sums.get(Kind.REFUND, ZERO)
+        if left <= 0:
+            return []
+        return record_refund(order=order, amount=left, key=order_refund_key(order))
 
 
 def _order_sums(order: Order) -> dict[str, Decimal]:
@@ -502,6 +558,54 @@ def mark_payout_failed(*, line: Payout, now: datetime | None = None) -> Payout:
             dedupe_key=f"payout:{line.pk}",
         )
     return line
+
+
+def pay_stripe_lines() -> dict[str, int]:
+    """The job for Stripe-rail sellers: each drafted line paid to a Stripe account gets a
+    Transfer from the platform's balance (no source charge: the money was held), called
+    outside the seller's lock with the key `payout-<line>` so a retry never pays twice; the
+    line is marked paid with the transfer id, or failed on an error that will not go away
+    (money back to available). A retryable error leaves it drafted for the next run."""
+    counts = {"paid": 0, "failed": 0, "retry": 0}
+    lines = Payout.objects.filter(
+        status=Payout.Status.DRAFTED, method_kind=PayoutMethod.Kind.STRIPE
+    ).select_related("batch")
+    for line in lines.order_by("pk"):
+        try:
+            result = payments.create_transfer(
+                amount=line.amount,
+                destination=line.account,
+                source_transaction=None,
+                transfer_group=f"payout-batch-{line.batch_id}",
+                idempotency_key=f"payout-{line.pk}",
+                metadata={"payout": line.transfer_reference},
+            )
+        except PaymentProviderError as error:
+            if error.retryable:
+                counts["retry"] += 1
+                log.warning("payout %s: will retry: %s", line.pk, error.detail or error.message)
+                continue
+            log.warning("payout %s failed: %s", line.pk, error.detail or error.message)
+            mark_payout_failed(line=line)
+            counts["failed"] += 1
+            continue
+        mark_payout_paid(line=line, reference=result.id)
+        counts["paid"] += 1
+    return counts
+
+
+def platform_totals() -> dict[str, Decimal]:
+    """For the staff dashboard: money held for sellers (pending, and available not yet in a
+    batch), platform fees earned (less fees given back), and the drafted payout lines not
+    confirmed paid yet."""
+    totals = LedgerEntry.objects.totals()
+    fees = LedgerEntry.objects.filter(kind__in=[Kind.FEE, Kind.FEE_REFUND]).totals()
+    return {
+        "pending": totals["pending"],
+        "available": totals["available"],
+        "fees": -(fees["pending"] + fees["available"]),
+        "payouts_due": _sum(Payout.objects.filter(status=Payout.Status.DRAFTED), "amount"),
+    }
 
 
 # --- Reconciliation -------------------------------------------------------------------------

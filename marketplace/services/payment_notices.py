@@ -13,8 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from marketplace.i18n import lazy_format
-from marketplace.models import Checkout, Notification, Order, Payment, SecondChanceOffer, User
-from marketplace.money import lazy_pkr
+from marketplace.models import (
+    Checkout,
+    LedgerEntry,
+    Notification,
+    Order,
+    Payment,
+    SecondChanceOffer,
+    User,
+)
+from marketplace.money import lazy_pkr, quantize
 from marketplace.services.notifications import notify
 
 
@@ -43,7 +51,7 @@ def checkout_paid(*, checkout: Checkout, payment: Payment, orders: list[Order]) 
         dedupe_key=f"payment:{payment.pk}",
     )
     for order in orders:
-        transfer = order.seller_transfer
+        share = LedgerEntry.objects.filter(order=order).totals()["pending"]
         notify(
             user=order.seller,
             kind=Notification.Kind.PAYMENT_RECEIVED,
@@ -53,10 +61,12 @@ def checkout_paid(*, checkout: Checkout, payment: Payment, orders: list[Order]) 
             body=lazy_format(
                 gettext_lazy(
                     "The buyer paid %(total)s. Your share after the MadeInPK fee, %(share)s, "
-                    "is sent to your Stripe account."
+                    "is held by MadeInPK until %(days)s days after the buyer confirms "
+                    "delivery, then paid to your payout method."
                 ),
                 total=lazy_pkr(order.total),
-                share=lazy_pkr(transfer.amount),
+                share=lazy_pkr(quantize(share)),
+                days=settings.LEDGER_RELEASE_DAYS,
             ),
             url=reverse("order_detail", args=[order.number]),
             dedupe_key=f"order:{order.pk}:paid",

@@ -13,6 +13,9 @@ Every provider call goes through `marketplace.payments`. Decisions recorded here
   buyer was on the payment page, or paid already through another page) is refunded
   automatically: a `Refund` row is written in the same transaction as the `Payment`, and sent
   after commit (and retried by the transfers job until it succeeds).
+- **Sellers are paid after delivery** (issue 14): a paid order is a sale in the seller ledger
+  (`ledger.record_sale`, same fee rule), pending until the return window after delivery ends;
+  no Stripe transfer is made at payment. `SellerTransfer` rows are only those made before.
 """
 
 import logging
@@ -35,22 +38,15 @@ from marketplace.models import (
     Payment,
     PaymentAttempt,
     Refund,
-    SellerTransfer,
     StripeEvent,
     User,
 )
-from marketplace.services import payment_notices
+from marketplace.services import ledger, payment_notices
 from marketplace.services.orders import SHIPPING_FIELDS, record_event, snapshot_address
 from marketplace.services.payouts import unready_sellers, update_connected_account
 from marketplace.services.refunds import record_refund, send_refund
 
 log = logging.getLogger(__name__)
-
-
-def _queue(task: str) -> None:
-    from django_q.tasks import async_task
-
-    async_task(task)
 
 
 # --- Buyer pays --------------------------------------------------------------------------------
@@ -171,7 +167,7 @@ def _close_open_attempt(attempt: PaymentAttempt) -> None:
 
 
 def fulfil_checkout(*, session_id: str) -> Payment | None:
-    """Record a completed payment: orders paid, one pending transfer per order; idempotent.
+    """Record a completed payment: orders paid, each sale pending in the ledger; idempotent.
 
     The session is fetched again from the provider (never trusted from the event body).
     Returns None for a session that is not paid or not ours.
@@ -231,17 +227,13 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
             platform_fee=sum((split.fee for split in splits), Decimal("0.00")),
             status=Payment.Status.PAID if payable else Payment.Status.UNMATCHED,
         )
-        for order, fee, share in splits:
+        for order, fee, _share in splits:
             order.transition_to(Order.Status.PAID)
             order.save(update_fields=["status", "paid_at"])
             record_event(order=order, kind=OrderEvent.Kind.PAID, actor=checkout.buyer)
-            SellerTransfer.objects.create(
-                order=order,
-                payment=payment,
-                amount=share,
-                fee=fee,
-                idempotency_key=f"transfer-{order.number}",
-            )
+            # The platform holds the money until delivery and the return window (issue 14):
+            # the seller's share is pending in the ledger, paid out in a later batch.
+            ledger.record_sale(order=order, payment=payment, fee=fee)
         if payable:
             payment_notices.checkout_paid(checkout=checkout, payment=payment, orders=payable)
         refund_due = session.amount_total - sum((o.total for o in payable), Decimal("0.00"))
@@ -253,8 +245,6 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
                 idempotency_key=f"refund-{session.id}",
             )
             transaction.on_commit(lambda: send_refund(refund.pk))
-        if payable:
-            transaction.on_commit(lambda: _queue("marketplace.tasks.send_pending_transfers"))
     _handle_waiting_refunds(payment)
     return payment
 

@@ -3,8 +3,9 @@ reports about refunds.
 
 - **Refunding an order** has one path, `refund_in_full` (staff's `refund_order` and
   `cancellation.cancel_order` for a paid order call it and do their own authorisation): the
-  Refund row is written with the order locked, then `send_refund` reverses a transfer already
-  sent and sends the refund; either failing leaves the refund FAILED for the transfers job to
+  Refund row is written with the order locked (and, for an order in the seller ledger, the
+  seller's sale reversed in the same transaction: the money never left), then `send_refund`
+  reverses a transfer already sent (orders paid before the ledger) and sends the refund; either failing leaves the refund FAILED for the transfers job to
   resend. A cancellation makes the order CANCELLED at once (stock back, nothing to ship) and
   REFUNDED when the refund succeeds.
 - **Refunded amount** on a payment is the largest of what the provider reported
@@ -23,7 +24,8 @@ from django.utils.translation import gettext_noop
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected
-from marketplace.models import Order, OrderEvent, Payment, Refund, SellerTransfer, User
+from marketplace.models import LedgerEntry, Order, OrderEvent, Payment, Refund, SellerTransfer, User
+from marketplace.services import ledger
 from marketplace.services.orders import record_event
 from marketplace.services.transfers import reverse_sent_transfer
 
@@ -65,12 +67,18 @@ def record_refund(
         _refresh_refunded(payment, amount_refunded)
         if refunded or payment.refunded_amount >= payment.amount:
             # Orders before transfers, as refund_order locks them, so the two never deadlock.
-            order_ids = SellerTransfer.objects.filter(payment=payment).values("order_id")
+            paid_orders = Q(seller_transfer__payment=payment) | Q(
+                ledger_entries__payment=payment, ledger_entries__kind=LedgerEntry.Kind.SALE
+            )
+            order_ids = Order.objects.filter(paid_orders).values("pk")
             for order in Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"):
                 if _is_refundable(order):
                     order.transition_to(Order.Status.REFUNDED)
                     order.save(update_fields=["status"])
                     record_event(order=order, kind=OrderEvent.Kind.REFUNDED)
+                # Refunded at the provider (its dashboard, say): the seller's sale is reversed
+                # too, under the same key as refund_in_full's, so never twice.
+                ledger.record_remaining_refund(order=order)
             SellerTransfer.objects.select_for_update().filter(
                 payment=payment,
                 status__in=[SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED],
@@ -114,24 +122,40 @@ def refund_in_full(
         if prepare is not None:
             prepare(order)
         if refund is None:
-            transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
-            if transfer is None or not was_paid:
+            sale = ledger.sale_entry(order)
+            transfer = None
+            if sale is None:
+                transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
+            payment = sale.payment if sale is not None else getattr(transfer, "payment", None)
+            if payment is None or not was_paid:
                 raise PaymentRejected(
                     _("Order %(number)s is not a paid order that can be refunded.")
                     % {"number": order.number},
                     code="not_paid",
                 )
-            if transfer.status in {SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED}:
+            if transfer is not None and transfer.status in {
+                SellerTransfer.Status.PENDING,
+                SellerTransfer.Status.FAILED,
+            }:
                 transfer.status = SellerTransfer.Status.CANCELLED
                 transfer.save(update_fields=["status"])
             refund = Refund.objects.create(
                 order=order,
-                payment=transfer.payment,
+                payment=payment,
                 amount=order.total,
                 reason=reason[:200],
                 idempotency_key=f"refund-{order.number}",
                 requested_by=requested_by,
             )
+            if sale is not None:
+                # The money never left: the seller's entries are reversed, nothing to claw back.
+                ledger.record_refund(
+                    order=order,
+                    amount=order.total,
+                    key=ledger.order_refund_key(order),
+                    reason=reason[:200],
+                    by=requested_by,
+                )
     return send_refund(refund.pk, raise_errors=raise_errors)
 
 
@@ -156,7 +180,10 @@ def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
         payment = refund.payment
         refund.attempts += 1
         try:
-            if refund.order_id:
+            if refund.order_id and not ledger.has_sale(refund.order_id):
+                # Orders in the ledger (paid since, or migrated): the refund is a ledger entry;
+                # one migrated after its transfer was sent leaves the seller owing it, taken
+                # from their next payouts, rather than the money clawed back twice.
                 reverse_sent_transfer(refund.order_id)
             result = payments.create_refund(
                 charge_or_intent=payment.charge_id or payment.payment_intent_id,

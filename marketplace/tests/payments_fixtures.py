@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from marketplace import payments
-from marketplace.models import ConnectedAccount
-from marketplace.services import payouts
+from marketplace.models import ConnectedAccount, SellerTransfer
+from marketplace.services import ledger, payouts
 from marketplace.tests.stripe_support import WEBHOOK_SECRET, WebhookReceiver, control
 from stripe_emulator import start_emulator
 
@@ -29,6 +29,25 @@ def emulator(receiver, settings):
     settings.CURRENCY = "PKR"
     yield base_url
     server.close()
+
+
+@pytest.fixture
+def paid_before_the_ledger(monkeypatch):
+    """Payments in this test are recorded as they were before the seller ledger (issue 14
+    phase 2): an immediate `SellerTransfer` per order instead of a sale. Those rows still
+    exist, and the transfers job, reversals and refunds must keep handling them."""
+
+    def immediate_transfer(*, order, payment=None, fee=None):
+        SellerTransfer.objects.create(
+            order=order,
+            payment=payment,
+            amount=order.total - fee,
+            fee=fee,
+            idempotency_key=f"transfer-{order.number}",
+        )
+        return []
+
+    monkeypatch.setattr(ledger, "record_sale", immediate_transfer)
 
 
 def onboard(emulator: str, seller) -> ConnectedAccount:

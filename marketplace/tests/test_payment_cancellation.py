@@ -10,6 +10,7 @@ from marketplace import payments
 from marketplace.exceptions import OrderActionRefused, PaymentProviderError
 from marketplace.models import (
     FixedPriceListing,
+    LedgerEntry,
     Notification,
     Order,
     OrderEvent,
@@ -17,12 +18,18 @@ from marketplace.models import (
     Refund,
     SellerTransfer,
 )
-from marketplace.services import cancellation, fulfilment
+from marketplace.services import cancellation, fulfilment, ledger
 from marketplace.tasks import send_pending_transfers
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.catalog import AuctionProductFactory
 from marketplace.tests.factories.orders import address_of, listing_by
-from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
+from marketplace.tests.payments_fixtures import (
+    objects,
+    onboard,
+    paid_before_the_ledger,  # noqa: F401 (fixture)
+    pay_and_deliver,
+    start_paying,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +75,10 @@ def test_the_buyer_cancels_a_paid_order_and_is_refunded_in_full(emulator, paid, 
     sent = objects(emulator, "refund")
     assert [(r["id"], r["amount"]) for r in sent] == [(refund.stripe_refund_id, 500000)]
     assert Payment.objects.get().status == Payment.Status.REFUNDED
-    assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.CANCELLED
+    # Issue 14: the money never left; the seller's sale is reversed, nothing to claw back.
+    assert not SellerTransfer.objects.exists() and objects(emulator, "transfer") == []
+    assert ledger.balances(order.seller).pending == Decimal("0.00")
+    assert LedgerEntry.objects.get(order=order, kind="refund").pending == Decimal("-5000.00")
 
 
 def test_the_stock_goes_back_on_sale(paid, buyer, vase):
@@ -111,7 +121,10 @@ def test_cancelling_twice_refunds_once(emulator, paid, buyer, vase):
     assert vase.quantity == 3
 
 
-def test_a_transfer_already_sent_is_reversed_before_the_refund(emulator, paid, buyer):
+@pytest.mark.usefixtures("paid_before_the_ledger")
+def test_a_transfer_already_sent_before_the_ledger_is_reversed_before_the_refund(
+    emulator, paid, buyer
+):
     send_pending_transfers()
 
     cancellation.cancel_order(order=paid, by=buyer, reason="")
@@ -190,7 +203,9 @@ def test_a_provider_failure_leaves_the_order_cancelled_and_the_retry_refunds_it(
     assert counts["refunds"] == 1
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
     assert len(objects(emulator, "refund")) == 1
-    assert SellerTransfer.objects.get(order=order).status == SellerTransfer.Status.CANCELLED
+    # The ledger was reversed with the Refund row, once, whatever the provider did.
+    assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
+    assert ledger.balances(order.seller).pending == Decimal("0.00")
 
 
 # --- The order page -------------------------------------------------------------------------

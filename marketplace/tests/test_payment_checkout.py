@@ -8,9 +8,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.exceptions import PaymentRejected
-from marketplace.models import City, Order, Payment, PaymentAttempt, Refund, SellerTransfer
+from marketplace.models import (
+    City,
+    LedgerEntry,
+    Order,
+    Payment,
+    PaymentAttempt,
+    Refund,
+    SellerTransfer,
+)
+from marketplace.services import ledger, refunds
 from marketplace.services import payments as payment_services
-from marketplace.services import refunds
 from marketplace.services.cancellation import cancel_order
 from marketplace.tests.factories.accounts import SellerFactory, lose_payouts
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
@@ -72,7 +80,7 @@ def test_paying_again_expires_the_previous_page_so_only_one_can_be_paid(
         control(emulator, f"sessions/{first}/pay")
 
 
-def test_completed_payment_marks_the_order_paid_with_a_pending_transfer(
+def test_completed_payment_marks_the_order_paid_and_holds_the_sellers_share(
     emulator, receiver, paid_setup, client
 ):
     session_id = start_paying(client, paid_setup.checkout)
@@ -89,31 +97,15 @@ def test_completed_payment_marks_the_order_paid_with_a_pending_transfer(
         Payment.Status.PAID,
     )
     assert payment.charge_id.startswith("ch_") and payment.payment_intent_id.startswith("pi_")
-    transfer = SellerTransfer.objects.get()
-    assert (transfer.order, transfer.amount, transfer.fee, transfer.status) == (
-        order,
-        Decimal("2450.00"),
-        Decimal("50.00"),
-        SellerTransfer.Status.PENDING,
-    )
-    assert transfer.idempotency_key == f"transfer-{order.number}"
-
-
-def test_fulfilment_queues_the_transfers_job_after_commit(
-    emulator, receiver, paid_setup, client, django_capture_on_commit_callbacks, monkeypatch
-):
-    queued = []
-    monkeypatch.setattr(payment_services, "_queue", queued.append)
-    session_id = start_paying(client, paid_setup.checkout)
-    control(emulator, f"sessions/{session_id}/pay")
-
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        payment_services.fulfil_checkout(session_id=session_id)
-    assert queued == []
-
-    for callback in callbacks:
-        callback()
-    assert queued == ["marketplace.tasks.send_pending_transfers"]
+    # Issue 14: no transfer at payment; the sale is pending in the seller's ledger.
+    assert not SellerTransfer.objects.exists()
+    assert objects(emulator, "transfer") == []
+    entries = {e.kind: e for e in LedgerEntry.objects.filter(order=order)}
+    assert set(entries) == {LedgerEntry.Kind.SALE, LedgerEntry.Kind.FEE}
+    assert entries[LedgerEntry.Kind.SALE].key == f"sale:order:{order.pk}"
+    assert entries[LedgerEntry.Kind.SALE].payment == payment
+    assert ledger.balances(order.seller).pending == Decimal("2450.00")
+    assert ledger.balances(order.seller).available == Decimal("0.00")
 
 
 def test_fulfilling_twice_changes_nothing(emulator, receiver, paid_setup, client):
@@ -125,7 +117,7 @@ def test_fulfilling_twice_changes_nothing(emulator, receiver, paid_setup, client
 
     assert first == second
     assert Payment.objects.count() == 1
-    assert SellerTransfer.objects.count() == 1
+    assert LedgerEntry.objects.count() == 2  # one sale, one fee
 
 
 def test_an_unpaid_session_fulfils_nothing(emulator, paid_setup, client):

@@ -1,5 +1,6 @@
-"""Paying sellers and refunding buyers: every transfer sent exactly once, failures retried and
-shown to staff, refunds from the admin reversing what was already sent."""
+"""Paying sellers of orders paid before the ledger and refunding buyers: every transfer sent
+exactly once, failures retried and shown to staff, refunds from the admin reversing what was
+already sent."""
 
 from decimal import Decimal
 
@@ -15,12 +16,15 @@ from marketplace.tests.factories.orders import address_of, listing_by
 from marketplace.tests.payments_fixtures import (
     objects,
     onboard,
+    paid_before_the_ledger,  # noqa: F401 (fixture)
     pay_and_deliver,
     start_paying,
 )
 from marketplace.tests.stripe_support import control
 
-pytestmark = pytest.mark.django_db
+# Orders paid before the seller ledger (issue 14 phase 2) keep their immediate transfers: the
+# job, reversals and refunds still handle those rows. New payments: test_ledger_payments.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("paid_before_the_ledger")]
 
 
 @pytest.fixture

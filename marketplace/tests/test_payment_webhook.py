@@ -10,18 +10,21 @@ from django.urls import reverse
 from marketplace import payments
 from marketplace.models import (
     ConnectedAccount,
+    LedgerEntry,
     Order,
     Payment,
     PaymentAttempt,
     SellerTransfer,
     StripeEvent,
 )
+from marketplace.services import ledger
 from marketplace.tests.factories.orders import listing_by, order_for
 from marketplace.tests.factories.payments import signed_event
 from marketplace.tests.payments_fixtures import (
     deliver,
     objects,
     onboard,
+    paid_before_the_ledger,  # noqa: F401 (fixture)
     pay_and_deliver,
     start_paying,
 )
@@ -162,7 +165,7 @@ def test_a_replayed_completed_event_changes_nothing(emulator, receiver, paying, 
     assert response.status_code == 200
     assert response.content == b"duplicate"
     assert Payment.objects.count() == 1
-    assert SellerTransfer.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SALE).count() == 1
     assert StripeEvent.objects.filter(type="checkout.session.completed").count() == 1
 
 
@@ -276,7 +279,7 @@ def test_a_refund_for_an_unknown_charge_is_answered_200(emulator, client):
     assert deliver(client, *signed_event(refund)).status_code == 200
 
 
-def test_a_full_refund_from_the_dashboard_marks_the_order_refunded_and_stops_the_transfer(
+def test_a_full_refund_from_the_dashboard_marks_the_order_refunded_and_reverses_the_sale(
     emulator, receiver, paying, client
 ):
     order, session_id = paying
@@ -290,7 +293,34 @@ def test_a_full_refund_from_the_dashboard_marks_the_order_refunded_and_stops_the
     payment.refresh_from_db()
     assert (payment.refunded_amount, payment.status) == (Decimal("2500.00"), "refunded")
     assert order_status(order) == Order.Status.REFUNDED
+    assert_sale_reversed(order)
+    figures = ledger.reconciliation_figures()
+    assert [f for f in figures if f["expected"] != f["actual"]] == []
+
+
+@pytest.mark.usefixtures("paid_before_the_ledger")
+def test_a_full_refund_from_the_dashboard_stops_a_transfer_not_sent_before_the_ledger(
+    emulator, receiver, paying, client
+):
+    order, session_id = paying
+    pay_and_deliver(client, emulator, receiver, session_id)
+    payment = Payment.objects.get()
+    payments.create_refund(charge_or_intent=payment.charge_id, amount=None, idempotency_key="dash")
+
+    response = deliver(client, *receiver.wait_for("charge.refunded"))
+
+    assert response.status_code == 200
+    assert order_status(order) == Order.Status.REFUNDED
     assert SellerTransfer.objects.get().status == SellerTransfer.Status.CANCELLED
+    assert not LedgerEntry.objects.exists()
+
+
+def assert_sale_reversed(order) -> None:
+    """The seller's sale and fee are reversed in full, once, under the order's refund key."""
+    refunds = LedgerEntry.objects.filter(order_id=order.pk, kind=LedgerEntry.Kind.REFUND)
+    assert [e.key for e in refunds] == [f"refund:order:{order.pk}"]
+    seller = Order.objects.get(pk=order.pk).seller
+    assert ledger.balances(seller) == ledger.Balances(*(4 * [Decimal("0.00")]))
 
 
 def test_a_partial_refund_is_recorded_once_even_when_delivered_twice(
@@ -379,5 +409,5 @@ def test_a_refund_that_arrives_before_the_payment_is_applied_once_the_payment_is
     payment = Payment.objects.get()
     assert (payment.refunded_amount, payment.status) == (Decimal("2500.00"), "refunded")
     assert order_status(order) == Order.Status.REFUNDED
-    assert SellerTransfer.objects.get().status == SellerTransfer.Status.CANCELLED
+    assert_sale_reversed(order)
     assert StripeEvent.objects.get(type="charge.refunded").processed_at is not None

@@ -139,3 +139,30 @@ def test_the_dashboard_links_to_the_block_withdraw_and_refund_actions(client, st
 
     for name in ("user", "product", "order", "complaint"):
         assert reverse(f"admin:marketplace_{name}_changelist") in page
+
+
+def test_the_dashboard_shows_sellers_money_fees_and_payouts_due(client, staff, settings):
+    """Issue 14: held for sellers, available, payouts drafted, fees earned."""
+    from marketplace.services import ledger
+    from marketplace.tests.factories.ledger import bank_method, deliver, sold
+
+    settings.PAYOUT_MINIMUM = 1000
+    seller, buyer = UserFactory(username="amina"), UserFactory(username="bilal")
+    deliver(sold(seller, buyer, "2500.00"), days_ago=8)
+    ledger.release_due()
+    bank_method(seller)
+    ledger.draft_payout_batch()
+    sold(seller, buyer, "4000.00")
+    client.force_login(staff)
+
+    figures = dashboard_context()["ledger"]
+    page = client.get(URL).content.decode()
+
+    assert figures == {
+        "pending": Decimal("3920.00"),
+        "available": Decimal("0.00"),
+        "fees": Decimal("130.00"),
+        "payouts_due": Decimal("2450.00"),
+    }
+    assert 'id="ledger-money"' in page
+    assert "Rs 3,920" in page and "Rs 2,450" in page and "Rs 130" in page

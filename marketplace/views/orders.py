@@ -29,7 +29,7 @@ from marketplace.models import (
 )
 from marketplace.money import format_pkr, parse_amount
 from marketplace.queries.orders import Basket, build_basket, cart_basket, listings_with_products
-from marketplace.services import payouts
+from marketplace.services import ledger, payouts
 from marketplace.services.addresses import save_address
 from marketplace.services.cancellation import cancel_order
 from marketplace.services.orders import (
@@ -337,9 +337,11 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
+        context["protection"] = ledger.buyer_protection(order)
     else:
         # The seller sees what the payment brought them: the fee and their transfer.
         context["transfer"] = SellerTransfer.objects.filter(order=order).first()
+        context["ledger_money"] = ledger.order_money(order)
     return render(request, "marketplace/orders/order_detail.html", context)
 
 

@@ -175,6 +175,7 @@ def payouts_setup(request: HttpRequest) -> HttpResponse:
     context = {
         "account": account,
         "fee_percent": (settings.PLATFORM_FEE_RATE * 100).normalize(),
+        "release_days": settings.LEDGER_RELEASE_DAYS,
     }
     return render(request, "marketplace/payments/payouts_setup.html", context)
 
