@@ -5,7 +5,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.models import Favourite, Order, OrderEvent
+from marketplace.models import Order, OrderEvent
 from marketplace.services import feedback, fulfilment
 from marketplace.services.orders import record_event
 from marketplace.tests.factories.accounts import UserFactory
@@ -35,17 +35,16 @@ class PageGrowth(Growth):
 
     def __init__(self, seller, buyer, rival) -> None:
         super().__init__(seller, buyer, rival)
-        self.reviewed = listing_by(seller, title="Reviewed vase", quantity=50)
+        self.reviewed_listing = listing_by(seller, title="Reviewed vase", quantity=50)
 
     def grow(self) -> None:
         super().grow()
-        item = self.seller.products.get(title=f"Item {self.step}")
-        Favourite.objects.create(user=self.buyer, product=item)
+        # The base growth already saves each step's item as a favourite.
         reviewer = UserFactory(first_name=f"Reviewer {self.step}")
-        order = order_for(reviewer, self.reviewed)
+        order = order_for(reviewer, self.reviewed_listing)
         delivered = delivered_order_of(order, self.seller, reviewer)
         feedback.leave_review(
-            product=self.reviewed.product,
+            product=self.reviewed_listing.product,
             by=reviewer,
             rating=4,
             title=f"Review {self.step}",
@@ -69,11 +68,12 @@ def test_list_pages_use_the_same_queries_at_one_row_and_at_six(
     client, seller, buyer, rival, settings, who, path, row, django_assert_num_queries
 ):
     settings.MESSAGE_RATE_LIMIT = 1000
+    settings.BID_RATE_LIMIT = 1000  # the data is grown by many bids in a moment
     growth = PageGrowth(seller, buyer, rival)
     if who:
         client.force_login({"buyer": buyer, "seller": seller}[who])
     growth.grow()
-    url = path.format(shop=seller.seller_profile.slug, product=growth.reviewed.product.pk)
+    url = path.format(shop=seller.seller_profile.slug, product=growth.reviewed_listing.product.pk)
     client.get(url)  # a first visit may mark things read or warm a cache: measure the second
     with CaptureQueriesContext(connection) as small:
         first = client.get(url)
