@@ -12,7 +12,15 @@ from django.utils.translation import gettext as _
 from marketplace import realtime
 from marketplace.i18n import language_for_user
 from marketplace.models import AuctionListing, Notification, Order
-from marketplace.services import deadlines, fulfilment, ledger, refunds, transfers
+from marketplace.services import (
+    deadlines,
+    fulfilment,
+    ledger,
+    payout_batches,
+    reconciliation,
+    refunds,
+    transfers,
+)
 from marketplace.services.closing import close_auction, close_auctions
 
 logger = logging.getLogger(__name__)
@@ -196,17 +204,17 @@ def release_ledger_money() -> int:
 
 def draft_payout_batch() -> int:
     """Draft this period's payout batch; returns its number of lines."""
-    return ledger.draft_payout_batch().lines.count()
+    return payout_batches.draft_payout_batch().lines.count()
 
 
 def pay_stripe_payouts() -> dict[str, int]:
     """Send the drafted payout lines of Stripe-rail sellers as Transfers."""
-    return ledger.pay_stripe_lines()
+    return payout_batches.pay_stripe_lines()
 
 
 def reconcile_ledger() -> int:
     """Check the ledger against the payments; returns the number of mismatches reported."""
-    return len(ledger.reconcile())
+    return len(reconciliation.reconcile())
 
 
 # --- Demo -------------------------------------------------------------------------------------

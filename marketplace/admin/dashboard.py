@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import AuctionListing, Complaint, Order, User
 from marketplace.payments import platform_fee
-from marketplace.services import ledger
+from marketplace.services import reconciliation
 
 CHART_DAYS = 30
 CHART_WIDTH = 600
@@ -129,7 +129,7 @@ def dashboard_context(now: datetime | None = None) -> dict:
         "overdue": overdue.order_by("payment_deadline")[:10],
         "blocked_count": blocked.count(),
         "blocked": blocked[:10],
-        "ledger": ledger.platform_totals(),
+        "ledger": reconciliation.platform_totals(),
         "open_complaints": Complaint.objects.open().count(),
         "unassigned_complaints": Complaint.objects.open().filter(assigned_to=None).count(),
         "now": now,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from marketplace.admin.payments import ReadOnlyAdmin
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import LedgerEntry, LedgerMismatch, Payout, PayoutBatch, PayoutMethod
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.validators import PK_BANK_CODES
 
 # Lines a bank's bulk transfer (IBFT or Raast) can pay; Stripe lines are sent as Transfers.
@@ -178,7 +178,7 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
     def draft_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("marketplace.add_payout"):
             return HttpResponse(status=403)
-        batch = ledger.draft_payout_batch(now=timezone.now())
+        batch = payout_batches.draft_payout_batch(now=timezone.now())
         self.message_user(
             request,
             gettext("Batch %(key)s: %(count)d line(s).")
@@ -199,7 +199,7 @@ def mark_paid(modeladmin, request, queryset) -> None:
     done = 0
     for line in queryset:
         try:
-            ledger.mark_payout_paid(line=line, reference=reference)
+            payout_batches.mark_payout_paid(line=line, reference=reference)
             done += 1
         except MarketplaceError as error:
             modeladmin.message_user(request, error.message, messages.ERROR)
@@ -210,7 +210,7 @@ def mark_paid(modeladmin, request, queryset) -> None:
 @admin.action(description=_("Mark failed (money back to available)"), permissions=["pay"])
 def mark_failed(modeladmin, request, queryset) -> None:
     for line in queryset:
-        ledger.mark_payout_failed(line=line)
+        payout_batches.mark_payout_failed(line=line)
     modeladmin.message_user(
         request, gettext("%(count)d line(s) failed.") % {"count": len(queryset)}, messages.WARNING
     )

@@ -8,8 +8,8 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from marketplace.models import ApiToken, Favourite, Notification
+from marketplace.services import cart as cart_services
 from marketplace.services import complaints, feedback, listings, messaging, notifications
-from marketplace.services import orders as order_services
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.fulfilment import delivered_order, paid_order
@@ -55,7 +55,7 @@ def world(seller, buyer):
     notifications.notify(
         user=buyer, kind=Notification.Kind.OUTBID, title="Outbid", url="/", dedupe_key="t-1"
     )
-    cart_item = order_services.add_to_cart(user=buyer, listing=listing, quantity=1)
+    cart_item = cart_services.add_to_cart(user=buyer, listing=listing, quantity=1)
     return {
         "listing": listing,
         "product": listing.product,

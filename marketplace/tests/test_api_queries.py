@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from marketplace.models import ApiToken, Favourite, Notification, ProductReview
+from marketplace.services import cart as cart_services
 from marketplace.services import complaints, feedback, listings, messaging, notifications
-from marketplace.services import orders as order_services
 from marketplace.tests.api_support import photo, token_client
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
@@ -82,7 +82,7 @@ class Growth:
             title="Shipped",
             dedupe_key=f"grow-{self.step}",
         )
-        order_services.add_to_cart(user=self.buyer, listing=listing, quantity=1)
+        cart_services.add_to_cart(user=self.buyer, listing=listing, quantity=1)
         ApiToken.issue(user=self.buyer, name=f"device {self.step}")
         Favourite.objects.create(user=self.buyer, product=listing.product)
         # One review per buyer: a new reviewer each step (written directly: leave_review needs

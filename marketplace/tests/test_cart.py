@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import Address, CartItem, Checkout, FixedPriceListing, Order
-from marketplace.services.orders import add_to_cart, remove_cart_item, update_cart_item
+from marketplace.services.cart import add_to_cart, remove_cart_item, update_cart_item
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.catalog import city
 from marketplace.tests.factories.orders import address_of, listing_by, order_for

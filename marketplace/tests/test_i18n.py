@@ -575,7 +575,7 @@ def _attributes(tag: str) -> dict[str, str]:
 def photographed(seller, buyer):
     """A fixed-price listing and an auction with two photos each, one of them in the cart."""
     from marketplace.images import save_product_images
-    from marketplace.services.orders import add_to_cart
+    from marketplace.services.cart import add_to_cart
     from marketplace.tests.factories.orders import listing_by
     from marketplace.tests.test_images import photo
 

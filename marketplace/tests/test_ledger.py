@@ -19,7 +19,7 @@ from marketplace.models import (
     PayoutBatch,
     PayoutMethod,
 )
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches, reconciliation
 from marketplace.tests.factories.ledger import (
     bank_method,
     deliver,
@@ -228,7 +228,7 @@ def released(seller, buyer, total: str):
 def test_a_batch_pays_available_money_to_sellers_with_a_method(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    batch = ledger.draft_payout_batch()
+    batch = payout_batches.draft_payout_batch()
     line = batch.lines.get()
     assert (line.amount, line.account, line.method_kind) == (
         D("2450.00"),
@@ -243,8 +243,8 @@ def test_a_batch_pays_available_money_to_sellers_with_a_method(seller, buyer):
 def test_drafting_again_in_the_same_week_pays_nothing_twice(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    first = ledger.draft_payout_batch()
-    again = ledger.draft_payout_batch()
+    first = payout_batches.draft_payout_batch()
+    again = payout_batches.draft_payout_batch()
     assert again == first
     assert Payout.objects.count() == 1
     assert LedgerEntry.objects.filter(kind="payout").count() == 1
@@ -253,41 +253,41 @@ def test_drafting_again_in_the_same_week_pays_nothing_twice(seller, buyer):
 def test_no_payout_below_the_minimum_without_a_method_or_on_hold(seller, buyer, rival):
     released(seller, buyer, "900.00")  # below the minimum
     bank_method(seller)
-    ledger.draft_payout_batch()
+    payout_batches.draft_payout_batch()
     assert not Payout.objects.exists()
     rival.role = rival.Role.SELLER
     rival.save(update_fields=["role"])
     released(rival, buyer, "5000.00")
-    ledger.draft_payout_batch()
+    payout_batches.draft_payout_batch()
     assert not Payout.objects.exists()  # no method on file
     bank_method(rival, held=True)
-    ledger.draft_payout_batch()
+    payout_batches.draft_payout_batch()
     assert not Payout.objects.exists()  # method changed less than 48 h ago
     later = timezone.now() + timedelta(hours=49)
-    ledger.draft_payout_batch(now=later)
+    payout_batches.draft_payout_batch(now=later)
     assert Payout.objects.get().seller == rival
 
 
 def test_a_paid_line_keeps_the_money_paid_out_and_tells_the_seller(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    line = ledger.draft_payout_batch().lines.get()
-    ledger.mark_payout_paid(line=line, reference="IBFT-778812")
+    line = payout_batches.draft_payout_batch().lines.get()
+    payout_batches.mark_payout_paid(line=line, reference="IBFT-778812")
     line.refresh_from_db()
     assert (line.status, line.reference) == (Payout.Status.PAID, "IBFT-778812")
     assert ledger.balances(seller).paid_out == D("2450.00")
     assert Notification.objects.filter(user=seller, kind="payout_sent").exists()
-    assert ledger.mark_payout_paid(line=line, reference="IBFT-778812").status == "paid"
+    assert payout_batches.mark_payout_paid(line=line, reference="IBFT-778812").status == "paid"
     with pytest.raises(LedgerError):
-        ledger.mark_payout_paid(line=line, reference="IBFT-000001")
+        payout_batches.mark_payout_paid(line=line, reference="IBFT-000001")
 
 
 def test_a_paid_line_the_bank_returns_comes_back_to_available(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    line = ledger.draft_payout_batch().lines.get()
-    ledger.mark_payout_paid(line=line, reference="IBFT-778812")
-    ledger.mark_payout_failed(line=line)
+    line = payout_batches.draft_payout_batch().lines.get()
+    payout_batches.mark_payout_paid(line=line, reference="IBFT-778812")
+    payout_batches.mark_payout_failed(line=line)
     balances = ledger.balances(seller)
     assert (balances.available, balances.paid_out) == (D("2450.00"), D("0.00"))
 
@@ -295,17 +295,17 @@ def test_a_paid_line_the_bank_returns_comes_back_to_available(seller, buyer):
 def test_a_paid_line_needs_a_reference(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    line = ledger.draft_payout_batch().lines.get()
+    line = payout_batches.draft_payout_batch().lines.get()
     with pytest.raises(LedgerError):
-        ledger.mark_payout_paid(line=line, reference="  ")
+        payout_batches.mark_payout_paid(line=line, reference="  ")
 
 
 def test_a_failed_line_returns_the_money_to_available_once(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    line = ledger.draft_payout_batch().lines.get()
-    ledger.mark_payout_failed(line=line)
-    ledger.mark_payout_failed(line=line)
+    line = payout_batches.draft_payout_batch().lines.get()
+    payout_batches.mark_payout_failed(line=line)
+    payout_batches.mark_payout_failed(line=line)
     assert LedgerEntry.objects.filter(kind="payout_reversal").count() == 1
     balances = ledger.balances(seller)
     assert (balances.available, balances.in_transfer, balances.paid_out) == (
@@ -315,16 +315,16 @@ def test_a_failed_line_returns_the_money_to_available_once(seller, buyer):
     )
     # ...and the next batch pays it.
     next_week = timezone.now() + timedelta(days=7)
-    assert ledger.draft_payout_batch(now=next_week).lines.get().amount == D("2450.00")
+    assert payout_batches.draft_payout_batch(now=next_week).lines.get().amount == D("2450.00")
 
 
 def test_a_failed_line_cannot_then_be_marked_paid(seller, buyer):
     released(seller, buyer, "2500.00")
     bank_method(seller)
-    line = ledger.draft_payout_batch().lines.get()
-    ledger.mark_payout_failed(line=line)
+    line = payout_batches.draft_payout_batch().lines.get()
+    payout_batches.mark_payout_failed(line=line)
     with pytest.raises(LedgerError):
-        ledger.mark_payout_paid(line=line, reference="IBFT-1")
+        payout_batches.mark_payout_paid(line=line, reference="IBFT-1")
 
 
 def test_changing_the_method_replaces_it_holds_payouts_and_is_emailed(seller, mailoutbox):
@@ -332,7 +332,7 @@ def test_changing_the_method_replaces_it_holds_payouts_and_is_emailed(seller, ma
     seller.save(update_fields=["email_notifications"])
     first = bank_method(seller)
     now = timezone.now()
-    second = ledger.set_payout_method(
+    second = payout_batches.set_payout_method(
         seller=seller,
         kind=PayoutMethod.Kind.JAZZCASH,
         wallet_number="03001234567",
@@ -351,14 +351,14 @@ def test_changing_the_method_replaces_it_holds_payouts_and_is_emailed(seller, ma
 
 def test_a_stripe_method_needs_a_ready_connected_account(seller):
     with pytest.raises(LedgerError):
-        ledger.set_payout_method(seller=seller, kind=PayoutMethod.Kind.STRIPE)
+        payout_batches.set_payout_method(seller=seller, kind=PayoutMethod.Kind.STRIPE)
 
 
 def test_batches_are_weekly_or_daily(settings):
     moment = timezone.make_aware(timezone.datetime(2026, 12, 3, 12, 0))
-    assert ledger.batch_key(moment) == "weekly:2026-W49"
+    assert payout_batches.batch_key(moment) == "weekly:2026-W49"
     settings.PAYOUT_SCHEDULE = "daily"
-    assert ledger.batch_key(moment) == "daily:2026-12-03"
+    assert payout_batches.batch_key(moment) == "daily:2026-12-03"
 
 
 def test_reconciliation_is_clean_after_sales_refunds_releases_and_payouts(seller, buyer):
@@ -367,8 +367,8 @@ def test_reconciliation_is_clean_after_sales_refunds_releases_and_payouts(seller
     ledger.record_refund(order=order, amount=D("200.00"), key="r1")
     refund_at_provider(order, D("200.00"))
     bank_method(seller)
-    ledger.draft_payout_batch()
-    assert ledger.reconcile() == []
+    payout_batches.draft_payout_batch()
+    assert reconciliation.reconcile() == []
     assert not LedgerMismatch.objects.exists()
 
 
@@ -376,7 +376,7 @@ def test_a_refund_the_ledger_missed_is_reported_to_staff_not_corrected(seller, b
     admin = staff_user()
     order = sold(seller, buyer, "2500.00")
     refund_at_provider(order, D("2500.00"))  # refunded at the provider, ledger not told
-    mismatches = ledger.reconcile()
+    mismatches = reconciliation.reconcile()
     assert [(m.check_name, m.provider, m.difference) for m in mismatches] == [
         ("received", "stripe", D("2500.00"))
     ]
@@ -386,7 +386,7 @@ def test_a_refund_the_ledger_missed_is_reported_to_staff_not_corrected(seller, b
 
 def test_a_payment_without_its_sale_is_reported(seller, buyer):
     paid_order(seller, buyer, "700.00")
-    assert [m.check_name for m in ledger.reconcile()] == ["received"]
+    assert [m.check_name for m in reconciliation.reconcile()] == ["received"]
 
 
 def test_the_batch_is_unique_per_period(seller):

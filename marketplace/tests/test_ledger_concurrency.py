@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 
 from marketplace.models import LedgerEntry, Payout
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.tests.factories.ledger import bank_method, deliver, sold
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -63,7 +63,7 @@ def available(seller, buyer):
 
 
 def test_two_payout_drafts_at_once_pay_the_money_once(seller, available):
-    errors = at_once(ledger.draft_payout_batch, times=4)
+    errors = at_once(payout_batches.draft_payout_batch, times=4)
     # A loser of the race to create the week's batch may see the winner's row (IntegrityError
     # inside get_or_create is handled): no error either way.
     assert errors == []
@@ -73,8 +73,8 @@ def test_two_payout_drafts_at_once_pay_the_money_once(seller, available):
 
 
 def test_two_failures_of_one_line_at_once_return_the_money_once(seller, available):
-    line = ledger.draft_payout_batch().lines.get()
-    assert at_once(lambda: ledger.mark_payout_failed(line=line), times=3) == []
+    line = payout_batches.draft_payout_batch().lines.get()
+    assert at_once(lambda: payout_batches.mark_payout_failed(line=line), times=3) == []
     assert LedgerEntry.objects.filter(kind="payout_reversal").count() == 1
     assert ledger.balances(seller).available == Decimal("2450.00")
 
@@ -87,7 +87,7 @@ def test_a_refund_racing_a_payout_never_pays_refunded_money(seller, available):
         if next(calls) == "refund":
             ledger.record_refund(order=available, amount=Decimal("2500.00"), key="return-1")
         else:
-            ledger.draft_payout_batch()
+            payout_batches.draft_payout_batch()
 
     assert at_once(refund_or_draft) == []
     balances = ledger.balances(seller)

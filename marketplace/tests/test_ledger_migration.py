@@ -16,7 +16,7 @@ from marketplace.models import (
     SellerTransfer,
 )
 from marketplace.payments import platform_fee
-from marketplace.services import ledger
+from marketplace.services import ledger, reconciliation
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.ledger import bank_method, paid_order, refund_at_provider
 
@@ -43,7 +43,7 @@ def old_order(seller, buyer, total, status):
 
 
 def mismatches():
-    return [f for f in ledger.reconciliation_figures() if f["expected"] != f["actual"]]
+    return [f for f in reconciliation.reconciliation_figures() if f["expected"] != f["actual"]]
 
 
 def test_each_transfer_state_becomes_its_entries_and_the_ledger_reconciles(buyer):

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import LedgerEntry, Notification, Order, Refund, SellerTransfer
-from marketplace.services import ledger, payouts, refunds
+from marketplace.services import ledger, payout_batches, payouts, reconciliation, refunds
+from marketplace.tests.factories.accounts import lose_payouts
 from marketplace.tests.factories.ledger import bank_method, staff_user
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.payments_fixtures import objects, onboard, pay_and_deliver, start_paying
@@ -67,13 +68,14 @@ def test_a_staff_refund_after_release_comes_out_of_available(emulator, paid, sel
     assert not SellerTransfer.objects.exists()
     keys = set(LedgerEntry.objects.filter(order=paid).values_list("key", flat=True))
     assert {f"refund:order:{paid.pk}", f"fee-refund:order:{paid.pk}"} <= keys
-    assert ledger.reconcile() == []
+    assert reconciliation.reconcile() == []
 
 
 def test_a_seller_with_only_a_bank_account_can_be_paid(client, seller, buyer):
     """Issue 14: a payout method (IBAN or wallet) is enough; no Stripe account needed."""
     order = order_for(buyer, listing_by(seller))
     client.force_login(buyer)
+    lose_payouts(seller)  # the factory's seller has a bank account; start with none
     assert payouts.unready_sellers([seller.pk]) == {seller.pk}
 
     bank_method(seller, held=True)  # on hold for payouts: buyers may still pay
@@ -108,17 +110,19 @@ def test_the_ledger_jobs_are_scheduled_and_release_delivered_money(paid, seller)
 @pytest.fixture
 def stripe_line(emulator, paid, seller):
     """Amina is paid through Stripe: her delivered sale is released and drafted in a batch."""
-    ledger.set_payout_method(seller=seller, kind="stripe", now=timezone.now() - timedelta(days=3))
+    payout_batches.set_payout_method(
+        seller=seller, kind="stripe", now=timezone.now() - timedelta(days=3)
+    )
     Order.objects.filter(pk=paid.pk).update(
         status=Order.Status.DELIVERED, delivered_at=timezone.now() - timedelta(days=8)
     )
     ledger.release_due()
-    return ledger.draft_payout_batch().lines.get()
+    return payout_batches.draft_payout_batch().lines.get()
 
 
 def test_a_stripe_rail_line_is_sent_once_as_a_transfer_and_marked_paid(emulator, stripe_line):
-    assert ledger.pay_stripe_lines() == {"paid": 1, "failed": 0, "retry": 0}
-    assert ledger.pay_stripe_lines() == {"paid": 0, "failed": 0, "retry": 0}
+    assert payout_batches.pay_stripe_lines() == {"paid": 1, "failed": 0, "retry": 0}
+    assert payout_batches.pay_stripe_lines() == {"paid": 0, "failed": 0, "retry": 0}
 
     [sent] = objects(emulator, "transfer")
     stripe_line.refresh_from_db()
@@ -126,7 +130,7 @@ def test_a_stripe_rail_line_is_sent_once_as_a_transfer_and_marked_paid(emulator,
     assert (sent["amount"], sent["destination"]) == (245000, stripe_line.account)
     assert sent["source_transaction"] is None
     assert ledger.balances(stripe_line.seller).paid_out == Decimal("2450.00")
-    assert ledger.reconcile() == []
+    assert reconciliation.reconcile() == []
 
 
 def test_a_refused_stripe_transfer_fails_the_line_and_the_money_is_available_again(
@@ -134,7 +138,7 @@ def test_a_refused_stripe_transfer_fails_the_line_and_the_money_is_available_aga
 ):
     control(emulator, f"accounts/{stripe_line.account}/disable")  # Stripe side only
 
-    assert ledger.pay_stripe_lines() == {"paid": 0, "failed": 1, "retry": 0}
+    assert payout_batches.pay_stripe_lines() == {"paid": 0, "failed": 1, "retry": 0}
 
     stripe_line.refresh_from_db()
     assert stripe_line.status == "failed"

@@ -15,7 +15,7 @@ from marketplace.models import Checkout, LedgerEntry, Order, Payment, Payout
 from marketplace.models.orders import new_reference
 from marketplace.money import quantize
 from marketplace.payments import platform_fee
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches, reconciliation
 from marketplace.tests.factories.ledger import bank_method
 
 TOTALS = [Decimal("2500.00"), Decimal("999.99"), Decimal("1234.57"), Decimal("100.01")]
@@ -104,17 +104,17 @@ class Run:
 
     def draft(self):
         self.week += 1
-        ledger.draft_payout_batch(now=self.now + timedelta(weeks=self.week))
+        payout_batches.draft_payout_batch(now=self.now + timedelta(weeks=self.week))
 
     def paid(self, n):
         lines = list(Payout.objects.filter(status="drafted").order_by("pk"))
         if lines:
-            ledger.mark_payout_paid(line=lines[n % len(lines)], reference=f"IBFT-{n}")
+            payout_batches.mark_payout_paid(line=lines[n % len(lines)], reference=f"IBFT-{n}")
 
     def failed(self, n):
         lines = list(Payout.objects.exclude(status="failed").order_by("pk"))
         if lines:
-            ledger.mark_payout_failed(line=lines[n % len(lines)])
+            payout_batches.mark_payout_failed(line=lines[n % len(lines)])
 
     def expected_seller_money(self) -> Decimal:
         """What the seller has earned in all, worked out from the orders, not the ledger."""
@@ -154,7 +154,7 @@ def test_any_sequence_keeps_balances_sound_and_the_ledger_reconciled(seller, buy
                     run.expected_seller_money()
                 )
             mismatched = [
-                f for f in ledger.reconciliation_figures() if f["expected"] != f["actual"]
+                f for f in reconciliation.reconciliation_figures() if f["expected"] != f["actual"]
             ]
             assert mismatched == []
             transaction.set_rollback(True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import LedgerEntry, Notification, Payout, PayoutMethod
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.ledger import (
     VALID_IBAN,
@@ -174,7 +174,7 @@ def line(seller, buyer) -> Payout:
     deliver(order, days_ago=8)
     ledger.release_due()
     bank_method(seller)
-    return ledger.draft_payout_batch().lines.get()
+    return payout_batches.draft_payout_batch().lines.get()
 
 
 def test_staff_download_the_batch_for_the_banks_bulk_transfer(staff_client, line):
@@ -250,14 +250,14 @@ def test_a_title_that_looks_like_a_formula_stays_text_in_the_bank_file(staff_cli
     order = sold(seller, buyer, "2500.00")
     deliver(order, days_ago=8)
     ledger.release_due()
-    ledger.set_payout_method(
+    payout_batches.set_payout_method(
         seller=seller,
         kind=PayoutMethod.Kind.BANK,
         iban=VALID_IBAN,
         account_title='=HYPERLINK("http://evil.example")',
         now=timezone.now() - timedelta(days=3),
     )
-    batch = ledger.draft_payout_batch()
+    batch = payout_batches.draft_payout_batch()
     url = reverse("admin:marketplace_payoutbatch_csv", args=[batch.pk])
     rows = list(csv.reader(io.StringIO(staff_client.get(url).content.decode())))
     assert rows[1][1] == '\'=HYPERLINK("http://evil.example")'

@@ -15,7 +15,8 @@ from marketplace.exceptions import (
 )
 from marketplace.models import CartItem, Checkout, FixedPriceListing, Order
 from marketplace.services.cancellation import cancel_order
-from marketplace.services.orders import add_to_cart, place_checkout
+from marketplace.services.cart import add_to_cart
+from marketplace.services.orders import place_checkout
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory, lose_payouts
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import ready_to_be_paid

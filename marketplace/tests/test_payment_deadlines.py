@@ -106,7 +106,7 @@ def test_the_buyer_is_blocked_at_the_third_violation(seller, buyer, settings):
 @pytest.mark.django_db
 def test_a_blocked_buyer_cannot_buy(seller, buyer):
     buyer.block("test")
-    from marketplace.services.orders import add_to_cart
+    from marketplace.services.cart import add_to_cart
 
     with pytest.raises(PurchaseRejected):
         add_to_cart(user=buyer, listing=listing_by(seller), quantity=1)

@@ -17,7 +17,7 @@ from marketplace.models import (
     SellerTransfer,
     StripeEvent,
 )
-from marketplace.services import ledger
+from marketplace.services import ledger, reconciliation
 from marketplace.tests.factories.orders import listing_by, order_for
 from marketplace.tests.factories.payments import signed_event
 from marketplace.tests.payments_fixtures import (
@@ -294,7 +294,7 @@ def test_a_full_refund_from_the_dashboard_marks_the_order_refunded_and_reverses_
     assert (payment.refunded_amount, payment.status) == (Decimal("2500.00"), "refunded")
     assert order_status(order) == Order.Status.REFUNDED
     assert_sale_reversed(order)
-    figures = ledger.reconciliation_figures()
+    figures = reconciliation.reconciliation_figures()
     assert [f for f in figures if f["expected"] != f["actual"]] == []
 
 

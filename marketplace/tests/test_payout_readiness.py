@@ -9,7 +9,8 @@ from marketplace.exceptions import PurchaseRejected
 from marketplace.models import AuctionListing, Checkout, ConnectedAccount, PayoutMethod, Product
 from marketplace.payout_requirements import describe, describe_all
 from marketplace.services import payouts
-from marketplace.services.orders import add_to_cart, place_checkout
+from marketplace.services.cart import add_to_cart
+from marketplace.services.orders import place_checkout
 from marketplace.tests.api_support import photo, token_client
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.ledger import bank_method

@@ -11,8 +11,9 @@ from django.utils import timezone
 from marketplace.exceptions import PurchaseRejected
 from marketplace.models import FixedPriceListing, Order, PaymentViolation
 from marketplace.services import cancellation
+from marketplace.services.cart import add_to_cart
 from marketplace.services.deadlines import check_payment_deadlines
-from marketplace.services.orders import add_to_cart, place_checkout
+from marketplace.services.orders import place_checkout
 from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 

@@ -143,7 +143,7 @@ def test_the_dashboard_links_to_the_block_withdraw_and_refund_actions(client, st
 
 def test_the_dashboard_shows_sellers_money_fees_and_payouts_due(client, staff, settings):
     """Issue 14: held for sellers, available, payouts drafted, fees earned."""
-    from marketplace.services import ledger
+    from marketplace.services import ledger, payout_batches
     from marketplace.tests.factories.ledger import bank_method, deliver, sold
 
     settings.PAYOUT_MINIMUM = 1000
@@ -151,7 +151,7 @@ def test_the_dashboard_shows_sellers_money_fees_and_payouts_due(client, staff, s
     deliver(sold(seller, buyer, "2500.00"), days_ago=8)
     ledger.release_due()
     bank_method(seller)
-    ledger.draft_payout_batch()
+    payout_batches.draft_payout_batch()
     sold(seller, buyer, "4000.00")
     client.force_login(staff)
 

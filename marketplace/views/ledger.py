@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from marketplace.exceptions import MarketplaceError
 from marketplace.forms.ledger import PayoutMethodForm
 from marketplace.models import ConnectedAccount, LedgerEntry, Order, PayoutMethod
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.views.decorators import seller_required
 
 ENTRIES_PER_PAGE = 50
@@ -112,7 +112,7 @@ def payout_method(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            method = ledger.set_payout_method(
+            method = payout_batches.set_payout_method(
                 seller=request.user,
                 kind=data["kind"],
                 iban=data.get("iban", ""),

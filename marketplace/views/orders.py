@@ -32,13 +32,8 @@ from marketplace.queries.orders import Basket, build_basket, cart_basket, listin
 from marketplace.services import ledger, payouts
 from marketplace.services.addresses import save_address
 from marketplace.services.cancellation import cancel_order
-from marketplace.services.orders import (
-    add_to_cart,
-    check_listing_purchase,
-    place_checkout,
-    remove_cart_item,
-    update_cart_item,
-)
+from marketplace.services.cart import add_to_cart, remove_cart_item, update_cart_item
+from marketplace.services.orders import check_listing_purchase, place_checkout
 from marketplace.views.access import (
     get_cart_item_for_user,
     get_checkout_for_buyer,

@@ -16,6 +16,7 @@ from marketplace.api.views.common import get_scoped, validated
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.models import Address, CartItem, Checkout, Feedback, Order, OrderItem
 from marketplace.queries.orders import build_basket, cart_basket, listings_with_products
+from marketplace.services import cart as cart_services
 from marketplace.services import feedback as feedback_services
 from marketplace.services import fulfilment
 from marketplace.services import orders as order_services
@@ -49,7 +50,7 @@ class CartView(APIView):
     def post(self, request):
         data = validated(inputs.CartAddInput, request).validated_data
         listing = _listing(data["listing"])
-        order_services.add_to_cart(user=request.user, listing=listing, quantity=data["quantity"])
+        cart_services.add_to_cart(user=request.user, listing=listing, quantity=data["quantity"])
         return _cart_response(request.user, status.HTTP_201_CREATED)
 
 
@@ -72,12 +73,12 @@ class CartItemView(APIView):
     def patch(self, request, pk: int):
         item = self._item(request, pk)
         data = validated(inputs.QuantityInput, request).validated_data
-        order_services.update_cart_item(item=item, quantity=data["quantity"])
+        cart_services.update_cart_item(item=item, quantity=data["quantity"])
         return _cart_response(request.user)
 
     @extend_schema(responses={200: out.CartSerializer})
     def delete(self, request, pk: int):
-        order_services.remove_cart_item(item=self._item(request, pk))
+        cart_services.remove_cart_item(item=self._item(request, pk))
         return _cart_response(request.user)
 
 

@@ -26,7 +26,7 @@ from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
 from marketplace.demo.orders import load_demo_orders
 from marketplace.models import Category, City, PayoutMethod, Product, SellerProfile, User
 from marketplace.money import format_pkr
-from marketplace.services.ledger import set_payout_method
+from marketplace.services.payout_batches import set_payout_method
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_PASSWORD = "madeinpk-demo"  # noqa: S105  (printed on purpose: demo data only)

@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from marketplace.services.orders import add_to_cart
+from marketplace.services.cart import add_to_cart
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
 from marketplace.tests.factories.orders import address_of, listing_by, order_for

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.tests.browser.test_i18n_a11y import _phone_page, page_problems
 from marketplace.tests.factories.ledger import bank_method, deliver, sold
 
@@ -19,11 +19,11 @@ def seller_with_money(seller, buyer, settings):
         deliver(sold(seller, buyer, total), days_ago=8)
     ledger.release_due()
     bank_method(seller)
-    first = ledger.draft_payout_batch().lines.get()
-    ledger.mark_payout_paid(line=first, reference="IBFT-20261203-1")
+    first = payout_batches.draft_payout_batch().lines.get()
+    payout_batches.mark_payout_paid(line=first, reference="IBFT-20261203-1")
     deliver(sold(seller, buyer, "1800.00"), days_ago=9)
     ledger.release_due()
-    ledger.draft_payout_batch(now=timezone.now() + timedelta(days=7))
+    payout_batches.draft_payout_batch(now=timezone.now() + timedelta(days=7))
     deliver(sold(seller, buyer, "3200.00"), days_ago=8)
     ledger.release_due()
     sold(seller, buyer, "12500.00")

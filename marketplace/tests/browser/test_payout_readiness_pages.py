@@ -5,7 +5,7 @@ English and Urdu, phone and desktop."""
 import pytest
 
 from marketplace.models import ConnectedAccount
-from marketplace.services.orders import add_to_cart
+from marketplace.services.cart import add_to_cart
 from marketplace.tests.browser.test_i18n_a11y import _phone_page, page_problems
 from marketplace.tests.factories.accounts import SellerFactory
 from marketplace.tests.factories.orders import listing_by

@@ -8,7 +8,7 @@ from django.utils import timezone
 from marketplace import models
 from marketplace.models.orders import new_reference
 from marketplace.payments import platform_fee
-from marketplace.services import ledger
+from marketplace.services import ledger, payout_batches
 from marketplace.tests.factories.accounts import UserFactory
 
 VALID_IBAN = "PK36SCBL0000001123456702"  # the registry's own example
@@ -65,7 +65,7 @@ def bank_method(seller, *, held: bool = False) -> models.PayoutMethod:
     """A current bank payout method, out of its hold unless `held`."""
     now = timezone.now()
     set_at = now if held else now - timedelta(days=3)
-    return ledger.set_payout_method(
+    return payout_batches.set_payout_method(
         seller=seller,
         kind=models.PayoutMethod.Kind.BANK,
         iban=VALID_IBAN,
