@@ -67,6 +67,13 @@ def _postgres_marker_policy(request):
 
 
 @pytest.fixture(autouse=True)
+def _bids_not_rate_limited(settings):
+    """Tests place many bids by one user in a moment (races, growing data): the per-user bid
+    limit is lifted; the tests of the limit itself set it (test_security_bid_rate.py)."""
+    settings.BID_RATE_LIMIT = 10_000
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # The browser tests' Daphne uses the same hasher (marketplace/tests/live_settings.py).
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS

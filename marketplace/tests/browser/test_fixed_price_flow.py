@@ -5,7 +5,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from marketplace.models import Order, Product
+from marketplace.models import Order, Product, User
+from marketplace.tests.factories.ledger import bank_method
 
 DEMO_IMAGE = Path(__file__).resolve().parents[2] / "data" / "demo_images"
 PASSWORD = "a-long-Passphrase-2026"
@@ -40,6 +41,9 @@ def test_seller_lists_an_item_with_a_photo_and_a_buyer_finds_orders_it_and_both_
         role="seller",
         shop_name="Nasreen Kashi Kari",
     )
+    # Issue 13: no listing without a way to be paid; she adds a bank account first (its
+    # own page is tested in test_payout_readiness_pages and test_ledger_pages).
+    bank_method(User.objects.get(username="nasreen"))
     page.goto("/sell/listings/new/")
     page.fill("input[name=title]", "Kashi kari tile, Hala blue glaze")
     page.fill(
