@@ -82,3 +82,9 @@ def test_load_demo_runs_with_debug_on(settings, monkeypatch):
     )
     call_command("load_demo", stdout=io.StringIO())
     assert User.objects.filter(username="admin", is_superuser=True).exists()
+
+
+def test_makemigrations_check_runs_with_the_development_key_but_qcluster_does_not():
+    result = _run("manage.py", "makemigrations", "--check", "--dry-run", DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert "marketplace.E001" not in result.stderr
