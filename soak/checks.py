@@ -4,6 +4,7 @@ import json
 import os
 import re
 import statistics
+from decimal import Decimal
 
 from django.db import close_old_connections
 
@@ -54,6 +55,12 @@ def check(auction_ids, watchers, shopper, bought, load_ended) -> int:
     ]
     if missing:
         problems.append(f"{len(missing)} accepted bids not in the database: {missing[:5]}")
+        for auction_id, bidder_id, amount, *_ in missing[:5]:
+            log(f"bids on auction {auction_id} near Rs {amount} (bidder, amount, automatic, at):")
+            near = Bid.objects.filter(auction_id=auction_id).order_by("id")
+            for row in near.values_list("bidder_id", "amount", "is_automatic", "created_at"):
+                if abs(row[1] - Decimal(amount)) <= 2000 or row[0] == bidder_id:
+                    log(f"  {row}")
     for pk in auction_ids:
         auction = AuctionListing.objects.get(pk=pk)
         if auction.status != AuctionListing.Status.ENDED_SOLD:

@@ -69,7 +69,7 @@ def htmx_bidder(base: str, session_key: str, user_id: int, auction_ids: list[int
                 headers={"HX-Request": "true", "X-CSRFToken": token, "Referer": base + "/"},
             )
             if response is not None and ACCEPTED_NOTE in response.text:
-                record.add("accepted", (pk, user_id, amount))
+                record.add("accepted", (pk, user_id, amount, "htmx", now(), base))
         stop.wait(random.uniform(0.3, 0.8))
 
 
@@ -95,8 +95,8 @@ def ws_bidder(base: str, session_key: str, user_id: int, auction_id: int) -> Non
                 status = json.loads(ws.recv(timeout=10))
                 minimum = status["data"]["minimum_next_bid"]
                 while not stop.is_set():
-                    sent = time.monotonic()
-                    ws.send(json.dumps({"type": "place_bid", "amount": minimum}))
+                    sent, amount = time.monotonic(), minimum
+                    ws.send(json.dumps({"type": "place_bid", "amount": amount}))
                     while True:
                         message = json.loads(ws.recv(timeout=TIMEOUT))
                         data = message.get("data", {})
@@ -105,7 +105,8 @@ def ws_bidder(base: str, session_key: str, user_id: int, auction_id: int) -> Non
                             continue
                         break
                     if message["type"] == "bid_accepted":
-                        record.add("accepted", (auction_id, user_id, minimum))
+                        # The amount sent: events read while waiting may have moved `minimum`.
+                        record.add("accepted", (auction_id, user_id, amount, "ws", now(), base))
                         record.add("bid_latency", (now(), time.monotonic() - sent))
                         minimum = data["minimum_next_bid"]
                     elif message["type"] == "error":

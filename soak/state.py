@@ -23,7 +23,8 @@ class Record:
         self.http: list[tuple[float, str, int, str]] = []  # (t, kind, status, note)
         self.ws_errors: list[tuple[float, str, str]] = []  # (t, code, message)
         self.ws_connect_failures: list[tuple[float, str]] = []
-        self.accepted: list[tuple[int, int, str]] = []  # (auction, bidder, amount)
+        # (auction, bidder, amount, how, t, base): how is "ws" or "htmx"
+        self.accepted: list[tuple[int, int, str, str, float, str]] = []
         self.bid_latency: list[tuple[float, float]] = []  # (t, seconds)
         self.connections: list[tuple[float, int]] = []
         self.faults: list[tuple[str, float, float]] = []
