@@ -17,10 +17,10 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
-from marketplace.services import payouts, upload_limits
+from marketplace.services import payouts
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
-from marketplace.views.catalog import ask_to_reselect_photos, get_paid_first, shop_city_initial
+from marketplace.views.catalog import ask_to_reselect_photos, get_paid_first, new_listing_form
 from marketplace.views.decorators import seller_required
 
 DETAIL = "marketplace/auctions/detail.html"
@@ -114,16 +114,8 @@ def _bid_message(result) -> str:
 def auction_create(request: HttpRequest) -> HttpResponse:
     if not payouts.can_receive_payouts(request.user):
         return get_paid_first(request, _("Start an auction"))
-    # Over the limit, the photos are not even decoded.
-    limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
-    form = AuctionForm(
-        request.POST or None,
-        None if limited else request.FILES or None,
-        initial=shop_city_initial(request.user),
-    )
-    if limited:
-        form.add_error(None, limited)
-    elif request.method == "POST" and form.is_valid():
+    form = new_listing_form(request, AuctionForm)
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             auction = create_auction(

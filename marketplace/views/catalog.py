@@ -271,16 +271,8 @@ def dashboard_listings(request: HttpRequest) -> HttpResponse:
 def listing_create(request: HttpRequest) -> HttpResponse:
     if not payouts.can_receive_payouts(request.user):
         return get_paid_first(request, _("Sell an item"))
-    # Over the limit, the photos are not even decoded.
-    limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
-    form = FixedPriceListingForm(
-        request.POST or None,
-        None if limited else request.FILES or None,
-        initial=shop_city_initial(request.user),
-    )
-    if limited:
-        form.add_error(None, limited)
-    elif request.method == "POST" and form.is_valid():
+    form = new_listing_form(request, FixedPriceListingForm)
+    if request.method == "POST" and form.is_valid():
         try:
             product = listings.create_fixed_price_listing(
                 seller=request.user, images=form.cleaned_data["images"], **form.service_kwargs()
@@ -294,10 +286,22 @@ def listing_create(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/catalog/listing_form.html", {"form": form, "product": None})
 
 
-def shop_city_initial(seller) -> dict:
-    """A new listing ships from the shop's city unless the seller says otherwise."""
-    profile = getattr(seller, "seller_profile", None)
-    return {"city": profile.city_id} if profile and profile.city_id else {}
+def new_listing_form(request: HttpRequest, form_class):
+    """The form for a new listing or auction, shipping from the shop's city by default.
+
+    Over the seller's upload limit the photos are not even decoded, and the form says why
+    (so it is not valid).
+    """
+    limited = request.method == "POST" and upload_limits.listing_limit_message(request.user)
+    profile = getattr(request.user, "seller_profile", None)
+    form = form_class(
+        request.POST or None,
+        None if limited else request.FILES or None,
+        initial={"city": profile.city_id} if profile and profile.city_id else {},
+    )
+    if limited:
+        form.add_error(None, limited)
+    return form
 
 
 def get_paid_first(request: HttpRequest, heading: str) -> HttpResponse:
