@@ -192,6 +192,10 @@ class AuctionConsumer(SessionBoundConsumer):
                 "data": {
                     "auction_id": result.auction_id,
                     "leading": result.is_leading,
+                    "bid_placed": result.bid_placed,
+                    "your_maximum": None
+                    if result.raised_maximum is None
+                    else str(result.raised_maximum),
                     "current_price": str(result.current_price),
                     "minimum_next_bid": str(result.minimum_next_bid),
                     "bid_count": result.bid_count,

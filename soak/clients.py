@@ -106,7 +106,9 @@ def ws_bidder(base: str, session_key: str, user_id: int, auction_id: int) -> Non
                         break
                     if message["type"] == "bid_accepted":
                         # The amount sent: events read while waiting may have moved `minimum`.
-                        record.add("accepted", (auction_id, user_id, amount, "ws", now(), base))
+                        # A leader who bids again only raises their maximum: no bid row.
+                        if data.get("bid_placed", True):
+                            record.add("accepted", (auction_id, user_id, amount, "ws", now(), base))
                         record.add("bid_latency", (now(), time.monotonic() - sent))
                         minimum = data["minimum_next_bid"]
                     elif message["type"] == "error":

@@ -22,5 +22,6 @@ HTMX_BIDDERS = 2
 PAGE_READERS = 3
 ERROR_PAGE_TEXT = "Something went wrong on our side"
 TIMEOUT = 20
-# The bid form's own "accepted" note (the panel's "you are leading" is another alert-success).
+# The bid form's note for a bid placed and leading (the panel's "you are leading" is another
+# alert-success; a leader's second bid only raises their maximum and gets an alert-info).
 ACCEPTED_NOTE = 'class="alert alert-success py-2" role="status"'

@@ -276,6 +276,8 @@ class BidAcceptedSerializer(serializers.Serializer):
 
     auction_id = serializers.IntegerField()
     leading = serializers.BooleanField(source="is_leading")
+    bid_placed = serializers.BooleanField()
+    your_maximum = Money(source="raised_maximum", allow_null=True)
     current_price = Money()
     minimum_next_bid = Money()
     bid_count = serializers.IntegerField()

@@ -46,6 +46,12 @@ class BidResult:
     bid_count: int
     ends_at: datetime
     extended: bool
+    # Set when the leader only raised their own maximum (no bid placed, the price unchanged).
+    raised_maximum: Decimal | None = None
+
+    @property
+    def bid_placed(self) -> bool:
+        return self.raised_maximum is None
 
 
 # --- Proxy bidding: the rules as a pure function ----------------------------------------------
@@ -335,6 +341,7 @@ def _raise_own_maximum(auction: AuctionListing, ceiling: Decimal) -> BidResult:
         bid_count=auction.bid_count,
         ends_at=auction.ends_at,
         extended=False,
+        raised_maximum=ceiling,
     )
 
 

@@ -115,6 +115,16 @@ def test_proxy_bidding_answers_at_once(auction, buyer, rival):
     assert response.json()["leading"] is False  # the proxy answered: outbid at once
 
 
+def test_a_leader_bidding_again_only_raises_their_maximum(auction, buyer):
+    client = token_client(buyer)
+    client.post(f"/api/auctions/{auction.pk}/bids/", {"amount": "1000"}, format="json")
+    response = client.post(f"/api/auctions/{auction.pk}/bids/", {"amount": "2500"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["leading"], body["bid_placed"], body["your_maximum"]) == (True, False, "2500.00")
+    assert body["current_price"] == "1000.00"
+
+
 def test_bids_are_rate_limited_like_the_socket(auction, buyer, settings):
     settings.BID_RATE_LIMIT = 5  # the default (conftest lifts it for tests that grow data)
     settings.BID_RATE_WINDOW_SECONDS = 3600  # no window boundary in the middle of the test

@@ -97,6 +97,28 @@ def test_status_is_sent_on_connect(auction, buyer, rival):
     run(scenario)
 
 
+def test_a_leader_bidding_again_hears_no_bid_was_placed(auction, buyer):
+    bid(auction, buyer, "1000")
+
+    async def scenario():
+        communicator, _ = await connect(auction, buyer)
+        try:
+            reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1500"})
+            assert reply["type"] == "bid_accepted"
+            data = reply["data"]
+            assert (data["leading"], data["bid_placed"], data["your_maximum"]) == (
+                True,
+                False,
+                "1500.00",
+            )
+            assert (data["current_price"], data["bid_count"]) == ("1000.00", 1)
+            assert await communicator.receive_nothing(timeout=0.3)  # no new_bid: nothing moved
+        finally:
+            await communicator.disconnect()
+
+    run(scenario)
+
+
 def test_unknown_auction_is_refused_at_connect(db):
     async def scenario():
         communicator = WebsocketCommunicator(router, "/ws/auction/999999/")
@@ -117,6 +139,11 @@ def test_bid_is_broadcast_to_every_watcher(auction, buyer, rival):
             await bidder.send_json_to({"type": "place_bid", "amount": "1500.00"})
             replies = [await bidder.receive_json_from(timeout=TIMEOUT) for _ in range(2)]
             assert {r["type"] for r in replies} == {"bid_accepted", "new_bid"}
+            [accepted] = [r for r in replies if r["type"] == "bid_accepted"]
+            assert (accepted["data"]["bid_placed"], accepted["data"]["your_maximum"]) == (
+                True,
+                None,
+            )
             event = await watcher.receive_json_from(timeout=TIMEOUT)
             assert event["type"] == "new_bid"
             assert (event["prev_seq"], event["seq"]) == (0, 1)

@@ -197,6 +197,21 @@ def test_outbid_at_once_over_htmx_is_a_warning_in_the_form(buyer_client, auction
     assert 'alert-success py-2" role="status"' not in html
 
 
+def test_a_leader_bidding_again_is_told_only_their_maximum_rose(buyer_client, auction, buyer):
+    """No "your bid is in" for a bid that placed nothing: the price did not move."""
+    bid(auction, buyer, "1000")
+    html = buyer_client.post(bid_url(auction), {"amount": "1500"}, **HTMX).content.decode()
+    assert '<div class="alert alert-info py-2" role="status">' in html
+    assert "no new bid was placed: your maximum is now Rs 1,500" in html
+    assert "The price stays at Rs 1,000" in html
+    assert "Your bid is in" not in html
+    assert Bid.objects.filter(auction=auction).count() == 1
+    response = buyer_client.post(bid_url(auction), {"amount": "1600"}, follow=True)
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "info"
+    assert "your maximum is now Rs 1,600" in message.message
+
+
 def test_too_low_bid_shows_the_error_in_the_form(buyer_client, auction):
     response = buyer_client.post(bid_url(auction), {"amount": "10"}, **HTMX)
     assert response.status_code == 200

@@ -245,6 +245,8 @@ def test_leader_raising_own_maximum_does_not_bid_against_themselves(auction, buy
     result = bid(auction, buyer, "1100", max_amount="5000")
     assert result.is_leading
     assert result.bid_id is None
+    assert not result.bid_placed
+    assert result.raised_maximum == Decimal("5000")
     assert result.current_price == Decimal("1000")
     auction.refresh_from_db()
     assert auction.bid_count == 1

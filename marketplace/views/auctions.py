@@ -17,6 +17,7 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
+from marketplace.money import format_pkr
 from marketplace.services import payouts
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
@@ -86,14 +87,22 @@ def auction_bid(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error.message)
     if accepted is not None and not request.htmx:
         # Outbid at once by another bidder's maximum is not a success: a warning says so.
-        level = messages.SUCCESS if accepted.is_leading else messages.WARNING
+        level = (
+            messages.INFO
+            if not accepted.bid_placed
+            else messages.SUCCESS
+            if accepted.is_leading
+            else messages.WARNING
+        )
         messages.add_message(request, level, _bid_message(accepted))
         return redirect("auction_detail", pk=auction.pk)
     auction = queries.auction_for_panel(auction.pk)
     context = _page_context(request, auction, form=None if accepted else form)
     if accepted is not None:
         context["accepted_message"] = _bid_message(accepted)
-        context["accepted_leading"] = accepted.is_leading
+        context["accepted_kind"] = (
+            "raised" if not accepted.bid_placed else "leading" if accepted.is_leading else "outbid"
+        )
     if request.htmx:
         # #bid-form is the target; the fresh #bid-panel rides along out of band.
         return render(request, f"{DETAIL}#bid-area", context)
@@ -101,6 +110,14 @@ def auction_bid(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _bid_message(result) -> str:
+    if not result.bid_placed:
+        return _(
+            "You were already the highest bidder, so no new bid was placed: your maximum is "
+            "now %(maximum)s. The price stays at %(price)s until someone bids against you."
+        ) % {
+            "maximum": format_pkr(result.raised_maximum),
+            "price": format_pkr(result.current_price),
+        }
     if result.is_leading:
         return _("Your bid is in: you are the highest bidder.")
     return _(
