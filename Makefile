@@ -8,7 +8,7 @@ PORT ?= 8000
 # The local Stripe emulator (stripe_emulator/) that `make run` starts and points the site at.
 STRIPE_EMULATOR_PORT ?= 12111
 # The local JazzCash emulator (jazzcash_emulator/), started and used the same way.
-JAZZCASH_EMULATOR_PORT ?= 12112
+JAZZCASH_EMULATOR_PORT ?= 12121
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
 .PHONY: run setup test test-fast bench soak lint fmt check clean messages

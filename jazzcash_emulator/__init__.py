@@ -1,6 +1,6 @@
 """A local stand-in for JazzCash's hosted checkout (standard library only).
 
-    python -m jazzcash_emulator --port 12112 --ipn-url http://127.0.0.1:8000/payments/jazzcash/ipn/
+    python -m jazzcash_emulator --port 12121 --ipn-url http://127.0.0.1:8000/payments/jazzcash/ipn/
 
 Serves the merchant form (`/CustomerPortal/transactionmanagement/merchantform/`) with its own
 checkout page where the tester picks the outcome, posts the signed result back to

@@ -1,4 +1,4 @@
-"""Run the JazzCash emulator: python -m jazzcash_emulator --port 12112 --ipn-url URL"""
+"""Run the JazzCash emulator: python -m jazzcash_emulator --port 12121 --ipn-url URL"""
 
 import argparse
 import logging
@@ -10,7 +10,7 @@ from jazzcash_emulator.server import EmulatorServer
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jazzcash_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=12112)
+    parser.add_argument("--port", type=int, default=12121)
     parser.add_argument("--ipn-url", default=os.environ.get("JAZZCASH_EMULATOR_IPN_URL", ""))
     parser.add_argument("--merchant-id", default=os.environ.get("JAZZCASH_MERCHANT_ID", "MC00001"))
     parser.add_argument("--password", default=os.environ.get("JAZZCASH_PASSWORD", "emulator"))
