@@ -485,3 +485,10 @@ def test_choose_on_the_emulator_twice_is_refused(order, jazzcash):
 
     with pytest.raises(AssertionError):
         choose(jazzcash, fields["pp_TxnRefNo"], "112")
+
+
+def test_the_order_page_sends_the_buyer_to_choose_how_to_pay(order, client):
+    page = client.get(reverse("order_detail", args=[order.number])).content.decode()
+
+    link = reverse("checkout_detail", args=[order.checkout.number])
+    assert f'<a class="btn btn-success" href="{link}" id="pay-button">' in page
