@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, WebhookRejected
@@ -45,7 +46,7 @@ def _verified_attempt(*, provider: str, fields: dict) -> tuple[PaymentAttempt, s
             callback.reference,
             callback.amount,
         )
-        raise WebhookRejected("The payment notice does not match a payment we asked for.")
+        raise WebhookRejected(_("The payment notice does not match a payment we asked for."))
     return attempt, callback.response_code
 
 

@@ -297,6 +297,24 @@ def test_a_late_cancelled_return_does_not_hide_a_settled_payment(order, client, 
     assert Payment.objects.count() == 1
 
 
+def test_a_stale_return_for_a_page_closed_since_changes_nothing(order, client, jazzcash):
+    fields = open_jazzcash(order).form_fields
+    PaymentAttempt.objects.update(status=PaymentAttempt.Status.EXPIRED, response_code="112")
+    stale = signed(
+        {
+            "pp_TxnRefNo": fields["pp_TxnRefNo"],
+            "pp_Amount": fields["pp_Amount"],
+            "pp_ResponseCode": "000",
+        }
+    )
+
+    response = client.post(RETURN, stale)
+
+    assert response.status_code == 302
+    assert PaymentAttempt.objects.get().response_code == "112"
+    assert not Payment.objects.exists()
+
+
 # --- IPN and inquiry ----------------------------------------------------------------------------
 def test_ipn_settles_the_payment_once_and_answers_000_each_time(order, client, jazzcash):
     notice = pay_at_jazzcash(jazzcash, open_jazzcash(order).form_fields, "000")
