@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The local Stripe emulator (stripe_emulator/) that `make run` starts and points the site at.
 STRIPE_EMULATOR_PORT ?= 12111
+# The local JazzCash emulator (jazzcash_emulator/), started and used the same way.
+JAZZCASH_EMULATOR_PORT ?= 12121
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
 .PHONY: run setup test test-fast bench soak lint fmt check clean messages
@@ -40,6 +42,12 @@ run: setup $(STATIC_MANIFEST)
 	STRIPE_WEBHOOK_SECRET=$${STRIPE_WEBHOOK_SECRET:-whsec_local_emulator} \
 	STRIPE_EMULATOR_PORT=$(STRIPE_EMULATOR_PORT) \
 	STRIPE_EMULATOR_WEBHOOK_URL=http://$(HOST):$(PORT)/stripe/webhook/ \
+	JAZZCASH_BASE_URL=$${JAZZCASH_BASE_URL-http://127.0.0.1:$(JAZZCASH_EMULATOR_PORT)} \
+	JAZZCASH_MERCHANT_ID=$${JAZZCASH_MERCHANT_ID:-MC00001} \
+	JAZZCASH_PASSWORD=$${JAZZCASH_PASSWORD:-emulator} \
+	JAZZCASH_INTEGRITY_SALT=$${JAZZCASH_INTEGRITY_SALT:-emulatorsalt} \
+	JAZZCASH_EMULATOR_PORT=$(JAZZCASH_EMULATOR_PORT) \
+	JAZZCASH_EMULATOR_IPN_URL=http://$(HOST):$(PORT)/payments/jazzcash/ipn/ \
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: $(STAMP)
@@ -72,7 +80,7 @@ clean:
 
 # Refresh locale/ur/LC_MESSAGES/django.po from the source and compile it (README "Languages").
 # marketplace/tests/test_i18n.py runs the same extraction, so keep the options in step.
-MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator \
+MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator --ignore=jazzcash_emulator \
 	--ignore=benchmarks --ignore=staticfiles --ignore=static --ignore=node_modules \
 	--ignore=test-artifacts --ignore=marketplace/tests --ignore=docs --ignore=scripts
 messages: $(STAMP)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -444,6 +445,27 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
 # Connect endpoint have one each). Empty refuses every webhook.
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_CONNECT_COUNTRY = os.environ.get("STRIPE_CONNECT_COUNTRY", "PK")
+# JazzCash hosted checkout (issue 16; marketplace/payments/jazzcash_provider.py). Offered at
+# checkout only when the merchant id and integrity salt are set. The base URL serves both the
+# merchant form and the APIs: JAZZCASH_ENVIRONMENT picks JazzCash's sandbox or live host, and
+# JAZZCASH_BASE_URL overrides it (`make run` points it at jazzcash_emulator/).
+JAZZCASH_MERCHANT_ID = os.environ.get("JAZZCASH_MERCHANT_ID", "")
+JAZZCASH_PASSWORD = os.environ.get("JAZZCASH_PASSWORD", "")
+JAZZCASH_INTEGRITY_SALT = os.environ.get("JAZZCASH_INTEGRITY_SALT", "")
+# The merchant MPIN the wallet refund API asks for (empty: sent without it).
+JAZZCASH_MPIN = os.environ.get("JAZZCASH_MPIN", "")
+JAZZCASH_ENVIRONMENT = os.environ.get("JAZZCASH_ENVIRONMENT", "sandbox")
+if JAZZCASH_ENVIRONMENT not in {"sandbox", "live"}:
+    raise ImproperlyConfigured("JAZZCASH_ENVIRONMENT is 'sandbox' or 'live'.")
+JAZZCASH_BASE_URL = (
+    os.environ.get("JAZZCASH_BASE_URL")
+    or {
+        "sandbox": "https://sandbox.jazzcash.com.pk",
+        "live": "https://payments.jazzcash.com.pk",
+    }[JAZZCASH_ENVIRONMENT]
+).rstrip("/")
+# MWALLET (pay from a JazzCash account) or MPAY (card through JazzCash).
+JAZZCASH_TXN_TYPE = os.environ.get("JAZZCASH_TXN_TYPE", "MWALLET")
 MAX_PRICE = Decimal("100000000.00")  # Rs 10 crore: anything above is a typo, not a listing.
 MAX_QUANTITY = 10_000
 PAGE_SIZE = 24
@@ -517,6 +539,7 @@ if not DEBUG:
 _STRIPE_PAGES = ["https://checkout.stripe.com", "https://connect.stripe.com"]
 if STRIPE_API_BASE:
     _STRIPE_PAGES.append(STRIPE_API_BASE)  # the local emulator serves its pages itself
+_STRIPE_PAGES.append(JAZZCASH_BASE_URL)  # the JazzCash merchant form (or its emulator)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

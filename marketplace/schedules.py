@@ -49,6 +49,8 @@ SCHEDULES: tuple[Job, ...] = (
     Job("check_payment_deadlines", "marketplace.tasks.check_payment_deadlines", "I", 5),
     Job("send_pending_transfers", "marketplace.tasks.send_pending_transfers", "I", 10),
     Job("send_payment_reminders", "marketplace.tasks.send_payment_reminders", "I", 15),
+    # Every 2 minutes: wallet payments are marked paid by the IPN or by this status inquiry.
+    Job("settle_wallet_payments", "marketplace.tasks.settle_wallet_payments", "I", 2),
     # The login throttle's failure log only matters for a day (cool-off escalation).
     Job("purge_login_failure_logs", "marketplace.tasks.purge_login_failure_logs", "D"),
     # Seller ledger (issue 14): release money whose return window ended (hourly, like the

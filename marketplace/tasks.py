@@ -20,6 +20,7 @@ from marketplace.services import (
     reconciliation,
     refunds,
     transfers,
+    wallets,
 )
 from marketplace.services.closing import close_auction, close_auctions
 
@@ -170,6 +171,11 @@ def send_pending_transfers() -> dict[str, int]:
     counts = transfers.send_pending_transfers()
     counts["refunds"] = refunds.resend_failed_refunds()
     return counts
+
+
+def settle_wallet_payments() -> int:
+    """Ask the wallet about every open wallet payment until it settles or expires."""
+    return wallets.settle_pending_wallet_payments()
 
 
 def send_payment_reminders() -> int:

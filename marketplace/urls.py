@@ -16,6 +16,7 @@ from marketplace.views import (
     orders,
     pages,
     payments,
+    wallets,
 )
 
 urlpatterns = [
@@ -104,6 +105,8 @@ urlpatterns = [
         payments.checkout_cancelled,
         name="checkout_cancelled",
     ),
+    path("payments/<str:provider>/return/", wallets.wallet_return, name="wallet_return"),
+    path("payments/<str:provider>/ipn/", wallets.wallet_ipn, name="wallet_ipn"),
     path("stripe/webhook/", payments.stripe_webhook, name="stripe_webhook"),
     path("api/stripe/webhook/", payments.stripe_webhook, name="stripe_webhook_api"),
     path("sell/payouts/", payments.payouts_setup, name="payouts_setup"),

@@ -128,8 +128,17 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(ReadOnlyAdmin):
-    list_display = ["checkout", "number", "session_id", "amount", "status", "created_at"]
-    list_filter = ["status"]
+    list_display = [
+        "checkout",
+        "number",
+        "provider",
+        "session_id",
+        "amount",
+        "status",
+        "response_code",
+        "created_at",
+    ]
+    list_filter = ["status", "provider"]
     search_fields = ["checkout__number", "session_id"]
 
 

@@ -67,6 +67,9 @@ class PaymentAttempt(models.Model):
         verbose_name=_("checkout"),
     )
     number = models.PositiveIntegerField(_("attempt"))
+    # Who hosts the page: "stripe" (card) or a wallet ("jazzcash"); every call about this
+    # attempt, and the Payment it becomes, goes to that provider.
+    provider = models.CharField(_("provider"), max_length=20, default="stripe")
     session_id = models.CharField(_("Stripe session"), max_length=255, unique=True)
     url = models.URLField(_("payment page"), max_length=1000, blank=True)
     amount = models.DecimalField(_("amount (Rs)"), max_digits=12, decimal_places=2)
@@ -74,6 +77,11 @@ class PaymentAttempt(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # The orders this page charges for (wallets do not carry our metadata back).
+    order_ids = models.CharField(_("orders"), max_length=500, blank=True)
+    # The provider's last verified word on the page (JazzCash's return POST or IPN code):
+    # shown to the buyer, never a reason to mark anything paid.
+    response_code = models.CharField(_("provider's code"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -4,8 +4,16 @@ the provider protocol and what providers return).
 
 The rest of the code calls the functions at the bottom of this module and gets plain dataclasses
 back (`HostedCheckout`, `ConnectedAccount`, ...), never provider objects. Each provider sits
-behind the `PaymentProvider` protocol and is chosen by `settings.PAYMENT_PROVIDER`; today that is
-Stripe, and cash on delivery or mobile wallets become other entries of `PROVIDERS`.
+behind the `PaymentProvider` protocol: `settings.PAYMENT_PROVIDER` (Stripe) takes cards, and a
+checkout paid another way names its provider (`PaymentAttempt.provider`, `Payment.provider`),
+which every call about that payment passes on. JazzCash (`jazzcash_provider.py`) is the mobile
+wallet; wallets have no connected accounts or transfers: their money lands with the platform
+and reaches sellers through the ledger, as card money does.
+
+Easypaisa is not here yet: its hosted checkout's shape is known only from second-hand copies
+(AES-ECB over the fields, a token then a second redirect, an IPN the merchant must fetch), not
+firmly enough to build and test an emulator against; `PROVIDERS` and `WALLET_PROVIDERS` are the
+seam it joins.
 
 Money flow with Stripe is **separate charges and transfers**: Pakistani connected accounts can
 receive transfers but cannot be the merchant of a charge. The platform charges the buyer once
@@ -39,7 +47,9 @@ from marketplace.payments.base import (
     RefundResult,
     ReversalResult,
     TransferResult,
+    WalletCallback,
 )
+from marketplace.payments.jazzcash_provider import JazzCashProvider
 from marketplace.payments.money import (
     SellerSplit,
     currency_exponent,
@@ -55,6 +65,7 @@ __all__ = [
     "ChargeInfo",
     "ConnectedAccount",
     "HostedCheckout",
+    "JazzCashProvider",
     "LineItem",
     "PaymentEvent",
     "PaymentProvider",
@@ -63,6 +74,7 @@ __all__ = [
     "SellerSplit",
     "StripeProvider",
     "TransferResult",
+    "WalletCallback",
     "construct_event",
     "create_account_link",
     "create_checkout_session",
@@ -81,6 +93,9 @@ __all__ = [
     "smallest_unit",
     "split_checkout",
     "to_minor_units",
+    "verify_wallet_callback",
+    "wallet_ipn_answer",
+    "wallet_providers",
 ]
 
 # Stripe accepts expires_at between 30 minutes and 24 hours after the session is created.
@@ -91,12 +106,33 @@ SESSION_MAX_LIFETIME = timedelta(hours=23, minutes=55)
 MAX_PAYMENT_MINOR_UNITS = 99_999_999
 
 # Name (settings.PAYMENT_PROVIDER) -> provider class with a from_settings() constructor.
-PROVIDERS: dict[str, type] = {"stripe": StripeProvider}
+PROVIDERS: dict[str, type] = {"stripe": StripeProvider, "jazzcash": JazzCashProvider}
+# Wallet providers a buyer may pay with, each offered only when its settings are filled in.
+WALLET_PROVIDERS = ("jazzcash",)
 
 
-def get_provider() -> PaymentProvider:
-    """The provider named by settings.PAYMENT_PROVIDER, configured from the current settings."""
-    return PROVIDERS[settings.PAYMENT_PROVIDER].from_settings()
+def get_provider(name: str | None = None) -> PaymentProvider:
+    """The provider `name` (default: settings.PAYMENT_PROVIDER), configured from the current
+    settings."""
+    return PROVIDERS[name or settings.PAYMENT_PROVIDER].from_settings()
+
+
+def wallet_providers() -> list[str]:
+    """The wallet providers configured now (JazzCash: merchant id and integrity salt set)."""
+    configured = {
+        "jazzcash": bool(settings.JAZZCASH_MERCHANT_ID and settings.JAZZCASH_INTEGRITY_SALT)
+    }
+    return [name for name in WALLET_PROVIDERS if configured.get(name)]
+
+
+def verify_wallet_callback(fields: dict, *, provider: str) -> WalletCallback:
+    """A wallet's return POST or IPN with its signature checked (WebhookRejected if not)."""
+    return get_provider(provider).verify_callback(fields)
+
+
+def wallet_ipn_answer(*, provider: str) -> dict:
+    """The body that tells the wallet its IPN was taken."""
+    return get_provider(provider).ipn_answer()
 
 
 # --- What the rest of the marketplace calls -------------------------------------------------
@@ -166,6 +202,7 @@ def create_checkout_session(
     cancel_url: str,
     idempotency_key: str,
     expires_at: datetime | None = None,
+    provider: str | None = None,
 ) -> HostedCheckout:
     """One hosted payment for all the orders of a checkout.
 
@@ -185,7 +222,7 @@ def create_checkout_session(
         "orders": ",".join(order.number for order in orders),
         "order_ids": ",".join(str(order.pk) for order in orders),
     }
-    return get_provider().create_checkout_session(
+    return get_provider(provider).create_checkout_session(
         reference=checkout.number,
         line_items=line_items,
         currency=currency,
@@ -198,14 +235,14 @@ def create_checkout_session(
     )
 
 
-def retrieve_checkout_session(session_id: str) -> HostedCheckout:
+def retrieve_checkout_session(session_id: str, provider: str | None = None) -> HostedCheckout:
     """The session as the provider sees it now, with the charge id once paid."""
-    return get_provider().retrieve_checkout_session(session_id)
+    return get_provider(provider).retrieve_checkout_session(session_id)
 
 
-def expire_checkout_session(session_id: str) -> HostedCheckout:
+def expire_checkout_session(session_id: str, provider: str | None = None) -> HostedCheckout:
     """Close an open hosted checkout so it can no longer be paid (order cancelled)."""
-    return get_provider().expire_checkout_session(session_id)
+    return get_provider(provider).expire_checkout_session(session_id)
 
 
 def create_transfer(
@@ -250,9 +287,11 @@ def create_refund(
     amount: Decimal | None,
     idempotency_key: str,
     metadata: dict[str, str] | None = None,
+    provider: str | None = None,
 ) -> RefundResult:
-    """Refund the buyer (amount None: whatever is left of the charge)."""
-    return get_provider().create_refund(
+    """Refund the buyer through the provider that took the money (amount None: whatever is
+    left of the charge; Stripe only)."""
+    return get_provider(provider).create_refund(
         charge_or_intent=charge_or_intent,
         amount=amount,
         idempotency_key=idempotency_key,

@@ -34,6 +34,10 @@ class HostedCheckout:
     payment_intent_id: str | None = None
     charge_id: str | None = None  # set by retrieve_checkout_session once paid
     expires_at: datetime | None = None
+    # Hosted pages reached by a form POST (JazzCash): the fields to post to `url`.
+    form_fields: dict = field(default_factory=dict)
+    # The provider's own code for the payment's state (JazzCash: pp_PaymentResponseCode).
+    response_code: str = ""
 
     @property
     def is_paid(self) -> bool:
@@ -92,6 +96,17 @@ class PaymentEvent:
     checkout: HostedCheckout | None = None
     charge: ChargeInfo | None = None
     connected_account: ConnectedAccount | None = None
+
+
+@dataclass(frozen=True)
+class WalletCallback:
+    """A verified return POST or IPN from a wallet provider (its signature checked)."""
+
+    reference: str  # our transaction reference (JazzCash: pp_TxnRefNo)
+    amount: Decimal
+    response_code: str
+    message: str
+    retrieval_reference: str = ""
 
 
 @dataclass(frozen=True)

@@ -111,19 +111,44 @@ def _payable_orders(checkout: Checkout, buyer: User) -> list[Order]:
     return orders
 
 
-@transaction.atomic
 def start_checkout_payment(
     *, checkout: Checkout, buyer: User, success_url: str, cancel_url: str
 ) -> str:
-    """Open the hosted payment page for all of the checkout's unpaid orders; its URL.
+    """Open the card payment page for all of the checkout's unpaid orders; its URL."""
+    return open_checkout_payment(
+        checkout=checkout, buyer=buyer, success_url=success_url, cancel_url=cancel_url
+    ).url
 
-    `success_url` should contain `{CHECKOUT_SESSION_ID}`. Any page opened before is expired
-    first, so only one can ever be paid.
+
+@transaction.atomic
+def open_checkout_payment(
+    *,
+    checkout: Checkout,
+    buyer: User,
+    success_url: str,
+    cancel_url: str,
+    method: str = Checkout.PaymentMethod.CARD,
+) -> payments.HostedCheckout:
+    """Open the hosted payment page for all of the checkout's unpaid orders, by `method`
+    (card, or a wallet that is configured), which becomes the checkout's payment method.
+
+    For cards `success_url` should contain `{CHECKOUT_SESSION_ID}`; a wallet's page is reached
+    by posting the returned `form_fields` to its `url`. Any page opened before is expired
+    first, so only one can ever be paid: the buyer can switch methods until one is paid.
     """
+    if method == Checkout.PaymentMethod.CARD:
+        provider = settings.PAYMENT_PROVIDER
+    elif method in payments.wallet_providers():
+        provider = method
+    else:
+        raise PaymentRejected(_("This way of paying is not available."), code="bad_method")
     checkout = (
         Checkout.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=checkout.pk)
     )
     orders = _payable_orders(checkout, buyer)
+    if checkout.payment_method != method:
+        checkout.payment_method = method
+        checkout.save(update_fields=["payment_method"])
     attempts = list(PaymentAttempt.objects.select_for_update().filter(checkout=checkout))
     for attempt in attempts:
         if attempt.status == PaymentAttempt.Status.OPEN:
@@ -137,24 +162,27 @@ def start_checkout_payment(
         cancel_url=cancel_url,
         idempotency_key=f"{checkout.number}-attempt-{number}",
         expires_at=deadline,
+        provider=provider,
     )
     PaymentAttempt.objects.create(
         checkout=checkout,
         number=number,
+        provider=provider,
         session_id=session.id,
         url=session.url or "",
         amount=session.amount_total,
         expires_at=session.expires_at,
+        order_ids=",".join(str(order.pk) for order in orders),
     )
-    return session.url
+    return session
 
 
 def _close_open_attempt(attempt: PaymentAttempt) -> None:
     """Expire the attempt's hosted page; refuse to open another if it was paid meanwhile."""
     try:
-        payments.expire_checkout_session(attempt.session_id)
+        payments.expire_checkout_session(attempt.session_id, attempt.provider)
     except PaymentProviderError:
-        session = payments.retrieve_checkout_session(attempt.session_id)
+        session = payments.retrieve_checkout_session(attempt.session_id, attempt.provider)
         if session.is_paid:
             raise PaymentRejected(
                 _("This checkout has just been paid. We are confirming the payment."),
@@ -166,13 +194,19 @@ def _close_open_attempt(attempt: PaymentAttempt) -> None:
     attempt.save(update_fields=["status"])
 
 
-def fulfil_checkout(*, session_id: str) -> Payment | None:
+def fulfil_checkout(
+    *, session_id: str, session: payments.HostedCheckout | None = None
+) -> Payment | None:
     """Record a completed payment: orders paid, each sale pending in the ledger; idempotent.
 
-    The session is fetched again from the provider (never trusted from the event body).
+    The session is fetched again from the provider that hosts it (never trusted from the
+    event or callback body); a caller that has just fetched it passes it as `session`.
     Returns None for a session that is not paid or not ours.
     """
-    session = payments.retrieve_checkout_session(session_id)
+    known = PaymentAttempt.objects.filter(session_id=session_id).first()
+    provider = known.provider if known else None
+    if session is None:
+        session = payments.retrieve_checkout_session(session_id, provider)
     if not session.is_paid:
         log.info("checkout session %s is not paid (%s)", session_id, session.payment_status)
         return None
@@ -189,7 +223,7 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
         attempt.status = PaymentAttempt.Status.COMPLETE
         attempt.save(update_fields=["status"])
 
-        wanted = _order_ids(session.metadata.get("order_ids", ""))
+        wanted = _order_ids(session.metadata.get("order_ids") or attempt.order_ids)
         orders = list(
             Order.objects.select_for_update()
             .filter(checkout=checkout, pk__in=wanted)
@@ -218,7 +252,7 @@ def fulfil_checkout(*, session_id: str) -> Payment | None:
         splits = payments.split_checkout(payable)
         payment = Payment.objects.create(
             checkout=checkout,
-            provider=payments.get_provider().name,
+            provider=attempt.provider,
             session_id=session.id,
             payment_intent_id=session.payment_intent_id or "",
             charge_id=session.charge_id or "",
@@ -315,9 +349,9 @@ def expire_stale_pages(*, checkout_ids=None) -> int:
     expired = 0
     for attempt in stale_payment_attempts(checkout_ids):
         try:
-            payments.expire_checkout_session(attempt.session_id)
+            payments.expire_checkout_session(attempt.session_id, attempt.provider)
         except PaymentProviderError as error:
-            session = _session_or_none(attempt.session_id)
+            session = _session_or_none(attempt.session_id, attempt.provider)
             if session is None or session.status == "open":
                 log.info("could not expire session %s: %s", attempt.session_id, error.detail)
                 continue
@@ -328,9 +362,9 @@ def expire_stale_pages(*, checkout_ids=None) -> int:
     return expired
 
 
-def _session_or_none(session_id: str) -> payments.HostedCheckout | None:
+def _session_or_none(session_id: str, provider: str) -> payments.HostedCheckout | None:
     try:
-        return payments.retrieve_checkout_session(session_id)
+        return payments.retrieve_checkout_session(session_id, provider)
     except PaymentProviderError:
         return None
 

@@ -190,6 +190,7 @@ def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
                 amount=refund.amount,
                 idempotency_key=refund.idempotency_key,
                 metadata={"checkout": str(payment.checkout_id), "refund": str(refund.pk)},
+                provider=payment.provider,
             )
         except PaymentProviderError as error:
             refund.status = Refund.Status.FAILED

@@ -555,7 +555,7 @@ def recorder(emulator, monkeypatch):
     provider = payments.StripeProvider(
         secret_key="sk_test_recorded", api_base=emulator, http_client=client
     )
-    monkeypatch.setattr(payments, "get_provider", lambda: provider)
+    monkeypatch.setattr(payments, "get_provider", lambda name=None: provider)
     return client
 
 

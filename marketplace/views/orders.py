@@ -296,6 +296,11 @@ def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
         "total": sum((order.total for order in orders), Decimal("0.00")),
         **payment_context(request, orders),
     }
+    offered = [method["value"] for method in context["payment_methods"]]
+    # The method chosen last (switchable until paid), or cards when it is not offered now.
+    context["selected_method"] = (
+        checkout.payment_method if checkout.payment_method in offered else offered[0]
+    )
     return render(request, "marketplace/orders/checkout_detail.html", context)
 
 

@@ -34,6 +34,7 @@ from marketplace.services import deadlines, payouts
 from marketplace.services import payments as payment_services
 from marketplace.views.access import get_checkout_for_buyer, get_offer_for_bidder, offers_for_bidder
 from marketplace.views.decorators import seller_required
+from marketplace.views.wallets import wallet_notice
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,34 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
             else []
         ),
         "can_pay": bool(awaiting) and not unready and not missing_address,
+        "payment_methods": payment_methods(),
     }
+
+
+def payment_methods() -> list[dict]:
+    """The ways to pay a checkout online that apply now: cards, then each configured wallet."""
+    methods = [
+        {
+            "value": Checkout.PaymentMethod.CARD,
+            "label": Checkout.PaymentMethod.CARD.label,
+            "logo": "img/pay/card.svg",
+            "note": _("Debit or credit card enabled for online payments, on Stripe's secure page"),
+        }
+    ]
+    if Checkout.PaymentMethod.JAZZCASH in payments.wallet_providers():
+        methods.append(
+            {
+                "value": Checkout.PaymentMethod.JAZZCASH,
+                "label": Checkout.PaymentMethod.JAZZCASH.label,
+                "logo": "img/pay/jazzcash.svg",
+                "note": _("From your JazzCash mobile account, on JazzCash's page"),
+            }
+        )
+    return methods
+
+
+def notice_state(notice: dict | None) -> str:
+    return notice["state"] if notice else ""
 
 
 # --- Buyer pays ---------------------------------------------------------------------------------
@@ -71,17 +99,32 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
 @require_POST
 def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
     checkout = get_checkout_for_buyer(request, number)
-    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
+    method = request.POST.get("method") or Checkout.PaymentMethod.CARD
+    if method == Checkout.PaymentMethod.CARD:
+        success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
+    else:  # a wallet returns every outcome to one URL
+        success_url = cancel_url = request.build_absolute_uri(
+            reverse("wallet_return", args=[method])
+        )
     try:
-        url = payment_services.start_checkout_payment(
-            checkout=checkout, buyer=request.user, success_url=success_url, cancel_url=cancel_url
+        page = payment_services.open_checkout_payment(
+            checkout=checkout,
+            buyer=request.user,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            method=method[:20],
         )
     except MarketplaceError as error:
         messages.error(request, error.message)
         return _to_checkout(request, checkout)
+    if page.form_fields:
+        # The wallet's page is reached by a form POST: a page of ours posts it (the checkout
+        # page's form is a plain one when wallets are offered, so this is never an htmx swap).
+        context = {"checkout": checkout, "page": page, "method": method}
+        return render(request, "marketplace/payments/wallet_redirect.html", context)
     if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+        return HttpResponseClientRedirect(page.url)
+    return redirect(page.url)
 
 
 @login_required
@@ -124,10 +167,13 @@ def checkout_success(request: HttpRequest, number: str) -> HttpResponse:
     payment = None
     if attempt is not None and attempt.status == PaymentAttempt.Status.COMPLETE:
         payment = checkout.payments.filter(session_id=session_id).first()
+    notice = None if payment is not None else wallet_notice(attempt)
     context = {
         "checkout": checkout,
         "orders": orders,
         "attempt": attempt,
+        "wallet": notice,
+        "polling": attempt is not None and payment is None and notice_state(notice) != "failed",
         "confirmed": payment is not None,
         "unmatched": payment is not None and payment.status == Payment.Status.UNMATCHED,
         "poll_url": request.get_full_path(),

@@ -18,6 +18,8 @@ How it works
 - `stripe_emulator` (session): the local Stripe emulator the live server talks to (its
   webhooks are delivered to the live server); tests that call `marketplace.payments` from the
   test process set `settings.STRIPE_API_BASE = stripe_emulator.base_url`.
+- `jazzcash_emulator` (session): the local JazzCash emulator the live server posts buyers to
+  and asks about payments (its IPNs are delivered to the live server).
 - Chromium is /usr/bin/chromium with the flags from STACK.md. Missing Chromium fails the test
   under CI and skips it elsewhere.
 
@@ -155,7 +157,21 @@ STRIPE_WEBHOOK_SECRET = "whsec_browser_tests"
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
+def jazzcash_emulator():
+    """The local JazzCash emulator, for the live server (its IPNs go to the live server once it
+    runs). Tests that call the payments module themselves use the `jazzcash` fixture's settings."""
+    from jazzcash_emulator import start_emulator
+    from marketplace.tests.jazzcash_support import MERCHANT_ID, PASSWORD, SALT
+
+    server, _base_url = start_emulator(
+        port=0, merchant_id=MERCHANT_ID, password=PASSWORD, salt=SALT
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, tmp_path_factory, stripe_emulator, jazzcash_emulator) -> str:
     """Base URL of a Daphne server on the test database (no trailing slash)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -170,6 +186,7 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
         "STRIPE_API_BASE": stripe_emulator.base_url,
         "STRIPE_SECRET_KEY": "sk_test_browser",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        **_jazzcash_env(jazzcash_emulator),
     }
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     with log.open("w") as output:
@@ -182,6 +199,7 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
         )
     url = f"http://127.0.0.1:{port}"
     stripe_emulator.webhooks.url = f"{url}/stripe/webhook/"
+    jazzcash_emulator.ipn_url = f"{url}/payments/jazzcash/ipn/"
     try:
         _wait_until_serving(url, process, log)
         yield url
@@ -192,6 +210,17 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _jazzcash_env(server) -> dict:
+    from marketplace.tests.jazzcash_support import MERCHANT_ID, PASSWORD, SALT
+
+    return {
+        "JAZZCASH_BASE_URL": server.base_url,
+        "JAZZCASH_MERCHANT_ID": MERCHANT_ID,
+        "JAZZCASH_PASSWORD": PASSWORD,
+        "JAZZCASH_INTEGRITY_SALT": SALT,
+    }
 
 
 @pytest.fixture(scope="session")
