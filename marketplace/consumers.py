@@ -99,10 +99,11 @@ class AuctionConsumer(SessionBoundConsumer):
 
     async def connect(self) -> None:
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
-        self.group = realtime.group_name(self.auction_id)
         self.recent: list[float] = []
-        # Error messages and the live panel in the viewer's language (cookie, user, header).
+        # Error messages and the live panel in the viewer's language (cookie, user, header):
+        # the socket joins that language's group, so it receives the panel in it.
         self.language = language_from_scope(self.scope)
+        self.group = realtime.group_name(self.auction_id, self.language)
         exists = await database_sync_to_async(
             AuctionListing.objects.filter(pk=self.auction_id, product__isnull=False).exists
         )()
@@ -211,8 +212,8 @@ class AuctionConsumer(SessionBoundConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    # Group events, named after their types: forward the prepared message, with the panel
-    # in this viewer's language.
+    # Group events, named after their types: forward the prepared message (this group's,
+    # so the panel is in this viewer's language).
     async def new_bid(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
@@ -224,9 +225,7 @@ class AuctionConsumer(SessionBoundConsumer):
 
     async def _forward(self, event: dict[str, Any]) -> None:
         # realtime serialises each event once per language for all its watchers.
-        texts = event["text_by_language"]
-        text = texts.get(self.language) or texts.get(settings.LANGUAGE_CODE)
-        await self.send(text_data=text)
+        await self.send(text_data=event["text"])
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

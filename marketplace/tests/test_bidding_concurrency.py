@@ -3,6 +3,7 @@
 import itertools
 import os
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -159,3 +160,35 @@ def test_too_low_bid_is_refused_without_waiting_for_the_auctions_lock(seller, bu
     finally:
         release.set()
         holder.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_clock_is_read_after_the_lock_wait(seller, buyer):
+    """A bid that waited for the auction's lock is judged, and stamped, by the clock after
+    the wait: its locked read must not take the time from before it (issue 19)."""
+    require_postgres()
+    auction = make_auction(seller, starting_price="1000")
+    locked = threading.Event()
+    released_at = []
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                AuctionListing.objects.select_for_update().get(pk=auction.pk)
+                locked.set()
+                time.sleep(0.5)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT clock_timestamp()")
+                    released_at.append(cursor.fetchone()[0])
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        result = place_bid(auction_id=auction.pk, bidder=buyer, amount=Decimal("1000"))
+    finally:
+        holder.join()
+    assert Bid.objects.get(pk=result.bid_id).created_at > released_at[0]
