@@ -8,12 +8,14 @@ window runs at once.
 
 Where it runs: on the event loop behind the caller (Daphne's, when a consumer or an ASGI view
 called the service through `sync_to_async`), as a task that hands the work back to the same
-sync thread (`thread_sensitive`, so it uses that thread's database connection and, on SQLite,
-never a second one). A plain sync caller (a management command, the qcluster, a test without
+sync thread as the consumers' database calls (`thread_sensitive`, in a fresh context: under
+Daphne, its one sync thread, so the work uses that thread's database connection and, on
+SQLite, never a second one). A plain sync caller (a management command, the qcluster, a test without
 an event loop) has no loop to come back to: its work runs at once, as before.
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import time
@@ -42,7 +44,11 @@ def submit(key: Hashable, value: Any, *, run: Run, merge: Merge | None = None) -
         _run_one(key, value, run)
         return
     try:
-        loop.call_soon_threadsafe(_add, loop, key, value, run, merge or _newer)
+        # A fresh context: the caller's (a request's ThreadSensitiveContext, an outer
+        # async_to_sync's thread) may be gone, or busy, by the time the work runs.
+        loop.call_soon_threadsafe(
+            _add, loop, key, value, run, merge or _newer, context=contextvars.Context()
+        )
     except RuntimeError:  # the loop closed meanwhile
         _run_one(key, value, run)
 
