@@ -317,7 +317,9 @@ def test_a_bid_on_an_auction_nobody_watches_renders_nothing(auction, buyer, monk
     from marketplace import realtime
 
     rendered = []
-    monkeypatch.setattr(realtime, "render_panels", lambda a, *rest, **kw: rendered.append(a.pk) or {})
+    monkeypatch.setattr(
+        realtime, "render_panels", lambda a, *rest, **kw: rendered.append(a.pk) or {}
+    )
 
     bid(auction, buyer, "1000")
 
@@ -511,14 +513,16 @@ def test_full_asgi_stack_refuses_foreign_origins(auction):
 def test_database_fault_says_the_bid_was_not_placed(auction, buyer, monkeypatch):
     from django.db import OperationalError
 
-    def database_gone(self, *args, **kwargs):
+    def database_gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
     async def scenario():
         communicator, _ = await connect(auction, buyer)
         try:
             # Fails inside place_bid's transaction, after the bid row was inserted.
-            monkeypatch.setattr(AuctionListing, "save", database_gone)
+            monkeypatch.setattr(
+                "marketplace.services.bidding._save_with_display_price", database_gone
+            )
             reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1000"})
             assert (reply["type"], reply["code"]) == ("error", "bid_not_placed")
             assert reply["message"].startswith("Your bid was not placed")

@@ -82,6 +82,33 @@ def test_fanout_benchmark_delivers_every_bid_to_every_watcher():
 
     (row,) = out.rows()
     assert row[3] == "12 / 12"
+    assert row[8] == "0"  # no lost bid, gap or final page unlike the database
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fanout_benchmark_at_the_maximum_rate_shows_every_bid_on_every_page():
+    require_redis()
+    out = Lines()
+
+    fanout.main(out, watchers="3", bids=10, interval=0)
+
+    (row,) = out.rows()
+    assert row[3] == "30 / 30"  # bursts go out as fewer events, each showing all its bids
+    assert row[8] == "0"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bid_benchmark_measures_a_baseline_checkout_beside_this_one():
+    require_redis()
+    out = Lines()
+
+    # This checkout stands in for the earlier one (the option takes any checkout's path).
+    bids.main(out, seconds=1, bidders="1", paths="websocket", baseline=str(settings.BASE_DIR))
+
+    assert [row[0] for row in out.rows()] == ["websocket", "websocket-baseline"]
+    assert all(int(row[2]) > 0 for row in out.rows())
 
 
 @pytest.mark.postgres
