@@ -104,6 +104,7 @@ def _run_threads(target, count: int, seconds: float) -> Tally:
 def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
     from asgiref.sync import sync_to_async
 
+    from marketplace import background
     from marketplace.exceptions import BidRejected
     from marketplace.models import AuctionListing
     from marketplace.services.bidding import place_bid
@@ -118,6 +119,7 @@ def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
         # connection.
         async def on_a_loop() -> None:
             await sync_to_async(bid_loop, thread_sensitive=False)(index, barrier, clock, tally)
+            await background.idle()
 
         asyncio.run(on_a_loop())
 

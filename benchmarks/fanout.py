@@ -48,6 +48,7 @@ def _place_bids(auction, bidders: list, bids: int, interval: float) -> dict[int,
     behind it, which runs the process's broadcaster); the commit time of each, by seq."""
     from asgiref.sync import sync_to_async
 
+    from marketplace import background
     from marketplace.services.bidding import place_bid
 
     committed: dict[int, float] = {}
@@ -75,7 +76,7 @@ def _place_bids(auction, bidders: list, bids: int, interval: float) -> dict[int,
 
     async def on_a_loop() -> None:
         await sync_to_async(bid_loop, thread_sensitive=False)()
-        await asyncio.sleep(1)  # the broadcaster's last event leaves this loop
+        await background.idle()  # the broadcaster's last event has left this process
 
     asyncio.run(on_a_loop())
     return committed

@@ -111,6 +111,14 @@ def _add(loop: asyncio.AbstractEventLoop, key: Hashable, value: Any, run: Run, m
     batcher.add(key, value, run, merge)
 
 
+async def idle() -> None:
+    """Return once the running loop has no work waiting or running (benchmarks, before they
+    stop a loop whose last broadcast would otherwise be cancelled)."""
+    batcher = _batchers.get(asyncio.get_running_loop())
+    while batcher is not None and (batcher.waiting or (batcher.task and not batcher.task.done())):
+        await asyncio.sleep(0.01)
+
+
 def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> None:
     for key, (value, run) in batch.items():
         _run_one(key, value, run)
