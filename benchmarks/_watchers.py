@@ -6,7 +6,8 @@ Run by benchmarks/fanout.py as a separate process (never imports Django):
 
 Connects COUNT clients to URL, prints "ready" once every one has its `auction_status`,
 records, for each client, the wall-clock arrival time of every `new_bid` with its seq and
-prev_seq, and when a line "stop" arrives on stdin (or stdin closes) prints one JSON line
+prev_seq, and when a line "stop" arrives on stdin (or stdin closes, or, after a line
+"until N", once every client has seen seq N or a minute has passed) prints one JSON line
 {"connected": n, "arrivals": [[[seq, prev_seq, unix time], ...] per client], "final":
 [[seq, current_price] of each client's last event]} and exits.
 """
@@ -67,6 +68,14 @@ async def watch(url: str, origin: str, count: int) -> dict:
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line or line.strip() == "stop":
+            break
+        if line.startswith("until "):
+            # Wait (up to a minute) for every client to show seq N, then report.
+            wanted, deadline = int(line.split()[1]), time.monotonic() + 60
+            while time.monotonic() < deadline and any(
+                not mine or max(seq for seq, _prev, _at in mine) < wanted for mine in arrivals
+            ):
+                await asyncio.sleep(0.1)
             break
     for task in tasks:
         task.cancel()

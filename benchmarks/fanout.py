@@ -112,10 +112,10 @@ def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
         bids_started = time.perf_counter()
         committed = _place_bids(auction, bidders, bids, interval)
         bid_seconds = time.perf_counter() - bids_started
-        time.sleep(2)  # stragglers
-        watcher.stdin.write("stop\n")
+        # Stragglers: until every watcher shows the last bid (at most a minute).
+        watcher.stdin.write(f"until {max(committed, default=0)}\n")
         watcher.stdin.flush()
-        report = json.loads(_read_line(watcher.stdout, 120))
+        report = json.loads(_read_line(watcher.stdout, 180))
     finally:
         if watcher.poll() is None:
             watcher.kill()
