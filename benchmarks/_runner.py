@@ -48,9 +48,11 @@ EPILOG = """\
 benchmarks and their options (defaults shown; BENCHMARKS.md has the method and figures):
   bids     bid throughput on one hot auction: -o seconds=5 -o bidders=1,8,32
            -o paths=raw,service,websocket -o port=0 (Daphne's; 0 = a free one)
+           -o baseline=DIR (also the websocket path served from another checkout)
   browse   browse and search pages: --size 100000 (products seeded; same as -o products=N)
   closing  the closing task over ended auctions: --size 10000 (auctions seeded)
-  fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms)
+  fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms;
+           0 = bids back to back, at the maximum rate)
            -o port=0
   websocket paths and fanout need REDIS_URL (the Redis channel layer); all need PostgreSQL.
 

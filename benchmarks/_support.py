@@ -77,7 +77,9 @@ def watching(auction_id: int):
     def count(message) -> None:
         heard["events"] += 1
 
-    pubsub.subscribe(**{realtime.redis_channel_of(layer, realtime.group_name(auction_id)): count})
+    # A watcher reading the site's default language: events are rendered in that one.
+    group = realtime.group_name(auction_id, settings.LANGUAGE_CODE)
+    pubsub.subscribe(**{realtime.redis_channel_of(layer, group): count})
     thread = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
     try:
         yield heard
@@ -214,8 +216,10 @@ def raise_fd_limit(wanted: int) -> int:
 
 
 @contextlib.contextmanager
-def daphne(out: TextIO, port: int | None = None):
-    """Run Daphne (the site's ASGI app, Redis channel layer) in a subprocess; yield its port."""
+def daphne(out: TextIO, port: int | None = None, base_dir: str | Path | None = None):
+    """Run Daphne (the site's ASGI app, Redis channel layer) in a subprocess; yield its port.
+
+    `base_dir`: serve another checkout of the site (a baseline) instead of this one."""
     port = port or free_port()
     # The same database as this process (under pytest, the test database).
     env = {
@@ -240,7 +244,7 @@ def daphne(out: TextIO, port: int | None = None):
             str(port),
             "benchmarks._asgi:application",
         ],
-        cwd=BASE_DIR,
+        cwd=base_dir or BASE_DIR,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -256,7 +260,7 @@ def daphne(out: TextIO, port: int | None = None):
             if time.monotonic() > deadline:
                 raise CommandError(f"Daphne did not listen on {port} within 30 s")
             time.sleep(0.1)
-        out.write(f"(Daphne pid {process.pid} on 127.0.0.1:{port})")
+        out.write(f"(Daphne pid {process.pid} on 127.0.0.1:{port}, from {base_dir or BASE_DIR})")
         yield port
     except BaseException:
         out.write(f"Daphne's log ends with:\n{Path(log.name).read_text()[-3000:]}")

@@ -19,8 +19,13 @@ outbid (a leader bidding again would only raise their own maximum).
 - raw: the floor, threads with plain psycopg connections doing only SELECT ... FOR UPDATE on the
   auction row, INSERT INTO marketplace_bid, UPDATE the auction, COMMIT.
 
+- websocket-baseline (with `-o baseline=DIR`): the websocket path against a Daphne run from
+  another checkout of the site (e.g. `git worktree add /tmp/base 01bfc42`), same database,
+  Redis and Python: the earlier code measured beside this one in the same run.
+
 Options (`python -m benchmarks bids -o KEY=VALUE`): seconds (wall time per run, default 5),
-bidders ("1,8,32"), paths ("raw,service,websocket"), port (Daphne's; default a free one).
+bidders ("1,8,32"), paths ("raw,service,websocket"), port (Daphne's; default a free one),
+baseline (a directory, see above).
 """
 
 import asyncio
@@ -97,7 +102,9 @@ def _run_threads(target, count: int, seconds: float) -> Tally:
 
 
 def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
-    from marketplace import realtime
+    from asgiref.sync import sync_to_async
+
+    from marketplace import background
     from marketplace.exceptions import BidRejected
     from marketplace.models import AuctionListing
     from marketplace.services.bidding import place_bid
@@ -107,9 +114,14 @@ def _service_run(auction, users: list, bidders: int, seconds: float) -> Tally:
 
     def bidder(index: int, barrier, clock, tally: Tally) -> None:
         # As under Daphne (a consumer, or a view run from the event loop), each bidder's
-        # calls run with an event loop behind them, so the broadcast after each commit reuses
-        # that loop's channel-layer connection instead of opening one per bid.
-        realtime.in_one_event_loop(bid_loop, index, barrier, clock, tally)
+        # calls run on a sync thread with an event loop behind them, which runs the process's
+        # broadcaster (marketplace.background) meanwhile and keeps one channel-layer
+        # connection.
+        async def on_a_loop() -> None:
+            await sync_to_async(bid_loop, thread_sensitive=False)(index, barrier, clock, tally)
+            await background.idle()
+
+        asyncio.run(on_a_loop())
 
     def bid_loop(index: int, barrier, clock, tally: Tally) -> None:
         accounts = users[2 * index : 2 * index + 2]
@@ -322,17 +334,22 @@ def main(
     bidders: str = "1,8,32",
     paths: str = ",".join(PATHS),
     port: int = 0,
+    baseline: str = "",
     verbosity: int = 1,
 ) -> None:
     """Bids/s for each path and number of concurrent bidders, and the ratio to the raw floor."""
     _support.require_postgresql("bids")
     chosen = [p.strip() for p in paths.split(",") if p.strip()]
-    unknown = set(chosen) - set(PATHS)
+    if baseline:
+        # Another checkout of the site (an earlier commit, same migrations): its Daphne
+        # serves the same WebSocket benchmark beside this one's, in the same run.
+        chosen.append("websocket-baseline")
+    unknown = set(chosen) - set(PATHS) - {"websocket-baseline"}
     if unknown:
         from django.core.management.base import CommandError
 
         raise CommandError(f"Unknown path(s) {sorted(unknown)}; known: {PATHS}")
-    if "websocket" in chosen:
+    if {"websocket", "websocket-baseline"} & set(chosen):
         _support.require_redis("bids (websocket path)")
     counts = _counts(bidders)
     users = _support.bench_users(2 * max(counts))
@@ -354,7 +371,8 @@ def main(
                     tally = _service_run(auction, users, count, seconds)
                 tally.other["events heard"] = heard["events"]
             else:
-                with _support.daphne(out, port or None) as daphne_port:
+                base_dir = baseline if path == "websocket-baseline" else None
+                with _support.daphne(out, port or None, base_dir=base_dir) as daphne_port:
                     tally = _websocket_run(auction, users, count, seconds, daphne_port)
             results[path, count] = (tally, _support.load())
             if verbosity > 1:

@@ -3,14 +3,22 @@
 One Daphne subprocess (the site's ASGI app, Redis channel layer) serves N anonymous watchers
 connected to ws/auction/<id>/; the watchers run on one asyncio event loop in another process
 (benchmarks/_watchers.py). This process places bids through
-`marketplace.services.bidding.place_bid`, so each broadcast goes the real way: rendered once
-after commit, sent to the auction's group through Redis, forwarded by Daphne. Latency is each
-watcher's arrival time minus the bid's commit time (both wall clock on this machine).
+`marketplace.services.bidding.place_bid` on a sync thread with an event loop behind it (as
+Daphne does), so each broadcast goes the real way: after commit to the process's broadcaster,
+rendered once per burst, sent to the auction's group through Redis, forwarded by Daphne.
+Latency (bid-to-screen) is, for each bid and watcher, the arrival of the first event showing
+that bid (one event of a burst shows all its bids) minus the bid's commit (both wall clock on
+this machine). Checked after each size: every accepted bid in the database, prices rising
+(proxy replies aside), no sequence gap at any watcher, every watcher's last event showing the
+database's count and price.
 
 Options (`python -m benchmarks fanout -o KEY=VALUE`): watchers ("100,1000"), bids (20 per size),
-interval (ms between bids, 1000), port (Daphne's; default a free one).
+interval (ms between bids, 1000; 0 = back to back, the maximum rate), port (Daphne's; default
+a free one).
 """
 
+import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -20,7 +28,7 @@ import time
 from typing import TextIO
 
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from benchmarks import _support
 
@@ -35,8 +43,47 @@ def _read_line(stream, timeout: float) -> str:
     return box[0]
 
 
-def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
+def _place_bids(auction, bidders: list, bids: int, interval: float) -> dict[int, float]:
+    """Place `bids` bids through place_bid as Daphne would (a sync thread with an event loop
+    behind it, which runs the process's broadcaster); the commit time of each, by seq."""
+    from asgiref.sync import sync_to_async
+
+    from marketplace import background
     from marketplace.services.bidding import place_bid
+
+    committed: dict[int, float] = {}
+
+    def bid_loop() -> None:
+        minimum = auction.minimum_next_bid()
+        try:
+            for n in range(bids):
+                stamp: list[float] = []
+                with transaction.atomic():
+                    # Registered before place_bid's own callbacks, so it runs first: the commit.
+                    transaction.on_commit(lambda stamp=stamp: stamp.append(time.time()))
+                    result = place_bid(
+                        auction_id=auction.pk,
+                        bidder=bidders[n % 2],
+                        amount=minimum,
+                        limit_rate=False,
+                    )
+                committed[result.bid_count] = stamp[0]
+                minimum = result.minimum_next_bid
+                if interval:
+                    time.sleep(interval)
+        finally:
+            connection.close()
+
+    async def on_a_loop() -> None:
+        await sync_to_async(bid_loop, thread_sensitive=False)()
+        await background.idle()  # the broadcaster's last event has left this process
+
+    asyncio.run(on_a_loop())
+    return committed
+
+
+def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
+    from marketplace.models import AuctionListing, Bid
 
     auction = _support.hot_auction(f"Bench fan-out ({watchers} watchers)")
     bidders = _support.bench_users(2)
@@ -62,39 +109,57 @@ def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
             raise CommandError(f"The watcher process failed: {line!r}")
         connect_seconds = time.perf_counter() - started
         time.sleep(1)
-        committed: dict[int, float] = {}
-        minimum = auction.minimum_next_bid()
-        for n in range(bids):
-            stamp: list[float] = []
-            with transaction.atomic():
-                # Registered before place_bid's own callbacks, so it runs first: the commit.
-                transaction.on_commit(lambda stamp=stamp: stamp.append(time.time()))
-                result = place_bid(
-                    auction_id=auction.pk, bidder=bidders[n % 2], amount=minimum, limit_rate=False
-                )
-            committed[result.bid_count] = stamp[0]
-            minimum = result.minimum_next_bid
-            time.sleep(interval)
-        time.sleep(2)  # stragglers
-        watcher.stdin.write("stop\n")
+        bids_started = time.perf_counter()
+        committed = _place_bids(auction, bidders, bids, interval)
+        bid_seconds = time.perf_counter() - bids_started
+        # Stragglers: until every watcher shows the last bid (at most a minute).
+        watcher.stdin.write(f"until {max(committed, default=0)}\n")
         watcher.stdin.flush()
-        report = json.loads(_read_line(watcher.stdout, 120))
+        report = json.loads(_read_line(watcher.stdout, 180))
     finally:
         if watcher.poll() is None:
             watcher.kill()
         watcher.wait()
-    per_bid = {
-        int(seq): sorted((arrived - committed[int(seq)]) * 1000 for arrived in times)
-        for seq, times in report["arrivals"].items()
-        if int(seq) in committed
+    auction = AuctionListing.objects.get(pk=auction.pk)
+    amounts = list(
+        Bid.objects.filter(auction=auction).order_by("id").values_list("amount", "is_automatic")
+    )
+    # Bid-to-screen: for each bid and each watcher, the first event showing it (an event of
+    # a burst shows every bid up to its seq) minus the bid's commit.
+    latencies, gaps, events = [], 0, 0
+    for arrivals in report["arrivals"]:
+        events += len(arrivals)
+        shown = 0
+        for seq, prev_seq, arrived in sorted(arrivals, key=lambda a: a[2]):
+            gaps += prev_seq > shown
+            for bid_seq in range(shown + 1, seq + 1):
+                if bid_seq in committed:
+                    latencies.append((arrived - committed[bid_seq]) * 1000)
+            shown = max(shown, seq)
+    final = {(seq, price) for seq, price in report["final"]}
+    expected_final = (auction.bid_count, str(auction.current_price))
+    anomalies = {
+        # Every bid place_bid accepted is a row (only this process bids on the auction).
+        "lost bids": max(0, len(committed) - len(amounts)),
+        "prices not rising": sum(
+            1
+            for (before, _auto), (after, automatic) in itertools.pairwise(amounts)
+            if after <= before and not automatic
+        ),
+        "gaps": gaps,
+        "final pages not the database's": sum(
+            1 for seq, price in report["final"] if (seq, price) != expected_final
+        ),
     }
-    latencies = [value for values in per_bid.values() for value in values]
     return {
-        "per_bid": per_bid,
         "connected": report["connected"],
         "connect_seconds": connect_seconds,
-        "expected": watchers * bids,
+        "expected": watchers * len(committed),
         "latencies": latencies,
+        "events": events / max(1, watchers),
+        "bids_per_second": len(committed) / bid_seconds if bid_seconds else 0.0,
+        "anomalies": anomalies,
+        "final_states": len(final),
     }
 
 
@@ -112,7 +177,8 @@ def main(
     _support.require_redis("fanout")
     sizes = [int(part) for part in str(watchers).split(",") if part.strip()]
     out.write(
-        f"{bids} bids per size, {interval} ms apart, placed through place_bid in this process; "
+        f"{bids} bids per size, {interval} ms apart (0: back to back), placed through "
+        "place_bid in this process; "
         f"watchers on one asyncio loop in a separate process; load average before: "
         f"{_support.load()}"
     )
@@ -121,21 +187,18 @@ def main(
         with _support.daphne(out, port or None) as daphne_port:
             result = _measure(daphne_port, size, bids, interval / 1000)
         latencies = result["latencies"]
-        if verbosity > 1:
-            for seq, values in sorted(result["per_bid"].items()):
-                out.write(
-                    f"  {size} watchers, bid {seq}: first {values[0]:.0f} ms, "
-                    f"median {_support.percentile(values, 0.5):.0f} ms, last {values[-1]:.0f} ms"
-                )
+        anomalies = ", ".join(f"{k} {v}" for k, v in result["anomalies"].items() if v) or "0"
         rows.append(
             [
                 size,
                 f"{result['connected']} ({result['connect_seconds']:.1f} s)",
-                bids,
+                f"{bids} ({result['bids_per_second']:.0f}/s)",
                 f"{len(latencies)} / {result['expected']}",
+                f"{result['events']:.1f}",
                 f"{_support.percentile(latencies, 0.5):.1f}",
                 f"{_support.percentile(latencies, 0.99):.1f}",
                 f"{max(latencies, default=float('nan')):.1f}",
+                anomalies,
                 _support.load(),
             ]
         )
@@ -145,11 +208,13 @@ def main(
         [
             "watchers",
             "connected (time to connect)",
-            "bids",
-            "deliveries",
+            "bids (rate)",
+            "bids shown / expected",
+            "events per watcher",
             "p50 ms",
             "p99 ms",
             "max ms",
+            "anomalies",
             "load avg after (1/5/15 min)",
         ],
         rows,

@@ -410,6 +410,9 @@ MAX_OPEN_UNPAID_CHECKOUTS = env_int("MAX_OPEN_UNPAID_CHECKOUTS", 3)
 AUCTION_PAYMENT_DEADLINE_HOURS = env_int("AUCTION_PAYMENT_DEADLINE_HOURS", 24)
 AUCTION_SOFT_CLOSE_WINDOW_SECONDS = env_int("AUCTION_SOFT_CLOSE_WINDOW_SECONDS", 120)
 AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SECONDS", 120)
+# Live auction events (marketplace/background.py): a bid's broadcast, outbid e-mails and bell
+# counts are sent at most once per this window per auction (or reader), the latest state winning.
+LIVE_COALESCE_SECONDS = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.05"))
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
 # A shipped order the buyer has not confirmed counts as delivered this many days after shipping.
 AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)

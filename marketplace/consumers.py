@@ -99,10 +99,11 @@ class AuctionConsumer(SessionBoundConsumer):
 
     async def connect(self) -> None:
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
-        self.group = realtime.group_name(self.auction_id)
         self.recent: list[float] = []
-        # Error messages and the live panel in the viewer's language (cookie, user, header).
+        # Error messages and the live panel in the viewer's language (cookie, user, header):
+        # the socket joins that language's group, so it receives the panel in it.
         self.language = language_from_scope(self.scope)
+        self.group = realtime.group_name(self.auction_id, self.language)
         exists = await database_sync_to_async(
             AuctionListing.objects.filter(pk=self.auction_id, product__isnull=False).exists
         )()
@@ -127,47 +128,47 @@ class AuctionConsumer(SessionBoundConsumer):
         if text_data is not None and len(text_data.encode()) > MAX_MESSAGE_BYTES:
             await self.close(code=CLOSE_TOO_BIG)
             return
-        if self._flooding() or await self._user_flooding():
+        if self._flooding():
             await self.send_error(_("Too many messages: slow down."), "rate_limited")
             return
-        if text_data is None:
+        message = None
+        if text_data is not None:
+            try:
+                message = json.loads(text_data, parse_float=Decimal)
+            except (ValueError, RecursionError):
+                message = _INVALID_JSON
+        if isinstance(message, dict) and message.get("type") == "place_bid":
+            # The user's rate limit is counted in the bid's own trip to the database.
+            await self.handle_place_bid(message)
+            return
+        if await self._user_flooding():
+            await self.send_error(_("Too many messages: slow down."), "rate_limited")
+        elif text_data is None:
             await self.send_error(_("Send one JSON message."), "invalid_message")
-            return
-        try:
-            message = json.loads(text_data, parse_float=Decimal)
-        except (ValueError, RecursionError):
+        elif message is _INVALID_JSON:
             await self.send_error(_("That message is not valid JSON."), "invalid_json")
-            return
-        if not isinstance(message, dict) or message.get("type") != "place_bid":
+        else:
             await self.send_error(_("Unknown message type."), "unknown_type")
-            return
-        await self.handle_place_bid(message)
 
     async def handle_place_bid(self, message: dict[str, Any]) -> None:
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.send_error(_("Log in to bid."), "login_required")
-            return
-        # Logged out, or the password changed, since this socket connected: refuse and close.
-        if not await database_sync_to_async(session_is_valid)(self.scope):
+        amount = _money(message.get("amount"))
+        max_amount = message.get("max_amount")
+        ceiling = None if max_amount in (None, "") else _money(max_amount)
+        try:
+            if amount is not None and user is not None and user.is_authenticated:
+                # A bid below a minimum seen a moment ago is refused here, without queueing
+                # behind the bids waiting for the database (place_bid asks the same first).
+                bid_floor.refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
+            result = await database_sync_to_async(self._judge_bid)(
+                user, amount, max_amount, ceiling
+            )
+        except _SessionEnded:
             await self.send_error(
                 _("Your session has ended: log in again to bid."), "session_ended"
             )
             await self.close(code=CLOSE_SESSION_ENDED)
             return
-        amount = _money(message.get("amount"))
-        max_amount = message.get("max_amount")
-        ceiling = None if max_amount in (None, "") else _money(max_amount)
-        if amount is None or (max_amount not in (None, "") and ceiling is None):
-            await self.send_error(_("Enter an amount in rupees, like 5000."), "invalid_amount")
-            return
-        try:
-            # A bid below a minimum seen a moment ago is refused here, without queueing
-            # behind the bids waiting for the database (place_bid asks the same first).
-            bid_floor.refuse_if_known_too_low(auction_id=self.auction_id, amount=amount)
-            result = await database_sync_to_async(place_bid)(
-                auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling
-            )
         except BidRejected as error:
             await self.send_error(str(error.message), error.code)
             return
@@ -204,6 +205,21 @@ class AuctionConsumer(SessionBoundConsumer):
             }
         )
 
+    def _judge_bid(self, user, amount: Decimal | None, max_amount: object, ceiling: Decimal | None):
+        """Everything a bid needs from the database, in one trip to the sync thread (each
+        trip queues behind the other sockets' bids): the user's rate limit, the session,
+        then place_bid."""
+        if self._user_over_limit():
+            raise BidRejected(_("Too many messages: slow down."), code="rate_limited")
+        if user is None or not user.is_authenticated:
+            raise BidRejected(_("Log in to bid."), code="login_required")
+        # Logged out, or the password changed, since this socket connected: refuse and close.
+        if not session_is_valid(self.scope):
+            raise _SessionEnded
+        if amount is None or (max_amount not in (None, "") and ceiling is None):
+            raise BidRejected(_("Enter an amount in rupees, like 5000."), code="invalid_amount")
+        return place_bid(auction_id=self.auction_id, bidder=user, amount=amount, max_amount=ceiling)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the one sync thread to close stale database
         # connections, for every message: one hop per watcher per broadcast (so a broadcast's
@@ -215,8 +231,8 @@ class AuctionConsumer(SessionBoundConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    # Group events, named after their types: forward the prepared message, with the panel
-    # in this viewer's language.
+    # Group events, named after their types: forward the prepared message (this group's,
+    # so the panel is in this viewer's language).
     async def new_bid(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
@@ -228,9 +244,7 @@ class AuctionConsumer(SessionBoundConsumer):
 
     async def _forward(self, event: dict[str, Any]) -> None:
         # realtime serialises each event once per language for all its watchers.
-        texts = event["text_by_language"]
-        text = texts.get(self.language) or texts.get(settings.LANGUAGE_CODE)
-        await self.send(text_data=text)
+        await self.send(text_data=event["text"])
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))
@@ -245,14 +259,24 @@ class AuctionConsumer(SessionBoundConsumer):
         return len(self.recent) > RATE_LIMIT
 
     async def _user_flooding(self) -> bool:
+        return await database_sync_to_async(self._user_over_limit)()
+
+    def _user_over_limit(self) -> bool:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return False
-        return await database_sync_to_async(flood.over_limit)(
+        return flood.over_limit(
             f"ws-user:{user.pk}",
             limit=settings.WS_USER_RATE_LIMIT,
             window=settings.WS_USER_RATE_WINDOW_SECONDS,
         )
+
+
+class _SessionEnded(Exception):
+    """The socket's login no longer holds (see session_is_valid)."""
+
+
+_INVALID_JSON = object()
 
 
 def _money(value: object) -> Decimal | None:

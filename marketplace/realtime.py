@@ -1,18 +1,19 @@
 """Group names and broadcasts: the only module that talks to the channel layer.
 
 Every event of the original protocol (`new_bid`, `auction_extended`, `auction_ended`) also
-carries `html` (the #bid-panel partial, rendered once per language, the same for every viewer
-of that language: the group event holds the finished JSON text in each language, each socket
-forwards its own), `seq` (the
-auction's bid count after the event) and `prev_seq` (the count before it: one bid can add two
-rows when a proxy answers). A page whose last seq is not `prev_seq` missed something and
-refetches #bid-panel over HTTP.
+carries `html` (the #bid-panel partial, the same for every viewer of one language: sockets
+join their language's group of the auction, and an event is rendered and serialised once for
+each language someone watches), `seq` (the auction's bid count after the event) and
+`prev_seq` (the count before it: one bid can add two rows when a proxy answers, and the
+bids of one burst go out as one event). A page whose last seq is below `prev_seq` missed
+something and refetches #bid-panel over HTTP.
 """
 
 import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis
@@ -25,6 +26,7 @@ from django.utils import translation
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from marketplace import background
 from marketplace.models import AuctionListing
 from marketplace.queries import auctions as queries
 
@@ -35,8 +37,21 @@ T = TypeVar("T")
 PANEL_TEMPLATE = "marketplace/auctions/detail.html#bid-panel"
 
 
-def group_name(auction_id: int) -> str:
-    return f"auction.{auction_id}"
+def group_name(auction_id: int, language: str) -> str:
+    """The group of an auction's watchers who read it in `language` (one per site language,
+    so an event is rendered only in the languages someone watches)."""
+    return f"auction.{auction_id}.{language}"
+
+
+def language_groups(auction_id: int) -> dict[str, str]:
+    return {code: group_name(auction_id, code) for code, _name in settings.LANGUAGES}
+
+
+def watched_languages(auction_id: int) -> list[str]:
+    """The site languages in which at least one socket (in any process) watches the auction."""
+    groups = language_groups(auction_id)
+    heard = _listened(list(groups.values()))
+    return [code for code, listened in zip(groups, heard, strict=True) if listened]
 
 
 def _iso(value) -> str | None:
@@ -98,14 +113,18 @@ def event_message(
     }
 
 
-def render_panels(auction: AuctionListing) -> dict[str, str]:
-    """#bid-panel once per site language; each socket forwards only its viewer's language.
+def render_panels(
+    auction: AuctionListing, languages: Iterable[str] | None = None, bids: list | None = None
+) -> dict[str, str]:
+    """#bid-panel in each of `languages` (default: every site language).
 
-    The context (with its bid history query) is the same in every language: built once.
+    The context (with its bid history query, unless `bids` are given) is the same in every
+    language: built once.
     """
-    context = queries.panel_context(auction)
+    context = queries.panel_context(auction, bids=bids)
+    codes = [code for code, _name in settings.LANGUAGES] if languages is None else languages
     panels = {}
-    for code, _name in settings.LANGUAGES:
+    for code in codes:
         with translation.override(code):
             panels[code] = render_to_string(PANEL_TEMPLATE, context)
     return panels
@@ -114,36 +133,99 @@ def render_panels(auction: AuctionListing) -> dict[str, str]:
 def broadcast_auction(
     auction_id: int, event: str, *, extended: bool = False, prev_seq: int | None = None
 ) -> None:
-    """Send `event` (and `auction_extended` after a soft close) to everyone watching.
+    """Send `event` (and `auction_extended` after a soft close) to everyone watching, reading
+    the auction afresh (the closing job; a bid uses `auction_changed`).
 
-    Runs after commit. A failing channel layer must not turn a committed bid into an error,
-    so problems are logged; pages recover by resynchronising over HTTP. With nobody watching
-    there is nothing to render or send.
+    Runs after commit. A failing channel layer must not turn a committed change into an
+    error, so problems are logged; pages recover by resynchronising over HTTP. With nobody
+    watching there is nothing to render or send.
     """
     try:
-        if not _listened([group_name(auction_id)])[0]:
-            return
-        auction = queries.auction_for_broadcast(auction_id)
-        panels = render_panels(auction)
-        messages = [event_message(auction, event, prev_seq)]
-        if extended:
-            messages.append(event_message(auction, "auction_extended"))
-        send = async_to_sync(get_channel_layer().group_send)
-        for message in messages:
-            # Serialised here once per language, not once per watching socket; each socket
-            # forwards the text in its viewer's language as it is.
-            send(
-                group_name(auction_id),
-                {
-                    "type": message["type"],
-                    "text_by_language": {
-                        code: json.dumps({**message, "html": panel})
-                        for code, panel in panels.items()
-                    },
-                },
-            )
+        languages = watched_languages(auction_id)
+        if languages:
+            auction = queries.auction_for_broadcast(auction_id)
+            _send_events(auction, event, languages, extended=extended, prev_seq=prev_seq)
     except Exception:
         logger.exception("broadcast of %s for auction %s failed", event, auction_id)
+
+
+@dataclass(frozen=True)
+class AuctionChange:
+    """A bid's change of an auction, as the bid left it: the state after it (`auction`, with
+    its product's title and the new leading bid) and the sequence number before it."""
+
+    auction: AuctionListing
+    prev_seq: int
+    extended: bool = False
+
+    @property
+    def seq(self) -> int:
+        return self.auction.bid_count
+
+
+def auction_changed(auction: AuctionListing, *, prev_seq: int, extended: bool = False) -> None:
+    """After a bid commits: have the process's broadcaster send `new_bid` soon.
+
+    Changes of one auction close together go out as one event (marketplace.background): the
+    latest state, with the sequence number before the earliest of them as `prev_seq`, so a
+    page that saw that one sees no gap. Nothing is rendered on the bid's own path.
+    """
+    change = AuctionChange(auction, prev_seq, extended)
+    background.submit(("auction", auction.pk), change, run=_send_change, merge=_merged)
+
+
+def _merged(waiting: AuctionChange, new: AuctionChange) -> AuctionChange:
+    latest = new if new.seq >= waiting.seq else waiting
+    return AuctionChange(
+        latest.auction,
+        min(waiting.prev_seq, new.prev_seq),
+        waiting.extended or new.extended,
+    )
+
+
+def _send_change(change: AuctionChange) -> None:
+    auction = change.auction
+    try:
+        languages = watched_languages(auction.pk)
+        if not languages:
+            return
+        # The history as this state has it: bids of one auction are inserted under its row
+        # lock, so ids rise in commit order and later bids (another process's) are left out.
+        bids = queries.latest_bids(auction, up_to_id=auction.leading_bid_id)
+        if bids and bids[0].pk == auction.leading_bid_id:
+            auction.leading_bid = bids[0]  # with its bidder, for the masked name
+        _send_events(
+            auction,
+            "new_bid",
+            languages,
+            extended=change.extended,
+            prev_seq=change.prev_seq,
+            bids=bids,
+        )
+    except Exception:
+        logger.exception("broadcast of new_bid for auction %s failed", auction.pk)
+
+
+def _send_events(
+    auction: AuctionListing,
+    event: str,
+    languages: list[str],
+    *,
+    extended: bool,
+    prev_seq: int | None,
+    bids: list | None = None,
+) -> None:
+    panels = render_panels(auction, languages, bids=bids)
+    messages = [event_message(auction, event, prev_seq)]
+    if extended:
+        messages.append(event_message(auction, "auction_extended"))
+    send = async_to_sync(get_channel_layer().group_send)
+    for message in messages:
+        for code, panel in panels.items():
+            # Serialised here once per language, not once per watching socket; each socket
+            # of that language's group forwards the text as it is.
+            text = json.dumps({**message, "html": panel})
+            send(group_name(auction.pk, code), {"type": message["type"], "text": text})
 
 
 def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
@@ -154,8 +236,13 @@ def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
     that joins later reads the committed state when it connects.
     """
     ids = list(dict.fromkeys(auction_ids))
-    listened = _listened([group_name(pk) for pk in ids])
-    return {pk for pk, heard in zip(ids, listened, strict=True) if heard}
+    codes = [code for code, _name in settings.LANGUAGES]
+    listened = _listened([group_name(pk, code) for pk in ids for code in codes])
+    return {
+        pk
+        for index, pk in enumerate(ids)
+        if any(listened[index * len(codes) : (index + 1) * len(codes)])
+    }
 
 
 def _listened(groups: list[str]) -> list[bool]:

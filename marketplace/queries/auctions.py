@@ -56,14 +56,26 @@ def auction_for_broadcast(auction_id: int) -> AuctionListing:
     )
 
 
-def latest_bids(auction: AuctionListing, limit: int = HISTORY_LENGTH) -> list[Bid]:
-    return list(auction.bids.select_related("bidder").order_by("-id")[:limit])
+def latest_bids(
+    auction: AuctionListing, limit: int = HISTORY_LENGTH, *, up_to_id: int | None = None
+) -> list[Bid]:
+    """The newest bids first; with `up_to_id`, none newer than that bid."""
+    bids = auction.bids.select_related("bidder").order_by("-id")
+    if up_to_id is not None:
+        bids = bids.filter(id__lte=up_to_id)
+    return list(bids[:limit])
 
 
 def panel_context(
-    auction: AuctionListing, *, viewer: User | None = None, now: datetime | None = None
+    auction: AuctionListing,
+    *,
+    viewer: User | None = None,
+    now: datetime | None = None,
+    bids: list[Bid] | None = None,
 ) -> dict:
-    """Everything #bid-panel shows. With no viewer it is the same for everyone (broadcasts)."""
+    """Everything #bid-panel shows. With no viewer it is the same for everyone (broadcasts).
+
+    `bids`: the history, when the caller has read it (`latest_bids`)."""
     now = now or timezone.now()
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     leader_id = auction.leading_bid.bidder_id if auction.leading_bid_id else None
@@ -78,7 +90,7 @@ def panel_context(
                 "time": bid.created_at,
                 "is_automatic": bid.is_automatic,
             }
-            for bid in latest_bids(auction)
+            for bid in (latest_bids(auction) if bids is None else bids)
         ],
         "minimum_next_bid": auction.minimum_next_bid(),
         "has_ended": auction.has_ended(now) or auction.status == AuctionListing.Status.CANCELLED,

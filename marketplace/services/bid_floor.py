@@ -27,20 +27,25 @@ KNOWN_MINIMUM_END_MARGIN = timedelta(seconds=10)  # never trusted this close to 
 KNOWN_MINIMUM_MAX_ENTRIES = 10_000
 
 
-def refuse_if_known_too_low(*, auction_id: int, amount: Decimal) -> None:
+def refuse_if_known_too_low(*, auction_id: int, amount: Decimal) -> bool:
     """Refuse a bid below a minimum this process saw within the last second, with no query.
 
-    A sighting is trusted briefly and never in the last seconds before the end (this process's
-    clock may differ from the database's), so anything else, like an auction cancelled
-    meanwhile, is judged by the full path a moment later.
+    Returns whether such a sighting exists and the bid is at or above it (`place_bid` then
+    skips its unlocked read, which could only say the same). A sighting is trusted briefly
+    and never in the last seconds before the end (this process's clock may differ from the
+    database's), so anything else, like an auction cancelled meanwhile, is judged by the full
+    path a moment later.
     """
     seen = _known_minimums.get(auction_id)
     if seen is None:
-        return
+        return False
     minimum, ends_at, seen_at = seen
     fresh = time.monotonic() - seen_at < KNOWN_MINIMUM_SECONDS
-    if fresh and timezone.now() < ends_at - KNOWN_MINIMUM_END_MARGIN and amount < minimum:
+    if not fresh or timezone.now() >= ends_at - KNOWN_MINIMUM_END_MARGIN:
+        return False
+    if amount < minimum:
         raise too_low(minimum)
+    return True
 
 
 def remember(auction_id: int, minimum: Decimal, ends_at: datetime) -> None:

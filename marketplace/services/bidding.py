@@ -22,7 +22,7 @@ from marketplace.models import AuctionListing, Bid, Notification, Product, User
 from marketplace.money import PAISA, format_pkr, lazy_pkr, quantize
 from marketplace.pricing import bid_increment
 from marketplace.services import bid_floor
-from marketplace.services.notifications import notify
+from marketplace.services.notifications import Notice, notify_many
 
 
 def db_now() -> datetime:
@@ -159,35 +159,75 @@ def _check_amounts(amount: object, max_amount: object) -> tuple[Decimal, Decimal
     return amount, ceiling
 
 
-def _locked_open_auction(auction_id: int, bidder: User) -> tuple[AuctionListing, datetime, str]:
-    """The auction, locked, if `bidder` may bid on it now; with the database's "now" and the
-    bidder's language. The bidder's state is re-read: a WebSocket's user object was loaded
-    when it connected (read before taking the lock, so the lock is held one statement less)."""
-    state = User.objects.filter(pk=bidder.pk).values("is_active", "blocked_at", "language").first()
-    if state is None or not state["is_active"]:
+@dataclass(frozen=True)
+class _Locked:
+    """What the locked read brings besides the auction: the database's "now" (read once the
+    lock is held), the bidder's current state and the leader's id and language."""
+
+    now: datetime
+    bidder_language: str
+    leader_id: int | None
+    leader_language: str
+
+
+def _locked_sql() -> str:
+    """One statement: lock the auction row (with its product and leader), then read the
+    bidder's state and the clock.
+
+    The clock is read in the outer SELECT, which PostgreSQL evaluates only once the inner
+    SELECT ... FOR UPDATE has its lock: in the locking SELECT's own select list,
+    clock_timestamp() is evaluated before a lock wait (when the holder only locked the row;
+    checked by `test_the_clock_is_read_after_the_lock_wait`).
+    """
+    auction, product = AuctionListing._meta.db_table, Product._meta.db_table
+    bid, user = Bid._meta.db_table, User._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    # Only table names from the models and fixed text are formatted in; values are parameters.
+    return f"""
+        SELECT locked.*, {"clock_timestamp()" if postgres else "NULL"} AS locked_at,
+               bidder.is_active AS bidder_active, bidder.blocked_at AS bidder_blocked_at,
+               bidder.language AS bidder_language
+        FROM (
+            SELECT auction.*, product.id AS product_pk, product.seller_id AS product_seller_id,
+                   product.title AS product_title, leader.bidder_id AS leader_id,
+                   leader_user.language AS leader_language
+            FROM {auction} auction
+            JOIN {product} product ON product.auction_id = auction.id
+            LEFT JOIN {bid} leader ON leader.id = auction.leading_bid_id
+            LEFT JOIN {user} leader_user ON leader_user.id = leader.bidder_id
+            WHERE auction.id = %s {"FOR UPDATE OF auction" if postgres else ""}
+        ) locked
+        LEFT JOIN {user} bidder ON bidder.id = %s
+    """  # noqa: S608
+
+
+def _locked_open_auction(auction_id: int, bidder: User) -> tuple[AuctionListing, _Locked]:
+    """The auction, locked, if `bidder` may bid on it now, in one round trip.
+
+    The bidder's state is re-read (a WebSocket's user object was loaded when it connected);
+    "now" is the database's clock once the lock is held.
+    """
+    row = next(iter(AuctionListing.objects.raw(_locked_sql(), [auction_id, bidder.pk])), None)
+    if row is not None and not row.bidder_active:
         raise BidRejected(_("Log in to bid."), code="login_required")
-    if state["blocked_at"] is not None:
+    if row is not None and row.bidder_blocked_at is not None:
         raise BidRejected(
             _("Your account may not bid because of unpaid orders. Contact us to resolve it."),
             code="blocked",
         )
-    auction = (
-        AuctionListing.objects.select_for_update(of=("self",))
-        .select_related("leading_bid__bidder", "product")
-        .filter(pk=auction_id)
-        .first()
-    )
-    product = getattr(auction, "product", None) if auction is not None else None
-    if product is None:
+    if row is None:
         raise BidRejected(_("This auction does not exist."), code="not_found")
-    now = db_now()
-    if bidder.pk == product.seller_id:
+    row.product = Product(
+        pk=row.product_pk, seller_id=row.product_seller_id, title=row.product_title, auction=row
+    )
+    now = row.locked_at or timezone.now()
+    if bidder.pk == row.product_seller_id:
         raise BidRejected(_("You cannot bid on your own auction."), code="own_auction")
-    if auction.status == AuctionListing.Status.LIVE and now < auction.starts_at:
+    if row.status == AuctionListing.Status.LIVE and now < row.starts_at:
         raise BidRejected(_("This auction has not started yet."), code="not_started")
-    if not auction.is_open(now):
+    if not row.is_open(now):
         raise BidRejected(_("This auction has ended."), code="auction_closed")
-    return auction, now, state["language"]
+    return row, _Locked(now, row.bidder_language, row.leader_id, row.leader_language or "")
 
 
 def refuse_if_bidding_too_fast(bidder: User) -> None:
@@ -221,18 +261,20 @@ def place_bid(
     if limit_rate:
         refuse_if_bidding_too_fast(bidder)
 
-    bid_floor.refuse_if_known_too_low(auction_id=auction_id, amount=amount)
-    _refuse_if_already_too_low(auction_id, amount)
+    if not bid_floor.refuse_if_known_too_low(auction_id=auction_id, amount=amount):
+        # No fresh sighting of the minimum says this bid is high enough: one unlocked read
+        # may refuse it without queueing for the lock (with one, it would find the same).
+        _refuse_if_already_too_low(auction_id, amount)
 
     with transaction.atomic():
-        auction, now, language = _locked_open_auction(auction_id, bidder)
+        auction, locked = _locked_open_auction(auction_id, bidder)
         minimum = auction.minimum_next_bid()
-        leader = auction.leading_bid
-        leader_id = leader.bidder_id if leader else None
+        leader_id = locked.leader_id
         if amount < minimum:
             bid_floor.remember(auction.pk, minimum, auction.ends_at)
             raise bid_floor.too_low(minimum)
-        leader_max = (auction.leading_max_amount or leader.amount) if leader else None
+        # The leading bid's amount is the current price.
+        leader_max = (auction.leading_max_amount or auction.current_price) if leader_id else None
         outcome = resolve_proxy(
             amount=amount,
             ceiling=ceiling,
@@ -250,19 +292,19 @@ def place_bid(
         if outcome.kind == "raise_maximum":
             return _raise_own_maximum(auction, ceiling)
 
-        new_bids = [
-            Bid(
-                auction=auction,
-                bidder_id=bidder.pk if proxy.for_bidder else leader_id,
-                amount=proxy.amount,
-                max_amount=proxy.max_amount,
-                is_automatic=proxy.is_automatic,
-                created_at=now,
-            )
-            for proxy in outcome.bids
-        ]
-        for bid in new_bids:
-            bid.save()
+        new_bids = Bid.objects.bulk_create(
+            [
+                Bid(
+                    auction=auction,
+                    bidder_id=bidder.pk if proxy.for_bidder else leader_id,
+                    amount=proxy.amount,
+                    max_amount=proxy.max_amount,
+                    is_automatic=proxy.is_automatic,
+                    created_at=locked.now,
+                )
+                for proxy in outcome.bids
+            ]
+        )
         own = next(b for b, p in zip(new_bids, outcome.bids, strict=True) if p.for_bidder)
         winner_bid = new_bids[-1]
         auction.current_price = winner_bid.amount
@@ -270,26 +312,26 @@ def place_bid(
         auction.leading_bid = winner_bid
         auction.leading_max_amount = outcome.winner_max
         fields = ["current_price", "bid_count", "leading_bid", "leading_max_amount"]
-        extended = _soft_close(auction, now)
+        extended = _soft_close(auction, locked.now)
         if extended:
             fields += ["ends_at", "original_ends_at"]
-        auction.save(update_fields=fields)
-        Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
+        _save_with_display_price(auction, fields)
 
         previous_count = auction.bid_count - len(new_bids)
         next_minimum, ends_at = auction.minimum_next_bid(), auction.ends_at
         transaction.on_commit(lambda: bid_floor.remember(auction.pk, next_minimum, ends_at))
-        # Registered before the notices' own after-commit work, so watchers hear first.
+        # Registered before the notices' own after-commit work, so watchers hear first. Only
+        # a note to this process's broadcaster: the panel is rendered off the bid's path.
         transaction.on_commit(
-            lambda: realtime.broadcast_auction(
-                auction.pk, "new_bid", extended=extended, prev_seq=previous_count
-            )
+            lambda: realtime.auction_changed(auction, prev_seq=previous_count, extended=extended)
         )
+        outbid = []
         if leader_id is not None and winner_bid.bidder_id != leader_id:
-            _notify_outbid(auction, leader_id, winner_bid, leader.bidder.language)
+            outbid.append((leader_id, locked.leader_language))
         if winner_bid.bidder_id != bidder.pk:
             # Beaten at once by the leader's proxy: told in the reply, and by a notice.
-            _notify_outbid(auction, bidder.pk, winner_bid, language)
+            outbid.append((bidder.pk, locked.bidder_language))
+        _notify_outbid(auction, outbid, winner_bid)
     return BidResult(
         auction_id=auction.pk,
         bid_id=own.pk,
@@ -300,6 +342,30 @@ def place_bid(
         ends_at=auction.ends_at,
         extended=extended,
     )
+
+
+def _save_with_display_price(auction: AuctionListing, fields: list[str]) -> None:
+    """Save `fields` of the auction and its product's display price (the current price).
+
+    On PostgreSQL one statement does both (the product's UPDATE in a WITH clause).
+    """
+    if connection.vendor != "postgresql":
+        auction.save(update_fields=fields)
+        Product.objects.filter(auction_id=auction.pk).update(display_price=auction.current_price)
+        return
+    quote = connection.ops.quote_name
+    columns = [AuctionListing._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    values = [
+        field.get_db_prep_save(getattr(auction, field.attname), connection) for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH product AS (UPDATE {quote(Product._meta.db_table)} SET display_price = %s "  # noqa: S608
+            f"WHERE auction_id = %s) "
+            f"UPDATE {quote(AuctionListing._meta.db_table)} SET {assignments} WHERE id = %s",
+            [auction.current_price, auction.pk, *values, auction.pk],
+        )
 
 
 def _refuse_if_already_too_low(auction_id: int, amount: Decimal) -> None:
@@ -356,17 +422,27 @@ def _soft_close(auction: AuctionListing, now: datetime) -> bool:
     return False
 
 
-def _notify_outbid(auction: AuctionListing, user_id: int, winning: Bid, language: str) -> None:
-    title = auction.product.title  # loaded with the locked row
-    notify(
-        user=User(pk=user_id),
-        kind=Notification.Kind.OUTBID,
-        title=lazy_format(gettext_lazy("You have been outbid on “%(title)s”"), title=title),
-        body=lazy_format(
-            gettext_lazy("The price is now %(price)s. Bid again before the auction ends."),
-            price=lazy_pkr(winning.amount),
-        ),
-        url=reverse("auction_detail", args=[auction.pk]),
-        dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
-        language=language or settings.LANGUAGE_CODE,  # read with the bid's own rows
+def _notify_outbid(auction: AuctionListing, readers: list[tuple[int, str]], winning: Bid) -> None:
+    """Tell each of `readers` (user id, language) they were outbid by `winning`.
+
+    The notices' key names the new bid, so none can exist yet: one INSERT, no savepoint.
+    """
+    title = auction.product.title  # read with the locked row
+    notify_many(
+        [
+            Notice(
+                user=User(pk=user_id),
+                kind=Notification.Kind.OUTBID,
+                title=lazy_format(gettext_lazy("You have been outbid on “%(title)s”"), title=title),
+                body=lazy_format(
+                    gettext_lazy("The price is now %(price)s. Bid again before the auction ends."),
+                    price=lazy_pkr(winning.amount),
+                ),
+                url=reverse("auction_detail", args=[auction.pk]),
+                dedupe_key=f"auction:{auction.pk}:bid:{winning.pk}",
+                language=language or settings.LANGUAGE_CODE,
+            )
+            for user_id, language in readers
+        ],
+        new_keys=True,
     )

@@ -11,6 +11,7 @@ from django.utils import translation
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
+from marketplace import background
 from marketplace.i18n import languages_for_users, supported
 from marketplace.models import Notification, User
 from marketplace.stored_text import freeze
@@ -62,11 +63,13 @@ def notify(
     return notify_many([notice])[0]
 
 
-def notify_many(notices: Sequence[Notice]) -> list[Notification | None]:
+def notify_many(notices: Sequence[Notice], *, new_keys: bool = False) -> list[Notification | None]:
     """`notify` for many notices at once: one INSERT, one language query, and after commit
     their e-mails queued in a few tasks and each recipient's bell updated once.
 
-    Returns the new Notification of each notice, or None where it was a duplicate.
+    Returns the new Notification of each notice, or None where it was a duplicate. A caller
+    whose dedupe keys cannot have been used before (they name a row it has just inserted)
+    passes `new_keys=True`: the rows go in with one plain INSERT, without a savepoint.
     """
     if not notices:
         return []
@@ -83,7 +86,7 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification | None]:
             for notice, row in pairs:
                 row.title, row.body = str(notice.title), str(notice.body)
                 row.message = {"title": freeze(notice.title), "body": freeze(notice.body)}
-    created = _insert(rows)
+    created = Notification.objects.bulk_create(rows) if new_keys else _insert(rows)
     new_ids = [row.pk for row in created if row is not None]
     if new_ids:
         user_ids = list(dict.fromkeys(row.user_id for row in created if row is not None))
@@ -113,9 +116,15 @@ def _insert(rows: list[Notification]) -> list[Notification | None]:
 
 
 def _after_commit(notification_ids: list[int], user_ids: list[int]) -> None:
-    _queue_emails(notification_ids)
+    """Queue the e-mails and update the bells off the caller's path (marketplace.background):
+    a burst of notices (a hot auction's outbids) costs a few tasks and one count per reader."""
+    background.submit("notification-emails", notification_ids, run=_queue_emails, merge=_joined)
     for user_id in user_ids:
-        _update_bell(user_id)
+        background.submit(("bell", user_id), user_id, run=_update_bell)
+
+
+def _joined(waiting: list[int], new: list[int]) -> list[int]:
+    return [*waiting, *new]
 
 
 def _update_bell(user_id: int) -> None:

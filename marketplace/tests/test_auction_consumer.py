@@ -261,6 +261,64 @@ def test_auction_ended_is_broadcast_with_masked_winner(seller, buyer):
     run(scenario)
 
 
+def test_a_burst_of_bids_goes_out_as_fewer_events_without_a_gap(auction, buyer, rival):
+    """Bids committed while a broadcast waits are sent as one event: the latest state, with
+    the sequence number before the earliest of them (issue 19)."""
+
+    def three_bids() -> None:
+        for user, amount in [(buyer, "1000"), (rival, "1100"), (buyer, "1200")]:
+            bid(auction, user, amount)
+
+    async def scenario():
+        watcher, _ = await connect(auction)
+        try:
+            await database_sync_to_async(three_bids)()
+            events = [await watcher.receive_json_from(timeout=TIMEOUT)]
+            while events[-1]["seq"] < 3:
+                events.append(await watcher.receive_json_from(timeout=TIMEOUT))
+            assert await watcher.receive_nothing(timeout=0.3)
+        finally:
+            await watcher.disconnect()
+        # The first bid goes out at once; the other two waited behind it and go out as one.
+        assert [(e["prev_seq"], e["seq"]) for e in events] in ([(0, 3)], [(0, 1), (1, 3)])
+        assert events[-1]["data"]["current_price"] == "1200.00"
+        assert "Rs 1,200" in events[-1]["html"]
+        assert "Rs 1,100" in events[-1]["html"]  # the history as of the latest state
+
+    run(scenario)
+
+
+def test_the_panel_is_rendered_only_in_the_languages_watched(auction, buyer, monkeypatch):
+    from marketplace import realtime
+
+    rendered = []
+    render = realtime.render_panels
+
+    def recording(auction, languages=None, **kwargs):
+        rendered.append(list(languages))
+        return render(auction, languages, **kwargs)
+
+    monkeypatch.setattr(realtime, "render_panels", recording)
+
+    async def scenario():
+        watcher = WebsocketCommunicator(
+            router, f"/ws/auction/{auction.pk}/", headers=[(b"cookie", b"django_language=ur")]
+        )
+        watcher.scope["user"] = AnonymousUser()
+        assert (await watcher.connect(timeout=TIMEOUT))[0]
+        await watcher.receive_json_from(timeout=TIMEOUT)
+        try:
+            await database_sync_to_async(bid)(auction, buyer, "1000")
+            event = await watcher.receive_json_from(timeout=TIMEOUT)
+        finally:
+            await watcher.disconnect()
+        assert event["type"] == "new_bid"
+        assert rendered == [["ur"]]
+        assert "بولیوں کی تاریخ" in event["html"]  # "Bid history" in Urdu
+
+    run(scenario)
+
+
 def test_watched_auctions_are_those_with_an_open_socket(seller):
     from marketplace import realtime
 
@@ -286,7 +344,9 @@ def test_a_bid_on_an_auction_nobody_watches_renders_nothing(auction, buyer, monk
     from marketplace import realtime
 
     rendered = []
-    monkeypatch.setattr(realtime, "render_panels", lambda a: rendered.append(a.pk) or {})
+    monkeypatch.setattr(
+        realtime, "render_panels", lambda a, *rest, **kw: rendered.append(a.pk) or {}
+    )
 
     bid(auction, buyer, "1000")
 
@@ -480,14 +540,16 @@ def test_full_asgi_stack_refuses_foreign_origins(auction):
 def test_database_fault_says_the_bid_was_not_placed(auction, buyer, monkeypatch):
     from django.db import OperationalError
 
-    def database_gone(self, *args, **kwargs):
+    def database_gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
     async def scenario():
         communicator, _ = await connect(auction, buyer)
         try:
             # Fails inside place_bid's transaction, after the bid row was inserted.
-            monkeypatch.setattr(AuctionListing, "save", database_gone)
+            monkeypatch.setattr(
+                "marketplace.services.bidding._save_with_display_price", database_gone
+            )
             reply = await send_and_receive(communicator, {"type": "place_bid", "amount": "1000"})
             assert (reply["type"], reply["code"]) == ("error", "bid_not_placed")
             assert reply["message"].startswith("Your bid was not placed")

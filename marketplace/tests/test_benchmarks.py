@@ -74,14 +74,36 @@ def test_bid_benchmark_bids_over_websockets_through_daphne():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_fanout_benchmark_delivers_every_bid_to_every_watcher():
+@pytest.mark.parametrize(
+    ("watchers", "bids", "interval", "shown"),
+    [
+        ("4", 3, 50, "12 / 12"),
+        # Back to back: bursts go out as fewer events, each showing all of its bids.
+        ("3", 10, 0, "30 / 30"),
+    ],
+)
+def test_fanout_benchmark_shows_every_bid_on_every_watchers_page(watchers, bids, interval, shown):
     require_redis()
     out = Lines()
 
-    fanout.main(out, watchers="4", bids=3, interval=50)
+    fanout.main(out, watchers=watchers, bids=bids, interval=interval)
 
     (row,) = out.rows()
-    assert row[3] == "12 / 12"
+    assert row[3] == shown
+    assert row[8] == "0"  # no lost bid, gap or final page unlike the database
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bid_benchmark_measures_a_baseline_checkout_beside_this_one():
+    require_redis()
+    out = Lines()
+
+    # This checkout stands in for the earlier one (the option takes any checkout's path).
+    bids.main(out, seconds=1, bidders="1", paths="websocket", baseline=str(settings.BASE_DIR))
+
+    assert [row[0] for row in out.rows()] == ["websocket", "websocket-baseline"]
+    assert all(int(row[2]) > 0 for row in out.rows())
 
 
 @pytest.mark.postgres

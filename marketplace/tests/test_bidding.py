@@ -341,15 +341,15 @@ def test_broadcast_is_sent_only_after_commit(
 ):
     sent = []
     monkeypatch.setattr(
-        "marketplace.realtime.broadcast_auction",
-        lambda auction_id, event, **kw: sent.append((auction_id, event)),
+        "marketplace.realtime._send_change",
+        lambda change: sent.append((change.auction.pk, change.prev_seq, change.seq)),
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         bid(auction, buyer, "1000")
     assert sent == []
     for callback in callbacks:
         callback()
-    assert sent == [(auction.pk, "new_bid")]
+    assert sent == [(auction.pk, 0, 1)]
 
 
 def test_many_bidders_keep_counters_consistent(auction):
@@ -484,3 +484,25 @@ def test_a_bid_rolled_back_leaves_no_minimum_behind(auction, buyer, rival):
     result = bid(auction, rival, "1000")
 
     assert result.is_leading
+
+
+def test_an_outbid_takes_one_locked_read_and_no_savepoint(
+    auction, buyer, rival, committed_bid, django_assert_num_queries
+):
+    """With a fresh known minimum the bid is at or above, no unlocked read; the bidder's
+    state and the clock come with the locked row; the outbid notice is a plain INSERT; on
+    PostgreSQL the product's price is updated in the auction's statement (issue 19)."""
+    from django.db import connection
+
+    committed_bid(auction, buyer, "1000")
+    statements = 4 if connection.vendor == "postgresql" else 5
+    # Inside the test's transaction, place_bid's own BEGIN and COMMIT are a savepoint.
+    with django_assert_num_queries(statements + 2) as captured:
+        place_bid(auction_id=auction.pk, bidder=rival, amount=Decimal("1100"), limit_rate=False)
+    sql = [query["sql"].upper() for query in captured.captured_queries]
+    assert sql[0].startswith("SAVEPOINT") and sql[-1].startswith("RELEASE SAVEPOINT")
+    body = sql[1:-1]
+    assert not any("SAVEPOINT" in statement for statement in body)
+    assert "JOIN MARKETPLACE_USER BIDDER" in body[0]  # the bidder's state, with the lock
+    assert AuctionListing.objects.get(pk=auction.pk).product.display_price == Decimal("1100")
+    assert Notification.objects.filter(user=buyer, kind=Notification.Kind.OUTBID).count() == 1

@@ -1,8 +1,10 @@
 """Many bidders at once on one auction (PostgreSQL row locks): nothing lost, nothing out of order."""
 
+import contextlib
 import itertools
 import os
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -136,26 +138,58 @@ def test_concurrent_proxy_bidders_keep_counters_consistent(seller):
 def test_too_low_bid_is_refused_without_waiting_for_the_auctions_lock(seller, buyer):
     require_postgres()
     auction = make_auction(seller, starting_price="1000")
-    locked, release = threading.Event(), threading.Event()
+    release = threading.Event()
 
-    def hold_the_lock() -> None:
+    with lock_held_elsewhere(auction, hold=lambda: release.wait(10)):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")  # waiting for the lock would fail
+            with pytest.raises(BidRejected) as refused:
+                place_bid(auction_id=auction.pk, bidder=buyer, amount=Decimal("900"))
+            assert refused.value.code == "too_low"
+        finally:
+            release.set()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_clock_is_read_after_the_lock_wait(seller, buyer):
+    """A bid that waited for the auction's lock is judged, and stamped, by the clock after
+    the wait: its locked read must not take the time from before it (issue 19)."""
+    require_postgres()
+    auction = make_auction(seller, starting_price="1000")
+    released_at = []
+
+    def hold() -> None:
+        time.sleep(0.5)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            released_at.append(cursor.fetchone()[0])
+
+    with lock_held_elsewhere(auction, hold=hold):
+        result = place_bid(auction_id=auction.pk, bidder=buyer, amount=Decimal("1000"))
+    assert Bid.objects.get(pk=result.bid_id).created_at > released_at[0]
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(auction, *, hold):
+    """Inside: another thread's transaction holds the auction's row lock until `hold()`
+    returns (then it commits)."""
+    locked = threading.Event()
+
+    def holder() -> None:
         try:
             with transaction.atomic():
                 AuctionListing.objects.select_for_update().get(pk=auction.pk)
                 locked.set()
-                release.wait(10)
+                hold()
         finally:
             connections.close_all()
 
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
+    thread = threading.Thread(target=holder)
+    thread.start()
     try:
         assert locked.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting for the lock would fail
-        with pytest.raises(BidRejected) as refused:
-            place_bid(auction_id=auction.pk, bidder=buyer, amount=Decimal("900"))
-        assert refused.value.code == "too_low"
+        yield
     finally:
-        release.set()
-        holder.join()
+        thread.join()

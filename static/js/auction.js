@@ -42,7 +42,7 @@
     if (!fresh) return;
     fresh.removeAttribute("hx-swap-oob");
     // A refetch that left before a newer event arrived must not put an older panel back.
-    if (Number(fresh.dataset.seq) < lastSeq && fresh.dataset.status === current.dataset.status) return;
+    if (isOlder(fresh, current)) return;
     current.replaceWith(fresh);
     afterPanelChange();
     if (notice === "price") {
@@ -52,6 +52,23 @@
       announce(notice);
     }
   }
+
+  function isOlder(fresh, current) {
+    return Number(fresh.dataset.seq) < lastSeq && fresh.dataset.status === current.dataset.status;
+  }
+
+  // Our own HTMX bid's answer carries #bid-panel out of band, and races the broadcasts: when
+  // another bid's event got here first, the answer's older panel is not put back (its
+  // "you have bid" mark is kept).
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var current = event.detail.target;
+    var fragment = event.detail.fragment;
+    if (!current || current.id !== "bid-panel" || !fragment.querySelector) return;
+    var fresh = fragment.querySelector("#bid-panel");
+    if (!fresh || !isOlder(fresh, current)) return;
+    if (fresh.dataset.viewerHasBid === "1") root.dataset.viewerHasBid = "1";
+    event.detail.shouldSwap = false;
+  });
 
   // Per-viewer text is derived here from data attributes: the broadcast html is the same
   // for everyone.

@@ -14,6 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.models import AuctionListing
+from marketplace.money import format_pkr
+from marketplace.pricing import bid_increment
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
 
@@ -270,3 +272,46 @@ def test_missed_events_refetch_one_at_a_time_coalesced(new_context, seller, buye
     assert held == []
     assert page.locator("#auction").get_attribute("data-refetches") == "2"
     expect(page.locator("#bid-panel-count")).to_have_text("0 bids")
+
+
+RACE_ROUNDS = 8
+
+
+def test_an_own_bids_answer_arriving_after_a_newer_broadcast_leaves_the_newer_panel(
+    open_auction, seller, buyer, rival
+):
+    """The bidder's own answer (HTMX, with #bid-panel out of band) and the broadcasts come
+    in either order (issue 19: broadcasts leave the bid's path). Each round holds Bilal's
+    answer back until Rabia's higher bid has reached his page, then lets it in: his page must
+    keep the newer panel, and both pages end every round showing the database's state."""
+    auction = make_auction(seller, starting_price="1000")
+    bilal = open_auction(buyer, auction)
+    rabia = open_auction(rival, auction)
+    held = []
+    bilal.route(
+        re.compile(r"/auctions/\d+/bid/$"), lambda route: held.append((route, route.fetch()))
+    )
+    for _round in range(RACE_ROUNDS):
+        auction.refresh_from_db()
+        low = auction.minimum_next_bid()
+        high = low + bid_increment(low)
+        place_bid(bilal, str(low))
+        for _wait in range(100):  # the bid reaches the server; its answer is held
+            if held:
+                break
+            bilal.wait_for_timeout(50)
+        assert len(held) == 1
+        with rabia.expect_response(re.compile(r"/auctions/\d+/bid/$")):
+            place_bid(rabia, str(high))
+        auction.refresh_from_db()
+        assert auction.current_price == high
+        newest = str(auction.bid_count)
+        expect(bilal.locator("#bid-panel")).to_have_attribute("data-seq", newest, timeout=LIVE)
+        route, response = held.pop()
+        route.fulfill(response=response)
+        expect(bilal.locator("#bid-form [role=status]")).to_be_visible(timeout=OWN)
+        for page in (bilal, rabia):
+            expect(page.locator("#bid-panel")).to_have_attribute("data-seq", newest, timeout=LIVE)
+            expect(page.locator("#bid-panel-price")).to_have_text(format_pkr(high))
+        expect(bilal.get_by_text("You have been outbid")).to_be_visible()
+    assert AuctionListing.objects.get(pk=auction.pk).bid_count == 2 * RACE_ROUNDS

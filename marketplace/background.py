@@ -1,0 +1,132 @@
+"""Work that follows a write but must not delay its reply: done once per burst, soon after.
+
+A bid's broadcast, its outbid e-mails and bell counts are queued here after commit instead of
+being done on the bid's own path. Each piece of work has a key; work queued under a key that
+is still waiting is merged into it (the latest auction state wins, e-mail ids add up), and
+each key runs at most once per `LIVE_COALESCE_SECONDS` window. The first change after a quiet
+window runs at once.
+
+Where it runs: on the event loop behind the caller (Daphne's, when a consumer or an ASGI view
+called the service through `sync_to_async`), as a task that hands the work back to the same
+sync thread as the consumers' database calls (`thread_sensitive`, in a fresh context: under
+Daphne, its one sync thread, so the work uses that thread's database connection and, on
+SQLite, never a second one). A plain sync caller (a management command, the qcluster, a test without
+an event loop) has no loop to come back to: its work runs at once, as before.
+"""
+
+import asyncio
+import contextvars
+import logging
+import os
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from asgiref.sync import SyncToAsync
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+Merge = Callable[[Any, Any], Any]
+Run = Callable[[Any], None]
+
+
+def submit(key: Hashable, value: Any, *, run: Run, merge: Merge | None = None) -> None:
+    """Run `run(value)` soon, off the caller's path; merge with work waiting under `key`.
+
+    `merge(waiting, new)` returns the value to keep (default: the newer one). Call it from a
+    sync thread (an on-commit callback). Never raises into the caller.
+    """
+    loop = _callers_loop()
+    if loop is None:
+        _run_one(key, value, run)
+        return
+    try:
+        # A fresh context: the caller's (a request's ThreadSensitiveContext, an outer
+        # async_to_sync's thread) may be gone, or busy, by the time the work runs.
+        loop.call_soon_threadsafe(
+            _add, loop, key, value, run, merge or _newer, context=contextvars.Context()
+        )
+    except RuntimeError:  # the loop closed meanwhile
+        _run_one(key, value, run)
+
+
+def _newer(_waiting: Any, new: Any) -> Any:
+    return new
+
+
+def _callers_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop that called this sync thread through `sync_to_async`, if any.
+
+    asgiref keeps it in `SyncToAsync.threadlocal` (how `async_to_sync` finds its way back);
+    no public API says it. Check this when upgrading asgiref.
+    """
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    same_process = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+    if loop is None or not same_process or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+class _Batcher:
+    """The work waiting on one event loop, drained by one task."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[Hashable, tuple[Any, Run]] = {}
+        self.task: asyncio.Task | None = None
+        self.last_run = 0.0
+
+    def add(self, key: Hashable, value: Any, run: Run, merge: Merge) -> None:
+        if key in self.waiting:
+            value = merge(self.waiting[key][0], value)
+        self.waiting[key] = (value, run)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self.drain())
+
+    async def drain(self) -> None:
+        window = settings.LIVE_COALESCE_SECONDS
+        while self.waiting:
+            pause = self.last_run + window - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)  # changes arriving meanwhile join this batch
+            batch, self.waiting = self.waiting, {}
+            self.last_run = time.monotonic()
+            # database_sync_to_async: thread_sensitive, and closes stale connections around it.
+            await database_sync_to_async(_run_batch)(batch)
+
+
+_batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _add(loop: asyncio.AbstractEventLoop, key: Hashable, value: Any, run: Run, merge: Merge):
+    # On the loop's own thread: only that thread touches its batcher.
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = _Batcher(loop)
+    batcher.add(key, value, run, merge)
+
+
+async def idle() -> None:
+    """Return once the running loop has no work waiting or running (benchmarks, before they
+    stop a loop whose last broadcast would otherwise be cancelled)."""
+    batcher = _batchers.get(asyncio.get_running_loop())
+    while batcher is not None and (batcher.waiting or (batcher.task and not batcher.task.done())):
+        await asyncio.sleep(0.01)
+
+
+def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> None:
+    for key, (value, run) in batch.items():
+        _run_one(key, value, run)
+
+
+def _run_one(key: Hashable, value: Any, run: Run) -> None:
+    try:
+        run(value)
+    except Exception:
+        # The write it follows has committed: log, never fail it (pages resync over HTTP).
+        logger.exception("background work %r failed", key)
