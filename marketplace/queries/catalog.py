@@ -6,9 +6,24 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import Round
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Round
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +33,7 @@ from marketplace.models import (
     Category,
     City,
     Favourite,
+    FixedPriceListing,
     Product,
     ProductImage,
     Province,
@@ -264,41 +280,112 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
     return queryset.order_by()
 
 
-def buyer_price():
-    """The price a buyer pays now: a fixed price's sale applied (FixedPriceListing.current_price
-    in SQL); otherwise the denormalised display price (fixed price or current bid)."""
-    now = timezone.now()
-    factor = (Value(Decimal(100)) - F("fixed_price__sale_percent")) / Value(Decimal(100))
+def sale_price(prefix: str = ""):
+    """A fixed-price listing's price with its sale applied (FixedPriceListing.current_price
+    in SQL, for a running sale); `prefix` reaches the listing from another model."""
+    price = F(f"{prefix}price")
+    if connection.vendor == "sqlite":
+        # SQLite keeps a whole-rupee price as an integer, and would divide it as one.
+        price = Cast(price, FloatField())
+    return Round(
+        price * (Value(100) - F(f"{prefix}sale_percent")) / Value(100),
+        2,
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def sale_running(now, prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}sale_percent__isnull": False,
+            f"{prefix}sale_starts_at__lte": now,
+            f"{prefix}sale_ends_at__gt": now,
+        }
+    )
+
+
+def buyer_price(now=None):
+    """The price a buyer pays now: a fixed price's running sale applied; otherwise the
+    denormalised display price (the fixed price, or an auction's current price)."""
+    now = now or timezone.now()
     return Case(
-        When(
-            fixed_price__sale_percent__isnull=False,
-            fixed_price__sale_starts_at__lte=now,
-            fixed_price__sale_ends_at__gt=now,
-            then=Round(F("fixed_price__price") * factor, 2),
-        ),
+        When(sale_running(now, "fixed_price__"), then=sale_price("fixed_price__")),
         default=F("display_price"),
         output_field=DecimalField(max_digits=12, decimal_places=2),
     )
 
 
-def order_products(queryset: QuerySet[Product], filters: BrowseFilters) -> QuerySet[Product]:
+class AnyOf(Func):
+    """`column = ANY(ARRAY(subquery))`: an index answers it, also inside an OR (PostgreSQL
+    plans `column IN (subquery)` there as a check on every row)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def order_by_price(
+    queryset: QuerySet[Product], *, descending: bool, through: int | None = None
+) -> QuerySet[Product]:
+    """Sorted by the price the buyer pays now, as the price filters use it.
+
+    No index holds that price (a sale starts and ends with the clock), so with `through`
+    (how many rows the caller reads at most: page x page size) only rows that can be among
+    them are sorted, found through the list price's index. A sale only lowers a price:
+    - cheapest first: the `through`-th lowest list price D bounds the answer (that many rows
+      cost at most D), so a row qualifies by its list price or its sale price being <= D;
+    - dearest first: the `through`-th highest list price D among rows not on sale (those
+      cost exactly D or more) bounds it from below: list price >= D.
+    """
+    now = timezone.now()
+    queryset = queryset.alias(paid_price=buyer_price(now))
+    ordering = ["-paid_price" if descending else "paid_price", "-pk"]
+    if through is None:
+        return queryset.order_by(*ordering)
+    highest = Value(
+        Decimal("9999999999.99"), output_field=DecimalField(max_digits=12, decimal_places=2)
+    )
+    if descending:
+        not_on_sale = queryset.filter(paid_price=F("display_price"))
+        bound = not_on_sale.order_by("-display_price").values("display_price")[through - 1 :][:1]
+        narrowed = Q(display_price__gte=Coalesce(Subquery(bound), Value(Decimal(0))))
+    else:
+        bound = Coalesce(
+            Subquery(queryset.order_by("display_price").values("display_price")[through - 1 :][:1]),
+            highest,
+        )
+        on_sale = (
+            FixedPriceListing.objects.filter(sale_running(now))
+            .alias(paid=sale_price())
+            .filter(paid__lte=bound)
+            .values("pk")
+        )
+        if connection.vendor == "postgresql":
+            narrowed = Q(display_price__lte=bound) | AnyOf(
+                F("fixed_price_id"), ArraySubquery(on_sale)
+            )
+        else:
+            narrowed = Q(display_price__lte=bound) | Q(fixed_price_id__in=on_sale)
+    return queryset.filter(narrowed).order_by(*ordering)
+
+
+def order_products(
+    queryset: QuerySet[Product], filters: BrowseFilters, *, through: int | None = None
+) -> QuerySet[Product]:
+    """`through`: how many rows the caller reads at most (lets a price sort use an index)."""
     if filters.sort == "relevance" and filters.q:
         ranked = search.order_by_rank(queryset, filters.q)
         if ranked is not None:
             return ranked
-    ordering = {
-        # The list price, so the (category, display_price) index serves the sort; a running
-        # sale is not in it (the price filters above do use the sale price).
-        "price_asc": ["display_price", "-pk"],
-        "price_desc": ["-display_price", "-pk"],
-        "ending": ["auction__ends_at", "pk"],
-    }.get(filters.sort, ["-created_at", "-pk"])
+    if filters.sort in ("price_asc", "price_desc"):
+        return order_by_price(queryset, descending=filters.sort == "price_desc", through=through)
+    ordering = {"ending": ["auction__ends_at", "pk"]}.get(filters.sort, ["-created_at", "-pk"])
     return queryset.order_by(*ordering)
 
 
-def browse_products(filters: BrowseFilters) -> QuerySet[Product]:
-    """Visible products matching the filters, sorted; not yet sliced."""
-    return order_products(filter_products(filters), filters)
+def browse_products(filters: BrowseFilters, *, through: int | None = None) -> QuerySet[Product]:
+    """Visible products matching the filters, sorted; not yet sliced (to `through` at most)."""
+    return order_products(filter_products(filters), filters, through=through)
 
 
 def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000):
@@ -314,9 +401,11 @@ def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000)
         filters.notices.append(
             _("Many items match, so the newest come first; add words to find the best match.")
         )
-    paginator.object_list = card_queryset(order_products(base, filters))
-    page = get_page(paginator, page_number, filters.notices)
-    return page, paginator
+    number = valid_page_number(paginator, page_number, filters.notices)
+    paginator.object_list = card_queryset(
+        order_products(base, filters, through=number * filters.per_page)
+    )
+    return paginator.page(number), paginator
 
 
 class CappedPaginator(Paginator):
@@ -347,11 +436,15 @@ class CappedPaginator(Paginator):
 
 def get_page(paginator: Paginator, number: object, notices: list[str]):
     """The requested page; a bad or too-large number gives page 1 or the last, with a notice."""
+    return paginator.page(valid_page_number(paginator, number, notices))
+
+
+def valid_page_number(paginator: Paginator, number: object, notices: list[str]) -> int:
     try:
-        return paginator.page(number or 1)
+        return paginator.validate_number(number or 1)
     except PageNotAnInteger:
         notices.append(_("That page number is not valid; showing the first page."))
-        return paginator.page(1)
+        return 1
     except EmptyPage:
         try:
             as_int = int(number)
@@ -359,6 +452,6 @@ def get_page(paginator: Paginator, number: object, notices: list[str]):
             as_int = 0
         if as_int < 1:
             notices.append(_("That page number is not valid; showing the first page."))
-            return paginator.page(1)
+            return 1
         notices.append(_("There are fewer pages; showing the last one."))
-        return paginator.page(paginator.num_pages)
+        return paginator.num_pages
