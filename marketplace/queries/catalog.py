@@ -6,24 +6,20 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     DecimalField,
     F,
     FloatField,
-    Func,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.functions import Cast, Round
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,12 +29,12 @@ from marketplace.models import (
     Category,
     City,
     Favourite,
-    FixedPriceListing,
     Product,
     ProductImage,
     Province,
     User,
 )
+from marketplace.models.catalog import MAX_SALE_PERCENT
 from marketplace.money import parse_amount
 from marketplace.queries import search
 from marketplace.queries.feedback import with_seller_rating
@@ -64,6 +60,9 @@ DASHBOARD_STATUSES = {
     "auction": Q(auction__isnull=False),
 }
 MAX_QUERY_LENGTH = 100
+# A search finding fewer listings than this also finds titles with a word close to what was
+# typed (PostgreSQL's trigrams): a fallback, as comparing trigrams row by row is slow.
+TYPOS_BELOW = 3
 
 
 # --- Reference data -------------------------------------------------------------------------
@@ -247,8 +246,8 @@ class BrowseFilters:
         return [self.category.pk, *(child.pk for child in children)]
 
 
-def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
-    """Visible products matching the filters, unordered.
+def filter_products(filters: BrowseFilters, *, typos: bool = False) -> QuerySet[Product]:
+    """Visible products matching the filters, unordered (`typos`: search.filter_text).
 
     Auctions appear only while bidding is open: an ended auction is a dead end for a buyer
     (its seller's shop page still shows it).
@@ -276,7 +275,7 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
     elif filters.listing_type == "auction":
         queryset = queryset.filter(auction__isnull=False)
     if filters.q:
-        queryset = search.filter_text(queryset, filters.q)
+        queryset = search.filter_text(queryset, filters.q, typos=typos)
     return queryset.order_by()
 
 
@@ -315,15 +314,6 @@ def buyer_price(now=None):
     )
 
 
-class AnyOf(Func):
-    """`column = ANY(ARRAY(subquery))`: an index answers it, also inside an OR (PostgreSQL
-    plans `column IN (subquery)` there as a check on every row)."""
-
-    template = "%(expressions)s)"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
-
-
 def order_by_price(
     queryset: QuerySet[Product], *, descending: bool, through: int | None = None
 ) -> QuerySet[Product]:
@@ -333,40 +323,45 @@ def order_by_price(
     (how many rows the caller reads at most: page x page size) only rows that can be among
     them are sorted, found through the list price's index. A sale only lowers a price:
     - cheapest first: the `through`-th lowest list price D bounds the answer (that many rows
-      cost at most D), so a row qualifies by its list price or its sale price being <= D;
+      cost at most D), so a row qualifies by its list price or its running sale's price <= D;
     - dearest first: the `through`-th highest list price D among rows not on sale (those
       cost exactly D or more) bounds it from below: list price >= D.
+    The bounds are read first (one or two short queries) so that the planner sees numbers.
     """
     now = timezone.now()
-    queryset = queryset.alias(paid_price=buyer_price(now))
     ordering = ["-paid_price" if descending else "paid_price", "-pk"]
-    if through is None:
-        return queryset.order_by(*ordering)
-    highest = Value(
-        Decimal("9999999999.99"), output_field=DecimalField(max_digits=12, decimal_places=2)
-    )
-    if descending:
-        not_on_sale = queryset.filter(paid_price=F("display_price"))
-        bound = not_on_sale.order_by("-display_price").values("display_price")[through - 1 :][:1]
-        narrowed = Q(display_price__gte=Coalesce(Subquery(bound), Value(Decimal(0))))
-    else:
-        bound = Coalesce(
-            Subquery(queryset.order_by("display_price").values("display_price")[through - 1 :][:1]),
-            highest,
+    narrowed = Q()
+    if through is not None and descending:
+        not_on_sale = queryset.filter(
+            Q(fixed_price__isnull=True)
+            | Q(fixed_price__sale_percent__isnull=True)
+            | Q(fixed_price__sale_starts_at__gt=now)
+            | Q(fixed_price__sale_ends_at__lte=now)
         )
-        on_sale = (
-            FixedPriceListing.objects.filter(sale_running(now))
-            .alias(paid=sale_price())
-            .filter(paid__lte=bound)
-            .values("pk")
-        )
-        if connection.vendor == "postgresql":
-            narrowed = Q(display_price__lte=bound) | AnyOf(
-                F("fixed_price_id"), ArraySubquery(on_sale)
+        bound = _nth(not_on_sale.order_by("-display_price"), through)
+        if bound is not None:
+            narrowed = Q(display_price__gte=bound)
+    elif through is not None:
+        bound = _nth(queryset.order_by("display_price"), through)
+        if bound is not None:
+            # A sale takes at most MAX_SALE_PERCENT off: dearer list prices cannot get to D.
+            most = bound * 100 / (100 - MAX_SALE_PERCENT)
+            on_sale = (
+                # The listing's own price (its index of sales) finds them.
+                queryset.filter(fixed_price__price__gt=bound, fixed_price__price__lte=most)
+                .filter(sale_running(now, "fixed_price__"))
+                .alias(sale=sale_price("fixed_price__"))
+                .filter(sale__lte=bound)
             )
-        else:
-            narrowed = Q(display_price__lte=bound) | Q(fixed_price_id__in=on_sale)
-    return queryset.filter(narrowed).order_by(*ordering)
+            narrowed = Q(display_price__lte=bound) | Q(
+                pk__in=list(on_sale.values_list("pk", flat=True))
+            )
+    return queryset.filter(narrowed).alias(paid_price=buyer_price(now)).order_by(*ordering)
+
+
+def _nth(ordered: QuerySet[Product], n: int) -> Decimal | None:
+    """The `n`-th list price in that order (None when there are fewer)."""
+    return ordered.values_list("display_price", flat=True)[n - 1 : n].first()
 
 
 def order_products(
@@ -385,7 +380,11 @@ def order_products(
 
 def browse_products(filters: BrowseFilters, *, through: int | None = None) -> QuerySet[Product]:
     """Visible products matching the filters, sorted; not yet sliced (to `through` at most)."""
-    return order_products(filter_products(filters), filters, through=through)
+    base = filter_products(filters)
+    if filters.q and search.forgives_typos():
+        if base.values("pk")[:TYPOS_BELOW].count() < TYPOS_BELOW:
+            base = filter_products(filters, typos=True)
+    return order_products(base, filters, through=through)
 
 
 def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000):
@@ -396,6 +395,9 @@ def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000)
     """
     base = filter_products(filters)
     paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+    if filters.q and search.forgives_typos() and paginator.count < TYPOS_BELOW:
+        base = filter_products(filters, typos=True)
+        paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
     if filters.sort == "relevance" and paginator.is_capped:
         filters.sort = "newest"
         filters.notices.append(

@@ -277,8 +277,13 @@ def _group_q(group: Group, *, vendor: str) -> Q:
     return matched
 
 
-def filter_text(queryset: QuerySet, text: str) -> QuerySet:
-    """Listings matching every group of `text` (PostgreSQL: or a title close to it)."""
+def filter_text(queryset: QuerySet, text: str, *, typos: bool = False) -> QuerySet:
+    """Listings matching every group of `text`; with `typos` (PostgreSQL), also those whose
+    title has a word close to it.
+
+    Typos are a fallback (catalog.TYPOS_BELOW): comparing trigrams costs ~7 us per row, and a
+    common word's matches are many thousands of rows at 100,000 products.
+    """
     groups = query_groups(text)
     if not groups:
         return queryset
@@ -287,13 +292,18 @@ def filter_text(queryset: QuerySet, text: str) -> QuerySet:
     for group in groups:
         matched &= _group_q(group, vendor=vendor)
     if vendor == "postgresql":
-        # Typos: a title containing a word close to the query (pg_trgm, GIN index on title).
-        matched |= Q(title__trigram_word_similar=" ".join(words(text)))
+        if typos:
+            # A title containing a word close to the query (pg_trgm, GIN index on title).
+            matched |= Q(title__trigram_word_similar=" ".join(words(text)))
         return queryset.filter(matched)
     # SQLite (`make run`): substring matching on the normalised text; no typo tolerance
     # beyond the spellings the synonym table lists.
     text_sql = Concat(F("title"), Value(" "), F("description"), output_field=TextField())
     return queryset.alias(search_text=normalized_sql(text_sql, vendor=vendor)).filter(matched)
+
+
+def forgives_typos() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def order_by_rank(queryset: QuerySet, text: str) -> QuerySet | None:

@@ -7,8 +7,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from marketplace.api import inputs
-from marketplace.api.pagination import PagePagination
 from marketplace.api import serializers as out
+from marketplace.api.pagination import PagePagination
 from marketplace.api.permissions import IsSeller, IsSellerOrReadOnly
 from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import Favourite, Feedback, Product, User
