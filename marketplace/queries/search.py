@@ -97,6 +97,9 @@ class SynonymTable:
     concepts: list[tuple[tuple[str, ...], tuple[int, ...]]]  # normalised terms, category ids
     by_term: dict[str, list[int]]  # normalised term -> concept indexes
     vocabulary: dict[str, str] = field(default_factory=dict)  # normalised -> as written
+    # normalised term -> its place in its concept's list: the spelling staff put first wins
+    # a tie ("dupata" is as close to the listed "duppata" as to "dupatta").
+    place: dict[str, int] = field(default_factory=dict)
 
 
 _table: dict[str, tuple[float, object, SynonymTable]] = {}
@@ -148,6 +151,7 @@ def _load_table() -> SynonymTable:
     concepts = []
     by_term: dict[str, list[int]] = {}
     vocabulary: dict[str, str] = {}
+    place: dict[str, int] = {}
     for synonym in SearchSynonym.objects.all():
         category_ids: tuple[int, ...] = ()
         if synonym.category_id is not None:
@@ -158,6 +162,7 @@ def _load_table() -> SynonymTable:
             key = " ".join(words(term))
             if not key:
                 continue
+            place[key] = min(place.get(key, len(terms)), len(terms))
             terms.append(key)
             vocabulary.setdefault(key, term)
             by_term.setdefault(key, []).append(len(concepts))
@@ -167,7 +172,7 @@ def _load_table() -> SynonymTable:
             with translation.override(language):
                 name = str(category.display_name)
             vocabulary.setdefault(" ".join(words(name)), name)
-    return SynonymTable(concepts=concepts, by_term=by_term, vocabulary=vocabulary)
+    return SynonymTable(concepts=concepts, by_term=by_term, vocabulary=vocabulary, place=place)
 
 
 # --- Queries -------------------------------------------------------------------------------
@@ -226,9 +231,11 @@ def did_you_mean(text: str) -> str | None:
         if word in single_words or any(form in single_words for form in singulars(word)):
             out.append(word)
             continue
-        close = difflib.get_close_matches(word, single_words, n=1, cutoff=0.75)
+        close = difflib.get_close_matches(word, single_words, n=5, cutoff=0.75)
         if close:
-            out.append(close[0])
+            best = difflib.SequenceMatcher(None, word, close[0]).ratio()
+            tied = [c for c in close if difflib.SequenceMatcher(None, word, c).ratio() == best]
+            out.append(min(tied, key=lambda c: (table.place.get(c, len(table.place)), c)))
             changed = True
         else:
             out.append(word)
