@@ -444,8 +444,8 @@ def main(
             f"{requests} timed requests per row, Django test client in one process (server "
             "time: middleware, views, SQL, templates); 24 per page unless said.\n\n"
             f"load average before: {_load()}\n\n"
-            "| page | n | p50 | p95 | max | SQL per page |\n|---|---:|---:|---:|---:|---:|\n"
         )
+        out.write("| page | n | p50 | p95 | max | SQL per page |\n|---|---:|---:|---:|---:|---:|\n")
         for label, urls in _pages(out).items():
             _report(out, label, *_measure(client, urls, requests))
         out.write(f"\nload average after: {_load()}\n")
