@@ -342,21 +342,25 @@ def order_by_price(
         if bound is not None:
             narrowed = Q(display_price__gte=bound)
     elif through is not None:
-        bound = _nth(queryset.order_by("display_price"), through)
-        if bound is not None:
-            # A sale takes at most MAX_SALE_PERCENT off: dearer list prices cannot get to D.
-            most = bound * 100 / (100 - MAX_SALE_PERCENT)
-            on_sale = (
-                # The listing's own price (its index of sales) finds them.
-                queryset.filter(fixed_price__price__gt=bound, fixed_price__price__lte=most)
-                .filter(sale_running(now, "fixed_price__"))
-                .alias(sale=sale_price("fixed_price__"))
-                .filter(sale__lte=bound)
-            )
-            narrowed = Q(display_price__lte=bound) | Q(
-                pk__in=list(on_sale.values_list("pk", flat=True))
-            )
+        # Fewer rows than that: every one is on the pages, and the same two queries run
+        # (the page's query count does not depend on the data).
+        bound = _nth(queryset.order_by("display_price"), through) or HIGHEST_PRICE
+        # A sale takes at most MAX_SALE_PERCENT off: dearer list prices cannot get to D.
+        most = min(bound * 100 / (100 - MAX_SALE_PERCENT), HIGHEST_PRICE)
+        on_sale = (
+            # The listing's own price (its index of sales) finds them.
+            queryset.filter(fixed_price__price__gt=bound, fixed_price__price__lte=most)
+            .filter(sale_running(now, "fixed_price__"))
+            .alias(sale=sale_price("fixed_price__"))
+            .filter(sale__lte=bound)
+        )
+        narrowed = Q(display_price__lte=bound) | Q(
+            pk__in=list(on_sale.values_list("pk", flat=True))
+        )
     return queryset.filter(narrowed).alias(paid_price=buyer_price(now)).order_by(*ordering)
+
+
+HIGHEST_PRICE = Decimal("9999999999.99")  # what DecimalField(max_digits=12, decimal_places=2) holds
 
 
 def _nth(ordered: QuerySet[Product], n: int) -> Decimal | None:
