@@ -18,6 +18,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Mod
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -134,31 +136,23 @@ PHRASES = [
     "Sturdy, finished by hand and ready to use",
     "Colours may vary slightly from the photos",
 ]
-SEARCH_TERMS = [
-    # as buyers type them (issue 17): Urdu script, Roman Urdu spellings, plurals, typos
-    "کھسہ",
-    "khusa",
-    "rugs",
-    "potery",
-    "phulkary",
-    "ملتانی",
-    "blue pottery vase",
-    "phulkari",
-    "khussa",
-    "brass lamp",
-    "onyx",
-    "ajrak shawl",
-    "walnut wood chest",
-    "silver bangles",
-    "truck-art kettle",
-    "pashmina",
-    "kilim",
-    "camel leather wallet",
-    "hala",
-    "lacquer tray",
-    "hand-knotted rug",
-    "terracotta planter",
-]
+# As buyers type them (issue 17). The seeded titles are English: a query in Urdu script or a
+# Roman Urdu spelling finds them through the synonym table.
+SEARCH_KINDS = {
+    "Urdu script": ["کھسہ", "ملتانی", "اجرک", "پھلکاری", "قالین", "پیتل کا لیمپ"],
+    "Roman Urdu": ["khusa", "khussay", "ajrak", "phoolkari", "qaleen", "peetal", "chandi"],
+    "typos": ["potery", "phulkary", "dupata", "pashmna", "terracota", "brass lmap"],
+    "plurals": ["rugs", "vases", "lamps", "shawls", "wallets", "trays"],
+    "English, several words": [
+        "blue pottery vase",
+        "walnut wood chest",
+        "camel leather wallet",
+        "truck-art kettle",
+    ],
+}
+# Fixed-price listings on sale, by id: every 10th, 10-50% off; most sales running, a tenth
+# of them over (the price sorts and filters use the sale price while it runs).
+SALE_EVERY = 10
 
 
 def _check_database(out: TextIO) -> None:
@@ -327,11 +321,38 @@ def _seed(out: TextIO, target: int) -> None:
     out.write(f"Seeded in {time.perf_counter() - started:.1f} s.\n")
 
 
-def _measure(client: Client, urls: list[str]) -> tuple[list[float], list[int]]:
+def _put_on_sale(out: TextIO) -> None:
+    """Give every SALE_EVERY-th fixed-price listing a sale (once; reruns keep theirs)."""
+    from marketplace.models import FixedPriceListing
+
+    bench_fixed = FixedPriceListing.objects.filter(
+        product__seller__username__startswith=SELLER_PREFIX
+    )
+    if bench_fixed.filter(sale_percent__isnull=False).exists():
+        return
+    out.write("Putting every 10th fixed price on sale...\n")
+    now = timezone.now()
+    step = F("pk") / SALE_EVERY  # integer division
+    bench_fixed.alias(every=Mod(F("pk"), SALE_EVERY)).filter(every=0).update(
+        sale_percent=10 + Mod(step, 5) * 10,
+        sale_starts_at=now - timedelta(days=2),
+        sale_ends_at=Case(
+            When(
+                Q(pk__in=bench_fixed.alias(n=Mod(step, 10)).filter(n=0).values("pk")),
+                then=Value(now - timedelta(days=1)),
+            ),
+            default=Value(now + timedelta(days=60)),
+        ),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE marketplace_fixedpricelisting")
+
+
+def _measure(client: Client, urls: list[str], requests: int) -> tuple[list[float], list[int]]:
     for url in urls[:WARMUP]:
         client.get(url)
     times, queries = [], []
-    for i in range(REQUESTS):
+    for i in range(requests):
         url = urls[i % len(urls)]
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
@@ -348,35 +369,67 @@ def _report(out: TextIO, label: str, times: list[float], queries: list[int]) -> 
     ordered = sorted(times)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
     out.write(
-        f"{label:<40} n={len(times)}  median {statistics.median(times):6.1f} ms  "
-        f"p95 {p95:6.1f} ms  max {ordered[-1]:6.1f} ms  "
-        f"SQL/page {min(queries)}-{max(queries)}\n"
+        f"| {label} | {len(times)} | {statistics.median(times):.1f} ms | {p95:.1f} ms "
+        f"| {ordered[-1]:.1f} ms | {min(queries)}-{max(queries)} |\n"
     )
 
 
-def main(out: TextIO, *, size: int | None = None, products: int = 100_000) -> None:
+def _pages(out: TextIO) -> dict[str, list[str]]:
+    """The pages timed, by row of the table."""
+    from marketplace.models import Category, City, Province
+
+    def url(**params) -> str:
+        return f"/products/?{urlencode(params)}"
+
+    parents = list(Category.objects.filter(parent=None).values_list("slug", flat=True))
+    leaves = list(Category.objects.exclude(parent=None).values_list("slug", flat=True))
+    cities = list(City.objects.order_by("pk").values_list("slug", flat=True))
+    pages = {f"search: {kind}": [url(q=q) for q in terms] for kind, terms in SEARCH_KINDS.items()}
+    pages["search + category + city"] = [
+        url(q=q, category=slug, city=cities[i % len(cities)])
+        for i, (q, slug) in enumerate(
+            [("khusa", "leather"), ("vases", "pottery-ceramics"), ("پیتل", "brass-copper")]
+            + [("handmade", slug) for slug in parents]
+        )
+    ]
+    pages["browse: category + city, newest"] = [
+        url(category=slug, city=cities[i * 7 % len(cities)])
+        for i, slug in enumerate(parents + leaves)
+    ]
+    pages["browse: category, price sort"] = [
+        url(category=slug, sort=("price_asc", "price_desc")[i % 2], page=1 + i % 3)
+        for i, slug in enumerate(parents + leaves)
+    ]
+    pages["browse: everything, price sort"] = [
+        url(sort=sort, page=page) for sort in ("price_asc", "price_desc") for page in (1, 2, 5)
+    ]
+    pages["browse: province, price sort"] = [
+        url(province=slug, sort="price_asc")
+        for slug in Province.objects.order_by("pk").values_list("slug", flat=True)[:4]
+    ]
+    pages["browse: everything, newest (48/page)"] = [url(per_page=48), url(per_page=48, page=2)]
+    return pages
+
+
+def main(
+    out: TextIO, *, size: int | None = None, products: int = 100_000, requests: int = REQUESTS
+) -> None:
     """Seed `products` products (PostgreSQL only) and print browse and search timings.
 
-    `--size N` (the command's common option) means N products, like `-o products=N`.
+    `--size N` (the command's common option) means N products, like `-o products=N`;
+    `-o requests=N` times N requests per row.
     """
     products = size or products
     _check_database(out)
     call_command("migrate", verbosity=0, interactive=False)
     _seed(out, products)
+    _put_on_sale(out)
 
-    from marketplace.models import Category, Product
+    from marketplace.models import FixedPriceListing, Product
 
     total = Product.objects.count()
     visible = Product.objects.visible().count()
-    parents = list(Category.objects.filter(parent=None).values_list("slug", flat=True))
-    leaves = list(Category.objects.exclude(parent=None).values_list("slug", flat=True))
-    sorts = ["price_asc", "price_desc", "newest"]
-    browse_urls = [
-        f"/products/?category={slug}&sort={sorts[i % 3]}&type=fixed"
-        for i, slug in enumerate((parents + leaves) * 3)
-    ]
-    search_urls = [f"/products/?{urlencode({'q': term})}" for term in SEARCH_TERMS]
-
+    on_sale = FixedPriceListing.objects.filter(sale_percent__isnull=False).count()
     plain_static = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -387,13 +440,16 @@ def main(out: TextIO, *, size: int | None = None, products: int = 100_000) -> No
         client = Client()
         out.write(
             f"\nPostgreSQL {connection.pg_version // 10000}, {total:,} products "
-            f"({visible:,} visible); {WARMUP} warm-up + {REQUESTS} timed requests each, "
-            "Django test client in one process (server time: middleware, views, SQL, templates).\n"
+            f"({visible:,} visible, {on_sale:,} fixed prices with a sale); {WARMUP} warm-up + "
+            f"{requests} timed requests per row, Django test client in one process (server "
+            "time: middleware, views, SQL, templates); 24 per page unless said.\n\n"
+            f"load average before: {_load()}\n\n"
         )
-        _report(out, "browse: category + sort (24/page)", *_measure(client, browse_urls))
-        _report(out, "search: full text, ranked (24/page)", *_measure(client, search_urls))
-        _report(
-            out,
-            "browse: everything, newest (48/page)",
-            *_measure(client, ["/products/?per_page=48", "/products/?per_page=48&page=2"]),
-        )
+        out.write("| page | n | p50 | p95 | max | SQL per page |\n|---|---:|---:|---:|---:|---:|\n")
+        for label, urls in _pages(out).items():
+            _report(out, label, *_measure(client, urls, requests))
+        out.write(f"\nload average after: {_load()}\n")
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -209,6 +209,7 @@ class ProductImage(models.Model):
 
 # What one buyer may take of a listing in one order unless its seller chooses otherwise.
 DEFAULT_MAX_PER_ORDER = 5
+MAX_SALE_PERCENT = 90  # a sale's price is at least a tenth of the list price
 
 
 class FixedPriceListing(models.Model):
@@ -237,6 +238,15 @@ class FixedPriceListing(models.Model):
     class Meta:
         verbose_name = _("fixed-price listing")
         verbose_name_plural = _("fixed-price listings")
+        indexes = [
+            # Listings with a sale by price: a price sort finds the sales that can reach
+            # its first pages (queries.catalog.order_by_price).
+            models.Index(
+                fields=["price"],
+                condition=Q(sale_percent__isnull=False),
+                name="fixed_price_sale_price",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="fixed_price_positive"),
             models.CheckConstraint(
@@ -253,7 +263,7 @@ class FixedPriceListing(models.Model):
                 condition=Q(sale_percent__isnull=True)
                 | Q(
                     sale_percent__gte=1,
-                    sale_percent__lte=90,
+                    sale_percent__lte=MAX_SALE_PERCENT,
                     sale_starts_at__isnull=False,
                     sale_ends_at__isnull=False,
                     sale_ends_at__gt=F("sale_starts_at"),

@@ -7,8 +7,19 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import Round
+from django.db import connection
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Round
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +34,7 @@ from marketplace.models import (
     Province,
     User,
 )
+from marketplace.models.catalog import MAX_SALE_PERCENT
 from marketplace.money import parse_amount
 from marketplace.queries import search
 from marketplace.queries.feedback import with_seller_rating
@@ -48,6 +60,9 @@ DASHBOARD_STATUSES = {
     "auction": Q(auction__isnull=False),
 }
 MAX_QUERY_LENGTH = 100
+# A search finding fewer listings than this also finds titles with a word close to what was
+# typed (PostgreSQL's trigrams): a fallback, as comparing trigrams row by row is slow.
+TYPOS_BELOW = 3
 
 
 # --- Reference data -------------------------------------------------------------------------
@@ -231,8 +246,8 @@ class BrowseFilters:
         return [self.category.pk, *(child.pk for child in children)]
 
 
-def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
-    """Visible products matching the filters, unordered.
+def filter_products(filters: BrowseFilters, *, typos: bool = False) -> QuerySet[Product]:
+    """Visible products matching the filters, unordered (`typos`: search.filter_text).
 
     Auctions appear only while bidding is open: an ended auction is a dead end for a buyer
     (its seller's shop page still shows it).
@@ -260,45 +275,120 @@ def filter_products(filters: BrowseFilters) -> QuerySet[Product]:
     elif filters.listing_type == "auction":
         queryset = queryset.filter(auction__isnull=False)
     if filters.q:
-        queryset = search.filter_text(queryset, filters.q)
+        queryset = search.filter_text(queryset, filters.q, typos=typos)
     return queryset.order_by()
 
 
-def buyer_price():
-    """The price a buyer pays now: a fixed price's sale applied (FixedPriceListing.current_price
-    in SQL); otherwise the denormalised display price (fixed price or current bid)."""
-    now = timezone.now()
-    factor = (Value(Decimal(100)) - F("fixed_price__sale_percent")) / Value(Decimal(100))
+def sale_price(prefix: str = ""):
+    """A fixed-price listing's price with its sale applied (FixedPriceListing.current_price
+    in SQL, for a running sale); `prefix` reaches the listing from another model."""
+    price = F(f"{prefix}price")
+    if connection.vendor == "sqlite":
+        # SQLite keeps a whole-rupee price as an integer, and would divide it as one.
+        price = Cast(price, FloatField())
+    return Round(
+        price * (Value(100) - F(f"{prefix}sale_percent")) / Value(100),
+        2,
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def sale_running(now, prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}sale_percent__isnull": False,
+            f"{prefix}sale_starts_at__lte": now,
+            f"{prefix}sale_ends_at__gt": now,
+        }
+    )
+
+
+def buyer_price(now=None):
+    """The price a buyer pays now: a fixed price's running sale applied; otherwise the
+    denormalised display price (the fixed price, or an auction's current price)."""
+    now = now or timezone.now()
     return Case(
-        When(
-            fixed_price__sale_percent__isnull=False,
-            fixed_price__sale_starts_at__lte=now,
-            fixed_price__sale_ends_at__gt=now,
-            then=Round(F("fixed_price__price") * factor, 2),
-        ),
+        When(sale_running(now, "fixed_price__"), then=sale_price("fixed_price__")),
         default=F("display_price"),
         output_field=DecimalField(max_digits=12, decimal_places=2),
     )
 
 
-def order_products(queryset: QuerySet[Product], filters: BrowseFilters) -> QuerySet[Product]:
+def order_by_price(
+    queryset: QuerySet[Product], *, descending: bool, through: int | None = None
+) -> QuerySet[Product]:
+    """Sorted by the price the buyer pays now, as the price filters use it.
+
+    No index holds that price (a sale starts and ends with the clock), so with `through`
+    (how many rows the caller reads at most: page x page size) only rows that can be among
+    them are sorted, found through the list price's index. A sale only lowers a price:
+    - cheapest first: the `through`-th lowest list price D bounds the answer (that many rows
+      cost at most D), so a row qualifies by its list price or its running sale's price <= D;
+    - dearest first: the `through`-th highest list price D among rows not on sale (those
+      cost exactly D or more) bounds it from below: list price >= D.
+    The bounds are read first (one or two short queries) so that the planner sees numbers.
+    """
+    now = timezone.now()
+    ordering = ["-paid_price" if descending else "paid_price", "-pk"]
+    narrowed = Q()
+    if through is not None and descending:
+        not_on_sale = queryset.filter(
+            Q(fixed_price__isnull=True)
+            | Q(fixed_price__sale_percent__isnull=True)
+            | Q(fixed_price__sale_starts_at__gt=now)
+            | Q(fixed_price__sale_ends_at__lte=now)
+        )
+        bound = _nth(not_on_sale.order_by("-display_price"), through)
+        if bound is not None:
+            narrowed = Q(display_price__gte=bound)
+    elif through is not None:
+        # Fewer rows than that: every one is on the pages, and the same two queries run
+        # (the page's query count does not depend on the data).
+        bound = _nth(queryset.order_by("display_price"), through) or HIGHEST_PRICE
+        # A sale takes at most MAX_SALE_PERCENT off: dearer list prices cannot get to D.
+        most = min(bound * 100 / (100 - MAX_SALE_PERCENT), HIGHEST_PRICE)
+        on_sale = (
+            # The listing's own price (its index of sales) finds them.
+            queryset.filter(fixed_price__price__gt=bound, fixed_price__price__lte=most)
+            .filter(sale_running(now, "fixed_price__"))
+            .alias(sale=sale_price("fixed_price__"))
+            .filter(sale__lte=bound)
+        )
+        narrowed = Q(display_price__lte=bound) | Q(
+            pk__in=list(on_sale.values_list("pk", flat=True))
+        )
+    return queryset.filter(narrowed).alias(paid_price=buyer_price(now)).order_by(*ordering)
+
+
+HIGHEST_PRICE = Decimal("9999999999.99")  # what DecimalField(max_digits=12, decimal_places=2) holds
+
+
+def _nth(ordered: QuerySet[Product], n: int) -> Decimal | None:
+    """The `n`-th list price in that order (None when there are fewer)."""
+    return ordered.values_list("display_price", flat=True)[n - 1 : n].first()
+
+
+def order_products(
+    queryset: QuerySet[Product], filters: BrowseFilters, *, through: int | None = None
+) -> QuerySet[Product]:
+    """`through`: how many rows the caller reads at most (lets a price sort use an index)."""
     if filters.sort == "relevance" and filters.q:
         ranked = search.order_by_rank(queryset, filters.q)
         if ranked is not None:
             return ranked
-    ordering = {
-        # The list price, so the (category, display_price) index serves the sort; a running
-        # sale is not in it (the price filters above do use the sale price).
-        "price_asc": ["display_price", "-pk"],
-        "price_desc": ["-display_price", "-pk"],
-        "ending": ["auction__ends_at", "pk"],
-    }.get(filters.sort, ["-created_at", "-pk"])
+    if filters.sort in ("price_asc", "price_desc"):
+        return order_by_price(queryset, descending=filters.sort == "price_desc", through=through)
+    ordering = {"ending": ["auction__ends_at", "pk"]}.get(filters.sort, ["-created_at", "-pk"])
     return queryset.order_by(*ordering)
 
 
-def browse_products(filters: BrowseFilters) -> QuerySet[Product]:
-    """Visible products matching the filters, sorted; not yet sliced."""
-    return order_products(filter_products(filters), filters)
+def browse_products(filters: BrowseFilters, *, through: int | None = None) -> QuerySet[Product]:
+    """Visible products matching the filters, sorted; not yet sliced (to `through` at most)."""
+    base = filter_products(filters)
+    if filters.q and search.forgives_typos():
+        if base.values("pk")[:TYPOS_BELOW].count() < TYPOS_BELOW:
+            base = filter_products(filters, typos=True)
+    return order_products(base, filters, through=through)
 
 
 def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000):
@@ -309,14 +399,19 @@ def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000)
     """
     base = filter_products(filters)
     paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+    if filters.q and search.forgives_typos() and paginator.count < TYPOS_BELOW:
+        base = filter_products(filters, typos=True)
+        paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
     if filters.sort == "relevance" and paginator.is_capped:
         filters.sort = "newest"
         filters.notices.append(
             _("Many items match, so the newest come first; add words to find the best match.")
         )
-    paginator.object_list = card_queryset(order_products(base, filters))
-    page = get_page(paginator, page_number, filters.notices)
-    return page, paginator
+    number = valid_page_number(paginator, page_number, filters.notices)
+    paginator.object_list = card_queryset(
+        order_products(base, filters, through=number * filters.per_page)
+    )
+    return paginator.page(number), paginator
 
 
 class CappedPaginator(Paginator):
@@ -347,11 +442,15 @@ class CappedPaginator(Paginator):
 
 def get_page(paginator: Paginator, number: object, notices: list[str]):
     """The requested page; a bad or too-large number gives page 1 or the last, with a notice."""
+    return paginator.page(valid_page_number(paginator, number, notices))
+
+
+def valid_page_number(paginator: Paginator, number: object, notices: list[str]) -> int:
     try:
-        return paginator.page(number or 1)
+        return paginator.validate_number(number or 1)
     except PageNotAnInteger:
         notices.append(_("That page number is not valid; showing the first page."))
-        return paginator.page(1)
+        return 1
     except EmptyPage:
         try:
             as_int = int(number)
@@ -359,6 +458,6 @@ def get_page(paginator: Paginator, number: object, notices: list[str]):
             as_int = 0
         if as_int < 1:
             notices.append(_("That page number is not valid; showing the first page."))
-            return paginator.page(1)
+            return 1
         notices.append(_("There are fewer pages; showing the last one."))
-        return paginator.page(paginator.num_pages)
+        return paginator.num_pages

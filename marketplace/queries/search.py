@@ -97,6 +97,9 @@ class SynonymTable:
     concepts: list[tuple[tuple[str, ...], tuple[int, ...]]]  # normalised terms, category ids
     by_term: dict[str, list[int]]  # normalised term -> concept indexes
     vocabulary: dict[str, str] = field(default_factory=dict)  # normalised -> as written
+    # normalised term -> its place in its concept's list: the spelling staff put first wins
+    # a tie ("dupata" is as close to the listed "duppata" as to "dupatta").
+    place: dict[str, int] = field(default_factory=dict)
 
 
 _table: dict[str, tuple[float, object, SynonymTable]] = {}
@@ -148,6 +151,7 @@ def _load_table() -> SynonymTable:
     concepts = []
     by_term: dict[str, list[int]] = {}
     vocabulary: dict[str, str] = {}
+    place: dict[str, int] = {}
     for synonym in SearchSynonym.objects.all():
         category_ids: tuple[int, ...] = ()
         if synonym.category_id is not None:
@@ -158,6 +162,7 @@ def _load_table() -> SynonymTable:
             key = " ".join(words(term))
             if not key:
                 continue
+            place[key] = min(place.get(key, len(terms)), len(terms))
             terms.append(key)
             vocabulary.setdefault(key, term)
             by_term.setdefault(key, []).append(len(concepts))
@@ -167,7 +172,7 @@ def _load_table() -> SynonymTable:
             with translation.override(language):
                 name = str(category.display_name)
             vocabulary.setdefault(" ".join(words(name)), name)
-    return SynonymTable(concepts=concepts, by_term=by_term, vocabulary=vocabulary)
+    return SynonymTable(concepts=concepts, by_term=by_term, vocabulary=vocabulary, place=place)
 
 
 # --- Queries -------------------------------------------------------------------------------
@@ -226,9 +231,11 @@ def did_you_mean(text: str) -> str | None:
         if word in single_words or any(form in single_words for form in singulars(word)):
             out.append(word)
             continue
-        close = difflib.get_close_matches(word, single_words, n=1, cutoff=0.75)
+        close = difflib.get_close_matches(word, single_words, n=5, cutoff=0.75)
         if close:
-            out.append(close[0])
+            best = difflib.SequenceMatcher(None, word, close[0]).ratio()
+            tied = [c for c in close if difflib.SequenceMatcher(None, word, c).ratio() == best]
+            out.append(min(tied, key=lambda c: (table.place.get(c, len(table.place)), c)))
             changed = True
         else:
             out.append(word)
@@ -277,8 +284,13 @@ def _group_q(group: Group, *, vendor: str) -> Q:
     return matched
 
 
-def filter_text(queryset: QuerySet, text: str) -> QuerySet:
-    """Listings matching every group of `text` (PostgreSQL: or a title close to it)."""
+def filter_text(queryset: QuerySet, text: str, *, typos: bool = False) -> QuerySet:
+    """Listings matching every group of `text`; with `typos` (PostgreSQL), also those whose
+    title has a word close to it.
+
+    Typos are a fallback (catalog.TYPOS_BELOW): comparing trigrams costs ~7 us per row, and a
+    common word's matches are many thousands of rows at 100,000 products.
+    """
     groups = query_groups(text)
     if not groups:
         return queryset
@@ -287,13 +299,18 @@ def filter_text(queryset: QuerySet, text: str) -> QuerySet:
     for group in groups:
         matched &= _group_q(group, vendor=vendor)
     if vendor == "postgresql":
-        # Typos: a title containing a word close to the query (pg_trgm, GIN index on title).
-        matched |= Q(title__trigram_word_similar=" ".join(words(text)))
+        if typos:
+            # A title containing a word close to the query (pg_trgm, GIN index on title).
+            matched |= Q(title__trigram_word_similar=" ".join(words(text)))
         return queryset.filter(matched)
     # SQLite (`make run`): substring matching on the normalised text; no typo tolerance
     # beyond the spellings the synonym table lists.
     text_sql = Concat(F("title"), Value(" "), F("description"), output_field=TextField())
     return queryset.alias(search_text=normalized_sql(text_sql, vendor=vendor)).filter(matched)
+
+
+def forgives_typos() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def order_by_rank(queryset: QuerySet, text: str) -> QuerySet | None:

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.db import connection
 
-from benchmarks import bids, closing, fanout
-from marketplace.models import AuctionListing, Bid, Order
+from benchmarks import bids, browse, closing, fanout
+from marketplace.models import AuctionListing, Bid, FixedPriceListing, Order
 
 
 class Lines(list):
@@ -118,3 +118,18 @@ def test_closing_benchmark_closes_each_auction_once():
     assert row[8] == "0"  # a second run finds nothing left
     assert Order.objects.count() == 5
     assert re.match(r"5 \(5\)", row[2])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the seeding ends with VACUUM ANALYZE
+def test_browse_benchmark_times_every_kind_of_search_and_the_price_sorts(monkeypatch):
+    monkeypatch.setenv("BENCH_ANY_DATABASE", "1")
+    out = Lines()
+
+    browse.main(out, products=300, requests=2)
+
+    labels = [row[0] for row in out.rows()]
+    assert labels[:5] == [f"search: {kind}" for kind in browse.SEARCH_KINDS]
+    assert "browse: everything, price sort" in labels
+    assert all(row[1] == "2" for row in out.rows())
+    assert FixedPriceListing.objects.filter(sale_percent__isnull=False).exists()

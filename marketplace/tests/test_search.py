@@ -200,3 +200,8 @@ def test_search_queries_per_page_do_not_grow_with_data(
     with django_assert_max_num_queries(8) as large:
         client.get(URL, {"q": query})
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_did_you_mean_prefers_the_spelling_listed_first_on_a_tie():
+    # "dupata" is as close to the listed variant "duppata" as to "dupatta", listed before it.
+    assert did_you_mean("dupata") == "dupatta"

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from marketplace.api import inputs
 from marketplace.api import serializers as out
+from marketplace.api.pagination import PagePagination
 from marketplace.api.permissions import IsSeller, IsSellerOrReadOnly
 from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import Favourite, Feedback, Product, User
@@ -39,7 +40,11 @@ def browse(params: QueryDict, *, listing_type: str | None = None):
     filters = queries.BrowseFilters.from_query(params)
     if listing_type is not None:
         filters.listing_type = listing_type
-    return queries.card_queryset(queries.browse_products(filters))
+    # At most this many rows are read (PagePagination's largest page): lets a price sort use
+    # the list price's index. A page number that is not one is refused later, as before.
+    page = params.get("page", "1")
+    through = int(page) * PagePagination.max_page_size if page.isdigit() else None
+    return queries.card_queryset(queries.browse_products(filters, through=through))
 
 
 def create_listing(request) -> Response:
