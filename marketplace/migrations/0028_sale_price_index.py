@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0025_ledger_existing_orders'),
+        ("marketplace", "0027_wallet_payment_attempts"),
     ]
 
     operations = [
