@@ -23,7 +23,6 @@ from marketplace.models import (
     ReturnRequest,
     SellerTransfer,
 )
-from marketplace.payments.base import RefundResult
 from marketplace.services import ledger, payout_batches, reconciliation, returns
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.ledger import (
@@ -37,26 +36,6 @@ from marketplace.tests.factories.ledger import (
 pytestmark = pytest.mark.django_db
 
 ASK = {"reason": ReturnRequest.Reason.DAMAGED, "details": "The plate arrived in two pieces."}
-
-
-@pytest.fixture
-def provider_refunds(monkeypatch):
-    """The provider's refund call, recorded (these orders have no charge at the emulator)."""
-    calls = []
-
-    def create_refund(*, charge_or_intent, amount, idempotency_key, metadata=None):
-        calls.append(idempotency_key)
-        return RefundResult(
-            id=f"re_{len(calls)}",
-            amount=amount,
-            currency="PKR",
-            charge_id="ch_1",
-            payment_intent_id=None,
-            status="succeeded",
-        )
-
-    monkeypatch.setattr(payments, "create_refund", create_refund)
-    return calls
 
 
 @pytest.fixture
