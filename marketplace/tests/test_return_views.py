@@ -30,7 +30,7 @@ def test_the_buyer_is_offered_a_return_inside_the_window_and_the_seller_is_not(
     client, delivered, seller, buyer
 ):
     assert 'id="ask-return"' in page(client, buyer, delivered)
-    assert 'id="order-return"' not in page(client, seller, delivered)
+    assert 'id="ask-return"' not in page(client, seller, delivered)
 
 
 def test_no_return_is_offered_after_the_window(client, delivered, buyer):
@@ -125,3 +125,19 @@ def test_staff_decide_a_dispute_with_the_admin_action(admin_client, delivered, s
 
     assert response.status_code == 200
     assert ReturnRequest.objects.get().status == ReturnRequest.Status.REJECTED
+
+
+def test_the_statement_shows_an_order_held_by_a_return_net_and_drops_it_once_refunded(
+    client, delivered, seller, buyer, provider_refunds
+):
+    request = returns.open_return(order=delivered, by=buyer, **ASK)
+    client.force_login(seller)
+
+    held = client.get(reverse("ledger_statement")).content.decode()
+    returns.accept_return(request=request, by=seller)
+    after = client.get(reverse("ledger_statement")).content.decode()
+
+    assert 'id="pending-orders"' in held
+    assert "Rs 2,450" in held  # the sale less the fee, not the gross
+    assert "return is open" in held
+    assert 'id="pending-orders"' not in after
