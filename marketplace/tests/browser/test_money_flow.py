@@ -6,14 +6,16 @@ delivery refunds the buyer and shows on the seller's statement as a reversal."""
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.models import Order, Payout, Refund, ReturnRequest
-from marketplace.services import fulfilment
+from marketplace.services import fulfilment, returns
 from marketplace.tasks import draft_payout_batch, release_ledger_money
 from marketplace.tests.browser.conftest import login
-from marketplace.tests.factories.ledger import staff_user
+from marketplace.tests.browser.test_i18n_a11y import _phone_page, page_problems
+from marketplace.tests.factories.ledger import deliver, sold, staff_user
 from marketplace.tests.factories.orders import listing_by, order_for
 
 
@@ -123,3 +125,37 @@ def test_a_return_accepted_by_the_seller_refunds_the_buyer_and_reverses_the_sale
     expect(seller_page.locator("#entries")).to_contain_text("Refund or return")
     expect(seller_page.locator("#entries")).to_contain_text("Platform fee returned")
     screenshot(seller_page, "statement-reversal")
+
+
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ur", "rtl")])
+def test_the_return_pages_fit_a_phone_and_pass_axe(
+    browser, live_url, seller, buyer, screenshot, language, direction
+):
+    """The return form, the seller's answer and the buyer's dispute form, at 360 px."""
+    delivered = sold(seller, buyer)
+    deliver(delivered, days_ago=1)
+    asked = sold(seller, buyer, "4000.00")
+    deliver(asked, days_ago=2)
+    request = returns.open_return(
+        order=asked, by=buyer, reason="wrong_item", details="Green, not blue as in the photos."
+    )
+    refused = sold(seller, buyer, "1800.00")
+    deliver(refused, days_ago=3)
+    answer = returns.open_return(order=refused, by=buyer, reason="damaged", details="Chipped.")
+    returns.refuse_return(request=answer, by=seller, reason="It left here whole, see my photos.")
+    problems = []
+    for user, pages in (
+        (buyer, {"return-form": f"/orders/{delivered.number}/return/"}),
+        (seller, {"seller-answer": f"/orders/{asked.number}/"}),
+        (buyer, {"buyer-dispute": f"/orders/{refused.number}/"}),
+    ):
+        user.language = language
+        user.save(update_fields=["language"])
+        context, page = _phone_page(browser, live_url, user, language)
+        for name, path in pages.items():
+            assert page.goto(path).status == 200, name
+            problems += page_problems(page, name, language, direction)
+            screenshot(page, f"{name}-{language}")
+        context.close()
+    assert request.status == ReturnRequest.Status.REQUESTED
+    assert problems == []
