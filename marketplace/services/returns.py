@@ -8,6 +8,7 @@ path, which reverses the seller's ledger entries in the same transaction. While 
 open (asked for, or with staff) the order's money is not released (`ledger.orders_due_for_release`).
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -80,6 +81,30 @@ def _locked_order(order_id: int) -> Order:
 
 def _locked_return(pk: int) -> ReturnRequest:
     return ReturnRequest.objects.select_for_update().get(pk=pk)
+
+
+def _move(
+    request: ReturnRequest,
+    by: User,
+    *,
+    allowed: Callable[[ReturnRequest], bool],
+    status: str,
+    event: str,
+    note: str,
+    **fields,
+) -> tuple[Order, ReturnRequest]:
+    """Lock the order, then the return; if `allowed`, set its status and fields and put the
+    step on the order's timeline. The caller's transaction holds the locks."""
+    order = _locked_order(request.order_id)
+    request = _locked_return(request.pk)
+    if not allowed(request):
+        raise _cannot_change(request, by)
+    request.status = status
+    for name, value in fields.items():
+        setattr(request, name, value)
+    request.save()
+    record_event(order=order, kind=event, actor=by, note=note)
+    return order, request
 
 
 def _tell(user: User, request: ReturnRequest, event: str, title, body) -> None:
@@ -165,15 +190,16 @@ def accept_return(*, request: ReturnRequest, by: User, note: str = "") -> Return
 def refuse_return(*, request: ReturnRequest, by: User, reason: str) -> ReturnRequest:
     """The seller refuses an open request, saying why; the buyer may take it to staff."""
     reason = _clean(reason, required=True)
-    order = _locked_order(request.order_id)
-    request = _locked_return(request.pk)
-    if not request.can_answer(by):
-        raise _cannot_change(request, by)
-    request.status = ReturnRequest.Status.REFUSED
-    request.refusal_reason = reason
-    request.answered_at = timezone.now()
-    request.save()
-    record_event(order=order, kind=OrderEvent.Kind.RETURN_REFUSED, actor=by, note=reason)
+    order, request = _move(
+        request,
+        by,
+        allowed=lambda locked: locked.can_answer(by),
+        status=ReturnRequest.Status.REFUSED,
+        event=OrderEvent.Kind.RETURN_REFUSED,
+        note=reason,
+        refusal_reason=reason,
+        answered_at=timezone.now(),
+    )
     _tell(
         order.buyer,
         request,
@@ -200,15 +226,17 @@ def dispute_return(*, request: ReturnRequest, by: User, note: str = "") -> Retur
     the seller's available money (below zero if it was paid out: taken from the next payout).
     """
     note = _clean(note, required=False)
-    order = _locked_order(request.order_id)
-    request = _locked_return(request.pk)
-    if not request.can_dispute(by, timezone.now()):
-        raise _cannot_change(request, by)
-    request.status = ReturnRequest.Status.DISPUTED
-    request.dispute_note = note
-    request.disputed_at = timezone.now()
-    request.save()
-    record_event(order=order, kind=OrderEvent.Kind.RETURN_DISPUTED, actor=by, note=note)
+    now = timezone.now()
+    order, request = _move(
+        request,
+        by,
+        allowed=lambda locked: locked.can_dispute(by, now),
+        status=ReturnRequest.Status.DISPUTED,
+        event=OrderEvent.Kind.RETURN_DISPUTED,
+        note=note,
+        dispute_note=note,
+        disputed_at=now,
+    )
     _tell(
         order.seller,
         request,
@@ -223,15 +251,17 @@ def dispute_return(*, request: ReturnRequest, by: User, note: str = "") -> Retur
 def reject_dispute(*, request: ReturnRequest, by: User, note: str = "") -> ReturnRequest:
     """Staff decide a dispute for the seller: the return is closed, the money is released."""
     note = _clean(note, required=False)
-    order = _locked_order(request.order_id)
-    request = _locked_return(request.pk)
-    if not request.can_decide(by):
-        raise _cannot_change(request, by)
-    now = timezone.now()
-    request.status = ReturnRequest.Status.REJECTED
-    request.decided_by, request.decision_note, request.closed_at = by, note, now
-    request.save()
-    record_event(order=order, kind=OrderEvent.Kind.RETURN_REJECTED, actor=by, note=note)
+    order, request = _move(
+        request,
+        by,
+        allowed=lambda locked: locked.can_decide(by),
+        status=ReturnRequest.Status.REJECTED,
+        event=OrderEvent.Kind.RETURN_REJECTED,
+        note=note,
+        decided_by=by,
+        decision_note=note,
+        closed_at=timezone.now(),
+    )
     body = gettext_lazy("MadeInPK staff decided the return for the seller: no refund.")
     for party in (order.buyer, order.seller):
         _tell(party, request, "rejected", gettext_lazy("Return decided: %(number)s"), body)

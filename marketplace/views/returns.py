@@ -74,49 +74,56 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def order_return_accept(request: HttpRequest, number: str) -> HttpResponse:
-    request_ = get_return_for_party(request, number)
+    return_request = get_return_for_party(request, number)
     refused = None
     try:
-        returns.accept_return(request=request_, by=request.user)
+        returns.accept_return(request=return_request, by=request.user)
     except ReturnActionRefused as error:
         refused = error
     done = _("Return accepted. The buyer is refunded the order's total.")
-    return _back(request, request_.order, refused, done)
+    return _back(request, return_request.order, refused, done)
+
+
+def _answer(request: HttpRequest, number: str, form_class, field: str, act, done: str):
+    """Validate the one-field form, call `act(return_request, value)`, back to the order."""
+    return_request = get_return_for_party(request, number)
+    form = form_class(request.POST)
+    refused = None
+    if not form.is_valid():
+        refused = ReturnActionRefused(form.errors[field][0], code="invalid")
+    else:
+        try:
+            act(return_request, form.cleaned_data[field])
+        except ReturnActionRefused as error:
+            refused = error
+    return _back(request, return_request.order, refused, done)
 
 
 @login_required
 @require_POST
 def order_return_refuse(request: HttpRequest, number: str) -> HttpResponse:
-    request_ = get_return_for_party(request, number)
-    form = ReturnRefuseForm(request.POST)
-    refused = None
-    if not form.is_valid():
-        refused = ReturnActionRefused(form.errors["refusal_reason"][0], code="missing")
-    else:
-        try:
-            returns.refuse_return(
-                request=request_, by=request.user, reason=form.cleaned_data["refusal_reason"]
-            )
-        except ReturnActionRefused as error:
-            refused = error
-    done = _("Return refused. The buyer is told why.")
-    return _back(request, request_.order, refused, done)
+    return _answer(
+        request,
+        number,
+        ReturnRefuseForm,
+        "refusal_reason",
+        lambda return_request, reason: returns.refuse_return(
+            request=return_request, by=request.user, reason=reason
+        ),
+        _("Return refused. The buyer is told why."),
+    )
 
 
 @login_required
 @require_POST
 def order_return_dispute(request: HttpRequest, number: str) -> HttpResponse:
-    request_ = get_return_for_party(request, number)
-    form = ReturnDisputeForm(request.POST)
-    refused = None
-    if not form.is_valid():
-        refused = ReturnActionRefused(form.errors["note"][0], code="too_long")
-    else:
-        try:
-            returns.dispute_return(
-                request=request_, by=request.user, note=form.cleaned_data["note"]
-            )
-        except ReturnActionRefused as error:
-            refused = error
-    done = _("Sent to MadeInPK staff. They decide, and you both hear from them.")
-    return _back(request, request_.order, refused, done)
+    return _answer(
+        request,
+        number,
+        ReturnDisputeForm,
+        "note",
+        lambda return_request, note: returns.dispute_return(
+            request=return_request, by=request.user, note=note
+        ),
+        _("Sent to MadeInPK staff. They decide, and you both hear from them."),
+    )

@@ -23,8 +23,8 @@ class _ReturnAction(APIView):
         order = self.order(request, number)
         return get_scoped(ReturnRequest.objects.filter(order=order).select_related("order"))
 
-    def done(self, request_: ReturnRequest, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = ReturnRequest.objects.select_related("order").get(pk=request_.pk)
+    def done(self, return_request: ReturnRequest, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = ReturnRequest.objects.select_related("order").get(pk=return_request.pk)
         return Response(out.ReturnRequestSerializer(fresh).data, status=status_code)
 
 
