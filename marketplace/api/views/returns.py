@@ -23,7 +23,9 @@ class _ReturnAction(APIView):
         order = self.order(request, number)
         return get_scoped(ReturnRequest.objects.filter(order=order).select_related("order"))
 
-    def done(self, return_request: ReturnRequest, status_code: int = status.HTTP_200_OK) -> Response:
+    def done(
+        self, return_request: ReturnRequest, status_code: int = status.HTTP_200_OK
+    ) -> Response:
         fresh = ReturnRequest.objects.select_related("order").get(pk=return_request.pk)
         return Response(out.ReturnRequestSerializer(fresh).data, status=status_code)
 
