@@ -73,6 +73,12 @@ class ReturnRequestAdmin(admin.ModelAdmin):
             return self.readonly_fields
         return [*self.readonly_fields, "decision_note"]
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Only an open dispute has anything for staff to write; the rest is a record.
+        if obj is not None and obj.status != ReturnRequest.Status.DISPUTED:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_add_permission(self, request) -> bool:
         return False
 

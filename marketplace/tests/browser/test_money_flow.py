@@ -159,3 +159,27 @@ def test_the_return_pages_fit_a_phone_and_pass_axe(
         context.close()
     assert request.status == ReturnRequest.Status.REQUESTED
     assert problems == []
+
+
+def test_staff_decide_a_dispute_in_the_admin(page, seller, buyer, screenshot):
+    order = sold(seller, buyer)
+    deliver(order, days_ago=2)
+    request = returns.open_return(order=order, by=buyer, reason="damaged", details="Cracked.")
+    returns.refuse_return(request=request, by=seller, reason="It left here whole.")
+    returns.dispute_return(request=request, by=buyer, note="The box was crushed.")
+
+    login(page, staff_user())
+    page.goto(f"/admin/marketplace/returnrequest/{request.pk}/change/")
+    page.fill("textarea[name=decision_note]", "The courier's photos show the box crushed.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.goto("/admin/marketplace/returnrequest/?status__exact=disputed")
+    screenshot(page, "admin-disputes")
+    page.check(f"input[name=_selected_action][value='{request.pk}']")
+    page.select_option("select[name=action]", "reject_disputes")
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 dispute decided.")
+    request.refresh_from_db()
+    assert request.status == ReturnRequest.Status.REJECTED
+    assert request.decision_note == "The courier's photos show the box crushed."
+    page.goto(f"/admin/marketplace/returnrequest/{request.pk}/change/")
+    screenshot(page, "admin-decided")
