@@ -141,3 +141,17 @@ def test_the_statement_shows_an_order_held_by_a_return_net_and_drops_it_once_ref
     assert "Rs 2,450" in held  # the sale less the fee, not the gross
     assert "return is open" in held
     assert 'id="pending-orders"' not in after
+
+
+def test_accepting_a_return_of_an_order_with_nothing_to_refund_says_why(client, seller, buyer):
+    from marketplace.tests.factories.fulfilment import delivered_order
+
+    order = delivered_order(seller, buyer)  # marked paid without a payment (demo orders too)
+    returns.open_return(order=order, by=buyer, **ASK)
+    client.force_login(seller)
+
+    response = client.post(reverse("order_return_accept", args=[order.number]), follow=True)
+
+    assert response.status_code == 200
+    assert "not a paid order that can be refunded" in response.content.decode()
+    assert ReturnRequest.objects.get().status == ReturnRequest.Status.REQUESTED

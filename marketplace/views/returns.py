@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from marketplace.exceptions import ReturnActionRefused
+from marketplace.exceptions import MarketplaceError, ReturnActionRefused
 from marketplace.forms.returns import ReturnDisputeForm, ReturnRefuseForm, ReturnRequestForm
 from marketplace.models import Order, ReturnRequest
 from marketplace.services import returns
@@ -34,7 +34,7 @@ def return_context(request: HttpRequest, order: Order) -> dict:
     }
 
 
-def _back(request: HttpRequest, order: Order, refused: ReturnActionRefused | None, done: str):
+def _back(request: HttpRequest, order: Order, refused: MarketplaceError | None, done: str):
     if refused is not None:
         messages.error(request, refused.message)
     else:
@@ -78,7 +78,7 @@ def order_return_accept(request: HttpRequest, number: str) -> HttpResponse:
     refused = None
     try:
         returns.accept_return(request=return_request, by=request.user)
-    except ReturnActionRefused as error:
+    except MarketplaceError as error:  # the return's rules, or the refund path's (not paid)
         refused = error
     done = _("Return accepted. The buyer is refunded the order's total.")
     return _back(request, return_request.order, refused, done)
