@@ -123,3 +123,9 @@ class LedgerEntryImmutable(LedgerError):
     """Ledger entries are history: never updated or deleted (a correction is a new entry)."""
 
     code = "ledger_immutable"
+
+
+class ReturnActionRefused(MarketplaceError):
+    """Asking for, answering or deciding a return refused: wrong party or wrong state."""
+
+    code = "return_refused"

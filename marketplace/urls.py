@@ -16,6 +16,7 @@ from marketplace.views import (
     orders,
     pages,
     payments,
+    returns,
     wallets,
 )
 
@@ -96,6 +97,22 @@ urlpatterns = [
     path("sales/", orders.sale_list, name="sale_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<str:number>/return/", returns.order_return, name="order_return"),
+    path(
+        "orders/<str:number>/return/accept/",
+        returns.order_return_accept,
+        name="order_return_accept",
+    ),
+    path(
+        "orders/<str:number>/return/refuse/",
+        returns.order_return_refuse,
+        name="order_return_refuse",
+    ),
+    path(
+        "orders/<str:number>/return/dispute/",
+        returns.order_return_dispute,
+        name="order_return_dispute",
+    ),
     # Payments
     path("checkouts/<str:number>/pay/", payments.checkout_pay, name="checkout_pay"),
     path("checkouts/<str:number>/address/", payments.checkout_address, name="checkout_address"),

@@ -13,5 +13,6 @@ from . import (  # noqa: F401
     messaging,
     orders,
     payments,
+    returns,
     search,
 )

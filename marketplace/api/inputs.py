@@ -12,7 +12,8 @@ from marketplace.forms import complaints as complaint_forms
 from marketplace.forms import feedback as feedback_forms
 from marketplace.forms import fulfilment as fulfilment_forms
 from marketplace.forms import messaging as messaging_forms
-from marketplace.models import Complaint, Product, User
+from marketplace.forms import returns as return_forms
+from marketplace.models import Complaint, Product, ReturnRequest, User
 
 MAX_ID = 2**63 - 1
 
@@ -228,3 +229,22 @@ class AddressChoiceInput(serializers.Serializer):
 
 class FavouriteInput(serializers.Serializer):
     product = object_id(help_text="A product for sale (or an auction's product).")
+
+
+class ReturnRequestInput(FormSerializer):
+    form_class = return_forms.ReturnRequestForm
+
+    reason = serializers.ChoiceField(choices=ReturnRequest.Reason.choices)
+    details = serializers.CharField(max_length=2000)
+
+
+class ReturnRefuseInput(FormSerializer):
+    form_class = return_forms.ReturnRefuseForm
+
+    refusal_reason = serializers.CharField(max_length=2000)
+
+
+class ReturnDisputeInput(FormSerializer):
+    form_class = return_forms.ReturnDisputeForm
+
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)

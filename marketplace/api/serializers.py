@@ -29,6 +29,7 @@ from marketplace.models import (
     ProductImage,
     ProductReview,
     Province,
+    ReturnRequest,
     User,
 )
 from marketplace.queries import auctions as queries
@@ -560,3 +561,26 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class CountSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
+
+
+class ReturnRequestSerializer(serializers.ModelSerializer):
+    """A return of a delivered order: the buyer's reason, the seller's answer, staff's decision."""
+
+    order = serializers.CharField(source="order.number", read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id",
+            "order",
+            "status",
+            "reason",
+            "details",
+            "refusal_reason",
+            "dispute_note",
+            "decision_note",
+            "created_at",
+            "answered_at",
+            "disputed_at",
+            "closed_at",
+        ]

@@ -7,7 +7,15 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from marketplace.api.errors import not_found
-from marketplace.api.views import accounts, auctions, catalog, complaints, messaging, orders
+from marketplace.api.views import (
+    accounts,
+    auctions,
+    catalog,
+    complaints,
+    messaging,
+    orders,
+    returns,
+)
 
 app_name = "api"
 
@@ -102,6 +110,22 @@ urlpatterns = [
         name="order_feedback_reply",
     ),
     path("orders/<str:number>/cancel/", orders.OrderCancel.as_view(), name="order_cancel"),
+    path("orders/<str:number>/return/", returns.OrderReturn.as_view(), name="order_return"),
+    path(
+        "orders/<str:number>/return/accept/",
+        returns.OrderReturnAccept.as_view(),
+        name="order_return_accept",
+    ),
+    path(
+        "orders/<str:number>/return/refuse/",
+        returns.OrderReturnRefuse.as_view(),
+        name="order_return_refuse",
+    ),
+    path(
+        "orders/<str:number>/return/dispute/",
+        returns.OrderReturnDispute.as_view(),
+        name="order_return_dispute",
+    ),
     # Messages and complaints
     path("conversations/", messaging.ConversationList.as_view(), name="conversation_list"),
     path(

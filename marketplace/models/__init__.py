@@ -27,6 +27,7 @@ from .payments import (
     SellerTransfer,
     StripeEvent,
 )
+from .returns import ReturnRequest
 from .search import SearchSynonym
 from .users import SellerProfile, ShopSlugRedirect, User
 
@@ -65,6 +66,7 @@ __all__ = [
     "ProductReview",
     "Province",
     "Refund",
+    "ReturnRequest",
     "SearchSynonym",
     "SecondChanceOffer",
     "SellerProfile",

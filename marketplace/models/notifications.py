@@ -34,6 +34,7 @@ class Notification(models.Model):
         PAYOUT_SENT = "payout_sent", _("Payout sent")
         PAYOUT_FAILED = "payout_failed", _("Payout failed")
         LEDGER_MISMATCH = "ledger_mismatch", _("Ledger mismatch")
+        RETURN_UPDATED = "return_updated", _("Return request")
 
     # Sent by e-mail even to someone who turned e-mail notices off: they warn of a change to
     # where the seller's money goes, which the seller must hear about if it was not them.

@@ -316,6 +316,11 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
         FEEDBACK = "feedback", _("Feedback left")
+        RETURN_REQUESTED = "return_requested", _("Return asked for")
+        RETURN_ACCEPTED = "return_accepted", _("Return accepted")
+        RETURN_REFUSED = "return_refused", _("Return refused")
+        RETURN_DISPUTED = "return_disputed", _("Return sent to staff")
+        RETURN_REJECTED = "return_rejected", _("Return rejected by staff")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")

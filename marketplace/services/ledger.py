@@ -25,6 +25,7 @@ from marketplace.models import (
     Order,
     Payment,
     Payout,
+    ReturnRequest,
     User,
 )
 from marketplace.money import quantize
@@ -293,11 +294,12 @@ def adjust(*, seller: User, amount: Decimal, reason: str, by: User, key: str) ->
 
 def orders_due_for_release(now: datetime):
     """Delivered orders past the return window, with a sale and no release yet, and no open
-    complaint about them."""
+    complaint or return (asked for, or with staff) about them."""
     cutoff = now - timedelta(days=settings.LEDGER_RELEASE_DAYS)
     open_complaints = Complaint.objects.filter(
         status__in=[Complaint.Status.OPEN, Complaint.Status.IN_PROGRESS]
     ).values("order_id")
+    open_returns = ReturnRequest.objects.open().values("order_id")
     return (
         Order.objects.filter(
             status=Order.Status.DELIVERED,
@@ -306,13 +308,21 @@ def orders_due_for_release(now: datetime):
         )
         .exclude(ledger_entries__kind=Kind.RELEASE)
         .exclude(pk__in=open_complaints)
+        .exclude(pk__in=open_returns)
     )
 
 
 def release_order(*, order: Order) -> LedgerEntry | None:
-    """Move what is still pending on this order to available (once)."""
+    """Move what is still pending on this order to available (once), unless a return is open.
+
+    The order is locked before the seller, as a return and `refund_in_full` lock them, so a
+    return asked for at the last moment and the release job are decided one after the other.
+    """
     with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=order.pk).first()
         _lock_seller(order.seller_id)
+        if ReturnRequest.objects.open().filter(order=order).exists():
+            return None
         pending = LedgerEntry.objects.filter(order=order).totals()["pending"]
         if pending <= 0 or _order_released(order):
             return None

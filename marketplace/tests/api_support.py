@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from marketplace.models import ApiToken, Favourite, Notification
 from marketplace.services import cart as cart_services
-from marketplace.services import complaints, feedback, listings, messaging, notifications
+from marketplace.services import complaints, feedback, listings, messaging, notifications, returns
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.fulfilment import delivered_order, paid_order
@@ -84,8 +84,13 @@ def more_world(world, seller, buyer):
         **{"seller_rating": 5, "communication": 5, "shipping_speed": 4},
         **{"item_as_described": True, "platform_rating": 5, "comment": "Bohat acha."},
     )
+    # Delivered, with the buyer's return request waiting for the seller (no payment: accepting
+    # it is refused with "not paid", which the access rows need no more of).
+    returned = delivered_order(seller, buyer, title="Multani khussa")
+    returns.open_return(order=returned, by=buyer, reason="damaged", details="Sole came off.")
     return {
         **world,
+        "returned": returned,
         "unpaid": unpaid,
         "delivered": delivered,
         "delivered_product": delivered.items.get().product,

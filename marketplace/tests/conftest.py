@@ -18,6 +18,7 @@ import pytest
 from django.db import connection
 
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
+from marketplace.tests.factories.ledger import provider_refunds  # noqa: F401 (fixture)
 from marketplace.tests.jazzcash_support import jazzcash  # noqa: F401 (fixture)
 from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
 from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)

@@ -340,6 +340,57 @@ ROWS = [
         "buyer",
         (401, 200, 404, 404),
     ),
+    # Returns: the buyer asks on a delivered order; the seller answers the one waiting.
+    (
+        "return-open",
+        "post",
+        "/api/orders/{delivered.number}/return/",
+        {"reason": "damaged", "details": "Cracked in transit."},
+        "buyer",
+        (401, 201, 404, 404),
+    ),
+    (
+        "return-get",
+        "get",
+        "/api/orders/{returned.number}/return/",
+        None,
+        "buyer",
+        (401, 200, 404, 404),
+    ),
+    (
+        "return-get-seller",
+        "get",
+        "/api/orders/{returned.number}/return/",
+        None,
+        "seller",
+        (401, 200, 404, 404),
+    ),
+    (
+        "return-refuse",
+        "post",
+        "/api/orders/{returned.number}/return/refuse/",
+        {"refusal_reason": "It was worn."},
+        "seller",
+        (401, 200, 404, 404),
+    ),
+    # The order has no payment to refund (the refund path says so); accepted in test_api_returns.
+    (
+        "return-accept",
+        "post",
+        "/api/orders/{returned.number}/return/accept/",
+        None,
+        "seller",
+        (401, 400, 404, 404),
+    ),
+    # Not refused yet: nothing to take to staff.
+    (
+        "return-dispute",
+        "post",
+        "/api/orders/{returned.number}/return/dispute/",
+        {"note": "Please look."},
+        "buyer",
+        (401, 400, 404, 404),
+    ),
     (
         "place_bid",
         "post",

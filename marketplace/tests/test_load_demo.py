@@ -1,5 +1,6 @@
 import json
 import types
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,29 @@ def test_demo_onboarding_does_nothing_against_real_stripe(seller, settings):
     settings.STRIPE_API_BASE = ""
 
     assert onboard_demo_sellers([seller.username]) == []
+
+
+@pytest.mark.django_db
+def test_load_demo_gives_a_seller_money_in_every_state_and_a_return_waiting(client):
+    import io
+
+    from marketplace.models import Payout, ReturnRequest
+    from marketplace.services import ledger, reconciliation
+
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    call_command("load_demo", "--force", stdout=io.StringIO())  # adds nothing
+
+    imran = User.objects.get(username="imran")
+    balances = ledger.balances(imran)
+    # Imran's first five listings, less the 2% fee: 2,200 paid, 6,500 in the return window and
+    # 3,500 with a return waiting (pending); 3,800 released; 5,200 paid out.
+    assert balances.pending == Decimal("11956.00")
+    assert balances.available == Decimal("3724.00")
+    assert balances.paid_out == Decimal("5096.00")
+    assert balances.in_transfer == Decimal("0.00")
+    assert Payout.objects.get(seller=imran).status == Payout.Status.PAID
+    assert ReturnRequest.objects.open().get().order.seller == imran
+    assert reconciliation.reconcile() == []
+    client.force_login(imran)
+    statement = client.get("/sell/statement/").content.decode()
+    assert "return is open" in statement and "Payout" in statement

@@ -19,6 +19,7 @@ from marketplace.models import (
     Order,
     OrderItem,
     Product,
+    ReturnRequest,
     SecondChanceOffer,
     User,
 )
@@ -39,6 +40,14 @@ def get_order_for_party(request: HttpRequest, number: str, *, with_items: bool =
     if with_items:
         queryset = orders_with_items(queryset)
     return get_object_or_404(queryset, number=number)
+
+
+def get_return_for_party(request: HttpRequest, number: str) -> ReturnRequest:
+    """The latest return request of an order the user bought or sold."""
+    queryset = ReturnRequest.objects.filter(
+        order__in=Order.objects.for_user(request.user)
+    ).select_related("order__buyer", "order__seller")
+    return get_object_or_404(queryset.order_by("-created_at", "-pk")[:1])
 
 
 def get_checkout_for_buyer(request: HttpRequest, number: str) -> Checkout:

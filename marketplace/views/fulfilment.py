@@ -18,6 +18,7 @@ from marketplace.models import Feedback, Order, OrderItem, Product
 from marketplace.services import feedback as feedback_service
 from marketplace.services import fulfilment
 from marketplace.views.access import get_order_for_party
+from marketplace.views.returns import return_context
 
 ORDER_TEMPLATE = "marketplace/orders/order_detail.html"
 
@@ -56,14 +57,21 @@ def _progress(request: HttpRequest, order: Order, **extra) -> HttpResponse:
     context = order_progress_context(request, order, swap_status=True, **extra)
     html = render_to_string(f"{ORDER_TEMPLATE}#order-progress", context, request)
     if context["can_leave_feedback"]:
-        # The feedback form appears once delivered.
+        # The feedback form appears once delivered, and the offer of a return.
         html += _oob_feedback(request, context)
+        html += _oob_return(request, order)
     return HttpResponse(html)
 
 
 def _oob_feedback(request: HttpRequest, context: dict) -> str:
     html = render_to_string(f"{ORDER_TEMPLATE}#order-feedback", context, request)
     return html.replace('id="order-feedback"', 'id="order-feedback" hx-swap-oob="true"', 1)
+
+
+def _oob_return(request: HttpRequest, order: Order) -> str:
+    context = {"order": order, "is_buyer": True, **return_context(request, order)}
+    html = render_to_string("marketplace/orders/_return.html", context, request)
+    return html.replace('id="order-return"', 'id="order-return" hx-swap-oob="true"', 1)
 
 
 def _feedback_part(request: HttpRequest, order: Order, **extra) -> HttpResponse:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from marketplace.exceptions import MarketplaceError
 from marketplace.forms.ledger import PayoutMethodForm
-from marketplace.models import ConnectedAccount, LedgerEntry, Order, PayoutMethod
+from marketplace.models import ConnectedAccount, LedgerEntry, Order, PayoutMethod, ReturnRequest
 from marketplace.services import ledger, payout_batches
 from marketplace.views.decorators import seller_required
 
@@ -31,12 +31,18 @@ def _entries(request: HttpRequest):
 
 
 def _pending_orders(request: HttpRequest) -> list[Order]:
-    """The seller's orders with money still pending, each with the day it becomes available
-    (None until delivery is confirmed)."""
+    """The seller's orders with money still pending (net of fee and refunds), each with the
+    day it becomes available (None until delivery is confirmed) and whether a return holds it.
+    """
+    # The sum runs over all of the order's entries: a filter on the same relation would narrow
+    # it to the sale alone (gross, and blind to a refund).
     orders = list(
-        Order.objects.filter(seller=request.user, ledger_entries__kind=LedgerEntry.Kind.SALE)
+        Order.objects.filter(seller=request.user)
         .exclude(ledger_entries__kind=LedgerEntry.Kind.RELEASE)
-        .annotate(held=Sum("ledger_entries__pending"))
+        .annotate(
+            held=Sum("ledger_entries__pending"),
+            return_open=Exists(ReturnRequest.objects.open().filter(order=OuterRef("pk"))),
+        )
         .filter(held__gt=0)
         .order_by("-created_at")
     )

@@ -43,6 +43,7 @@ from marketplace.views.access import (
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context
+from marketplace.views.returns import return_context
 
 ORDERS_PER_PAGE = 20
 
@@ -335,6 +336,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = order_progress_context(request, order)
     context["can_cancel"] = order.can_cancel(request.user)
     context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
+    context.update(return_context(request, order))
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
         context["protection"] = ledger.buyer_protection(order)

@@ -6,7 +6,8 @@ listings with photos from marketplace/data/demo_listings.json, and five live auc
 the three shops (marketplace/demo/auctions.py), two of them ending within minutes, with bids
 from the buyers. Running it again adds nothing (a demo user's password is set only when the
 user is created); an auction that has ended since is started afresh, and the two that end
-within minutes are moved to end minutes after this run. With `--orders` it also adds orders at
+within minutes are moved to end minutes after this run. The seller imran gets money in every
+ledger state and a return waiting (marketplace/demo/ledger.py). With `--orders` it also adds orders at
 every step, feedback, messages and a complaint (marketplace/demo/orders.py).
 """
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
+from marketplace.demo.ledger import load_demo_ledger
 from marketplace.demo.orders import load_demo_orders
 from marketplace.models import Category, City, PayoutMethod, Product, SellerProfile, User
 from marketplace.money import format_pkr
@@ -108,6 +110,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo listings: {created} created, {total.count()} in total.")
         self._auctions([sellers[name] for name in AUCTION_SELLERS], buyers)
         self._queue_payouts_onboarding()
+        if created is not None:
+            load_demo_ledger(out=self.stdout.write, err=self.stderr.write)
         if options["orders"]:
             load_demo_orders(out=self.stdout.write, err=self.stderr.write)
         self._print_logins()

@@ -3,11 +3,13 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
-from marketplace import models
+from marketplace import models, payments
 from marketplace.models.orders import new_reference
 from marketplace.payments import platform_fee
+from marketplace.payments.base import RefundResult
 from marketplace.services import ledger, payout_batches
 from marketplace.tests.factories.accounts import UserFactory
 
@@ -76,3 +78,23 @@ def bank_method(seller, *, held: bool = False) -> models.PayoutMethod:
 
 def staff_user() -> models.User:
     return UserFactory(username="sadia", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def provider_refunds(monkeypatch):
+    """The provider's refund call, recorded (these orders have no charge at the emulator)."""
+    calls = []
+
+    def create_refund(*, charge_or_intent, amount, idempotency_key, metadata=None):
+        calls.append(idempotency_key)
+        return RefundResult(
+            id=f"re_{len(calls)}",
+            amount=amount,
+            currency="PKR",
+            charge_id="ch_1",
+            payment_intent_id=None,
+            status="succeeded",
+        )
+
+    monkeypatch.setattr(payments, "create_refund", create_refund)
+    return calls
