@@ -8,6 +8,7 @@ from marketplace.views import (
     api_tokens,
     auctions,
     catalog,
+    cod,
     complaints,
     fulfilment,
     ledger,
@@ -95,6 +96,13 @@ urlpatterns = [
     path("sales/", orders.sale_list, name="sale_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
+    path("orders/<str:number>/confirm/", cod.order_cod_confirm, name="order_cod_confirm"),
+    path(
+        "orders/<str:number>/confirm/<str:token>/",
+        cod.order_cod_confirm_link,
+        name="order_cod_confirm_link",
+    ),
+    path("checkouts/<str:number>/cash-on-delivery/", cod.checkout_cod, name="checkout_cod"),
     # Payments
     path("checkouts/<str:number>/pay/", payments.checkout_pay, name="checkout_pay"),
     path("checkouts/<str:number>/address/", payments.checkout_address, name="checkout_address"),

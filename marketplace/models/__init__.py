@@ -18,6 +18,7 @@ from .messaging import Conversation, Message
 from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .payments import (
+    CodRefusal,
     ConnectedAccount,
     Payment,
     PaymentAttempt,
@@ -28,7 +29,7 @@ from .payments import (
     StripeEvent,
 )
 from .search import SearchSynonym
-from .users import SellerProfile, ShopSlugRedirect, User
+from .users import DeliveryFeeMode, DeliveryRate, SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
     "Address",
@@ -39,10 +40,13 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "CodRefusal",
     "Complaint",
     "ComplaintMessage",
     "ConnectedAccount",
     "Conversation",
+    "DeliveryFeeMode",
+    "DeliveryRate",
     "Favourite",
     "Feedback",
     "FixedPriceListing",

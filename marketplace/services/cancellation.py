@@ -22,6 +22,8 @@ from marketplace.services.orders import record_event
 from marketplace.services.payments import expire_stale_pages
 from marketplace.services.refunds import refund_in_full
 
+UNPAID = {Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED, Order.Status.CONFIRMED}
+
 
 def check_cancellation(*, order: Order, by: User) -> None:
     """Raise unless `by` may cancel `order` now (the rules: `Order.cancel_refusal`)."""
@@ -119,7 +121,8 @@ def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
 def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_cancellation(order=order, by=by)
-    if order.status != Order.Status.AWAITING_PAYMENT:
+    # Cash on delivery takes no money before delivery: cancelled like an unpaid order.
+    if order.status not in UNPAID:
         # Paid since we looked: cancelling it now would need a refund, so ask again.
         raise OrderActionRefused(
             _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
@@ -133,13 +136,14 @@ def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
 
 @transaction.atomic
 def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
-    """Cancel an order still unpaid at its deadline and put its stock back (the payment
-    deadline job); None if it has been paid, cancelled or is not due after all."""
+    """Cancel an order still unpaid (or, cash on delivery, unconfirmed) at its deadline and put
+    its stock back (the payment deadline job); None if it has been paid, confirmed, cancelled
+    or is not due after all."""
     order = (
         Order.objects.select_for_update()
         .filter(
             pk=order.pk,
-            status=Order.Status.AWAITING_PAYMENT,
+            status__in=[Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED],
             payment_deadline__lte=timezone.now(),
         )
         .first()
