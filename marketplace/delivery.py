@@ -81,3 +81,22 @@ def buyer_city(user: User) -> City | None:
         return None
     address = user.addresses.select_related("city__province").first()
     return address.city if address is not None else None
+
+
+def shop_of(seller_id: int) -> SellerProfile | None:
+    return (
+        SellerProfile.objects.filter(user_id=seller_id)
+        .select_related("city__province")
+        .prefetch_related("delivery_rates")
+        .first()
+    )
+
+
+def product_delivery_context(product, user: User) -> dict:
+    """What a product or auction page shows about delivery: the quote to the viewer's city
+    (their default address) or the shop's rule, and whether the shop takes cash on delivery."""
+    profile = shop_of(product.seller_id)
+    cod = profile is not None and (
+        profile.cod_for_auctions if product.is_auction else profile.accepts_cod
+    )
+    return {"delivery_quote": quote(profile, buyer_city(user)), "cod_available": cod}

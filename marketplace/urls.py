@@ -61,6 +61,7 @@ urlpatterns = [
     ),
     path("account/email/undo/<str:token>/", accounts.email_change_undo, name="email_change_undo"),
     path("account/shop/", accounts.seller_profile_edit, name="seller_profile_edit"),
+    path("account/shop/delivery/", accounts.shop_settings, name="shop_settings"),
     path("account/addresses/", accounts.address_list, name="address_list"),
     path("account/addresses/new/", accounts.address_create, name="address_create"),
     path("account/addresses/<int:pk>/edit/", accounts.address_edit, name="address_edit"),

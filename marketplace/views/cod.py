@@ -1,6 +1,8 @@
 """Cash on delivery: the buyer confirms an order (button or signed link), an auction winner
 switches to it. Thin views over marketplace.services.cod."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,7 +14,30 @@ from marketplace.exceptions import MarketplaceError
 from marketplace.models import Order
 from marketplace.services import cod_rules
 from marketplace.services.cod import choose_cash_on_delivery, confirm_cod_order
+from marketplace.services.orders import shop_profiles
 from marketplace.views.access import get_checkout_for_buyer, get_order_for_party, orders_with_items
+
+
+def checkout_cod_context(request: HttpRequest, checkout, awaiting: list[Order]) -> dict:
+    """For the checkout page: whether an auction win may be switched to cash on delivery, or
+    why not (said only when the shop allows COD for wins, so other wins are not cluttered)."""
+    context = {"cod_switch": False, "cod_switch_refusal": ""}
+    is_win = bool(awaiting) and all(
+        o.auction_id or hasattr(o, "second_chance_offer") for o in awaiting
+    )
+    if not is_win or not all(o.has_shipping_address for o in awaiting):
+        return context
+    profiles = shop_profiles(o.seller_id for o in awaiting)
+    refusal = cod_rules.cod_refusal(
+        buyer=request.user,
+        profiles=[profiles.get(o.seller_id) for o in awaiting],
+        total=sum((o.total for o in awaiting), Decimal("0.00")),
+        for_auction=True,
+    )
+    context["cod_switch"] = refusal is None
+    if refusal is not None and refusal.code != "cod_not_accepted":
+        context["cod_switch_refusal"] = refusal.message
+    return context
 
 
 def _confirmed_message(order: Order) -> str:
