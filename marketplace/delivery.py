@@ -48,21 +48,24 @@ def fee_to(profile: SellerProfile | None, province_id: int | None) -> Decimal:
     return profile.delivery_fee
 
 
-def _transit(profile: SellerProfile, city: City | None) -> tuple[int, int]:
-    if city is None or profile.city_id is None:
+def _transit(origin: City | None, city: City | None) -> tuple[int, int]:
+    if city is None or origin is None:
         return TRANSIT_DAYS["country"]
-    if city.pk == profile.city_id:
+    if city.pk == origin.pk:
         return TRANSIT_DAYS["city"]
-    if profile.city is not None and city.province_id == profile.city.province_id:
+    if city.province_id == origin.province_id:
         return TRANSIT_DAYS["province"]
     return TRANSIT_DAYS["country"]
 
 
-def quote(profile: SellerProfile | None, city: City | None = None) -> DeliveryQuote | None:
-    """What delivery costs and takes to `city` (None: the shop's rule, as a range)."""
+def quote(
+    profile: SellerProfile | None, city: City | None = None, *, origin: City | None = None
+) -> DeliveryQuote | None:
+    """What delivery costs and takes from `origin` (an item's city; default the shop's) to
+    `city` (None: the shop's rule, as a range)."""
     if profile is None:
         return None
-    low, high = _transit(profile, city)
+    low, high = _transit(origin or profile.city, city)
     days = profile.dispatch_days
     if city is not None or profile.delivery_fee_mode == DeliveryFeeMode.FLAT:
         fee = fee_to(profile, city.province_id if city is not None else None)
@@ -99,4 +102,7 @@ def product_delivery_context(product, user: User) -> dict:
     cod = profile is not None and (
         profile.cod_for_auctions if product.is_auction else profile.accepts_cod
     )
-    return {"delivery_quote": quote(profile, buyer_city(user)), "cod_available": cod}
+    return {
+        "delivery_quote": quote(profile, buyer_city(user), origin=product.city),
+        "cod_available": cod,
+    }

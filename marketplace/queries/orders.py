@@ -97,7 +97,10 @@ class Basket:
     def deliver_to(self, city: City | None) -> "Basket":
         """Price delivery to `city` (None: each shop's rule)."""
         for group in self.groups:
-            group.delivery = delivery.quote(group.profile, city)
+            # Sent from where the items are (the first one's city; a shop's items are nearly
+            # always in one place), as the product page says.
+            origin = next((line.product.city for line in group.lines if line.buyable), None)
+            group.delivery = delivery.quote(group.profile, city, origin=origin)
         return self
 
     def cod_refusal(self, buyer: User) -> PurchaseRejected | None:
@@ -159,14 +162,14 @@ def build_basket(
 
 def listings_with_products():
     return FixedPriceListing.objects.filter(product__isnull=False).select_related(
-        "product__seller__seller_profile"
+        "product__seller__seller_profile", "product__city"
     )
 
 
 def cart_items(user: User):
     return (
         CartItem.objects.filter(user=user, listing__product__isnull=False)
-        .select_related("listing__product__seller__seller_profile")
+        .select_related("listing__product__seller__seller_profile", "listing__product__city")
         .prefetch_related("listing__product__images")
         .order_by("added_at", "pk")
     )

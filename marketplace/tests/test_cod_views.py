@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from marketplace.models import Checkout, DeliveryRate, Order, PaymentAttempt
+from marketplace.models import Checkout, DeliveryRate, Order, PaymentAttempt, Product
 from marketplace.services import cod_rules
 from marketplace.services.cod import confirm_cod_order
 from marketplace.tests.api_support import token_client
+from marketplace.tests.factories.catalog import city
 from marketplace.tests.factories.orders import address_of, cod_order_for, listing_by, shop_delivery
 
 pytestmark = pytest.mark.django_db
@@ -70,14 +71,18 @@ def test_a_buyer_has_no_shop_settings(buyer_client):
 # --- The estimate --------------------------------------------------------------------------------
 
 
-def test_the_product_page_shows_the_estimate_to_the_buyers_city(cod_seller, buyer, client):
+def test_the_product_page_shows_the_estimate_from_the_item_to_the_buyers_city(
+    cod_seller, buyer, client
+):
     address_of(buyer, city_name="Lahore")
     listing = listing_by(cod_seller)
+    Product.objects.filter(pk=listing.product.pk).update(city=city("Karachi"))
     client.force_login(buyer)
 
     page = client.get(listing.product.get_absolute_url()).content.decode()
 
-    assert "Delivery Rs 250 · 2\u20133 days to Lahore" in page
+    # One day to dispatch, then two to four from Karachi to another province.
+    assert "Delivery Rs 250 · 3\u20135 days to Lahore" in page
     assert "Cash on delivery available" in page
 
 
@@ -94,7 +99,7 @@ def test_the_cart_adds_delivery_to_the_total(cod_seller, buyer_client, buyer):
 
     page = buyer_client.get(reverse("cart_detail")).content.decode()
 
-    assert "Delivery Rs 250 · 2\u20133 days to Lahore" in page
+    assert "Delivery Rs 250 · 2 days to Lahore" in page  # the item is in Lahore too
     assert "Rs 1,250" in page
 
 
