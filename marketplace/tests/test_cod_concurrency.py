@@ -1,48 +1,34 @@
 """The last unit raced by a cash-on-delivery and a card checkout on PostgreSQL: one order, the
 other buyer is told it is sold out (the COD path takes the same row locks as the paid one)."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from marketplace.exceptions import OutOfStock
 from marketplace.models import Checkout, FixedPriceListing, Order
 from marketplace.services.orders import place_checkout
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.factories.orders import address_of, listing_by, shop_delivery
-from marketplace.tests.test_checkout_concurrency import require_postgresql
+from marketplace.tests.test_checkout_concurrency import require_postgresql, run_at_once
 
 ROUNDS = 5
 
 
 def _race(listing, cod_buyer, card_buyer) -> tuple[list[str], list[Exception]]:
-    start = threading.Barrier(2)
     won: list[str] = []
-    errors: list[Exception] = []
-    plan = [
-        (cod_buyer, Checkout.PaymentMethod.COD, cod_buyer.addresses.get()),
-        (card_buyer, Checkout.PaymentMethod.CARD, card_buyer.addresses.get()),
-    ]
 
-    def attempt(buyer, method, address) -> None:
-        try:
-            start.wait(timeout=10)
+    def buy(buyer, method):
+        def attempt() -> None:
+            address = buyer.addresses.get()
             place_checkout(
                 buyer=buyer, lines=[(listing, 1)], address=address, payment_method=method
             )
             won.append(method)
-        except Exception as error:  # every outcome is asserted by the test
-            errors.append(error)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=attempt, args=args) for args in plan]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+        return attempt
+
+    errors = run_at_once(
+        buy(cod_buyer, Checkout.PaymentMethod.COD), buy(card_buyer, Checkout.PaymentMethod.CARD)
+    )
     return won, errors
 
 
@@ -93,23 +79,7 @@ def test_two_deadline_runs_at_once_cancel_an_unconfirmed_order_and_restock_once(
     listing = listing_by(seller, quantity=2)
     order = cod_order_for(buyer, listing, quantity=2)
     Order.objects.filter(pk=order.pk).update(payment_deadline=timezone.now() - timedelta(minutes=1))
-    start = threading.Barrier(2)
-    errors: list[Exception] = []
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            deadlines.check_payment_deadlines()
-        except Exception as error:  # asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(deadlines.check_payment_deadlines, deadlines.check_payment_deadlines)
 
     assert errors == []
     order.refresh_from_db()
