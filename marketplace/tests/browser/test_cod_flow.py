@@ -108,3 +108,40 @@ def test_checkout_in_urdu_says_why_cod_is_not_offered(page, live_url, seller, bu
     expect(page.locator("#basket-total")).to_contain_text("2,250")
     screenshot(page, "checkout-ur")
     assert not overflows_horizontally(page)
+
+
+def test_cart_auction_page_and_a_winner_switching_to_cod(page, live_url, seller, buyer, screenshot):
+    from marketplace.services.cart import add_to_cart
+    from marketplace.services.payments import choose_checkout_address
+    from marketplace.tests.auction_helpers import make_auction
+    from marketplace.tests.factories.orders import shop_delivery
+    from marketplace.tests.factories.payments import won_auction_order
+
+    shop_delivery(seller, fee="300", cod=True, cod_for_auctions=True)
+    address = address_of(buyer, city_name="Karachi")
+    add_to_cart(user=buyer, listing=listing_by(seller, price="1500.00", title="Khussa"), quantity=2)
+    auction = make_auction(seller)
+    login_as(page.context, live_url, buyer)
+
+    page.goto("/cart/")
+    expect(page.locator("#basket-total")).to_have_text("Rs 3,300")
+    screenshot(page, "cart")
+    page.goto(f"/auctions/{auction.pk}/")
+    expect(page.locator("#delivery-estimate")).to_contain_text("Karachi")
+    screenshot(page, "auction")
+
+    # A win: the buyer chooses the address, then cash on delivery instead of paying online.
+    order = won_auction_order(seller, buyer, price="6000.00")
+    choose_checkout_address(checkout=order.checkout, buyer=buyer, address=address)
+    page.goto(f"/checkouts/{order.checkout.number}/")
+    screenshot(page, "won-checkout")
+    page.locator("#cod-switch-button").click()
+    page.wait_for_load_state()
+    expect(page.locator("#cod-confirm-panel")).to_be_visible()
+    page.goto(f"/orders/{order.number}/")
+    expect(page.locator("#cod-confirm-button")).to_be_visible()
+    screenshot(page, "won-order-unconfirmed")
+    page.locator("#cod-confirm-button").click()
+    page.wait_for_load_state()
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
