@@ -131,7 +131,29 @@ def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
     # commit (the payment deadline job retries a failure; a payment landing anyway is refunded).
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: expire_stale_pages(checkout_ids=[checkout_id]))
-    return _cancel_and_restock(order, reason, actor=by)
+    was_confirmed = order.status == Order.Status.CONFIRMED
+    order = _cancel_and_restock(order, reason, actor=by)
+    if was_confirmed:
+        _notify_cod_cancellation(order, by=by)
+    return order
+
+
+def _notify_cod_cancellation(order: Order, *, by: User) -> None:
+    """A confirmed cash-on-delivery order may be packed already: the other party is told."""
+    other = order.seller if by.pk == order.buyer_id else order.buyer
+    if other.pk == by.pk:
+        return
+    notify(
+        user=other,
+        kind=Notification.Kind.ORDER_CANCELLED,
+        title=lazy_format(gettext_lazy("Order %(number)s was cancelled"), number=order.number),
+        body=gettext_lazy(
+            "This cash-on-delivery order was cancelled before it was sent: it will not be "
+            "delivered, and nothing is owed."
+        ),
+        url=reverse("order_detail", args=[order.number]),
+        dedupe_key=f"order:{order.pk}",
+    )
 
 
 @transaction.atomic

@@ -201,6 +201,8 @@ def test_a_confirmed_cod_order_is_cancelled_without_a_refund_and_restocked(who, 
     listing.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert (listing.quantity, listing.status) == (1, FixedPriceListing.Status.ACTIVE)
+    told = {"buyer": cod_seller, "seller": buyer}[who]  # the other party: it may be packed
+    assert Notification.objects.filter(user=told, kind="order_cancelled").count() == 1
 
 
 # --- The deadline ------------------------------------------------------------------------------
