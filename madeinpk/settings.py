@@ -414,6 +414,12 @@ AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SEC
 # counts are sent at most once per this window per auction (or reader), the latest state winning.
 LIVE_COALESCE_SECONDS = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.05"))
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
+# Cash on delivery (issue 15): offered only for checkouts below COD_LIMIT rupees; the buyer
+# confirms a COD order within COD_CONFIRM_HOURS or the deadline job cancels it; a buyer whose
+# COD parcels were refused (or unreachable) COD_REFUSAL_LIMIT times can no longer choose COD.
+COD_LIMIT = Decimal(os.environ.get("COD_LIMIT", "50000"))
+COD_CONFIRM_HOURS = env_int("COD_CONFIRM_HOURS", 24)
+COD_REFUSAL_LIMIT = env_int("COD_REFUSAL_LIMIT", 2)
 # A shipped order the buyer has not confirmed counts as delivered this many days after shipping.
 AUTO_CONFIRM_DELIVERY_DAYS = env_int("AUTO_CONFIRM_DELIVERY_DAYS", 14)
 # Seller ledger (issue 14): a delivered order's money becomes available this many days after

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from marketplace.forms.accounts import AdminLoginForm
 from marketplace.i18n import lazy_format
 from marketplace.models import Address, City, Notification, Province, SellerProfile, User
+from marketplace.services.cod import clear_cod_refusals
 from marketplace.services.notifications import notify
 
 # --- Accounts: users, seller profiles, provinces, cities, addresses ---------------------------
@@ -37,7 +38,15 @@ class SellerProfileInline(admin.StackedInline):
     model = SellerProfile
     extra = 0
     can_delete = False
-    fields = ("shop_name", "slug", "city", "is_verified", "verified_at")
+    fields = (
+        "shop_name",
+        "slug",
+        "city",
+        "is_verified",
+        "verified_at",
+        "accepts_cod",
+        "cod_for_auctions",
+    )
     readonly_fields = ("verified_at",)
     autocomplete_fields = ("city",)
 
@@ -78,7 +87,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ("blocked_at", "last_login", "date_joined")
     inlines = (SellerProfileInline,)
-    actions = ("block_users", "unblock_users")
+    actions = ("block_users", "unblock_users", "allow_cod_again")
 
     @admin.display(boolean=True, description=_("blocked"), ordering="blocked_at")
     def blocked(self, obj: User) -> bool:
@@ -109,6 +118,18 @@ class UserAdmin(DjangoUserAdmin):
             request,
             ngettext("%(count)d user blocked.", "%(count)d users blocked.", count)
             % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Allow cash on delivery again (clear refused parcels)"))
+    def allow_cod_again(self, request, queryset):
+        cleared = sum(clear_cod_refusals(buyer=user) for user in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d refused parcel cleared.", "%(count)d refused parcels cleared.", cleared
+            )
+            % {"count": cleared},
             messages.SUCCESS,
         )
 

@@ -46,21 +46,22 @@ class Bar:
     labelled: bool = False  # a date under this bar: one a week, counted back from today
 
 
-def _paid_between(start: datetime, end: datetime) -> list[tuple[datetime, Decimal]]:
+def _paid_between(start: datetime, end: datetime) -> list[tuple[datetime, Decimal, Decimal]]:
+    """(paid at, total, items) of each order paid in the period."""
     return list(
         Order.objects.filter(status__in=SOLD, paid_at__gte=start, paid_at__lte=end).values_list(
-            "paid_at", "total"
+            "paid_at", "total", "subtotal"
         )
     )
 
 
-def _period(label: str, rows: list[tuple[datetime, Decimal]]) -> Period:
-    # The fee is per order (rounded per order), exactly as the payments code charges it.
+def _period(label: str, rows: list[tuple[datetime, Decimal, Decimal]]) -> Period:
+    # The fee is per order (rounded per order, on its items), as the payments code charges it.
     return Period(
         label=label,
         orders=len(rows),
-        gmv=sum((total for _paid, total in rows), Decimal("0.00")),
-        fees=sum((platform_fee(total) for _paid, total in rows), Decimal("0.00")),
+        gmv=sum((total for _paid, total, _items in rows), Decimal("0.00")),
+        fees=sum((platform_fee(items) for _paid, _total, items in rows), Decimal("0.00")),
     )
 
 
@@ -83,7 +84,7 @@ def daily_sales(now: datetime, days: int = CHART_DAYS) -> list[Bar]:
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     start -= timedelta(days=days - 1)
     totals = {first + timedelta(days=n): Decimal("0.00") for n in range(days)}
-    for paid_at, total in _paid_between(start, now):
+    for paid_at, total, _items in _paid_between(start, now):
         totals[timezone.localdate(paid_at)] += total
     peak = max(totals.values()) or Decimal(1)
     slot = CHART_WIDTH / days

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import (
+    CodRefusal,
     ConnectedAccount,
     Payment,
     PaymentAttempt,
@@ -159,6 +160,17 @@ class ConnectedAccountAdmin(ReadOnlyAdmin):
 @admin.register(PaymentViolation)
 class PaymentViolationAdmin(ReadOnlyAdmin):
     list_display = ["buyer", "order", "created_at"]
+    search_fields = ["buyer__username", "buyer__email", "order__number"]
+    list_select_related = ["buyer", "order"]
+
+
+@admin.register(CodRefusal)
+class CodRefusalAdmin(ReadOnlyAdmin):
+    """Refused cash-on-delivery parcels; staff clear them with the user action "Allow cash on
+    delivery again"."""
+
+    list_display = ["buyer", "order", "created_at", "cleared_at"]
+    list_filter = [("cleared_at", admin.EmptyFieldListFilter)]
     search_fields = ["buyer__username", "buyer__email", "order__number"]
     list_select_related = ["buyer", "order"]
 

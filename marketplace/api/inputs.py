@@ -203,6 +203,12 @@ class CheckoutInput(serializers.Serializer):
         required=False, help_text="The total the buyer saw; refused if prices changed."
     )
     idempotency_key = IdempotencyKey()
+    payment_method = serializers.ChoiceField(
+        choices=["card", "cod"],
+        default="card",
+        help_text="`card` (the answer has the payment page's URL) or `cod`, cash on delivery: "
+        "no payment page; each order then waits for the buyer's confirmation.",
+    )
 
 
 class PurchaseInput(CheckoutInput):

@@ -309,7 +309,9 @@ class CartLineSerializer(serializers.Serializer):
 
 class CartSerializer(serializers.Serializer):
     lines = CartLineSerializer(many=True)
-    total = Money()
+    total = Money(help_text="The items.")
+    delivery_total = Money(help_text="Delivery to your default address (or the most it costs).")
+    grand_total = Money()
 
 
 class CartItemSerializer(serializers.ModelSerializer):
@@ -338,6 +340,10 @@ class OrderSerializer(serializers.ModelSerializer):
     shipping_fee = Money()
     total = Money()
     shipping_address = serializers.SerializerMethodField()
+    is_cod = serializers.BooleanField(
+        read_only=True,
+        help_text="Cash on delivery: `payment_deadline` is then the time to confirm it by.",
+    )
 
     class Meta:
         model = Order
@@ -355,8 +361,10 @@ class OrderSerializer(serializers.ModelSerializer):
             "total",
             "shipping_address",
             "payment_deadline",
+            "is_cod",
             "created_at",
             "paid_at",
+            "confirmed_at",
             "shipped_at",
             "delivered_at",
             "cancelled_at",
@@ -381,6 +389,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class CheckoutSerializer(serializers.Serializer):
     number = serializers.CharField()
+    payment_method = serializers.CharField(help_text="`card` or `cod` (cash on delivery).")
     orders = OrderSerializer(many=True)
     total = Money()
     amount_due = Money()

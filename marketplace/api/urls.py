@@ -91,6 +91,11 @@ urlpatterns = [
         orders.CheckoutAddress.as_view(),
         name="checkout_address",
     ),
+    path(
+        "checkouts/<str:number>/cash-on-delivery/",
+        orders.CheckoutCashOnDelivery.as_view(),
+        name="checkout_cash_on_delivery",
+    ),
     path("orders/", orders.OrderList.as_view(), name="order_list"),
     path("orders/<str:number>/", orders.OrderDetail.as_view(), name="order_detail"),
     path(
@@ -102,6 +107,11 @@ urlpatterns = [
         "orders/<str:number>/confirm-delivery/",
         orders.OrderConfirmDelivery.as_view(),
         name="order_confirm_delivery",
+    ),
+    path(
+        "orders/<str:number>/confirm-cod/",
+        orders.OrderConfirmCod.as_view(),
+        name="order_confirm_cod",
     ),
     path("orders/<str:number>/feedback/", orders.OrderFeedback.as_view(), name="order_feedback"),
     path(

@@ -18,6 +18,7 @@ from .messaging import Conversation, Message
 from .notifications import Notification
 from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .payments import (
+    CodRefusal,
     ConnectedAccount,
     Payment,
     PaymentAttempt,
@@ -29,7 +30,7 @@ from .payments import (
 )
 from .returns import ReturnRequest
 from .search import SearchSynonym
-from .users import SellerProfile, ShopSlugRedirect, User
+from .users import DeliveryFeeMode, DeliveryRate, SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
     "Address",
@@ -40,10 +41,13 @@ __all__ = [
     "Category",
     "Checkout",
     "City",
+    "CodRefusal",
     "Complaint",
     "ComplaintMessage",
     "ConnectedAccount",
     "Conversation",
+    "DeliveryFeeMode",
+    "DeliveryRate",
     "Favourite",
     "Feedback",
     "FixedPriceListing",

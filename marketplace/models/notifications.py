@@ -35,6 +35,8 @@ class Notification(models.Model):
         PAYOUT_FAILED = "payout_failed", _("Payout failed")
         LEDGER_MISMATCH = "ledger_mismatch", _("Ledger mismatch")
         RETURN_UPDATED = "return_updated", _("Return request")
+        COD_CONFIRM = "cod_confirm", _("Confirm a cash-on-delivery order")
+        COD_CONFIRMED = "cod_confirmed", _("Cash-on-delivery order confirmed")
 
     # Sent by e-mail even to someone who turned e-mail notices off: they warn of a change to
     # where the seller's money goes, which the seller must hear about if it was not them.

@@ -95,6 +95,10 @@ class OrderQuerySet(models.QuerySet):
 class Order(models.Model):
     class Status(models.TextChoices):
         AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        # Cash on delivery: placed, waiting for the buyer to confirm before it may be sent.
+        UNCONFIRMED = "unconfirmed", _("Awaiting confirmation")
+        # Cash on delivery, confirmed by the buyer: to be sent, paid to the courier on delivery.
+        CONFIRMED = "confirmed", _("Confirmed (cash on delivery)")
         PAID = "paid", _("Paid")
         SHIPPED = "shipped", _("Shipped")
         DELIVERED = "delivered", _("Delivered")
@@ -103,7 +107,10 @@ class Order(models.Model):
 
     # Which status may follow which; every change goes through transition_to().
     TRANSITIONS: dict[str, set[str]] = {
-        Status.AWAITING_PAYMENT: {Status.PAID, Status.CANCELLED},
+        # An auction win's buyer may switch to cash on delivery (UNCONFIRMED).
+        Status.AWAITING_PAYMENT: {Status.PAID, Status.UNCONFIRMED, Status.CANCELLED},
+        Status.UNCONFIRMED: {Status.CONFIRMED, Status.CANCELLED},
+        Status.CONFIRMED: {Status.SHIPPED, Status.CANCELLED},
         Status.PAID: {Status.SHIPPED, Status.REFUNDED, Status.CANCELLED},
         Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
         Status.DELIVERED: {Status.REFUNDED},
@@ -160,6 +167,7 @@ class Order(models.Model):
     payment_deadline = models.DateTimeField(_("pay by"), null=True, blank=True)
     created_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -222,7 +230,15 @@ class Order(models.Model):
         return user.pk == self.buyer_id and self.status == self.Status.AWAITING_PAYMENT
 
     def can_ship(self, user) -> bool:
-        return user.pk == self.seller_id and self.status == self.Status.PAID
+        """The seller, once paid, or for cash on delivery once the buyer has confirmed."""
+        return user.pk == self.seller_id and self.status in {
+            self.Status.PAID,
+            self.Status.CONFIRMED,
+        }
+
+    def can_confirm_cod(self, user) -> bool:
+        """The buyer, while a cash-on-delivery order waits for their confirmation."""
+        return user.pk == self.buyer_id and self.status == self.Status.UNCONFIRMED
 
     def can_confirm_delivery(self, user) -> bool:
         return user.pk == self.buyer_id and self.status == self.Status.SHIPPED
@@ -261,7 +277,7 @@ class Order(models.Model):
         if user.is_staff:
             return None
         if is_buyer and self.auction_id is not None:
-            if self.status == self.Status.PAID:
+            if self.status != self.Status.AWAITING_PAYMENT:
                 return OrderActionRefused(
                     gettext(
                         "An auction you won cannot be cancelled. If something is wrong, "
@@ -294,6 +310,7 @@ class Order(models.Model):
         self.status = status
         stamp = {
             self.Status.PAID: "paid_at",
+            self.Status.CONFIRMED: "confirmed_at",
             self.Status.SHIPPED: "shipped_at",
             self.Status.DELIVERED: "delivered_at",
             self.Status.CANCELLED: "cancelled_at",
@@ -310,6 +327,7 @@ class OrderEvent(models.Model):
     class Kind(models.TextChoices):
         PLACED = "placed", _("Order placed")
         PAID = "paid", _("Paid")
+        CONFIRMED = "confirmed", _("Confirmed for cash on delivery")
         SHIPPED = "shipped", _("Shipped")
         DELIVERED = "delivered", _("Delivery confirmed")
         AUTO_DELIVERED = "auto_delivered", _("Delivery confirmed automatically")

@@ -310,6 +310,43 @@ class PaymentViolation(models.Model):
         return f"{self.buyer_id}: {self.order_id}"
 
 
+class CodRefusalQuerySet(models.QuerySet):
+    def counting(self) -> "CodRefusalQuerySet":
+        """Refusals that still count against the buyer (staff have not cleared them)."""
+        return self.filter(cleared_at__isnull=True)
+
+
+class CodRefusal(models.Model):
+    """A cash-on-delivery parcel the buyer refused, or could not be reached for (returned to the
+    seller). Counted like payment violations: at COD_REFUSAL_LIMIT the buyer can no longer choose
+    cash on delivery, until staff clear them."""
+
+    buyer = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        related_name="cod_refusals",
+        verbose_name=_("buyer"),
+    )
+    order = models.OneToOneField(
+        "marketplace.Order",
+        on_delete=models.PROTECT,
+        related_name="cod_refusal",
+        verbose_name=_("order"),
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared by staff at"), null=True, blank=True)
+
+    objects = CodRefusalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("refused cash-on-delivery parcel")
+        verbose_name_plural = _("refused cash-on-delivery parcels")
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id}: {self.order_id}"
+
+
 class SecondChanceOfferQuerySet(models.QuerySet):
     def open(self, now=None) -> "SecondChanceOfferQuerySet":
         return self.filter(

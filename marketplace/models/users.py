@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -97,6 +100,11 @@ class User(AbstractUser):
         self.save(update_fields=["blocked_at", "blocked_reason"])
 
 
+class DeliveryFeeMode(models.TextChoices):
+    FLAT = "flat", _("The same everywhere")
+    PROVINCE = "province", _("By province")
+
+
 class SellerProfile(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="seller_profile", verbose_name=_("user")
@@ -127,9 +135,43 @@ class SellerProfile(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Delivery and cash on delivery (issue 15): the shop settings form.
+    accepts_cod = models.BooleanField(
+        _("accept cash on delivery"),
+        default=False,
+        help_text=_("Buyers may pay the courier in cash for fixed-price orders below the limit."),
+    )
+    cod_for_auctions = models.BooleanField(
+        _("allow cash on delivery for auction wins"),
+        default=False,
+        help_text=_("Winners may choose to pay in cash on delivery instead of online."),
+    )
+    delivery_fee_mode = models.CharField(
+        _("delivery fee"), max_length=10, choices=DeliveryFeeMode.choices, default="flat"
+    )
+    delivery_fee = models.DecimalField(
+        _("delivery fee (Rs)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Per order. By province: the fee for provinces you have not listed."),
+    )
+    dispatch_days = models.PositiveSmallIntegerField(
+        _("dispatch time (days)"),
+        default=2,
+        validators=[MaxValueValidator(30)],
+        help_text=_("Working days from a paid or confirmed order to handing it to the courier."),
+    )
+
     class Meta:
         verbose_name = _("seller profile")
         verbose_name_plural = _("seller profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(delivery_fee__gte=0), name="seller_delivery_fee_not_negative"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.shop_name
@@ -161,3 +203,40 @@ class ShopSlugRedirect(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class DeliveryRate(models.Model):
+    """A shop's delivery fee to one province (when its fee is set by province)."""
+
+    profile = models.ForeignKey(
+        SellerProfile,
+        on_delete=models.CASCADE,
+        related_name="delivery_rates",
+        verbose_name=_("shop"),
+    )
+    province = models.ForeignKey(
+        "marketplace.Province",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("province"),
+    )
+    fee = models.DecimalField(
+        _("delivery fee (Rs)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        ordering = ["province__name"]
+        verbose_name = _("delivery fee by province")
+        verbose_name_plural = _("delivery fees by province")
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "province"], name="delivery_rate_once"),
+            models.CheckConstraint(
+                condition=models.Q(fee__gte=0), name="delivery_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}: {self.province_id} {self.fee}"

@@ -20,8 +20,9 @@ receive transfers but cannot be the merchant of a charge. The platform charges t
 per checkout (one Checkout Session, `transfer_group` = checkout number), then sends each seller
 their share with a Transfer whose `source_transaction` is that charge.
 
-**Fee rule** (the only one): the platform fee of an order is `total * PLATFORM_FEE_RATE` rounded
-half-up to the currency's smallest unit (the paisa for PKR); the seller's share is
+**Fee rule** (the only one, `order_fee`): the platform fee of an order is
+`subtotal * PLATFORM_FEE_RATE` (its items only: the delivery fee is the seller's in full)
+rounded half-up to the currency's smallest unit (the paisa for PKR); the seller's share is
 `total - fee`. So fee + share == total exactly, per order and therefore per checkout, and each
 fee is within half a smallest unit of the exact rate.
 
@@ -54,6 +55,7 @@ from marketplace.payments.money import (
     SellerSplit,
     currency_exponent,
     from_minor_units,
+    order_fee,
     platform_fee,
     smallest_unit,
     split_checkout,
@@ -86,6 +88,7 @@ __all__ = [
     "expire_checkout_session",
     "from_minor_units",
     "get_provider",
+    "order_fee",
     "platform_fee",
     "retrieve_account",
     "retrieve_checkout_session",

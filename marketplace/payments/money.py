@@ -60,6 +60,12 @@ def platform_fee(amount: Decimal, currency: str | None = None) -> Decimal:
     return min(max(fee, Decimal(0)), Decimal(amount))
 
 
+def order_fee(order: Any) -> Decimal:
+    """The platform fee of one order: the fee rule applied to its items only. The delivery fee
+    is the seller's in full (they pay the courier), so it never carries a platform fee."""
+    return platform_fee(order.subtotal)
+
+
 class SellerSplit(NamedTuple):
     order: Any
     fee: Decimal
@@ -70,6 +76,6 @@ def split_checkout(orders: Iterable) -> list[SellerSplit]:
     """Fee and seller share of each order of a checkout (one order per seller)."""
     splits = []
     for order in orders:
-        fee = platform_fee(order.total)
+        fee = order_fee(order)
         splits.append(SellerSplit(order, fee, order.total - fee))
     return splits

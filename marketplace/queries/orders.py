@@ -8,11 +8,13 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from marketplace import delivery
+from marketplace.delivery import DeliveryQuote
 from marketplace.exceptions import PurchaseRejected
-from marketplace.models import CartItem, FixedPriceListing, Product, User
+from marketplace.models import CartItem, City, FixedPriceListing, Product, SellerProfile, User
 from marketplace.money import quantize
-from marketplace.services import payouts
-from marketplace.services.orders import check_listing_purchase
+from marketplace.services import cod_rules, payouts
+from marketplace.services.orders import check_listing_purchase, shop_profiles
 
 
 @dataclass
@@ -43,10 +45,23 @@ class BasketLine:
 class SellerGroup:
     seller: User
     lines: list[BasketLine] = field(default_factory=list)
+    profile: SellerProfile | None = None  # the shop, with its delivery fees by province
+    delivery: DeliveryQuote | None = None  # to the basket's destination (`Basket.deliver_to`)
 
     @property
     def subtotal(self) -> Decimal:
         return sum((line.line_total for line in self.lines if line.buyable), Decimal("0.00"))
+
+    @property
+    def has_buyable(self) -> bool:
+        return any(line.buyable for line in self.lines)
+
+    @property
+    def delivery_fee(self) -> Decimal:
+        """The fee this order will carry (the highest of the shop's range, city unknown)."""
+        if self.delivery is None or not self.has_buyable:
+            return Decimal("0.00")
+        return self.delivery.fee_max
 
 
 @dataclass
@@ -63,7 +78,38 @@ class Basket:
 
     @property
     def total(self) -> Decimal:
+        """The items (what the checkout form sends as `expected_total`)."""
         return sum((group.subtotal for group in self.groups), Decimal("0.00"))
+
+    @property
+    def delivery_total(self) -> Decimal:
+        return sum((group.delivery_fee for group in self.groups), Decimal("0.00"))
+
+    @property
+    def delivery_known(self) -> bool:
+        """Every order's fee is known (the destination is, or no shop charges by province)."""
+        return all(g.delivery is None or g.delivery.fee is not None for g in self.groups)
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.total + self.delivery_total
+
+    def deliver_to(self, city: City | None) -> "Basket":
+        """Price delivery to `city` (None: each shop's rule)."""
+        for group in self.groups:
+            # Sent from where the items are (the first one's city; a shop's items are nearly
+            # always in one place), as the product page says.
+            origin = next((line.product.city for line in group.lines if line.buyable), None)
+            group.delivery = delivery.quote(group.profile, city, origin=origin)
+        return self
+
+    def cod_refusal(self, buyer: User) -> PurchaseRejected | None:
+        """Why cash on delivery is not offered for this basket, or None (cod_rules)."""
+        return cod_rules.cod_refusal(
+            buyer=buyer,
+            profiles=[g.profile for g in self.groups if g.has_buyable],
+            total=self.grand_total,
+        )
 
     @property
     def has_problems(self) -> bool:
@@ -108,19 +154,22 @@ def build_basket(
     for seller_id in payouts.unready_sellers(groups):
         for line in groups[seller_id].lines:
             line.problem = line.problem or str(SELLER_NOT_READY)
-    return Basket(groups=list(groups.values()))
+    profiles = shop_profiles(groups) if groups else {}
+    for seller_id, group in groups.items():
+        group.profile = profiles.get(seller_id)
+    return Basket(groups=list(groups.values())).deliver_to(delivery.buyer_city(buyer))
 
 
 def listings_with_products():
     return FixedPriceListing.objects.filter(product__isnull=False).select_related(
-        "product__seller__seller_profile"
+        "product__seller__seller_profile", "product__city"
     )
 
 
 def cart_items(user: User):
     return (
         CartItem.objects.filter(user=user, listing__product__isnull=False)
-        .select_related("listing__product__seller__seller_profile")
+        .select_related("listing__product__seller__seller_profile", "listing__product__city")
         .prefetch_related("listing__product__images")
         .order_by("added_at", "pk")
     )

@@ -22,6 +22,8 @@ from marketplace.services.orders import record_event
 from marketplace.services.payments import expire_stale_pages
 from marketplace.services.refunds import refund_in_full
 
+UNPAID = {Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED, Order.Status.CONFIRMED}
+
 
 def check_cancellation(*, order: Order, by: User) -> None:
     """Raise unless `by` may cancel `order` now (the rules: `Order.cancel_refusal`)."""
@@ -119,7 +121,8 @@ def cancel_order(*, order: Order, by: User, reason: str = "") -> Order:
 def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     check_cancellation(order=order, by=by)
-    if order.status != Order.Status.AWAITING_PAYMENT:
+    # Cash on delivery takes no money before delivery: cancelled like an unpaid order.
+    if order.status not in UNPAID:
         # Paid since we looked: cancelling it now would need a refund, so ask again.
         raise OrderActionRefused(
             _("This order is paid: cancelling it refunds the buyer."), code="refund_required"
@@ -128,18 +131,41 @@ def _cancel_unpaid(order: Order, *, by: User, reason: str) -> Order:
     # commit (the payment deadline job retries a failure; a payment landing anyway is refunded).
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: expire_stale_pages(checkout_ids=[checkout_id]))
-    return _cancel_and_restock(order, reason, actor=by)
+    was_confirmed = order.status == Order.Status.CONFIRMED
+    order = _cancel_and_restock(order, reason, actor=by)
+    if was_confirmed:
+        _notify_cod_cancellation(order, by=by)
+    return order
+
+
+def _notify_cod_cancellation(order: Order, *, by: User) -> None:
+    """A confirmed cash-on-delivery order may be packed already: the other party is told."""
+    other = order.seller if by.pk == order.buyer_id else order.buyer
+    if other.pk == by.pk:
+        return
+    notify(
+        user=other,
+        kind=Notification.Kind.ORDER_CANCELLED,
+        title=lazy_format(gettext_lazy("Order %(number)s was cancelled"), number=order.number),
+        body=gettext_lazy(
+            "This cash-on-delivery order was cancelled before it was sent: it will not be "
+            "delivered, and nothing is owed."
+        ),
+        url=reverse("order_detail", args=[order.number]),
+        dedupe_key=f"order:{order.pk}",
+    )
 
 
 @transaction.atomic
 def cancel_overdue_order(*, order: Order, reason: str) -> Order | None:
-    """Cancel an order still unpaid at its deadline and put its stock back (the payment
-    deadline job); None if it has been paid, cancelled or is not due after all."""
+    """Cancel an order still unpaid (or, cash on delivery, unconfirmed) at its deadline and put
+    its stock back (the payment deadline job); None if it has been paid, confirmed, cancelled
+    or is not due after all."""
     order = (
         Order.objects.select_for_update()
         .filter(
             pk=order.pk,
-            status=Order.Status.AWAITING_PAYMENT,
+            status__in=[Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED],
             payment_deadline__lte=timezone.now(),
         )
         .first()

@@ -29,7 +29,7 @@ from marketplace.models import (
     SecondChanceOffer,
     User,
 )
-from marketplace.services import payment_notices
+from marketplace.services import cod_rules, payment_notices
 from marketplace.services.cancellation import cancel_overdue_order
 from marketplace.services.orders import NewOrder, OrderLine, create_orders
 from marketplace.services.payments import expire_stale_pages, fulfil_checkout
@@ -44,16 +44,21 @@ def _auction_order_q() -> Q:
     return Q(auction__isnull=False) | Q(second_chance_offer__isnull=False)
 
 
+# Orders the deadline job cancels at `payment_deadline`: unpaid, or cash on delivery and not
+# confirmed by the buyer.
+WAITING_ON_BUYER = [Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED]
+
+
 def check_payment_deadlines() -> dict[str, int]:
-    """Cancel every order unpaid at its deadline. A won auction's buyer gets a violation (and is
-    blocked at the limit) and the runner-up a second-chance offer; fixed-price stock goes back.
-    Idempotent and safe to run concurrently."""
+    """Cancel every order unpaid (or, cash on delivery, unconfirmed) at its deadline. A won
+    auction's buyer gets a violation (and is blocked at the limit) and the runner-up a
+    second-chance offer; fixed-price stock goes back. Idempotent and safe to run concurrently."""
     now = timezone.now()
     counts = {"cancelled": 0, "violations": 0, "pages_expired": 0, "offers_expired": 0}
     due = list(
-        Order.objects.filter(
-            status=Order.Status.AWAITING_PAYMENT, payment_deadline__lte=now
-        ).values_list("pk", "checkout_id")
+        Order.objects.filter(status__in=WAITING_ON_BUYER, payment_deadline__lte=now).values_list(
+            "pk", "checkout_id"
+        )
     )
     unsettled = _settle_open_pages({checkout_id for _pk, checkout_id in due})
     for pk, checkout_id in due:
@@ -114,22 +119,26 @@ def _settle_open_pages(checkout_ids: set[int]) -> set[int]:
 def _expire_order(pk: int) -> str | None:
     order = (
         Order.objects.select_for_update(skip_locked=True)
-        .filter(
-            pk=pk,
-            status=Order.Status.AWAITING_PAYMENT,
-            payment_deadline__lte=timezone.now(),
-        )
+        .filter(pk=pk, status__in=WAITING_ON_BUYER, payment_deadline__lte=timezone.now())
         .first()
     )
     if order is None:
-        return None  # paid, cancelled, or handled by a concurrent run
+        return None  # paid, confirmed, cancelled, or handled by a concurrent run
     is_auction = Order.objects.filter(_auction_order_q(), pk=order.pk).exists()
     # A buyer who could not pay because the seller never set up payouts is not at fault.
     seller_ready = not unready_sellers([order.seller_id])
+    unconfirmed = order.status == Order.Status.UNCONFIRMED
     # Stored in English, shown in each reader's language (gettext at display).
-    cancel_overdue_order(order=order, reason=gettext_noop("Not paid by the payment deadline"))
+    if unconfirmed:
+        reason = gettext_noop("Cash on delivery not confirmed by the buyer in time")
+    else:
+        reason = gettext_noop("Not paid by the payment deadline")
+    cancel_overdue_order(order=order, reason=reason)
     checkout_id = order.checkout_id
     transaction.on_commit(lambda: expire_stale_pages(checkout_ids=[checkout_id]))
+    if unconfirmed and not is_auction:
+        cod_rules.unconfirmed_cancelled(order)
+        return "cancelled"
     if not is_auction or not seller_ready:
         payment_notices.order_unpaid(order=order, violation=False, offer=None)
         return "cancelled"

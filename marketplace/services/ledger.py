@@ -29,7 +29,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.money import quantize
-from marketplace.payments import platform_fee
+from marketplace.payments import order_fee
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def record_sale(
 
     Returns the entries written (none when the sale was recorded already).
     """
-    fee = platform_fee(order.total) if fee is None else quantize(fee)
+    fee = order_fee(order) if fee is None else quantize(fee)
     if not ZERO <= fee <= order.total or order.total <= 0:
         raise LedgerError(_("The fee must be between nothing and the order's total."))
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketplace import delivery
 from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import (
     Address,
@@ -22,11 +23,12 @@ from marketplace.models import (
     OrderEvent,
     OrderItem,
     Product,
+    SellerProfile,
     User,
 )
 from marketplace.models.orders import new_reference
 from marketplace.money import format_pkr, quantize
-from marketplace.services import payouts
+from marketplace.services import cod_rules, payouts
 
 Line = tuple[FixedPriceListing, int]
 
@@ -105,11 +107,12 @@ def _merge_lines(lines: Sequence[Line]) -> dict[int, int]:
 
 
 def open_unpaid_checkouts(buyer: User) -> int:
-    """How many of the buyer's fixed-price checkouts still hold stock, unpaid."""
+    """How many of the buyer's fixed-price checkouts still hold stock, unpaid (or, for cash on
+    delivery, unconfirmed)."""
     return (
         Order.objects.filter(
             buyer=buyer,
-            status=Order.Status.AWAITING_PAYMENT,
+            status__in=[Order.Status.AWAITING_PAYMENT, Order.Status.UNCONFIRMED],
             auction__isnull=True,
             second_chance_offer__isnull=True,
         )
@@ -128,10 +131,14 @@ def place_checkout(
     expected_total: Decimal | None = None,
     from_cart: bool = True,
     idempotency_key: str | None = None,
+    payment_method: str = Checkout.PaymentMethod.CARD,
 ) -> Checkout:
-    """Reserve stock and create one checkout with one order per seller, awaiting payment.
+    """Reserve stock and create one checkout with one order per seller, awaiting payment (or,
+    for cash on delivery, the buyer's confirmation: no payment provider is involved).
 
-    `expected_total` is what the buyer was shown; if prices moved since, nothing is bought.
+    Each order's delivery fee is its shop's, to the address's province.
+    `expected_total` is what the buyer was shown for the items (delivery not included); if
+    prices moved since, nothing is bought.
     `from_cart` removes the bought listings from the buyer's cart ("Buy now" leaves it alone).
     `idempotency_key` comes from the checkout form: submitting it twice returns the first
     checkout instead of buying everything again.
@@ -193,8 +200,9 @@ def place_checkout(
             code="seller_not_ready",
         )
 
+    items_total = sum((quantize(price * qty) for _l, _p, qty, price in priced), Decimal("0"))
     if expected_total is not None:
-        total = sum((quantize(price * qty) for _l, _p, qty, price in priced), Decimal("0"))
+        total = items_total
         if total != expected_total:
             raise PurchaseRejected(
                 _(
@@ -204,6 +212,23 @@ def place_checkout(
                 % {"total": format_pkr(total)},
                 code="price_changed",
             )
+
+    is_cod = payment_method == Checkout.PaymentMethod.COD
+    if is_cod:
+        # Judged here, under the buyer's and the listings' locks, with the fees it will charge.
+        profiles = shop_profiles({product.seller_id for _l, product, _q, _p in priced})
+        province_id = address.city.province_id
+        delivery_total = sum(
+            (delivery.fee_to(profiles.get(seller_id), province_id) for seller_id in profiles),
+            Decimal("0.00"),
+        )
+        refusal = cod_rules.cod_refusal(
+            buyer=buyer_now,
+            profiles=[profiles.get(p.seller_id) for _l, p, _q, _p in priced],
+            total=items_total + delivery_total,
+        )
+        if refusal is not None:
+            raise refusal
 
     for listing, _product, quantity, _price in priced:
         listing.quantity -= quantity
@@ -218,12 +243,19 @@ def place_checkout(
         buyer=buyer,
         created_at=now,
         idempotency_key=idempotency_key or "",
+        payment_method=payment_method,
     )
     by_seller: dict[int, list[OrderLine]] = {}
     for listing, product, quantity, price in priced:
         line = OrderLine(product=product, unit_price=price, quantity=quantity, listing=listing)
         by_seller.setdefault(product.seller_id, []).append(line)
-    create_orders(
+    # The stock is held only this long: unpaid (unconfirmed), the deadline job cancels and
+    # restocks.
+    if is_cod:
+        deadline = now + timedelta(hours=settings.COD_CONFIRM_HOURS)
+    else:
+        deadline = now + timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+    orders = create_orders(
         [
             NewOrder(
                 buyer_id=buyer.pk,
@@ -235,12 +267,35 @@ def place_checkout(
             for seller_id, lines in by_seller.items()
         ],
         now=now,
-        # The stock is held only this long: unpaid, the deadline job cancels and restocks.
-        payment_deadline=now + timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES),
+        payment_deadline=deadline,
+        status=Order.Status.UNCONFIRMED if is_cod else Order.Status.AWAITING_PAYMENT,
     )
+    if is_cod:
+        for order in orders:
+            order.buyer = buyer_now
+            cod_rules.ask_for_confirmation(order)
     if from_cart:
         CartItem.objects.filter(user=buyer, listing__in=list(locked)).delete()
     return checkout
+
+
+def shop_profiles(seller_ids) -> dict[int, SellerProfile]:
+    """Seller id -> shop, with its delivery fees by province."""
+    return {
+        profile.user_id: profile
+        for profile in SellerProfile.objects.filter(user_id__in=set(seller_ids))
+        .select_related("city")
+        .prefetch_related("delivery_rates")
+    }
+
+
+def delivery_fee(
+    profiles: dict[int, SellerProfile], seller_id: int, address: Address | None
+) -> Decimal:
+    """The order's delivery fee: its shop's, to the address's province (none without one)."""
+    if address is None:
+        return Decimal("0.00")
+    return delivery.fee_to(profiles.get(seller_id), address.city.province_id)
 
 
 SHIPPING_FIELDS = [
@@ -288,10 +343,16 @@ class NewOrder:
 
 
 def create_orders(
-    new_orders: Sequence[NewOrder], *, now: datetime, payment_deadline: datetime
+    new_orders: Sequence[NewOrder],
+    *,
+    now: datetime,
+    payment_deadline: datetime,
+    status: str = Order.Status.AWAITING_PAYMENT,
 ) -> list[Order]:
     """The one constructor of orders (checkout, auction close, second-chance offer): each order
-    awaiting payment, with its items, snapshot and one PLACED event, numbered alike.
+    awaiting payment (or, cash on delivery, the buyer's confirmation), with its items, its
+    shop's delivery fee to the address (set when the address is chosen, for one without),
+    snapshot and one PLACED event, numbered alike.
 
     One INSERT per table whatever the count, so closing a batch of auctions costs the same
     statements as closing one. Runs in the caller's transaction, which has done the checks.
@@ -306,6 +367,8 @@ def create_orders(
         ]
     )
     own_checkouts = iter(own)
+    with_address = {spec.seller_id for spec in new_orders if spec.address is not None}
+    profiles = shop_profiles(with_address) if with_address else {}
     orders, items = [], []
     for spec in new_orders:
         lines = [
@@ -320,16 +383,17 @@ def create_orders(
             for line in spec.lines
         ]
         subtotal = sum((item.line_total for item in lines), Decimal("0.00"))
+        shipping_fee = delivery_fee(profiles, spec.seller_id, spec.address)
         order = Order(
             number=new_reference(ORDER_PREFIX),
             checkout=spec.checkout or next(own_checkouts),
             buyer_id=spec.buyer_id,
             seller_id=spec.seller_id,
             auction=spec.auction,
-            status=Order.Status.AWAITING_PAYMENT,
+            status=status,
             subtotal=subtotal,
-            shipping_fee=Decimal("0.00"),
-            total=subtotal,
+            shipping_fee=shipping_fee,
+            total=subtotal + shipping_fee,
             payment_deadline=payment_deadline,
             created_at=now,
         )

@@ -42,7 +42,13 @@ from marketplace.models import (
     User,
 )
 from marketplace.services import ledger, payment_notices
-from marketplace.services.orders import SHIPPING_FIELDS, record_event, snapshot_address
+from marketplace.services.orders import (
+    SHIPPING_FIELDS,
+    delivery_fee,
+    record_event,
+    shop_profiles,
+    snapshot_address,
+)
 from marketplace.services.payouts import unready_sellers, update_connected_account
 from marketplace.services.refunds import record_refund, send_refund
 
@@ -52,7 +58,8 @@ log = logging.getLogger(__name__)
 # --- Buyer pays --------------------------------------------------------------------------------
 @transaction.atomic
 def choose_checkout_address(*, checkout: Checkout, buyer: User, address: Address) -> int:
-    """Ship the checkout's unpaid orders that have no address yet (won auctions) to `address`."""
+    """Ship the checkout's unpaid orders (won auctions) to `address`, with each shop's delivery
+    fee to it added to the order's total."""
     if checkout.buyer_id != buyer.pk or address.user_id != buyer.pk:
         raise PaymentRejected(_("Choose one of your own addresses."), code="bad_address")
     orders = list(
@@ -60,9 +67,12 @@ def choose_checkout_address(*, checkout: Checkout, buyer: User, address: Address
         .filter(checkout=checkout, status=Order.Status.AWAITING_PAYMENT)
         .order_by("pk")
     )
+    profiles = shop_profiles(order.seller_id for order in orders)
     for order in orders:
         snapshot_address(order, address)
-        order.save(update_fields=SHIPPING_FIELDS)
+        order.shipping_fee = delivery_fee(profiles, order.seller_id, address)
+        order.total = order.subtotal + order.shipping_fee
+        order.save(update_fields=[*SHIPPING_FIELDS, "shipping_fee", "total"])
     return len(orders)
 
 

@@ -13,7 +13,13 @@ from marketplace.services import complaints, feedback, listings, messaging, noti
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.fulfilment import delivered_order, paid_order
-from marketplace.tests.factories.orders import address_of, listing_by, order_for
+from marketplace.tests.factories.orders import (
+    address_of,
+    cod_order_for,
+    listing_by,
+    order_for,
+    shop_delivery,
+)
 
 
 def photo(name: str = "vase.jpg") -> SimpleUploadedFile:
@@ -76,6 +82,8 @@ def more_world(world, seller, buyer):
     """The world, plus what cancelling, replying, reviewing and saving need."""
     Favourite.objects.create(user=buyer, product=world["product"])
     unpaid = order_for(buyer, listing_by(seller, title="Sindhi topi"))
+    shop_delivery(seller, cod=True)
+    cod = cod_order_for(buyer, listing_by(seller, title="Khussa"))
     # Delivered, with the buyer's feedback (no reply yet) and no review of its item yet.
     delivered = delivered_order(seller, buyer, title="Ralli quilt")
     feedback.leave_feedback(
@@ -92,6 +100,7 @@ def more_world(world, seller, buyer):
         **world,
         "returned": returned,
         "unpaid": unpaid,
+        "cod": cod,
         "delivered": delivered,
         "delivered_product": delivered.items.get().product,
     }

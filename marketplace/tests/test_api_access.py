@@ -332,6 +332,31 @@ ROWS = [
         "buyer",
         (401, 204, 404, 404),
     ),
+    # Cash on delivery: the buyer confirms their COD order; the paid checkout cannot switch.
+    (
+        "order-confirm-cod",
+        "post",
+        "/api/orders/{cod.number}/confirm-cod/",
+        None,
+        "buyer",
+        (401, 200, 404, 404),
+    ),
+    (
+        "order-confirm-cod-seller",
+        "post",
+        "/api/orders/{cod.number}/confirm-cod/",
+        None,
+        "seller",
+        (401, 403, 404, 404),
+    ),
+    (
+        "checkout-cash-on-delivery",
+        "post",
+        "/api/checkouts/{checkout.number}/cash-on-delivery/",
+        None,
+        "buyer",
+        (401, 400, 404, 404),
+    ),
     (
         "checkout-address",
         "post",

@@ -30,6 +30,29 @@ def require_postgresql() -> None:
     pytest.skip(message)
 
 
+def run_at_once(*calls) -> list[Exception]:
+    """Run each callable in its own thread, released together; the exceptions they raised."""
+    start = threading.Barrier(len(calls))
+    errors: list[Exception] = []
+
+    def run(call) -> None:
+        try:
+            start.wait(timeout=10)
+            call()
+        except Exception as error:  # every outcome is asserted by the caller
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
 def race(buyers, listing, quantity: int) -> tuple[int, list[Exception]]:
     """Every buyer tries to buy `quantity` at the same moment; returns (successes, errors)."""
     start = threading.Barrier(len(buyers))

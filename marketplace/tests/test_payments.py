@@ -154,11 +154,21 @@ def test_currency_defaults_to_the_setting(settings):
 
 
 # --- Fee arithmetic -------------------------------------------------------------------------
-@given(order_totals)
-def test_fee_plus_seller_share_is_the_order_total(total):
-    [(_, fee, share)] = payments.split_checkout([SimpleNamespace(total=total)])
-    assert fee + share == total
+def _order(items: Decimal, delivery: Decimal = Decimal("0.00")) -> SimpleNamespace:
+    return SimpleNamespace(subtotal=items, shipping_fee=delivery, total=items + delivery)
+
+
+@given(order_totals, order_totals)
+def test_fee_plus_seller_share_is_the_order_total(items, delivery):
+    order = _order(items, delivery)
+    [(_, fee, share)] = payments.split_checkout([order])
+    assert fee + share == order.total
     assert fee >= 0 and share >= 0
+
+
+@given(order_totals, order_totals)
+def test_the_fee_is_on_the_items_only(items, delivery):
+    assert payments.order_fee(_order(items, delivery)) == payments.platform_fee(items)
 
 
 @given(order_totals)
@@ -170,7 +180,7 @@ def test_fee_is_within_one_paisa_of_two_percent(total):
 
 @given(st.lists(order_totals, min_size=1, max_size=8))
 def test_multi_seller_fees_and_shares_add_up_to_the_amount_charged(totals):
-    orders = [SimpleNamespace(total=total) for total in totals]
+    orders = [_order(total) for total in totals]
     splits = payments.split_checkout(orders)
     charged = payments.to_minor_units(sum(totals), "PKR")
     minor = [payments.to_minor_units(fee, "PKR") + payments.to_minor_units(share, "PKR")
@@ -358,7 +368,9 @@ def test_each_seller_receives_their_share_and_the_platform_keeps_the_fees(
     [charge] = objects(emulator, "charge")
     sent = sum(t["amount"] for t in objects(emulator, "transfer"))
     assert sent + payments.to_minor_units(fees) == charge["amount"]
-    assert fees == Decimal("505.00")  # 2% of 6249.99 (125.00, rounded) + 2% of 18999.99 (380.00)
+    # On the items only (issue 15): 2% of 5999.99 (120.00, rounded) + 2% of 18999.99 (380.00);
+    # the first order's Rs 250 delivery carries no fee.
+    assert fees == Decimal("500.00")
 
 
 @pytest.mark.django_db

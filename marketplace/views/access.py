@@ -28,7 +28,7 @@ from marketplace.models import (
 def orders_with_items(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Orders with their parties and items (in order), as list and detail pages show them."""
     return queryset.select_related(
-        "buyer__seller_profile", "seller__seller_profile"
+        "buyer__seller_profile", "seller__seller_profile", "checkout"
     ).prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("pk")))
 
 

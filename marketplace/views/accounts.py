@@ -24,6 +24,7 @@ from marketplace.forms.accounts import (
     SellerProfileForm,
 )
 from marketplace.forms.addresses import AddressForm
+from marketplace.forms.shop_settings import ShopSettingsForm
 from marketplace.models import Address, Checkout, City, SellerProfile, User
 from marketplace.services.accounts import register_user, save_seller_profile
 from marketplace.services.addresses import delete_address, save_address, set_default_address
@@ -34,6 +35,7 @@ from marketplace.services.email_change import (
 )
 from marketplace.services.payments import choose_checkout_address
 from marketplace.views.access import get_address_for_user
+from marketplace.views.decorators import seller_required
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -345,3 +347,19 @@ def city_options(request: HttpRequest) -> HttpResponse:
         "marketplace/accounts/city_options.html",
         {"cities": cities, "selected": selected},
     )
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def shop_settings(request: HttpRequest) -> HttpResponse:
+    """The seller's delivery fee, dispatch time and cash-on-delivery settings."""
+    profile = SellerProfile.objects.filter(user=request.user).first()
+    if profile is None:
+        return redirect("seller_profile_edit")
+    form = ShopSettingsForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your delivery and payment settings are saved."))
+        return redirect("shop_settings")
+    context = {"form": form, "cod_limit": settings.COD_LIMIT}
+    return render(request, "marketplace/accounts/shop_settings.html", context)

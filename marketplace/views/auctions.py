@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace import queries
+from marketplace import delivery, queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
@@ -54,7 +54,10 @@ def auction_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     auction = _get_visible_auction(pk)
-    return render(request, DETAIL, _page_context(request, auction))
+    context = _page_context(request, auction)
+    # Only the full page: the bid panel's resync endpoint stays as cheap as it was.
+    context.update(delivery.product_delivery_context(auction.product, request.user))
+    return render(request, DETAIL, context)
 
 
 @require_GET

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from marketplace import delivery
 from marketplace.exceptions import ListingError
 from marketplace.forms.catalog import FixedPriceListingForm
 from marketplace.models import (
@@ -132,6 +133,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "seller_can_be_paid": payouts.can_receive_payouts(product.seller),
             "favourites": favourite_ids(request.user, [product]),
             **product_reviews_context(request, product),
+            **delivery.product_delivery_context(product, request.user),
         },
     )
 

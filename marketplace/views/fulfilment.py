@@ -35,6 +35,7 @@ def order_progress_context(request: HttpRequest, order: Order, **extra) -> dict:
         "timeline": queries.order_timeline(order),
         "can_ship": order.can_ship(request.user),
         "can_confirm": order.can_confirm_delivery(request.user),
+        "can_confirm_cod": order.can_confirm_cod(request.user),
         "feedback": feedback,
         "can_leave_feedback": is_buyer
         and order.status == Order.Status.DELIVERED

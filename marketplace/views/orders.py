@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from marketplace import delivery
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms.addresses import AddressForm
 from marketplace.forms.orders import CheckoutForm, QuantityForm
@@ -40,6 +41,7 @@ from marketplace.views.access import (
     get_order_for_party,
     orders_with_items,
 )
+from marketplace.views.cod import checkout_cod_context
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context
@@ -227,6 +229,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         # Their first address becomes the default: no need to ask.
         del address_form.fields["is_default"]
     error = ""
+    payment_method = _payment_method(request.POST.get("payment_method"))
     if request.method == "POST":
         address = None
         if form is not None and form.is_valid():
@@ -244,6 +247,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                     expected_total=parse_amount(request.POST.get("expected_total")),
                     from_cart=from_cart,
                     idempotency_key=_checkout_key(request.POST.get("checkout_key")),
+                    payment_method=payment_method,
                 )
             except PurchaseRejected as rejected:
                 error = rejected.message
@@ -253,21 +257,18 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                     messages.error(request, error)
                     return response
             else:
-                messages.success(
-                    request,
-                    _(
-                        "Your order is placed. We hold the items for %(minutes)s minutes: "
-                        "pay by then to keep them."
-                    )
-                    % {"minutes": settings.CHECKOUT_HOLD_MINUTES},
-                )
+                messages.success(request, _placed_message(checkout))
                 return redirect("checkout_detail", number=checkout.number)
         if address_form is not None and address is not None:
             # The new address is saved; offer it as a choice from now on.
             form = CheckoutForm(user=request.user)
             address_form = None
+    destination = _destination(form)
+    basket.deliver_to(destination.city if destination else delivery.buyer_city(request.user))
     context = {
         "basket": basket,
+        "payment_method": payment_method,
+        "cod_refusal": basket.cod_refusal(request.user),
         "checkout_key": uuid.uuid4().hex,
         "from_cart": from_cart,
         "form": form,
@@ -275,6 +276,34 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "marketplace/orders/checkout.html", context)
+
+
+def _payment_method(value: str | None) -> str:
+    """The method chosen on the checkout page (card unless it names one offered there)."""
+    offered = {Checkout.PaymentMethod.CARD, Checkout.PaymentMethod.COD}
+    return value if value in offered else Checkout.PaymentMethod.CARD
+
+
+def _destination(form: CheckoutForm | None) -> Address | None:
+    """The address the summary prices delivery to: the one chosen, else the preselected one."""
+    if form is None:
+        return None
+    if form.is_bound and form.is_valid():
+        return form.cleaned_data["address"]
+    chosen = form.initial.get("address")
+    return next((a for a in form.fields["address"].queryset if a.pk == chosen), None)
+
+
+def _placed_message(checkout: Checkout) -> str:
+    if checkout.payment_method == Checkout.PaymentMethod.COD:
+        return _(
+            "Your order is placed, to pay in cash on delivery. Please confirm it within "
+            "%(hours)s hours (the button below, or the link we sent you): the seller sends it "
+            "only after that."
+        ) % {"hours": settings.COD_CONFIRM_HOURS}
+    return _(
+        "Your order is placed. We hold the items for %(minutes)s minutes: pay by then to keep them."
+    ) % {"minutes": settings.CHECKOUT_HOLD_MINUTES}
 
 
 def _checkout_key(value: str | None) -> str | None:
@@ -295,7 +324,9 @@ def checkout_detail(request: HttpRequest, number: str) -> HttpResponse:
         "awaiting": awaiting,
         "amount_due": sum((order.total for order in awaiting), Decimal("0.00")),
         "total": sum((order.total for order in orders), Decimal("0.00")),
+        "unconfirmed": [o for o in orders if o.status == Order.Status.UNCONFIRMED],
         **payment_context(request, orders),
+        **checkout_cod_context(request, checkout, awaiting),
     }
     offered = [method["value"] for method in context["payment_methods"]]
     # The method chosen last (switchable until paid), or cards when it is not offered now.

@@ -17,8 +17,8 @@ from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.models import Address, CartItem, Checkout, Feedback, Order, OrderItem
 from marketplace.queries.orders import build_basket, cart_basket, listings_with_products
 from marketplace.services import cart as cart_services
+from marketplace.services import cod, fulfilment
 from marketplace.services import feedback as feedback_services
-from marketplace.services import fulfilment
 from marketplace.services import orders as order_services
 from marketplace.services import payments as payment_services
 from marketplace.services.cancellation import cancel_order
@@ -119,6 +119,7 @@ def checkout_data(request, checkout: Checkout, *, pay: bool) -> dict:
     return out.CheckoutSerializer(
         {
             "number": checkout.number,
+            "payment_method": checkout.payment_method,
             "orders": orders,
             "total": sum((o.total for o in orders), Decimal("0.00")),
             "amount_due": sum((o.total for o in awaiting), Decimal("0.00")),
@@ -137,8 +138,10 @@ def _place(request, basket, *, from_cart: bool, data: dict) -> Response:
         expected_total=data.get("expected_total"),
         from_cart=from_cart,
         idempotency_key=data.get("idempotency_key"),
+        payment_method=data["payment_method"],
     )
-    return Response(checkout_data(request, checkout, pay=True), status=status.HTTP_201_CREATED)
+    pay = checkout.payment_method != Checkout.PaymentMethod.COD
+    return Response(checkout_data(request, checkout, pay=pay), status=status.HTTP_201_CREATED)
 
 
 class CheckoutCart(APIView):
@@ -206,6 +209,19 @@ class CheckoutAddress(APIView):
         return Response(checkout_data(request, checkout, pay=False))
 
 
+class CheckoutCashOnDelivery(APIView):
+    """An auction win's buyer pays in cash on delivery instead (`choose_cash_on_delivery`),
+    where its shop allows it for wins and it is below the limit."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: out.CheckoutSerializer})
+    def post(self, request, number: str):
+        checkout = _own_checkout(request, number)
+        cod.choose_cash_on_delivery(checkout=checkout, buyer=request.user)
+        return Response(checkout_data(request, checkout, pay=False))
+
+
 # --- Orders ---------------------------------------------------------------------------------
 
 
@@ -270,6 +286,17 @@ class OrderConfirmDelivery(_OrderAction):
     def post(self, request, number: str):
         order = self.order(request, number)
         fulfilment.confirm_delivery(order=order, by=request.user)
+        return self.done(request, order)
+
+
+class OrderConfirmCod(_OrderAction):
+    """The buyer confirms a cash-on-delivery order, so the seller may send it
+    (`confirm_cod_order`)."""
+
+    @extend_schema(request=None, responses={200: out.OrderSerializer})
+    def post(self, request, number: str):
+        order = self.order(request, number)
+        cod.confirm_cod_order(order=order, by=request.user)
         return self.done(request, order)
 
 

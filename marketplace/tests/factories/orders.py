@@ -36,3 +36,43 @@ def order_for(buyer, listing, *, quantity: int = 1) -> models.Order:
     address = buyer.addresses.first() or address_of(buyer)
     checkout = place_checkout(buyer=buyer, lines=[(listing, quantity)], address=address)
     return checkout.orders.get()
+
+
+def shop_delivery(
+    seller,
+    *,
+    fee: str = "0.00",
+    by_province: dict[str, str] | None = None,
+    dispatch_days: int = 2,
+    cod: bool = False,
+    cod_for_auctions: bool = False,
+) -> models.SellerProfile:
+    """Set the seller's delivery and cash-on-delivery settings (the shop settings form's)."""
+    profile = seller.seller_profile
+    profile.delivery_fee = Decimal(fee)
+    profile.delivery_fee_mode = (
+        models.DeliveryFeeMode.PROVINCE if by_province else models.DeliveryFeeMode.FLAT
+    )
+    profile.dispatch_days = dispatch_days
+    profile.accepts_cod = cod
+    profile.cod_for_auctions = cod_for_auctions
+    profile.save()
+    for name, province_fee in (by_province or {}).items():
+        models.DeliveryRate.objects.update_or_create(
+            profile=profile,
+            province=models.Province.objects.get(name=name),
+            defaults={"fee": Decimal(province_fee)},
+        )
+    return profile
+
+
+def cod_order_for(buyer, listing, *, quantity: int = 1) -> models.Order:
+    """Place a one-item cash-on-delivery checkout for `buyer` and return its order."""
+    address = buyer.addresses.first() or address_of(buyer)
+    checkout = place_checkout(
+        buyer=buyer,
+        lines=[(listing, quantity)],
+        address=address,
+        payment_method=models.Checkout.PaymentMethod.COD,
+    )
+    return checkout.orders.get()
