@@ -123,3 +123,14 @@ class LedgerEntryImmutable(LedgerError):
     """Ledger entries are history: never updated or deleted (a correction is a new entry)."""
 
     code = "ledger_immutable"
+
+
+class CourierError(MarketplaceError):
+    """The courier refused or could not be reached; `detail` (its own words) is for logs."""
+
+    code = "courier_error"
+
+    def __init__(self, message: str, *, detail: str = "", retryable: bool = False) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.retryable = retryable

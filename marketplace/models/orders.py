@@ -76,7 +76,8 @@ class OrderQuerySet(models.QuerySet):
 
     def due_for_auto_delivery(self, cutoff) -> "OrderQuerySet":
         """Shipped orders the buyer has not confirmed, shipped before `cutoff`."""
-        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff)
+        # A parcel booked through the site is delivered (or returned) by its courier's word.
+        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff, parcel__isnull=True)
 
 
 class Order(models.Model):
@@ -87,16 +88,20 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        # The courier brought the parcel back (refused or unreachable): the stock is back.
+        RETURNED = "returned", _("Returned to the seller")
 
     # Which status may follow which; every change goes through transition_to().
     TRANSITIONS: dict[str, set[str]] = {
         Status.AWAITING_PAYMENT: {Status.PAID, Status.CANCELLED},
         Status.PAID: {Status.SHIPPED, Status.REFUNDED, Status.CANCELLED},
-        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
+        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED, Status.RETURNED},
         Status.DELIVERED: {Status.REFUNDED},
         # A paid order cancelled before shipping becomes refunded once its refund is sent.
         Status.CANCELLED: {Status.REFUNDED},
         Status.REFUNDED: set(),
+        # A returned parcel the buyer had paid for online is refunded by staff.
+        Status.RETURNED: {Status.REFUNDED},
     }
 
     number = models.CharField(_("order number"), max_length=20, unique=True)
@@ -298,6 +303,11 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
         FEEDBACK = "feedback", _("Feedback left")
+        COURIER = "courier", _("Courier update")
+        COURIER_DELIVERED = "courier_delivered", _("Delivered, says the courier")
+        RETURNED = "returned", _("Returned to the seller")
+        # A cash-on-delivery parcel refused by the buyer or undeliverable (counted against them).
+        COD_REFUSED = "cod_refused", _("Cash-on-delivery parcel refused")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")

@@ -40,6 +40,7 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 MAKEMESSAGES_IGNORE = [
     ".venv",
     "stripe_emulator",
+    "courier_emulator",
     "benchmarks",
     "staticfiles",
     "static",
