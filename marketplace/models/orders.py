@@ -21,6 +21,12 @@ def new_reference(prefix: str, length: int = 8) -> str:
 class Checkout(models.Model):
     """One payment covering one or more orders (one order per seller)."""
 
+    class PaymentMethod(models.TextChoices):
+        CARD = "card", _("Card")
+        JAZZCASH = "jazzcash", _("JazzCash")
+        EASYPAISA = "easypaisa", _("Easypaisa")
+        COD = "cod", _("Cash on delivery")
+
     number = models.CharField(_("checkout number"), max_length=20, unique=True)
     buyer = models.ForeignKey(
         "marketplace.User",
@@ -33,6 +39,13 @@ class Checkout(models.Model):
     # instead of buying everything twice.
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=64, blank=True, default="", editable=False
+    )
+    # How the buyer pays for every order of this checkout (one method per checkout).
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=10,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.CARD,
     )
 
     class Meta:
@@ -196,6 +209,11 @@ class Order(models.Model):
     def cancel_reason_shown(self) -> str:
         """The reason in the reader's language when the site wrote it (stored in English)."""
         return gettext(self.cancel_reason) if self.cancel_reason else ""
+
+    @property
+    def is_cod(self) -> bool:
+        """Paid in cash to the courier on delivery (the checkout's payment method)."""
+        return self.checkout.payment_method == Checkout.PaymentMethod.COD
 
     @property
     def has_shipping_address(self) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from marketplace import tasks
-from marketplace.models import AuctionListing, Order, OrderEvent, SecondChanceOffer
+from marketplace.models import AuctionListing, Checkout, Order, OrderEvent, SecondChanceOffer
 from marketplace.services import deadlines
 from marketplace.services.closing import close_auction
 from marketplace.tests.auction_helpers import bid, make_auction
@@ -78,3 +78,18 @@ def test_orders_numbered_the_old_way_still_open(buyer_client, seller, buyer):
 
     assert buyer_client.get("/orders/A7K2M9QXZ/").status_code == 200
     assert buyer_client.get("/checkouts/C7K2M9QXZ/").status_code == 200
+
+
+@pytest.mark.parametrize("make", [fixed_price_order, auction_order, second_chance_order])
+def test_every_path_pays_by_card_unless_told_otherwise(make, seller, buyer, rival):
+    order, _ = make(seller, buyer, rival)
+
+    assert order.checkout.payment_method == Checkout.PaymentMethod.CARD
+    assert order.is_cod is False
+
+
+def test_an_order_of_a_cod_checkout_is_cod(seller, buyer):
+    order = order_for(buyer, listing_by(seller))
+    Checkout.objects.filter(pk=order.checkout_id).update(payment_method=Checkout.PaymentMethod.COD)
+
+    assert Order.objects.get(pk=order.pk).is_cod is True
