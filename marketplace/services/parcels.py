@@ -31,15 +31,9 @@ def booking_enabled() -> bool:
     return bool(settings.COURIER_API_BASE)
 
 
-def is_cod(order: Order) -> bool:
-    """Whether the courier collects the order's total in cash (Order.is_cod, issue 15 checkout
-    half; False while that is not merged)."""
-    return bool(getattr(order, "is_cod", False))
-
-
 def cod_amount_for(order: Order) -> Decimal:
     """What the courier must collect: the order's total when cash on delivery, else nothing."""
-    return order.total if is_cod(order) else ZERO
+    return order.total if order.is_cod else ZERO
 
 
 def book_parcel(
@@ -150,7 +144,7 @@ def _returned_to_seller(parcel: Parcel, order: Order, tracking: Tracking, *, not
         order.save(update_fields=["status"])
         record_event(order=order, kind=OrderEvent.Kind.RETURNED, note=note)
         restock(order)
-        if is_cod(order):
+        if order.is_cod:
             # TODO(issue 15, COD half): call the COD refusal counter once merged; until then
             # this event is the count (OrderEvent kind "cod_refused" per buyer).
             record_event(order=order, kind=OrderEvent.Kind.COD_REFUSED)

@@ -26,7 +26,7 @@ from marketplace.models import LedgerEntry, Parcel, RemittanceLine
 from marketplace.money import quantize
 from marketplace.payments import platform_fee
 from marketplace.services import ledger
-from marketplace.services.parcels import courier_charge_key, is_cod, record_courier_charges
+from marketplace.services.parcels import courier_charge_key, record_courier_charges
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -88,7 +88,7 @@ def _settle(line: RemittanceLine) -> None:
         parcel = line.parcel
         order = parcel.order
         try:
-            if parcel.status == Parcel.Status.DELIVERED and is_cod(order):
+            if parcel.status == Parcel.Status.DELIVERED and order.is_cod:
                 ledger.record_sale(order=order, fee=platform_fee(order.subtotal))
             record_courier_charges(
                 parcel=parcel, delivery=line.cod_charge, returned=line.return_charge
