@@ -133,7 +133,7 @@ def test_the_seller_books_from_the_order_page_and_prints_the_label(
     text = label.content.decode()
     assert label.status_code == 200
     assert parcel.tracking_number in text and order.number in text
-    assert order.ship_line1 in text and "COD Rs" in text
+    assert order.ship_line1 in text and "(COD)" in text
 
 
 def test_the_booking_form_refuses_a_bad_weight_in_place(courier, client, seller, buyer):
