@@ -17,6 +17,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from marketplace.tests.courier_support import courier, courier_callbacks  # noqa: F401 (fixtures)
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
 from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)

@@ -17,7 +17,7 @@ SECRET = "test-courier-secret"
 
 
 @pytest.fixture
-def callbacks():
+def courier_callbacks():
     """Where the emulator posts its callbacks: (body, headers) in arrival order."""
     receiver = WebhookReceiver()
     yield receiver
@@ -25,10 +25,13 @@ def callbacks():
 
 
 @pytest.fixture
-def courier(settings, callbacks):
+def courier(settings, courier_callbacks):
     """The courier emulator, with the site's settings pointed at it."""
     server, base_url = start_emulator(
-        token=TOKEN, callback_url=callbacks.url, callback_secret=SECRET, retry_delays=(0.1, 0.2)
+        token=TOKEN,
+        callback_url=courier_callbacks.url,
+        callback_secret=SECRET,
+        retry_delays=(0.1, 0.2),
     )
     settings.COURIER_PROVIDER = "postex"
     settings.COURIER_API_BASE = base_url
@@ -40,7 +43,7 @@ def courier(settings, callbacks):
 
 
 def control(server, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the emulator on loopback
         f"{server.base_url}/_emulator/{path}",
         data=json.dumps(body).encode(),
         method="POST",

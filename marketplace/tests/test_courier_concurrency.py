@@ -8,9 +8,7 @@ from django.test import Client
 from marketplace.models import LedgerEntry, Order, OrderEvent, ParcelEvent, RemittanceLine
 from marketplace.services import parcels, remittance
 from marketplace.tests.courier_support import (
-    callbacks,  # noqa: F401 (fixture)
     cod_order,
-    courier,  # noqa: F401 (fixture)
     move,
     post_callback,
     wait_for_callbacks,
@@ -29,12 +27,12 @@ def booked(seller, buyer):
     return order, parcel
 
 
-def test_a_callback_and_the_poll_deliver_a_parcel_once(courier, callbacks, seller, buyer):
+def test_a_callback_and_the_poll_deliver_a_parcel_once(courier, courier_callbacks, seller, buyer):
     require_postgresql()
     order, parcel = booked(seller, buyer)
     move(courier, parcel.tracking_number, "picked_up", "in_transit", "out_for_delivery")
     move(courier, parcel.tracking_number, "delivered")
-    body, headers = wait_for_callbacks(callbacks, 4)[-1]
+    body, headers = wait_for_callbacks(courier_callbacks, 4)[-1]
 
     results = together(
         lambda: post_callback(Client(), body, headers).status_code,
@@ -51,14 +49,14 @@ def test_a_callback_and_the_poll_deliver_a_parcel_once(courier, callbacks, selle
     assert ParcelEvent.objects.filter(parcel=parcel).count() == 5
 
 
-def test_a_callback_and_the_poll_return_a_parcel_once(courier, callbacks, seller, buyer):
+def test_a_callback_and_the_poll_return_a_parcel_once(courier, courier_callbacks, seller, buyer):
     require_postgresql()
     order, parcel = booked(seller, buyer)
     listing = order.items.get().listing
     listing.refresh_from_db()
     stock = listing.quantity
     move(courier, parcel.tracking_number, "picked_up", "in_transit", "returned")
-    body, headers = wait_for_callbacks(callbacks, 3)[-1]
+    body, headers = wait_for_callbacks(courier_callbacks, 3)[-1]
 
     results = together(
         lambda: post_callback(Client(), body, headers).status_code,

@@ -14,9 +14,7 @@ from marketplace.models import LedgerEntry, Order, OrderEvent, Parcel
 from marketplace.services import fulfilment, parcels
 from marketplace.tests.courier_support import (
     SECRET,
-    callbacks,  # noqa: F401 (fixture)
     cod_order,
-    courier,  # noqa: F401 (fixture)
     move,
     post_callback,
     wait_for_callbacks,
@@ -35,9 +33,7 @@ def book(order, seller, **fields):
 # --- Booking --------------------------------------------------------------------------------
 
 
-def test_booking_a_cod_order_ships_it_with_the_courier_collecting_the_total(
-    courier, seller, buyer
-):
+def test_booking_a_cod_order_ships_it_with_the_courier_collecting_the_total(courier, seller, buyer):
     order = cod_order(seller, buyer)
 
     parcel = book(order, seller)
@@ -107,9 +103,7 @@ def test_a_wrong_token_is_the_couriers_refusal(courier, settings, seller, buyer)
     assert order.status == Order.Status.PAID
 
 
-def test_the_seller_books_from_the_order_page_and_prints_the_label(
-    courier, client, seller, buyer
-):
+def test_the_seller_books_from_the_order_page_and_prints_the_label(courier, client, seller, buyer):
     order = cod_order(seller, buyer)
     client.force_login(seller)
     page = client.get(reverse("order_detail", args=[order.number]))
@@ -152,7 +146,9 @@ def test_the_booking_form_refuses_a_bad_weight_in_place(courier, client, seller,
 def test_the_buyer_cannot_book_or_see_the_label(courier, client, seller, buyer, outsider):
     order = cod_order(seller, buyer)
     client.force_login(buyer)
-    client.post(reverse("order_book_parcel", args=[order.number]), {"weight_kg": "1", "pieces": "1"})
+    client.post(
+        reverse("order_book_parcel", args=[order.number]), {"weight_kg": "1", "pieces": "1"}
+    )
     assert not Parcel.objects.exists()
     book(order, seller)
 
@@ -165,12 +161,12 @@ def test_the_buyer_cannot_book_or_see_the_label(courier, client, seller, buyer, 
 
 
 def test_a_signed_callback_moves_the_parcel_and_shows_on_the_buyers_timeline(
-    courier, callbacks, client, seller, buyer
+    courier, courier_callbacks, client, seller, buyer
 ):
     order = cod_order(seller, buyer)
     parcel = book(order, seller)
     move(courier, parcel.tracking_number, "picked_up", "in_transit")
-    sent = wait_for_callbacks(callbacks, 2)
+    sent = wait_for_callbacks(courier_callbacks, 2)
 
     for body, headers in sent:
         assert post_callback(client, body, headers).status_code == 200
@@ -188,10 +184,12 @@ def test_a_signed_callback_moves_the_parcel_and_shows_on_the_buyers_timeline(
     assert f"{courier.base_url}/track/{parcel.tracking_number}" in page
 
 
-def test_a_callback_with_a_wrong_signature_changes_nothing(courier, callbacks, client, seller, buyer):
+def test_a_callback_with_a_wrong_signature_changes_nothing(
+    courier, courier_callbacks, client, seller, buyer
+):
     parcel = book(cod_order(seller, buyer), seller)
     move(courier, parcel.tracking_number, "picked_up")
-    body, _headers = wait_for_callbacks(callbacks, 1)[0]
+    body, _headers = wait_for_callbacks(courier_callbacks, 1)[0]
 
     forged = post_callback(client, body, {"X-PostEx-Signature": sign_body(body, "guess")})
     unsigned = client.post("/couriers/postex/callback/", body, content_type="application/json")
@@ -201,11 +199,11 @@ def test_a_callback_with_a_wrong_signature_changes_nothing(courier, callbacks, c
     assert parcel.status == Parcel.Status.BOOKED and not parcel.events.exists()
 
 
-def test_a_repeated_or_late_callback_is_a_no_op(courier, callbacks, client, seller, buyer):
+def test_a_repeated_or_late_callback_is_a_no_op(courier, courier_callbacks, client, seller, buyer):
     order = cod_order(seller, buyer)
     parcel = book(order, seller)
     move(courier, parcel.tracking_number, "picked_up", "in_transit", "out_for_delivery")
-    first, second, third = wait_for_callbacks(callbacks, 3)
+    first, _second, third = wait_for_callbacks(courier_callbacks, 3)
 
     post_callback(client, *third)
     post_callback(client, *third)  # the courier retries
@@ -218,13 +216,13 @@ def test_a_repeated_or_late_callback_is_a_no_op(courier, callbacks, client, sell
 
 
 def test_delivered_by_the_courier_delivers_the_order_and_starts_the_return_window(
-    courier, callbacks, client, seller, buyer
+    courier, courier_callbacks, client, seller, buyer
 ):
     order = cod_order(seller, buyer)
     parcel = book(order, seller)
     move(courier, parcel.tracking_number, "picked_up", "in_transit", "out_for_delivery")
     move(courier, parcel.tracking_number, "delivered")
-    body, headers = wait_for_callbacks(callbacks, 4)[-1]
+    body, headers = wait_for_callbacks(courier_callbacks, 4)[-1]
 
     post_callback(client, body, headers)
     post_callback(client, body, headers)
@@ -340,13 +338,13 @@ def test_the_emulator_refuses_moves_a_courier_cannot_make(courier, seller, buyer
     assert refused.value.code == 400
 
 
-def test_the_emulator_retries_a_failed_callback(courier, callbacks, seller, buyer):
+def test_the_emulator_retries_a_failed_callback(courier, courier_callbacks, seller, buyer):
     parcel = book(paid_order(seller, buyer), seller)
-    callbacks.fail_next = 2
+    courier_callbacks.fail_next = 2
 
     move(courier, parcel.tracking_number, "picked_up")
 
-    body, _headers = wait_for_callbacks(callbacks, 1)[0]
+    body, _headers = wait_for_callbacks(courier_callbacks, 1)[0]
     assert json.loads(body)["transactionStatusHistory"][-1]["transactionStatusMessage"] == (
         "PostEx WareHouse"
     )

@@ -10,10 +10,8 @@ from marketplace.couriers import RemittanceLine as ReportLine
 from marketplace.models import LedgerEntry, RemittanceLine
 from marketplace.services import ledger, parcels, remittance
 from marketplace.tests.courier_support import (
-    callbacks,  # noqa: F401 (fixture)
     cod_order,
     control,
-    courier,  # noqa: F401 (fixture)
     move,
 )
 from marketplace.tests.factories.fulfilment import paid_order
@@ -128,9 +126,10 @@ def test_a_returned_parcels_line_adds_no_charge_twice(courier, seller, buyer):
 
     assert remittance.reconcile_report() == (1, 0)
 
-    assert sorted(
-        LedgerEntry.objects.filter(order=order).values_list("available", flat=True)
-    ) == [Decimal("-200.00"), Decimal("-150.00")]
+    assert sorted(LedgerEntry.objects.filter(order=order).values_list("available", flat=True)) == [
+        Decimal("-200.00"),
+        Decimal("-150.00"),
+    ]
     assert not LedgerEntry.objects.filter(order=order, kind=Kind.SALE).exists()
 
 
@@ -167,7 +166,9 @@ def test_staff_upload_a_csv_report_in_the_admin(courier, client, seller, buyer, 
         "55555": "mismatch",
     }
     assert entries(order)[Kind.SALE] == order.total
-    listing = client.get(reverse("admin:marketplace_remittanceline_changelist") + "?outcome=mismatch")
+    listing = client.get(
+        reverse("admin:marketplace_remittanceline_changelist") + "?outcome=mismatch"
+    )
     assert b"55555" in listing.content and b"No parcel of ours" in listing.content
 
 
