@@ -11,6 +11,7 @@ from django.utils import timezone
 from courier_emulator import sign_body
 from marketplace.exceptions import CourierError, OrderActionRefused
 from marketplace.models import LedgerEntry, Order, OrderEvent, Parcel
+from marketplace.queries import order_timeline
 from marketplace.services import fulfilment, parcels
 from marketplace.tests.courier_support import (
     SECRET,
@@ -231,6 +232,8 @@ def test_delivered_by_the_courier_delivers_the_order_and_starts_the_return_windo
     assert order.status == Order.Status.DELIVERED and order.delivered_at is not None
     assert order.events.filter(kind=OrderEvent.Kind.COURIER_DELIVERED).count() == 1
     assert order.seller.notifications.filter(kind="delivered").exists()
+    kinds = [entry.kind for entry in order_timeline(order)]
+    assert "courier_delivered" in kinds and "delivered" not in kinds  # no second delivery
 
 
 def test_the_poll_job_applies_the_couriers_history_once(courier, seller, buyer):

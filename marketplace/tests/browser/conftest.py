@@ -18,6 +18,8 @@ How it works
 - `stripe_emulator` (session): the local Stripe emulator the live server talks to (its
   webhooks are delivered to the live server); tests that call `marketplace.payments` from the
   test process set `settings.STRIPE_API_BASE = stripe_emulator.base_url`.
+- `courier_emulator` (session): the local courier emulator, the same way (its callbacks go to
+  the live server); `courier_settings` points the test process's settings at it.
 - Chromium is /usr/bin/chromium with the flags from STACK.md. Missing Chromium fails the test
   under CI and skips it elsewhere.
 
@@ -152,10 +154,34 @@ def stripe_emulator():
 
 
 STRIPE_WEBHOOK_SECRET = "whsec_browser_tests"
+COURIER_TOKEN = "browser-courier-token"
+COURIER_SECRET = "browser-courier-secret"
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
+def courier_emulator():
+    """The local courier emulator (PostEx's shape) the live server books parcels with; its
+    callbacks go to the live server. Tests calling the courier services themselves point
+    settings at it (`courier_settings`)."""
+    from courier_emulator import start_emulator
+
+    server, _base_url = start_emulator(
+        token=COURIER_TOKEN, callback_secret=COURIER_SECRET, retry_delays=(0.5, 1)
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def courier_settings(settings, courier_emulator):
+    settings.COURIER_API_BASE = courier_emulator.base_url
+    settings.COURIER_API_TOKEN = COURIER_TOKEN
+    settings.COURIER_WEBHOOK_SECRET = COURIER_SECRET
+    return settings
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, tmp_path_factory, stripe_emulator, courier_emulator) -> str:
     """Base URL of a Daphne server on the test database (no trailing slash)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -170,6 +196,10 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
         "STRIPE_API_BASE": stripe_emulator.base_url,
         "STRIPE_SECRET_KEY": "sk_test_browser",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "COURIER_API_BASE": courier_emulator.base_url,
+        "COURIER_API_TOKEN": COURIER_TOKEN,
+        "COURIER_WEBHOOK_SECRET": COURIER_SECRET,
+        "COURIER_TRACKING_URL": "",
     }
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     with log.open("w") as output:
@@ -182,6 +212,7 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator) -> str:
         )
     url = f"http://127.0.0.1:{port}"
     stripe_emulator.webhooks.url = f"{url}/stripe/webhook/"
+    courier_emulator.callbacks.url = f"{url}/couriers/postex/callback/"
     try:
         _wait_until_serving(url, process, log)
         yield url
