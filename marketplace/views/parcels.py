@@ -84,7 +84,7 @@ def code39_bars(text: str) -> dict | None:
 @login_required
 @require_GET
 def parcel_label(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_party(request, number, with_items=True)
+    order = get_order_for_party(request, number)
     if order.seller_id != request.user.pk:
         raise Http404
     parcel = Parcel.objects.filter(order=order).first()
