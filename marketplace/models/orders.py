@@ -2,13 +2,14 @@ import secrets
 from collections.abc import Callable
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import InvalidOrderTransition, OrderActionRefused
+from marketplace.models.couriers import Parcel
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -90,7 +91,10 @@ class OrderQuerySet(models.QuerySet):
     def due_for_auto_delivery(self, cutoff) -> "OrderQuerySet":
         """Shipped orders the buyer has not confirmed, shipped before `cutoff`."""
         # A parcel booked through the site is delivered (or returned) by its courier's word.
-        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff, parcel__isnull=True)
+        # A subquery, not a join: the sweep locks these rows (no FOR UPDATE on an outer join).
+        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff).exclude(
+            Exists(Parcel.objects.filter(order=OuterRef("pk")))
+        )
 
 
 class Order(models.Model):
