@@ -8,10 +8,9 @@ import json
 import logging
 import queue
 import threading
-import urllib.error
-import urllib.request
 
 from courier_emulator.store import Store, _now, sign_body
+from stripe_emulator.webhooks import post_and_record
 
 log = logging.getLogger("courier_emulator")
 
@@ -69,23 +68,11 @@ class CallbackSender:
             record.update(status=None, error="no callback URL configured")
             ok = True
         else:
-            request = urllib.request.Request(  # noqa: S310 - scheme checked above
-                url,
-                data=body.encode(),
-                method="POST",
-                headers={
-                    "Content-Type": "application/json",
-                    "X-PostEx-Signature": sign_body(body, secret),
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    record.update(status=response.status, error=None)
-            except urllib.error.HTTPError as error:
-                record.update(status=error.code, error=error.reason)
-            except (OSError, ValueError) as error:
-                record.update(status=None, error=str(error))
-            ok = record["status"] is not None and 200 <= record["status"] < 300
+            headers = {
+                "Content-Type": "application/json",
+                "X-PostEx-Signature": sign_body(body, secret),
+            }
+            ok = post_and_record(record, url, body, headers, self.timeout)
             log.info("callback attempt %s -> %s", attempt, record["status"] or record["error"])
         with self.store.lock:
             self.store.deliveries.append(record)
