@@ -9,6 +9,8 @@ PORT ?= 8000
 STRIPE_EMULATOR_PORT ?= 12111
 # The local JazzCash emulator (jazzcash_emulator/), started and used the same way.
 JAZZCASH_EMULATOR_PORT ?= 12121
+# The local courier emulator (courier_emulator/, PostEx's shape) that `make run` books parcels with.
+COURIER_EMULATOR_PORT ?= 12131
 export DJANGO_SETTINGS_MODULE := madeinpk.settings
 
 .PHONY: run setup test test-fast bench soak lint fmt check clean messages
@@ -48,6 +50,11 @@ run: setup $(STATIC_MANIFEST)
 	JAZZCASH_INTEGRITY_SALT=$${JAZZCASH_INTEGRITY_SALT:-emulatorsalt} \
 	JAZZCASH_EMULATOR_PORT=$(JAZZCASH_EMULATOR_PORT) \
 	JAZZCASH_EMULATOR_IPN_URL=http://$(HOST):$(PORT)/payments/jazzcash/ipn/ \
+	COURIER_API_BASE=$${COURIER_API_BASE-http://127.0.0.1:$(COURIER_EMULATOR_PORT)} \
+	COURIER_API_TOKEN=$${COURIER_API_TOKEN:-local-emulator-token} \
+	COURIER_WEBHOOK_SECRET=$${COURIER_WEBHOOK_SECRET:-local-courier-secret} \
+	COURIER_EMULATOR_PORT=$(COURIER_EMULATOR_PORT) \
+	COURIER_EMULATOR_CALLBACK_URL=http://$(HOST):$(PORT)/couriers/postex/callback/ \
 	$(VENV)/bin/honcho -f Procfile.dev start
 
 test: $(STAMP)
@@ -76,11 +83,11 @@ fmt: $(STAMP)
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media staticfiles .stripe-emulator.json
+	rm -rf $(VENV) db.sqlite3* media staticfiles .stripe-emulator.json .courier-emulator.json
 
 # Refresh locale/ur/LC_MESSAGES/django.po from the source and compile it (README "Languages").
 # marketplace/tests/test_i18n.py runs the same extraction, so keep the options in step.
-MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator --ignore=jazzcash_emulator \
+MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator --ignore=jazzcash_emulator --ignore=courier_emulator \
 	--ignore=benchmarks --ignore=staticfiles --ignore=static --ignore=node_modules \
 	--ignore=test-artifacts --ignore=marketplace/tests --ignore=docs --ignore=scripts
 messages: $(STAMP)

@@ -475,6 +475,24 @@ JAZZCASH_BASE_URL = (
 ).rstrip("/")
 # MWALLET (pay from a JazzCash account) or MPAY (card through JazzCash).
 JAZZCASH_TXN_TYPE = os.environ.get("JAZZCASH_TXN_TYPE", "MWALLET")
+# --- Courier (marketplace/couriers/ reads these at call time; issue 15) -----------------------
+# Which adapter of marketplace/couriers/ books parcels; its API base ("" turns booking through
+# the site off: sellers still enter courier and tracking number by hand) and merchant token.
+# `make run` points it at the local emulator (courier_emulator/, http://127.0.0.1:12131).
+COURIER_PROVIDER = os.environ.get("COURIER_PROVIDER", "postex")
+COURIER_API_BASE = os.environ.get("COURIER_API_BASE", "").rstrip("/")
+COURIER_API_TOKEN = os.environ.get("COURIER_API_TOKEN", "")
+# "sandbox" (labels say TEST, nothing is really collected) or "live".
+COURIER_MODE = os.environ.get("COURIER_MODE", "sandbox")
+# Shared secret the courier signs its status callbacks with (empty refuses every callback).
+COURIER_WEBHOOK_SECRET = os.environ.get("COURIER_WEBHOOK_SECRET", "")
+COURIER_PICKUP_ADDRESS_CODE = os.environ.get("COURIER_PICKUP_ADDRESS_CODE", "")
+# The buyer's tracking link; "{tracking}" is replaced by the tracking number.
+COURIER_TRACKING_URL = os.environ.get("COURIER_TRACKING_URL") or (
+    COURIER_API_BASE + "/track/{tracking}"
+    if COURIER_API_BASE
+    else "https://postex.pk/tracking?cn={tracking}"
+)
 MAX_PRICE = Decimal("100000000.00")  # Rs 10 crore: anything above is a typo, not a listing.
 MAX_QUANTITY = 10_000
 PAGE_SIZE = 24

@@ -129,3 +129,14 @@ class ReturnActionRefused(MarketplaceError):
     """Asking for, answering or deciding a return refused: wrong party or wrong state."""
 
     code = "return_refused"
+
+
+class CourierError(MarketplaceError):
+    """The courier refused or could not be reached; `detail` (its own words) is for logs."""
+
+    code = "courier_error"
+
+    def __init__(self, message: str, *, detail: str = "", retryable: bool = False) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.retryable = retryable

@@ -65,6 +65,10 @@ SCHEDULES: tuple[Job, ...] = (
     ),
     Job("pay_stripe_payouts", "marketplace.tasks.pay_stripe_payouts", "H"),
     Job("reconcile_ledger", "marketplace.tasks.reconcile_ledger", "D"),
+    # Couriers (issue 15): tracking of parcels on their way (the courier's callbacks move them
+    # at once; this catches lost ones), and its cash-on-delivery remittance report.
+    Job("poll_parcel_tracking", "marketplace.tasks.poll_parcel_tracking", "I", 15),
+    Job("reconcile_cod_remittance", "marketplace.tasks.reconcile_cod_remittance", "H"),
 )
 
 

@@ -16,9 +16,11 @@ from marketplace.services import (
     deadlines,
     fulfilment,
     ledger,
+    parcels,
     payout_batches,
     reconciliation,
     refunds,
+    remittance,
     transfers,
     wallets,
 )
@@ -231,3 +233,13 @@ def onboard_demo_sellers(usernames: list[str]) -> list[str]:
     from marketplace.demo.payouts import onboard_demo_sellers as onboard
 
     return onboard(usernames)
+
+
+def poll_parcel_tracking() -> int:
+    """Ask the courier about every parcel still on its way (callbacks can be lost)."""
+    return parcels.poll_open_parcels()
+
+
+def reconcile_cod_remittance() -> tuple[int, int]:
+    """Fetch the courier's remittance report and credit sellers for matched parcels."""
+    return remittance.reconcile_report()

@@ -16,6 +16,7 @@ from marketplace.views import (
     notifications,
     orders,
     pages,
+    parcels,
     payments,
     returns,
     wallets,
@@ -144,6 +145,9 @@ urlpatterns = [
     path("offers/<int:pk>/decline/", payments.offer_decline, name="offer_decline"),
     # After the sale: shipping, delivery, feedback, reviews, messages, complaints
     path("orders/<str:number>/ship/", fulfilment.order_ship, name="order_ship"),
+    path("orders/<str:number>/parcel/", parcels.order_book_parcel, name="order_book_parcel"),
+    path("orders/<str:number>/parcel/label/", parcels.parcel_label, name="parcel_label"),
+    path("couriers/<str:courier>/callback/", parcels.courier_callback, name="courier_callback"),
     path(
         "orders/<str:number>/delivered/",
         fulfilment.order_confirm_delivery,

@@ -30,6 +30,22 @@ def sign_payload(payload: str | bytes, secret: str, timestamp: int | None = None
     return f"t={timestamp},v1={digest}"
 
 
+def post_and_record(record: dict, url: str, body: str, headers: dict, timeout: float) -> bool:
+    """POST `body` to an http(s) `url`; put the answer's status (or the error) in `record`
+    and say whether it was a 2xx. Also the courier emulator's callbacks."""
+    request = urllib.request.Request(  # noqa: S310 - callers check the scheme
+        url, data=body.encode(), method="POST", headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            record.update(status=response.status, error=None)
+    except urllib.error.HTTPError as error:
+        record.update(status=error.code, error=error.reason)
+    except (OSError, ValueError) as error:
+        record.update(status=None, error=str(error))
+    return record["status"] is not None and 200 <= record["status"] < 300
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -101,24 +117,12 @@ class WebhookSender:
             record.update(status=None, error="no http(s) webhook URL configured")
             ok = True
         else:
-            request = urllib.request.Request(  # noqa: S310 - scheme checked above
-                url,
-                data=payload.encode(),
-                method="POST",
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                    "Stripe-Signature": sign_payload(payload, secret),
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    record.update(status=response.status, error=None)
-            except urllib.error.HTTPError as error:
-                record.update(status=error.code, error=error.reason)
-            except (OSError, ValueError) as error:
-                record.update(status=None, error=str(error))
-            ok = record["status"] is not None and 200 <= record["status"] < 300
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                "Stripe-Signature": sign_payload(payload, secret),
+            }
+            ok = post_and_record(record, url, payload, headers, self.timeout)
             log.info(
                 "webhook %s %s -> %s", event["type"], event_id, record["status"] or record["error"]
             )

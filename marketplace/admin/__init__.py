@@ -6,6 +6,7 @@ from . import (  # noqa: F401
     auctions,
     catalog,
     complaints,
+    couriers,
     dashboard,
     feedback,
     fulfilment,

@@ -4,6 +4,7 @@ from .api_tokens import ApiToken
 from .auctions import AuctionListing, Bid
 from .catalog import Category, Favourite, FixedPriceListing, Product, ProductImage
 from .complaints import Complaint, ComplaintMessage
+from .couriers import Parcel, ParcelEvent, RemittanceLine
 from .feedback import Feedback, ProductReview
 from .ledger import (
     LedgerAccount,
@@ -59,6 +60,8 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "Parcel",
+    "ParcelEvent",
     "Payment",
     "PaymentAttempt",
     "PaymentViolation",
@@ -70,6 +73,7 @@ __all__ = [
     "ProductReview",
     "Province",
     "Refund",
+    "RemittanceLine",
     "ReturnRequest",
     "SearchSynonym",
     "SecondChanceOffer",

@@ -2,13 +2,14 @@ import secrets
 from collections.abc import Callable
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.exceptions import InvalidOrderTransition, OrderActionRefused
+from marketplace.models.couriers import Parcel
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -89,7 +90,11 @@ class OrderQuerySet(models.QuerySet):
 
     def due_for_auto_delivery(self, cutoff) -> "OrderQuerySet":
         """Shipped orders the buyer has not confirmed, shipped before `cutoff`."""
-        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff)
+        # A parcel booked through the site is delivered (or returned) by its courier's word.
+        # A subquery, not a join: the sweep locks these rows (no FOR UPDATE on an outer join).
+        return self.filter(status=Order.Status.SHIPPED, shipped_at__lt=cutoff).exclude(
+            Exists(Parcel.objects.filter(order=OuterRef("pk")))
+        )
 
 
 class Order(models.Model):
@@ -104,6 +109,8 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        # The courier brought the parcel back (refused or unreachable): the stock is back.
+        RETURNED = "returned", _("Returned to the seller")
 
     # Which status may follow which; every change goes through transition_to().
     TRANSITIONS: dict[str, set[str]] = {
@@ -112,11 +119,13 @@ class Order(models.Model):
         Status.UNCONFIRMED: {Status.CONFIRMED, Status.CANCELLED},
         Status.CONFIRMED: {Status.SHIPPED, Status.CANCELLED},
         Status.PAID: {Status.SHIPPED, Status.REFUNDED, Status.CANCELLED},
-        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
+        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED, Status.RETURNED},
         Status.DELIVERED: {Status.REFUNDED},
         # A paid order cancelled before shipping becomes refunded once its refund is sent.
         Status.CANCELLED: {Status.REFUNDED},
         Status.REFUNDED: set(),
+        # A returned parcel the buyer had paid for online is refunded by staff.
+        Status.RETURNED: {Status.REFUNDED},
     }
 
     number = models.CharField(_("order number"), max_length=20, unique=True)
@@ -339,6 +348,11 @@ class OrderEvent(models.Model):
         RETURN_REFUSED = "return_refused", _("Return refused")
         RETURN_DISPUTED = "return_disputed", _("Return sent to staff")
         RETURN_REJECTED = "return_rejected", _("Return rejected by staff")
+        COURIER = "courier", _("Courier update")
+        COURIER_DELIVERED = "courier_delivered", _("Delivered, says the courier")
+        RETURNED = "returned", _("Returned to the seller")
+        # A cash-on-delivery parcel refused by the buyer or undeliverable (counted against them).
+        COD_REFUSED = "cod_refused", _("Cash-on-delivery parcel refused")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")

@@ -49,6 +49,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     if order.delivered_at and not seen & {
         OrderEvent.Kind.DELIVERED,
         OrderEvent.Kind.AUTO_DELIVERED,
+        OrderEvent.Kind.COURIER_DELIVERED,
     }:
         entries.append(
             TimelineEntry(

@@ -181,7 +181,13 @@ def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Ord
     order.transition_to(Order.Status.CANCELLED, reason=reason[:200])
     order.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
+    restock(order)
+    return order
 
+
+def restock(order: Order) -> None:
+    """Put the order's fixed-price items back on sale (the listings locked, in pk order).
+    Also the path of a parcel returned to the seller (services.parcels)."""
     returned: dict[int, int] = {}
     for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
         "listing_id", "quantity"
@@ -196,4 +202,3 @@ def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Ord
             listing.status = FixedPriceListing.Status.ACTIVE
             update_fields.append("status")
         listing.save(update_fields=update_fields)
-    return order

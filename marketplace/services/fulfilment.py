@@ -52,7 +52,7 @@ def mark_shipped(*, order: Order, by: User, courier: str, tracking_number: str) 
     )
     order = _locked(order)
     if not order.can_ship(by):
-        raise _cannot_ship(order, by)
+        raise cannot_ship(order, by)
     order.transition_to(Order.Status.SHIPPED)
     order.courier = courier
     order.tracking_number = tracking_number
@@ -87,7 +87,7 @@ def confirm_delivery(*, order: Order, by: User) -> Order:
     return order
 
 
-def _cannot_ship(order: Order, by: User) -> OrderActionRefused:
+def cannot_ship(order: Order, by: User) -> OrderActionRefused:
     """Why `Order.can_ship` said no, in words."""
     if by.pk != order.seller_id:
         return OrderActionRefused(
@@ -142,11 +142,21 @@ def auto_confirm_deliveries(*, now: datetime | None = None) -> int:
     return confirmed
 
 
-def _deliver(order: Order, *, actor: User | None, kind: str) -> None:
+def deliver_by_courier(*, order: Order, note: str = "") -> None:
+    """The courier reports the parcel delivered (services.parcels, with the order locked):
+    the same delivery as the buyer's confirmation, so the ledger's return window starts."""
+    _deliver(order, actor=None, kind=OrderEvent.Kind.COURIER_DELIVERED, note=note)
+
+
+def _deliver(order: Order, *, actor: User | None, kind: str, note: str = "") -> None:
     order.transition_to(Order.Status.DELIVERED)
     order.save(update_fields=["status", "delivered_at"])
-    record_event(order=order, kind=kind, actor=actor)
-    if actor is None:
+    record_event(order=order, kind=kind, actor=actor, note=note)
+    if kind == OrderEvent.Kind.COURIER_DELIVERED:
+        body = lazy_format(
+            gettext_lazy("%(courier)s delivered the parcel to the buyer."), courier=order.courier
+        )
+    elif actor is None:
         body = lazy_format(
             gettext_lazy(
                 "No problem was reported within %(days)s days of shipping, so delivery counts "

@@ -17,6 +17,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from marketplace.tests.courier_support import courier, courier_callbacks  # noqa: F401 (fixtures)
 from marketplace.tests.factories.accounts import SellerFactory, UserFactory
 from marketplace.tests.factories.ledger import provider_refunds  # noqa: F401 (fixture)
 from marketplace.tests.jazzcash_support import jazzcash  # noqa: F401 (fixture)

@@ -41,6 +41,7 @@ MAKEMESSAGES_IGNORE = [
     ".venv",
     "stripe_emulator",
     "jazzcash_emulator",
+    "courier_emulator",
     "benchmarks",
     "staticfiles",
     "static",

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace import queries
+from marketplace.couriers import get_courier
 from marketplace.exceptions import FeedbackRejected, OrderActionRefused
 from marketplace.forms.feedback import FeedbackForm, FeedbackReplyForm, ReviewForm
-from marketplace.forms.fulfilment import ShipForm
-from marketplace.models import Feedback, Order, OrderItem, Product
+from marketplace.forms.fulfilment import BookParcelForm, ShipForm
+from marketplace.models import Feedback, Order, OrderItem, Parcel, Product
 from marketplace.services import feedback as feedback_service
-from marketplace.services import fulfilment
+from marketplace.services import fulfilment, parcels
 from marketplace.views.access import get_order_for_party
 from marketplace.views.returns import return_context
 
@@ -45,12 +46,29 @@ def order_progress_context(request: HttpRequest, order: Order, **extra) -> dict:
         "auto_confirm_days": settings.AUTO_CONFIRM_DELIVERY_DAYS,
     }
     context.setdefault("ship_form", ShipForm() if context["can_ship"] else None)
+    context.update(_parcel_context(order, context["can_ship"], is_seller))
     if context["can_leave_feedback"]:
         context["feedback_form"] = FeedbackForm()
     if context["can_reply"]:
         context["reply_form"] = FeedbackReplyForm()
     context.update(extra)
     return context
+
+
+def _parcel_context(order: Order, can_ship: bool, is_seller: bool) -> dict:
+    """The courier booking form (seller, before shipping) and the parcel's tracking."""
+    parcel = Parcel.objects.filter(order=order).prefetch_related("events").first()
+    can_book = can_ship and parcels.booking_enabled() and parcel is None
+    return {
+        "parcel": parcel,
+        "parcel_events": list(parcel.events.all()) if parcel else [],
+        "parcel_tracking_url": parcels.tracking_url(parcel) if parcel else "",
+        "can_book_parcel": can_book,
+        "booking_courier": get_courier().name if can_book else "",
+        "parcel_form": BookParcelForm(initial={"cod_amount": parcels.cod_amount_for(order)})
+        if can_book
+        else None,
+    }
 
 
 def _progress(request: HttpRequest, order: Order, **extra) -> HttpResponse:

@@ -20,6 +20,8 @@ How it works
   test process set `settings.STRIPE_API_BASE = stripe_emulator.base_url`.
 - `jazzcash_emulator` (session): the local JazzCash emulator the live server posts buyers to
   and asks about payments (its IPNs are delivered to the live server).
+- `courier_emulator` (session): the local courier emulator, the same way (its callbacks go to
+  the live server); `courier_settings` points the test process's settings at it.
 - Chromium is /usr/bin/chromium with the flags from STACK.md. Missing Chromium fails the test
   under CI and skips it elsewhere.
 
@@ -154,6 +156,8 @@ def stripe_emulator():
 
 
 STRIPE_WEBHOOK_SECRET = "whsec_browser_tests"
+COURIER_TOKEN = "browser-courier-token"
+COURIER_SECRET = "browser-courier-secret"
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +175,31 @@ def jazzcash_emulator():
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup, tmp_path_factory, stripe_emulator, jazzcash_emulator) -> str:
+def courier_emulator():
+    """The local courier emulator (PostEx's shape) the live server books parcels with; its
+    callbacks go to the live server. Tests calling the courier services themselves point
+    settings at it (`courier_settings`)."""
+    from courier_emulator import start_emulator
+
+    server, _base_url = start_emulator(
+        token=COURIER_TOKEN, callback_secret=COURIER_SECRET, retry_delays=(0.5, 1)
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def courier_settings(settings, courier_emulator):
+    settings.COURIER_API_BASE = courier_emulator.base_url
+    settings.COURIER_API_TOKEN = COURIER_TOKEN
+    settings.COURIER_WEBHOOK_SECRET = COURIER_SECRET
+    return settings
+
+
+@pytest.fixture(scope="session")
+def live_url(
+    django_db_setup, tmp_path_factory, stripe_emulator, jazzcash_emulator, courier_emulator
+) -> str:
     """Base URL of a Daphne server on the test database (no trailing slash)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -187,6 +215,10 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator, jazzcash_emulat
         "STRIPE_SECRET_KEY": "sk_test_browser",
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
         **_jazzcash_env(jazzcash_emulator),
+        "COURIER_API_BASE": courier_emulator.base_url,
+        "COURIER_API_TOKEN": COURIER_TOKEN,
+        "COURIER_WEBHOOK_SECRET": COURIER_SECRET,
+        "COURIER_TRACKING_URL": "",
     }
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     with log.open("w") as output:
@@ -200,6 +232,7 @@ def live_url(django_db_setup, tmp_path_factory, stripe_emulator, jazzcash_emulat
     url = f"http://127.0.0.1:{port}"
     stripe_emulator.webhooks.url = f"{url}/stripe/webhook/"
     jazzcash_emulator.ipn_url = f"{url}/payments/jazzcash/ipn/"
+    courier_emulator.callbacks.url = f"{url}/couriers/postex/callback/"
     try:
         _wait_until_serving(url, process, log)
         yield url

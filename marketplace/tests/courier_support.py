@@ -1,0 +1,91 @@
+"""The courier emulator in tests: a fixture, control calls, and callbacks replayed to the site."""
+
+import json
+import time
+import urllib.request
+
+import pytest
+from django.db import transaction
+
+from courier_emulator import start_emulator
+from marketplace import models
+from marketplace.tests.factories.fulfilment import paid_order
+from marketplace.tests.stripe_support import WebhookReceiver
+
+TOKEN = "test-courier-token"
+SECRET = "test-courier-secret"
+
+
+@pytest.fixture
+def courier_callbacks():
+    """Where the emulator posts its callbacks: (body, headers) in arrival order."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def courier(settings, courier_callbacks):
+    """The courier emulator, with the site's settings pointed at it."""
+    server, base_url = start_emulator(
+        token=TOKEN,
+        callback_url=courier_callbacks.url,
+        callback_secret=SECRET,
+        retry_delays=(0.1, 0.2),
+    )
+    settings.COURIER_PROVIDER = "postex"
+    settings.COURIER_API_BASE = base_url
+    settings.COURIER_API_TOKEN = TOKEN
+    settings.COURIER_WEBHOOK_SECRET = SECRET
+    settings.COURIER_TRACKING_URL = base_url + "/track/{tracking}"
+    yield server
+    server.close()
+
+
+def control(server, path: str, body: dict) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - the emulator on loopback
+        f"{server.base_url}/_emulator/{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def move(server, tracking: str, *statuses: str) -> dict:
+    """The courier moves the parcel through `statuses` (one callback each)."""
+    parcel = {}
+    for status in statuses:
+        parcel = control(server, f"parcels/{tracking}/status", {"status": status})
+    return parcel
+
+
+def wait_for_callbacks(receiver, count: int, timeout: float = 5) -> list[tuple[bytes, dict]]:
+    deadline = time.monotonic() + timeout
+    while len(receiver.deliveries) < count:
+        assert time.monotonic() < deadline, f"{len(receiver.deliveries)} of {count} callbacks"
+        time.sleep(0.02)
+    return receiver.deliveries[:count]
+
+
+def post_callback(client, body: bytes, headers: dict):
+    """Hand a callback the emulator sent on to the site's endpoint, as the courier would."""
+    signature = {k.lower(): v for k, v in headers.items()}.get("x-postex-signature", "")
+    return client.post(
+        "/couriers/postex/callback/",
+        data=body,
+        content_type="application/json",
+        headers={"X-PostEx-Signature": signature},
+    )
+
+
+def cod_order(seller, buyer, **listing) -> models.Order:
+    """A cash-on-delivery order ready to ship (the COD confirmation step is the checkout's:
+    here it is set directly, as `paid_order` does for card payments)."""
+    order = paid_order(seller, buyer, **listing)
+    with transaction.atomic():
+        models.Checkout.objects.filter(pk=order.checkout_id).update(
+            payment_method=models.Checkout.PaymentMethod.COD
+        )
+    return models.Order.objects.select_related("checkout").get(pk=order.pk)
