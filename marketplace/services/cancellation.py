@@ -17,6 +17,7 @@ from marketplace.exceptions import OrderActionRefused
 from marketplace.i18n import lazy_format
 from marketplace.models import FixedPriceListing, Notification, Order, OrderEvent, User
 from marketplace.money import lazy_pkr
+from marketplace.page_cache import catalogue_changed
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
 from marketplace.services.payments import expire_stale_pages
@@ -157,10 +158,12 @@ def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Ord
     record_event(order=order, kind=OrderEvent.Kind.CANCELLED, actor=actor, note=reason)
 
     returned: dict[int, int] = {}
-    for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
-        "listing_id", "quantity"
+    restocked: list[int] = []
+    for listing_id, product_id, quantity in order.items.filter(listing__isnull=False).values_list(
+        "listing_id", "product_id", "quantity"
     ):
         returned[listing_id] = returned.get(listing_id, 0) + quantity
+        restocked.append(product_id)
     for listing in (
         FixedPriceListing.objects.select_for_update().filter(pk__in=returned).order_by("pk")
     ):
@@ -170,4 +173,5 @@ def _cancel_and_restock(order: Order, reason: str, *, actor: User | None) -> Ord
             listing.status = FixedPriceListing.Status.ACTIVE
             update_fields.append("status")
         listing.save(update_fields=update_fields)
+    catalogue_changed(product_ids=restocked)
     return order

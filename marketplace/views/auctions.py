@@ -17,6 +17,7 @@ from marketplace import queries
 from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
+from marketplace.page_cache import detail_generations, shared_page
 from marketplace.services import payouts, upload_limits
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
@@ -39,6 +40,7 @@ def _page_context(request: HttpRequest, auction: AuctionListing, form: BidForm |
 
 
 @require_GET
+@shared_page()
 def auction_list(request: HttpRequest) -> HttpResponse:
     auctions = queries.auction_cards().ending_soon()
     page = Paginator(auctions, settings.PAGE_SIZE).get_page(request.GET.get("page"))
@@ -51,6 +53,7 @@ def auction_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shared_page(detail_generations("auction"))
 def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     auction = _get_visible_auction(pk)
     return render(request, DETAIL, _page_context(request, auction))

@@ -21,6 +21,7 @@ from marketplace.models import (
     SellerProfile,
     ShopSlugRedirect,
 )
+from marketplace.page_cache import detail_generations, shared_page
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries import search
 from marketplace.queries.catalog import (
@@ -65,6 +66,7 @@ def _page_querystring(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+@shared_page()
 @vary_on_headers("HX-Request")
 def product_list(request: HttpRequest) -> HttpResponse:
     filters = BrowseFilters.from_query(request.GET)
@@ -110,6 +112,7 @@ def product_suggest(request: HttpRequest) -> HttpResponse:
     )
 
 
+@shared_page(detail_generations("product"))
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(
         card_queryset().select_related("category__parent", "city__province"), pk=pk
@@ -136,6 +139,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@shared_page()
 def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
     profile = SellerProfile.objects.select_related("user", "city").filter(slug=slug).first()
     if profile is None:
