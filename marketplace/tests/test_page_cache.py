@@ -334,3 +334,37 @@ def test_the_card_grid_is_not_stale_for_a_signed_in_user(
     with django_capture_on_commit_callbacks(execute=True):
         bid(auction, buyer, "1300")
     assert pkr("1300", "en") in client.get(reverse("auction_list")).text
+
+
+def test_one_card_grid_serves_everyone_with_their_own_hearts(client, buyer, rival, listing):
+    from marketplace import fragments
+    from marketplace.models import Favourite
+
+    fragments.clear()
+    Favourite.objects.create(user=buyer, product=listing)
+    url = reverse("product_list")
+    pages = {}
+    for user in (buyer, rival):
+        client.force_login(user)
+        pages[user.username] = client.get(url).text
+    assert len(fragments._grids.items) == 1
+    saved = 'aria-pressed="true" title="Remove from saved"'
+    assert saved in pages["bilal"]
+    assert saved not in pages["rabia"]
+    assert 'aria-pressed="false" title="Save"' in pages["rabia"]
+    assert "<!--heart:" not in pages["bilal"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_filter_options_are_built_once_per_language_and_mark_the_choice(client, db, language):
+    from marketplace.models import City
+    from marketplace.queries.catalog import reference_data
+
+    lahore = City.objects.get(slug="lahore")
+    with override(language):
+        name = str(lahore.display_name)
+    url = reverse("product_list") + f"?province={lahore.province.slug}&city=lahore"
+    page = get(client, url, language).text
+    assert f'<option value="lahore" selected>{name}</option>' in page
+    assert language in reference_data().rendered
+    assert 'value="karachi"' not in page  # another province's cities are left out

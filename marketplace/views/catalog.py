@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from marketplace import fragments
 from marketplace.exceptions import ListingError
 from marketplace.forms.catalog import FixedPriceListingForm
 from marketplace.models import (
@@ -50,10 +51,7 @@ DID_YOU_MEAN_BELOW = 3  # results at most this many: offer a closer term
 
 
 def _filter_choices() -> dict:
-    reference = reference_data()
     return {
-        "category_tree": reference.category_tree,
-        "provinces": reference.provinces,
         "sorts": SORTS,
         "listing_types": LISTING_TYPES,
         "page_sizes": PAGE_SIZES,
@@ -80,7 +78,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "favourites": favourite_ids(request.user, products),
         "querystring": _page_querystring(request),
         "did_you_mean": _did_you_mean(filters, paginator),
-        "provinces": reference_data().provinces,
+        "selects": fragments.filter_selects(reference_data(), filters),
     }
     # A history restore (back button after hx-push-url) needs the whole page.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
