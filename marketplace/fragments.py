@@ -106,14 +106,44 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
             context.new({"products": products, "heart_holes": True})
         )
         _grids.put(key, html)
-    by_pk = {product.pk: product for product in products}
-    heart = get_template(HEART).template
+    return mark_safe(HEART_MARK.sub(_heart_filler(products, context), html))  # noqa: S308
 
-    def fill(match: re.Match) -> str:
-        with context.push(product=by_pk[int(match.group(1))]):
+
+def _heart_filler(products: Sequence[Product], context):
+    """The function putting each product's heart in its marker's place.
+
+    A signed-in user's heart differs between products only by the product's id, so it is
+    rendered twice (saved, not saved) for a stand-in id that is then replaced; a visitor's
+    links to the product's own page (an auction's differs), so it is rendered per product.
+    """
+    heart = get_template(HEART).template
+    by_pk = {product.pk: product for product in products}
+
+    def render(product) -> str:
+        with context.push(product=product):
             return heart.render(context)
 
-    return mark_safe(HEART_MARK.sub(fill, html))  # noqa: S308 (our own rendered templates)
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return lambda match: render(by_pk[int(match.group(1))])
+    favourites = context.get("favourites") or set()
+    stand_in = _StandIn()
+    with context.push(favourites={stand_in.pk}):
+        saved = render(stand_in)
+    not_saved = render(stand_in)
+    sentinel = str(stand_in.pk)
+
+    def fill(match: re.Match) -> str:
+        pk = int(match.group(1))
+        return (saved if pk in favourites else not_saved).replace(sentinel, str(pk))
+
+    return fill
+
+
+class _StandIn:
+    """A product id no row has, for rendering a heart once and reusing it."""
+
+    pk = 987_654_321_987_654
 
 
 def _options(choices) -> str:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.db import connection
 
-from benchmarks import bids, closing, fanout
+from benchmarks import bids, closing, fanout, pages
 from marketplace.models import AuctionListing, Bid, Order
 
 
@@ -96,3 +96,24 @@ def test_closing_benchmark_closes_each_auction_once():
     assert row[8] == "0"  # a second run finds nothing left
     assert Order.objects.count() == 5
     assert re.match(r"5 \(5\)", row[2])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pages_benchmark_measures_each_page_both_ways_beside_the_bare_view(monkeypatch):
+    monkeypatch.setenv("BENCH_ANY_DATABASE", "1")  # the test database is a scratch one
+    out = Lines()
+
+    pages.main(out, size=200, seconds=1, clients=2)
+
+    rows = out.rows()
+    assert rows[0][0] == "bare Django view" and rows[-1][0] == "bare Django view, again"
+    measured = [(row[0], row[1]) for row in rows[1:-1]]
+    assert measured == [
+        (page, visitor)
+        for page in ("home", "browse", "search", "product", "auction")
+        for visitor in ("anonymous", "signed in")
+    ]
+    assert all(float(row[2]) > 0 for row in rows)
+    anonymous_cached = [row[4] for row in rows[1:-1] if row[1] == "anonymous"]
+    assert any(share != "0%" for share in anonymous_cached)
