@@ -331,6 +331,10 @@ else:
         }
     }
 
+# Anonymous catalogue pages are kept this long at most (marketplace/page_cache.py): the backstop
+# behind the generations the services bump; 0 turns the shared pages off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
+
 # --- Locale ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ur", _("Urdu"))]

@@ -80,6 +80,8 @@ class ReferenceData:
     provinces: list[tuple[Province, list[City]]]
     province_by_slug: dict[str, Province]
     city_by_slug: dict[str, City]
+    # Per language, the filters' <option>s built from these rows (marketplace/fragments.py).
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def category_tree(self) -> list[tuple[Category, list[Category]]]:

@@ -22,6 +22,8 @@ from django.db.models import F, Func, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import translation
 
+from marketplace.page_cache import catalogue_changed
+
 logger = logging.getLogger(__name__)
 
 # Arabic-script letters written several ways map to the Urdu form; vowel marks (aerab),
@@ -116,6 +118,7 @@ def _cache_version():
 def synonyms_changed() -> None:
     """Drop this process's table and tell the others (the version key)."""
     _table.clear()
+    catalogue_changed()  # search results already shared are out of date
     try:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
     except Exception:

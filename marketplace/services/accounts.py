@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from marketplace.confusables import shop_name_skeleton
 from marketplace.exceptions import AccountError, ShopNameTaken
 from marketplace.models import City, SellerProfile, ShopSlugRedirect, User
+from marketplace.page_cache import catalogue_changed
 
 SELLING_ROLES = {User.Role.SELLER, User.Role.BOTH}
 _SLUG_MAX = SellerProfile._meta.get_field("slug").max_length
@@ -111,6 +112,8 @@ def _save_profile(profile: SellerProfile, *, shop_name: str, **fields) -> Seller
                 ShopSlugRedirect.objects.get_or_create(slug=old_slug, defaults={"profile": profile})
     except IntegrityError:
         raise _shop_name_taken(shop_name) from None
+    # The shop's name and city show on every card and page of its products.
+    catalogue_changed(everything=True)
     return profile
 
 

@@ -21,6 +21,7 @@ from marketplace.models import (
     SecondChanceOffer,
     User,
 )
+from marketplace.page_cache import catalogue_changed
 from marketplace.services import listings
 
 MIN_DURATION_DAYS = 1
@@ -86,6 +87,7 @@ def create_auction(
         )
         listings.save_images(product=product, files=images, start_position=0)
         listings.refresh_search_vector([product.pk])
+        catalogue_changed(product_ids=[product.pk], auction_ids=[auction.pk])
     return auction
 
 
@@ -170,4 +172,5 @@ def relist_auction(*, seller: User, auction_id: int) -> AuctionListing:
         )
         old.relisted_as = new
         old.save(update_fields=["relisted_as"])
+        catalogue_changed(auction_ids=[old.pk])
     return new

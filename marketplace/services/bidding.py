@@ -20,6 +20,7 @@ from marketplace.exceptions import BidRejected
 from marketplace.i18n import lazy_format
 from marketplace.models import AuctionListing, Bid, Notification, Product, User
 from marketplace.money import PAISA, format_pkr, lazy_pkr, quantize
+from marketplace.page_cache import catalogue_changed
 from marketplace.pricing import bid_increment
 from marketplace.services import bid_floor
 from marketplace.services.notifications import Notice, notify_many
@@ -316,6 +317,7 @@ def place_bid(
         if extended:
             fields += ["ends_at", "original_ends_at"]
         _save_with_display_price(auction, fields)
+        catalogue_changed(auction_ids=[auction.pk])
 
         previous_count = auction.bid_count - len(new_bids)
         next_minimum, ends_at = auction.minimum_next_bid(), auction.ends_at

@@ -17,6 +17,7 @@ from marketplace.exceptions import OrderActionRefused
 from marketplace.i18n import lazy_format
 from marketplace.models import FixedPriceListing, Notification, Order, OrderEvent, User
 from marketplace.money import lazy_pkr
+from marketplace.page_cache import catalogue_changed
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
 from marketplace.services.payments import expire_stale_pages
@@ -189,10 +190,12 @@ def restock(order: Order) -> None:
     """Put the order's fixed-price items back on sale (the listings locked, in pk order).
     Also the path of a parcel returned to the seller (services.parcels)."""
     returned: dict[int, int] = {}
-    for listing_id, quantity in order.items.filter(listing__isnull=False).values_list(
-        "listing_id", "quantity"
+    restocked: list[int] = []
+    for listing_id, product_id, quantity in order.items.filter(listing__isnull=False).values_list(
+        "listing_id", "product_id", "quantity"
     ):
         returned[listing_id] = returned.get(listing_id, 0) + quantity
+        restocked.append(product_id)
     for listing in (
         FixedPriceListing.objects.select_for_update().filter(pk__in=returned).order_by("pk")
     ):
@@ -202,3 +205,4 @@ def restock(order: Order) -> None:
             listing.status = FixedPriceListing.Status.ACTIVE
             update_fields.append("status")
         listing.save(update_fields=update_fields)
+    catalogue_changed(product_ids=restocked)

@@ -15,6 +15,7 @@ from marketplace import realtime
 from marketplace.i18n import lazy_format
 from marketplace.models import AuctionListing, Bid, Notification, Order
 from marketplace.money import lazy_pkr
+from marketplace.page_cache import catalogue_changed
 from marketplace.services.bidding import db_now
 from marketplace.services.notifications import Notice, notify_many
 from marketplace.services.orders import NewOrder, OrderLine, create_orders
@@ -80,6 +81,7 @@ def close_auctions(*, auction_ids: Collection[int], skip_locked: bool = False) -
         notify_many(notices)
         closed_ids = [auction.pk for auction in due]
         transaction.on_commit(lambda: _broadcast_ended(closed_ids))
+        catalogue_changed(auction_ids=closed_ids)
     return [
         CloseResult(
             auction_id=auction.pk,

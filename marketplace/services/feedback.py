@@ -18,6 +18,7 @@ from marketplace.models import (
     ProductReview,
     User,
 )
+from marketplace.page_cache import catalogue_changed
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
 
@@ -90,6 +91,8 @@ def leave_feedback(
             _("You have already left feedback for this order."), code="already_left"
         ) from None
     record_event(order=order, kind=OrderEvent.Kind.FEEDBACK, actor=by)
+    # The seller's rating shows on every card and page of theirs.
+    catalogue_changed(everything=True)
     notify(
         user=order.seller,
         kind=Notification.Kind.FEEDBACK_RECEIVED,
@@ -119,6 +122,7 @@ def reply_to_feedback(*, feedback: Feedback, by: User, reply: str) -> Feedback:
     feedback.seller_reply = text
     feedback.replied_at = timezone.now()
     feedback.save(update_fields=["seller_reply", "replied_at"])
+    catalogue_changed(everything=True)
     return feedback
 
 
@@ -156,6 +160,7 @@ def leave_review(
         raise FeedbackRejected(_("Give your review a title and some words."), code="empty")
     try:
         with transaction.atomic():
+            catalogue_changed(product_ids=[product.pk])
             return ProductReview.objects.create(
                 product=product,
                 buyer=by,

@@ -15,6 +15,7 @@ from marketplace.exceptions import ListingError
 from marketplace.images import MAX_IMAGES, delete_image_files, save_product_images
 from marketplace.models import Category, City, FixedPriceListing, Product, ProductImage, User
 from marketplace.models.catalog import DEFAULT_MAX_PER_ORDER
+from marketplace.page_cache import catalogue_changed
 from marketplace.queries.search import SEARCH_CONFIG, normalized_sql
 
 
@@ -129,6 +130,7 @@ def create_fixed_price_listing(
     )
     save_images(product=product, files=images, start_position=0)
     refresh_search_vector([product.pk])
+    catalogue_changed(product_ids=[product.pk])
     return product
 
 
@@ -209,6 +211,7 @@ def update_fixed_price_listing(
         ProductImage.objects.filter(pk=pk).update(position=position)
     save_images(product=product, files=new_images, start_position=len(order))
     refresh_search_vector([product.pk])
+    catalogue_changed(product_ids=[product.pk])
     return product
 
 
@@ -219,6 +222,7 @@ def withdraw_listing(*, seller: User, product: Product) -> Product:
     if listing.status != FixedPriceListing.Status.WITHDRAWN:
         listing.status = FixedPriceListing.Status.WITHDRAWN
         listing.save(update_fields=["status"])
+        catalogue_changed(product_ids=[product.pk])
     return product
 
 
@@ -235,4 +239,5 @@ def relist_listing(*, seller: User, product: Product) -> Product:
         else FixedPriceListing.Status.SOLD_OUT
     )
     listing.save(update_fields=["status"])
+    catalogue_changed(product_ids=[product.pk])
     return product

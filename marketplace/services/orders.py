@@ -28,6 +28,7 @@ from marketplace.models import (
 )
 from marketplace.models.orders import new_reference
 from marketplace.money import format_pkr, quantize
+from marketplace.page_cache import catalogue_changed
 from marketplace.services import cod_rules, payouts
 
 Line = tuple[FixedPriceListing, int]
@@ -237,6 +238,7 @@ def place_checkout(
             listing.status = FixedPriceListing.Status.SOLD_OUT
             update_fields.append("status")
         listing.save(update_fields=update_fields)
+    catalogue_changed(product_ids=[product.pk for _l, product, _q, _p in priced])
 
     checkout = Checkout.objects.create(
         number=new_reference(CHECKOUT_PREFIX),

@@ -121,6 +121,13 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _pages_rendered_afresh(settings):
+    # Tests read response.context and change rows with factories between two requests: the
+    # shared anonymous pages are off, except in test_page_cache.py (and the browser tests).
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _english_after_each_test():
     """Requests in Urdu leave Urdu active in this thread; later tests expect English."""
     yield

@@ -206,7 +206,7 @@ def test_email_is_queued_only_after_commit(seller, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         close_auction(auction_id=auction.pk)
     assert len(mail.outbox) == 0
-    assert len(callbacks) == 2  # the broadcast and the e-mail task
+    assert len(callbacks) == 3  # the broadcast, the e-mail task and the shared pages' update
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------

@@ -78,4 +78,4 @@ def test_python_m_benchmarks_lists_the_benchmark_modules():
         timeout=60,
     ).stdout.split()
 
-    assert listed == ["bids", "browse", "closing", "fanout"]
+    assert listed == ["bids", "browse", "closing", "fanout", "pages"]

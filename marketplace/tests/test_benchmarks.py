@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.db import connection
 
-from benchmarks import bids, browse, closing, fanout
+from benchmarks import bids, browse, closing, fanout, pages
 from marketplace.models import AuctionListing, Bid, FixedPriceListing, Order
 
 
@@ -133,3 +133,23 @@ def test_browse_benchmark_times_every_kind_of_search_and_the_price_sorts(monkeyp
     assert "browse: everything, price sort" in labels
     assert all(row[1] == "2" for row in out.rows())
     assert FixedPriceListing.objects.filter(sale_percent__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_benchmark_measures_each_page_both_ways_beside_the_bare_view(monkeypatch):
+    monkeypatch.setenv("BENCH_ANY_DATABASE", "1")  # the test database is a scratch one
+    out = Lines()
+
+    pages.main(out, size=200, seconds=1, clients=2)
+
+    rows = out.rows()
+    assert rows[0][0] == "bare Django view" and rows[-1][0] == "bare Django view, again"
+    measured = [(row[0], row[1]) for row in rows[1:-1]]
+    assert measured == [
+        (page, visitor)
+        for page in ("home", "browse", "search", "product", "auction")
+        for visitor in ("anonymous", "signed in")
+    ]
+    assert all(float(row[2]) > 0 for row in rows)
+    anonymous_cached = [row[4] for row in rows[1:-1] if row[1] == "anonymous"]
+    assert any(share != "0%" for share in anonymous_cached)

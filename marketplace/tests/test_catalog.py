@@ -362,11 +362,20 @@ def test_a_withdrawn_listing_is_404_for_others_and_visible_to_its_seller(client,
     assert "You withdrew this listing" in client.get(url).text
 
 
-def test_product_detail_offers_buy_now_and_add_to_cart(client):
+def test_product_detail_offers_buy_now_and_add_to_cart(client, buyer):
     product = ProductFactory()
+    client.force_login(buyer)
     page = client.get(reverse("product_detail", args=[product.pk])).text
     assert reverse("buy_now", args=[product.fixed_price_id]) in page
     assert reverse("cart_add", args=[product.fixed_price_id]) in page
+
+
+def test_product_detail_asks_a_visitor_to_log_in_to_buy(client):
+    # The visitor's page is shared (no CSRF token): a link to log in, not a form.
+    product = ProductFactory()
+    page = client.get(reverse("product_detail", args=[product.pk])).text
+    assert reverse("buy_now", args=[product.fixed_price_id]) not in page
+    assert f"{reverse('login')}?next={product.get_absolute_url()}" in page.replace("%2F", "/")
 
 
 def test_product_detail_of_an_auction_redirects_to_the_auction(client):

@@ -172,11 +172,13 @@ def test_server_error_page_needs_no_database(rf):
 
 
 @pytest.mark.django_db
-def test_csrf_failure_is_a_styled_page(settings):
+def test_csrf_failure_is_a_styled_page(settings, buyer):
     from django.test import Client
 
     settings.DEBUG = False
-    response = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "ur"})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(buyer)  # a visitor's language switch needs no token; a user's does
+    response = client.post("/i18n/setlang/", {"language": "ur"})
     assert response.status_code == 403
     assert "This form has expired" in response.content.decode()
 

@@ -79,8 +79,9 @@ def test_the_api_refuses_to_publish_for_a_seller_nobody_could_pay(newcomer, path
     assert not Product.objects.exists()
 
 
-def test_the_product_page_offers_no_buy_now_for_a_seller_nobody_could_pay(client, newcomer):
+def test_the_product_page_offers_no_buy_now_for_a_seller_nobody_could_pay(client, newcomer, buyer):
     listing = listing_by(newcomer)
+    client.force_login(buyer)  # a visitor is offered a login link, not the form
     page = client.get(listing.product.get_absolute_url()).content.decode()
     assert 'id="seller-not-ready"' in page
     assert reverse("buy_now", args=[listing.pk]) not in page

@@ -18,6 +18,7 @@ from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
 from marketplace.money import format_pkr
+from marketplace.page_cache import detail_generations, shared_page
 from marketplace.services import payouts
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
@@ -40,6 +41,7 @@ def _page_context(request: HttpRequest, auction: AuctionListing, form: BidForm |
 
 
 @require_GET
+@shared_page()
 def auction_list(request: HttpRequest) -> HttpResponse:
     auctions = queries.auction_cards().ending_soon()
     page = Paginator(auctions, settings.PAGE_SIZE).get_page(request.GET.get("page"))
@@ -52,6 +54,7 @@ def auction_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shared_page(detail_generations("auction"))
 def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     auction = _get_visible_auction(pk)
     context = _page_context(request, auction)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from marketplace import delivery
+from marketplace import delivery, fragments
 from marketplace.exceptions import ListingError
 from marketplace.forms.catalog import FixedPriceListingForm
 from marketplace.models import (
@@ -22,6 +22,7 @@ from marketplace.models import (
     SellerProfile,
     ShopSlugRedirect,
 )
+from marketplace.page_cache import detail_generations, shared_page
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries import search
 from marketplace.queries.catalog import (
@@ -50,10 +51,7 @@ DID_YOU_MEAN_BELOW = 3  # results at most this many: offer a closer term
 
 
 def _filter_choices() -> dict:
-    reference = reference_data()
     return {
-        "category_tree": reference.category_tree,
-        "provinces": reference.provinces,
         "sorts": SORTS,
         "listing_types": LISTING_TYPES,
         "page_sizes": PAGE_SIZES,
@@ -66,6 +64,7 @@ def _page_querystring(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+@shared_page()
 @vary_on_headers("HX-Request")
 def product_list(request: HttpRequest) -> HttpResponse:
     filters = BrowseFilters.from_query(request.GET)
@@ -79,7 +78,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "favourites": favourite_ids(request.user, products),
         "querystring": _page_querystring(request),
         "did_you_mean": _did_you_mean(filters, paginator),
-        "provinces": reference_data().provinces,
+        "selects": fragments.filter_selects(reference_data(), filters),
     }
     # A history restore (back button after hx-push-url) needs the whole page.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
@@ -111,6 +110,7 @@ def product_suggest(request: HttpRequest) -> HttpResponse:
     )
 
 
+@shared_page(detail_generations("product"))
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(
         card_queryset().select_related("category__parent", "city__province"), pk=pk
@@ -138,6 +138,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@shared_page()
 def shop_detail(request: HttpRequest, slug: str) -> HttpResponse:
     profile = SellerProfile.objects.select_related("user", "city").filter(slug=slug).first()
     if profile is None:

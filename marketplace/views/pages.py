@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from marketplace.i18n import supported
 from marketplace.models import Category, Product
+from marketplace.page_cache import shared_page
 from marketplace.pricing import BID_INCREMENTS
 from marketplace.queries.auctions import ending_soon_auctions
 from marketplace.queries.catalog import card_queryset, favourite_ids
@@ -14,6 +17,7 @@ HOME_NEW_LISTINGS = 8
 HOME_ENDING_SOON = 4
 
 
+@shared_page()
 def home(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.filter(parent=None).prefetch_related("children")
     new_listings = list(
@@ -36,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@shared_page()
 def help_page(request: HttpRequest) -> HttpResponse:
     context = {
         "increments": BID_INCREMENTS,
@@ -49,9 +54,19 @@ def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/help.html", context)
 
 
+@csrf_exempt
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
-    """Django's set_language (cookie, safe `next`), also saved on the user when logged in."""
+    """Django's set_language (cookie, safe `next`), also saved on the user when logged in.
+
+    A signed-in user's choice changes their account, so it needs the CSRF token. A visitor's
+    only sets the language cookie, which any site could set by sending them to a link in the
+    other language anyway: the shared anonymous pages carry no token, so it is not asked for.
+    """
+    if request.user.is_authenticated:
+        refused = CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
+        if refused is not None:
+            return refused
     response = django_set_language(request)
     code = supported(request.POST.get("language"))
     if code and code == request.POST.get("language") and request.user.is_authenticated:

@@ -85,7 +85,7 @@ def provider_refunds(monkeypatch):
     """The provider's refund call, recorded (these orders have no charge at the emulator)."""
     calls = []
 
-    def create_refund(*, charge_or_intent, amount, idempotency_key, metadata=None):
+    def create_refund(*, charge_or_intent, amount, idempotency_key, metadata=None, provider=None):
         calls.append(idempotency_key)
         return RefundResult(
             id=f"re_{len(calls)}",

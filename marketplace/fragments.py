@@ -1,0 +1,203 @@
+"""Fragments rendered once and reused (issue 20): the card grid and the browse filters' options.
+
+A card grid is a pure function of the rows it shows, the language and the few things a card
+reads from the clock (an auction's "3 hours left" and whether it ended, whether a sale is on),
+so it is kept under a digest of exactly those: a change to any row gives a new key, and nothing
+needs invalidating. The heart on each card is the one personal part: the grid is stored with a
+marker in its place and each request fills in its own hearts (saved or not, its own token).
+Entries live in this process (a small LRU): no network round trip, nothing to keep coherent.
+"""
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from marketplace.models import Product
+from marketplace.templatetags.auctions import time_left
+
+GRID = "marketplace/components.html#product-grid"
+HEART = "marketplace/components.html#heart"
+HEART_MARK = re.compile(r"<!--heart:(\d+)-->")
+LRU_SIZE = 2_000
+
+
+class _Lru:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_grids = _Lru(LRU_SIZE)
+
+
+def clear() -> None:
+    _grids.clear()
+
+
+def _row(instance) -> tuple:
+    """Every loaded field of a row (what a template could read), not Django's bookkeeping."""
+    if instance is None:
+        return ()
+    return tuple(sorted((k, v) for k, v in vars(instance).items() if not k.startswith("_")))
+
+
+def card_state(product: Product, now) -> tuple:
+    """Everything a product card shows: its rows, main photo, and what the clock decides."""
+    auction = product.auction if product.auction_id else None
+    listing = product.fixed_price if product.fixed_price_id else None
+    profile = getattr(product.seller, "seller_profile", None)
+    image = product.main_image
+    clock: tuple = ()
+    if auction is not None:
+        clock = (auction.has_ended(now), time_left(auction.ends_at))
+    elif listing is not None:
+        clock = (listing.is_on_sale(now),)
+    return (
+        _row(product),
+        _row(auction),
+        _row(listing),
+        _row(product.city),
+        _row(profile),
+        (image.thumbnail.name, image.alt_text) if image else None,
+        clock,
+    )
+
+
+def _grid_key(products: Sequence[Product]) -> str:
+    now = timezone.now()
+    state = repr([card_state(product, now) for product in products])
+    digest = hashlib.blake2b(state.encode(), digest_size=20).hexdigest()
+    return f"{get_language()}:{digest}"
+
+
+def card_grid(products: Sequence[Product], context) -> SafeString:
+    """The grid of `products` for this request: shared HTML, this visitor's hearts."""
+    key = _grid_key(products)
+    html = _grids.get(key)
+    if html is None:
+        html = get_template(GRID).template.render(
+            context.new({"products": products, "heart_holes": True})
+        )
+        _grids.put(key, html)
+    return mark_safe(HEART_MARK.sub(_heart_filler(products, context), html))  # noqa: S308
+
+
+def _heart_filler(products: Sequence[Product], context):
+    """The function putting each product's heart in its marker's place.
+
+    A signed-in user's heart differs between products only by the product's id, so it is
+    rendered twice (saved, not saved) for a stand-in id that is then replaced; a visitor's
+    links to the product's own page (an auction's differs), so it is rendered per product.
+    """
+    heart = get_template(HEART).template
+    by_pk = {product.pk: product for product in products}
+
+    def render(product) -> str:
+        with context.push(product=product):
+            return heart.render(context)
+
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return lambda match: render(by_pk[int(match.group(1))])
+    favourites = context.get("favourites") or set()
+    stand_in = _StandIn()
+    with context.push(favourites={stand_in.pk}):
+        saved = render(stand_in)
+    not_saved = render(stand_in)
+    sentinel = str(stand_in.pk)
+
+    def fill(match: re.Match) -> str:
+        pk = int(match.group(1))
+        return (saved if pk in favourites else not_saved).replace(sentinel, str(pk))
+
+    return fill
+
+
+class _StandIn:
+    """A product id no row has, for rendering a heart once and reusing it."""
+
+    pk = 987_654_321_987_654
+
+
+def _options(choices) -> str:
+    return "".join(
+        f'<option value="{escape(value)}">{prefix}{escape(label)}</option>'
+        for value, prefix, label in choices
+    )
+
+
+def _built_selects(reference) -> dict:
+    """The category, province and city `<option>`s in the current language, built once per
+    language for each load of the reference data (kept on it, so they go when it does)."""
+    language = get_language()
+    built = reference.rendered.get(language)
+    if built is not None:
+        return built
+    categories = []
+    for parent, children in reference.category_tree:
+        categories.append((parent.slug, "", parent.display_name))
+        categories += [
+            (child.slug, "&nbsp;&nbsp;&ndash; ", child.display_name) for child in children
+        ]
+    groups = {
+        province.slug: (
+            f'<optgroup label="{escape(province.display_name)}">'
+            + _options((city.slug, "", city.display_name) for city in cities)
+            + "</optgroup>"
+        )
+        for province, cities in reference.provinces
+    }
+    built = {
+        "category": _options(categories),
+        "province": _options((p.slug, "", p.display_name) for p, _cities in reference.provinces),
+        "city": {"": "".join(groups.values()), **groups},
+    }
+    reference.rendered[language] = built
+    return built
+
+
+def _selected(html: str, value: str) -> SafeString:
+    if value:
+        marker = f'<option value="{escape(value)}">'
+        html = html.replace(marker, f'<option value="{escape(value)}" selected>', 1)
+    return mark_safe(html)  # noqa: S308 (escaped when built)
+
+
+def filter_selects(reference, filters) -> dict[str, SafeString]:
+    """The browse filters' options with this query's choices selected."""
+    built = _built_selects(reference)
+    province = filters.province.slug if filters.province else ""
+    return {
+        "category": _selected(built["category"], filters.category.slug if filters.category else ""),
+        "province": _selected(built["province"], province),
+        "city": _selected(
+            built["city"].get(province, ""), filters.city.slug if filters.city else ""
+        ),
+    }

@@ -1,0 +1,174 @@
+"""Shared pages: anonymous catalogue pages served from the cache (issue 20).
+
+A visitor who is not signed in sees the same home, browse, search, shop, product, auction and
+help page as every other such visitor with the same language and query string, so the page is
+rendered once and kept in the cache for `PAGE_CACHE_SECONDS` (a few seconds: the backstop).
+Each entry is stored with the *generations* it was rendered under: every list page depends on
+the `lists` generation, a product's page on its own (and on `all`), an auction's page on its
+own (and on `all`). The services that change what those pages show call `catalogue_changed`,
+which sets new generations after commit; an entry whose generations no longer match is a miss.
+Generations are read before the view runs, so a page rendered from rows read just before a
+change commits is stored under the old generation and is never served after the change.
+
+A shared page holds nothing personal: it is only used for anonymous GET requests without
+pending messages, and an entry is only stored when rendering did not touch the CSRF token
+(`{% csrf_token %}` marks the request), set no cookie and answered 200. The CSP nonce, which is
+per response, is stored as a placeholder and replaced by this response's nonce on the way out.
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "pages:"
+LISTS = "lists"
+EVERYTHING = "all"
+NONCE_PLACEHOLDER = b"__csp_nonce_placeholder__"
+# Generations outlive the pages stored under them many times over; a generation that has
+# expired reads as None, which no stored page carries after a change, so that is a miss too.
+GENERATION_SECONDS = 60 * 60
+# Headers a view sets that a cached copy must repeat (Vary from vary_on_headers, the type).
+KEPT_HEADERS = ("Content-Type", "Vary", "Content-Language")
+HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+
+
+def generation_key(name: str) -> str:
+    return f"{KEY_PREFIX}gen:{name}"
+
+
+def product_generation(product_id: int) -> str:
+    return generation_key(f"product:{product_id}")
+
+
+def auction_generation(auction_id: int) -> str:
+    return generation_key(f"auction:{auction_id}")
+
+
+def catalogue_changed(
+    *,
+    product_ids: Iterable[int] = (),
+    auction_ids: Iterable[int] = (),
+    everything: bool = False,
+) -> None:
+    """Pages showing these products or auctions, and every list page, are out of date.
+
+    The new generations are set after the caller's transaction commits (at once outside one).
+    `everything=True` is for a change whose pages are not known one by one (a shop renamed, a
+    review, stock returned by a cancellation): every product and auction page then misses too.
+    """
+    names = [generation_key(LISTS)]
+    names += [product_generation(pk) for pk in product_ids if pk is not None]
+    names += [auction_generation(pk) for pk in auction_ids if pk is not None]
+    if everything:
+        names.append(generation_key(EVERYTHING))
+    transaction.on_commit(lambda: _bump(names))
+
+
+def _bump(names: list[str]) -> None:
+    token = time.time_ns()
+    cache.set_many(dict.fromkeys(names, token), timeout=GENERATION_SECONDS)
+
+
+def lists_generation() -> object:
+    """The generation every list page (and the card fragments) is rendered under."""
+    return cache.get(generation_key(LISTS))
+
+
+def is_shared_request(request: HttpRequest) -> bool:
+    """Whether this request may be answered with the page every anonymous visitor sees."""
+    if settings.PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
+        return False
+    user = getattr(request, "user", None)
+    if user is None or user.is_authenticated:
+        return False
+    # A message waiting for this visitor ("you have logged out") is personal: len() reads
+    # the storage without marking the messages as shown.
+    return not len(messages.get_messages(request))
+
+
+def _page_key(request: HttpRequest) -> str:
+    variant = "|".join(request.headers.get(name, "") for name in HTMX_HEADERS)
+    query = sorted(request.GET.lists())
+    raw = f"{request.path}|{query!r}|{variant}".encode()
+    return f"{KEY_PREFIX}page:{get_language()}:{hashlib.sha256(raw).hexdigest()}"
+
+
+def shared_page(depends_on: Callable[..., list[str]] | None = None):
+    """Serve the decorated GET view's page from the cache to anonymous visitors.
+
+    `depends_on(**view_kwargs)` names the generation keys of a detail page; without it the
+    page is a list page (the `lists` generation).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not is_shared_request(request):
+                return view(request, *args, **kwargs)
+            request.shared_page = True
+            names = depends_on(**kwargs) if depends_on else [generation_key(LISTS)]
+            key = _page_key(request)
+            found = cache.get_many([key, *names])
+            generations = tuple(found.get(name) for name in names)
+            entry = found.get(key)
+            if entry is not None and entry["generations"] == generations:
+                return _from_entry(request, entry)
+            token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            response = view(request, *args, **kwargs)
+            response["X-Page-Cache"] = "miss"
+            if _storable(request, response, token_before):
+                cache.set(key, _entry(request, response, generations), settings.PAGE_CACHE_SECONDS)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def detail_generations(kind: str) -> Callable[..., list[str]]:
+    """`depends_on` for a page of one product (`pk` kwarg) or one auction."""
+    key_of = product_generation if kind == "product" else auction_generation
+    return lambda pk, **kwargs: [generation_key(EVERYTHING), key_of(pk)]
+
+
+def _storable(request: HttpRequest, response: HttpResponse, token_before: object) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not token_before:
+        # The page used the CSRF token: a shared copy would hand this visitor's to everyone.
+        logger.warning(
+            "%s rendered a CSRF token for an anonymous visitor: not cached", request.path
+        )
+        return False
+    return True
+
+
+def _entry(request: HttpRequest, response: HttpResponse, generations: tuple) -> dict:
+    body = response.content
+    nonce = getattr(request, "_csp_nonce", None)
+    if isinstance(nonce, str) and nonce.encode() in body:
+        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    return {"generations": generations, "body": body, "headers": headers}
+
+
+def _from_entry(request: HttpRequest, entry: dict) -> HttpResponse:
+    body = entry["body"]
+    if NONCE_PLACEHOLDER in body:
+        body = body.replace(NONCE_PLACEHOLDER, str(request.csp_nonce).encode())
+    response = HttpResponse(body)
+    for name, value in entry["headers"].items():
+        response[name] = value
+    response["X-Page-Cache"] = "hit"
+    return response

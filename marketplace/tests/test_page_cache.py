@@ -1,0 +1,370 @@
+"""Shared anonymous pages (marketplace/page_cache.py, issue 20): served from the cache, never
+stale after a change made through the services, never personal."""
+
+import re
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from marketplace.models import AuctionListing
+from marketplace.page_cache import NONCE_PLACEHOLDER, catalogue_changed, shared_page
+from marketplace.services.closing import close_auctions
+from marketplace.services.listings import update_fixed_price_listing
+from marketplace.services.orders import place_checkout
+from marketplace.tests.auction_helpers import bid, make_auction
+from marketplace.tests.factories.catalog import category, city
+from marketplace.tests.factories.orders import address_of
+from marketplace.tests.test_images import photo
+
+LANGUAGES = ["en", "ur"]
+
+
+@pytest.fixture(autouse=True)
+def shared_pages(settings):
+    settings.PAGE_CACHE_SECONDS = 5
+
+
+@pytest.fixture
+def listing(seller):
+    from marketplace.services.listings import create_fixed_price_listing
+
+    return create_fixed_price_listing(
+        seller=seller,
+        title="Multani blue pottery vase",
+        description="Hand-painted.",
+        category=category(),
+        condition="new",
+        city=city("Multan"),
+        price=Decimal("2500"),
+        quantity=1,
+        images=[photo()],
+    )
+
+
+def get(client, url, language="en", **headers):
+    client.cookies["django_language"] = language
+    return client.get(url, **headers)
+
+
+def pkr(amount: str, language: str) -> str:
+    """The amount as the page writes it in `language` (Urdu pages keep Western digits)."""
+    from marketplace.money import format_pkr
+
+    with override(language):
+        return format_pkr(Decimal(amount))
+
+
+def assert_cached(client, url, language="en"):
+    first = get(client, url, language)
+    again = get(client, url, language)
+    assert first.status_code == again.status_code == 200
+    assert first["X-Page-Cache"] == "miss"
+    assert again["X-Page-Cache"] == "hit"
+    return again.text
+
+
+CATALOGUE = ["home", "product_list", "auction_list", "help"]
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_anonymous_catalogue_pages_come_from_the_cache(client, db, name, language):
+    body = assert_cached(client, reverse(name), language)
+    assert f'<html lang="{language}"' in body
+
+
+def test_product_shop_and_auction_pages_come_from_the_cache(client, seller, listing):
+    auction = make_auction(seller)
+    for url in (
+        listing.get_absolute_url(),
+        reverse("shop_detail", args=[seller.seller_profile.slug]),
+        reverse("auction_detail", args=[auction.pk]),
+        reverse("product_list") + "?q=vase&sort=newest",
+    ):
+        assert_cached(client, url)
+
+
+def test_each_language_and_query_has_its_own_page(client, db):
+    english = get(client, reverse("product_list") + "?sort=newest", "en")
+    urdu = get(client, reverse("product_list") + "?sort=newest", "ur")
+    other = get(client, reverse("product_list") + "?sort=price_asc", "en")
+    assert urdu["X-Page-Cache"] == other["X-Page-Cache"] == "miss"
+    assert 'lang="ur"' in urdu.text and 'lang="en"' in english.text
+
+
+def test_a_shared_page_carries_no_csrf_token_or_cookie(client, seller, listing):
+    auction = make_auction(seller)
+    for url in (reverse("home"), listing.get_absolute_url(), auction.product.get_absolute_url()):
+        response = client.get(url, follow=True)
+        body = client.get(response.request["PATH_INFO"]).text
+        assert "csrfmiddlewaretoken" not in body
+        assert "X-CSRFToken" not in body
+        assert "csrftoken" not in client.cookies
+
+
+def test_a_visitor_switches_language_without_a_token(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(reverse("set_language"), {"language": "ur", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "ur"
+
+
+def test_a_signed_in_user_still_needs_the_token_to_switch_language(buyer):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(buyer)
+    response = strict.post(reverse("set_language"), {"language": "ur", "next": "/"})
+    assert response.status_code == 403
+    buyer.refresh_from_db()
+    assert buyer.language != "ur"
+
+
+def test_a_signed_in_user_never_gets_the_shared_page(client, buyer, listing):
+    url = listing.get_absolute_url()
+    assert_cached(client, url)
+    client.force_login(buyer)
+    page = client.get(url)
+    assert not page.has_header("X-Page-Cache")
+    assert "bilal" in page.text.lower()
+    assert "csrfmiddlewaretoken" in page.text
+    assert page["Cache-Control"] == "private, no-store"
+
+
+def test_a_visitor_never_gets_a_signed_in_users_page(client, buyer, listing):
+    url = listing.get_absolute_url()
+    client.force_login(buyer)
+    client.get(url)
+    client.logout()
+    first = client.get(url)
+    assert first["X-Page-Cache"] == "miss"
+    again = client.get(url)
+    assert again["X-Page-Cache"] == "hit"
+    assert "bilal" not in again.text.lower()
+
+
+def test_a_visitor_with_a_message_waiting_gets_their_own_page(client, db):
+    assert_cached(client, reverse("home"))
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    storage = CookieStorage(RequestFactory().get("/"))
+    response = HttpResponse()
+    storage.add(20, "You have been logged out.")
+    storage.update(response)
+    client.cookies["messages"] = response.cookies["messages"].value
+    page = client.get(reverse("home"))
+    assert not page.has_header("X-Page-Cache")
+    assert "You have been logged out." in page.text
+
+
+# --- Nothing stale ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_new_price_shows_at_once(
+    client, seller, listing, language, django_capture_on_commit_callbacks
+):
+    pages = [listing.get_absolute_url(), reverse("product_list"), reverse("home")]
+    for url in pages:
+        assert pkr("2500", language) in assert_cached(client, url, language)
+    with django_capture_on_commit_callbacks(execute=True):
+        update_fixed_price_listing(
+            seller=seller,
+            product=listing,
+            title=listing.title,
+            description=listing.description,
+            category=listing.category,
+            condition=listing.condition,
+            city=listing.city,
+            price=Decimal("1999"),
+            quantity=1,
+        )
+    for url in pages:
+        body = get(client, url, language).text
+        assert pkr("1999", language) in body, url
+        assert pkr("2500", language) not in body, url
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_bid_shows_at_once(client, seller, buyer, language, django_capture_on_commit_callbacks):
+    auction = make_auction(seller, starting_price="1000")
+    pages = [reverse("auction_detail", args=[auction.pk]), reverse("auction_list")]
+    for url in pages:
+        assert pkr("1000", language) in assert_cached(client, url, language)
+    with django_capture_on_commit_callbacks(execute=True):
+        bid(auction, buyer, "1500")
+    for url in pages:
+        body = get(client, url, language).text
+        assert pkr("1500", language) in body, url
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_selling_the_last_unit_shows_sold_out_at_once(
+    client, buyer, listing, language, django_capture_on_commit_callbacks
+):
+    from marketplace.models import FixedPriceListing
+
+    url = listing.get_absolute_url()
+    with override(language):
+        from django.utils.translation import gettext
+
+        log_in_to_buy, none_left = gettext("Log in to buy"), gettext("None left")
+    assert log_in_to_buy in assert_cached(client, url, language)
+    with django_capture_on_commit_callbacks(execute=True):
+        place_checkout(
+            buyer=buyer,
+            lines=[(FixedPriceListing.objects.get(pk=listing.fixed_price_id), 1)],
+            address=address_of(buyer),
+        )
+    body = get(client, url, language).text
+    assert none_left in body
+    assert log_in_to_buy not in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_ended_auction_shows_at_once(
+    client, seller, language, django_capture_on_commit_callbacks
+):
+    auction = make_auction(seller)
+    url = reverse("auction_detail", args=[auction.pk])
+    with override(language):
+        from django.utils.translation import gettext
+
+        unsold = gettext("It did not sell.")
+    assert unsold not in assert_cached(client, url, language)
+    AuctionListing.objects.filter(pk=auction.pk).update(ends_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert close_auctions(auction_ids=[auction.pk])
+    page = get(client, url, language)
+    assert page["X-Page-Cache"] == "miss"
+    assert unsold in page.text
+
+
+def test_a_change_no_service_announced_shows_within_the_max_age(client, settings, listing):
+    from marketplace.models import FixedPriceListing
+
+    settings.PAGE_CACHE_SECONDS = 1
+    url = listing.get_absolute_url()
+    assert_cached(client, url)
+    FixedPriceListing.objects.filter(pk=listing.fixed_price_id).update(price=Decimal("1234"))
+    assert pkr("1234", "en") not in get(client, url).text  # the backstop: at most a second
+    time.sleep(1.1)
+    assert pkr("1234", "en") in get(client, url).text
+
+
+def test_a_change_invalidates_only_after_commit(
+    client, listing, django_capture_on_commit_callbacks
+):
+    url = listing.get_absolute_url()
+    assert_cached(client, url)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        catalogue_changed(product_ids=[listing.pk])
+    assert get(client, url)["X-Page-Cache"] == "hit"
+    for callback in callbacks:
+        callback()
+    assert get(client, url)["X-Page-Cache"] == "miss"
+
+
+def test_another_products_change_keeps_a_product_page(
+    client, seller, listing, django_capture_on_commit_callbacks
+):
+    url = listing.get_absolute_url()
+    assert_cached(client, url)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_changed(product_ids=[listing.pk + 1000])
+    assert get(client, url)["X-Page-Cache"] == "hit"
+    assert get(client, reverse("product_list"))["X-Page-Cache"] == "miss"
+
+
+# --- The CSP nonce ---------------------------------------------------------------------------
+
+
+def test_the_nonce_of_a_shared_page_is_each_responses_own(db):
+    from csp.middleware import CSPMiddleware
+
+    @shared_page()
+    def page(request):
+        return HttpResponse(f'<script nonce="{request.csp_nonce}"></script>')
+
+    app = CSPMiddleware(page)
+    served = []
+    for _ in range(2):
+        request = RequestFactory().get("/nonce-page/")
+        request.user = AnonymousUser()
+        response = app(request)
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+        served.append((response["X-Page-Cache"], nonce, response.content.decode()))
+    (first_state, first_nonce, first_body), (second_state, second_nonce, second_body) = served
+    assert (first_state, second_state) == ("miss", "hit")
+    assert first_nonce != second_nonce
+    assert f'nonce="{first_nonce}"' in first_body
+    assert f'nonce="{second_nonce}"' in second_body
+    assert NONCE_PLACEHOLDER.decode() not in second_body
+
+
+def test_a_page_that_used_the_csrf_token_is_not_shared(db):
+    from django.middleware.csrf import get_token
+
+    @shared_page()
+    def page(request):
+        return HttpResponse(get_token(request))
+
+    for _ in range(2):
+        request = RequestFactory().get("/token-page/")
+        request.user = AnonymousUser()
+        assert page(request)["X-Page-Cache"] == "miss"
+
+
+def test_the_card_grid_is_not_stale_for_a_signed_in_user(
+    client, buyer, seller, django_capture_on_commit_callbacks
+):
+    auction = make_auction(seller, ends_in=timedelta(days=2))
+    client.force_login(buyer)
+    assert pkr("1000", "en") in client.get(reverse("auction_list")).text
+    with django_capture_on_commit_callbacks(execute=True):
+        bid(auction, buyer, "1300")
+    assert pkr("1300", "en") in client.get(reverse("auction_list")).text
+
+
+def test_one_card_grid_serves_everyone_with_their_own_hearts(client, buyer, rival, listing):
+    from marketplace import fragments
+    from marketplace.models import Favourite
+
+    fragments.clear()
+    Favourite.objects.create(user=buyer, product=listing)
+    url = reverse("product_list")
+    pages = {}
+    for user in (buyer, rival):
+        client.force_login(user)
+        pages[user.username] = client.get(url).text
+    assert len(fragments._grids.items) == 1
+    saved = 'aria-pressed="true" title="Remove from saved"'
+    assert saved in pages["bilal"]
+    assert saved not in pages["rabia"]
+    assert 'aria-pressed="false" title="Save"' in pages["rabia"]
+    assert "<!--heart:" not in pages["bilal"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_filter_options_are_built_once_per_language_and_mark_the_choice(client, db, language):
+    from marketplace.models import City
+    from marketplace.queries.catalog import reference_data
+
+    lahore = City.objects.get(slug="lahore")
+    with override(language):
+        name = str(lahore.display_name)
+    url = reverse("product_list") + f"?province={lahore.province.slug}&city=lahore"
+    page = get(client, url, language).text
+    assert f'<option value="lahore" selected>{name}</option>' in page
+    assert language in reference_data().rendered
+    assert 'value="karachi"' not in page  # another province's cities are left out
