@@ -9,11 +9,12 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from marketplace.models import LedgerEntry, Order, Parcel, RemittanceLine
-from marketplace.tests.browser.conftest import login_as
+from marketplace.tests.browser.conftest import login_as, move_on_courier_page
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.orders import address_of, listing_by, shop_delivery
 
 TIMEOUT = 10_000
+JOURNEY = ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered")
 
 
 def test_cod_order_confirmed_booked_delivered_remitted_and_credited(
@@ -55,11 +56,7 @@ def test_cod_order_confirmed_booked_delivered_remitted_and_credited(
 
     # The courier delivers it on the emulator's page; each step calls the site back.
     courier_page = browser.new_page()
-    courier_page.goto(courier_emulator.base_url + "/")
-    row = courier_page.locator(f"#parcel-{parcel.tracking_number}")
-    for button in ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered"):
-        row.get_by_role("button", name=button).click()
-        expect(row.locator(".status")).to_have_text(button)
+    move_on_courier_page(courier_page, courier_emulator, parcel.tracking_number, *JOURNEY)
     courier_page.close()
     for _ in range(50):  # the callbacks arrive within a moment of each click
         if Order.objects.get(pk=order.pk).status == Order.Status.DELIVERED:

@@ -6,10 +6,16 @@ from playwright.sync_api import expect
 
 from marketplace.models import LedgerEntry, Order, Parcel
 from marketplace.services import remittance
-from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
+from marketplace.tests.browser.conftest import (
+    PHONE,
+    login_as,
+    move_on_courier_page,
+    overflows_horizontally,
+)
 from marketplace.tests.courier_support import cod_order
 
 TIMEOUT = 10_000
+JOURNEY = ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered")
 
 
 def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
@@ -48,11 +54,7 @@ def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
 
     # The courier moves the parcel on the emulator's own page; each step calls the site back.
     courier_page = browser.new_page()
-    courier_page.goto(courier_emulator.base_url + "/")
-    row = courier_page.locator(f"#parcel-{parcel.tracking_number}")
-    for button in ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered"):
-        row.get_by_role("button", name=button).click()
-        expect(row.locator(".status")).to_have_text(button)
+    move_on_courier_page(courier_page, courier_emulator, parcel.tracking_number, *JOURNEY)
     screenshot(courier_page, "courier-emulator")
     courier_page.close()
 
