@@ -21,6 +21,7 @@ JOURNEY = ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivere
 def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
     page, browser, live_url, courier_emulator, courier_settings, seller, buyer, screenshot
 ):
+    courier_emulator.store.reset()  # the session's emulator: its report is this test's alone
     order = cod_order(seller, buyer, title="Multani blue vase")
     login_as(page.context, live_url, seller)
 
