@@ -5,11 +5,11 @@ import time
 import urllib.request
 
 import pytest
-from django.db import transaction
 
 from courier_emulator import start_emulator
 from marketplace import models
-from marketplace.tests.factories.fulfilment import paid_order
+from marketplace.services.cod import confirm_cod_order
+from marketplace.tests.factories.orders import cod_order_for, listing_by, shop_delivery
 from marketplace.tests.stripe_support import WebhookReceiver
 
 TOKEN = "test-courier-token"
@@ -80,12 +80,10 @@ def post_callback(client, body: bytes, headers: dict):
     )
 
 
-def cod_order(seller, buyer, **listing) -> models.Order:
-    """A cash-on-delivery order ready to ship (the COD confirmation step is the checkout's:
-    here it is set directly, as `paid_order` does for card payments)."""
-    order = paid_order(seller, buyer, **listing)
-    with transaction.atomic():
-        models.Checkout.objects.filter(pk=order.checkout_id).update(
-            payment_method=models.Checkout.PaymentMethod.COD
-        )
+def cod_order(seller, buyer, *, delivery_fee: str = "0.00", **listing) -> models.Order:
+    """A cash-on-delivery order ready to ship, made as a buyer makes one: the seller accepts COD,
+    the buyer checks out with it and confirms the order (UNCONFIRMED -> CONFIRMED)."""
+    shop_delivery(seller, fee=delivery_fee, cod=True)
+    order = cod_order_for(buyer, listing_by(seller, **listing))
+    confirm_cod_order(order=order, by=buyer)
     return models.Order.objects.select_related("checkout").get(pk=order.pk)

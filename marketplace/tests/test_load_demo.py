@@ -56,6 +56,36 @@ def test_one_demo_shop_is_verified(catalogue_calls):
 
 
 @pytest.mark.django_db
+def test_demo_shops_charge_delivery_and_two_accept_cash_on_delivery(catalogue_calls, buyer):
+    from marketplace.delivery import fee_to
+    from marketplace.services import cod_rules
+
+    call_command("load_demo", "--force")
+    call_command("load_demo", "--force")  # the same settings, no second rate
+
+    shops = {
+        p.user.username: p
+        for p in SellerProfile.objects.filter(user__username__in=["amina", "sana", "imran"])
+    }
+    lahore, karachi = City.objects.get(name="Lahore"), City.objects.get(name="Karachi")
+    fees = {
+        name: (fee_to(p, lahore.province_id), fee_to(p, karachi.province_id))
+        for name, p in shops.items()
+    }
+    assert fees == {
+        "amina": (Decimal("200.00"), Decimal("350.00")),
+        "sana": (Decimal("250.00"), Decimal("250.00")),
+        "imran": (Decimal("300.00"), Decimal("150.00")),
+    }
+    refusals = {
+        name: cod_rules.cod_refusal(buyer=buyer, profiles=[p], total=Decimal("3000"))
+        for name, p in shops.items()
+    }
+    assert refusals["amina"] is None and refusals["sana"] is None
+    assert refusals["imran"].code == "cod_not_accepted"
+
+
+@pytest.mark.django_db
 def test_load_demo_lists_every_demo_product_through_the_catalogue_service(catalogue_calls):
     call_command("load_demo", "--force")
 
@@ -120,11 +150,12 @@ def test_load_demo_gives_a_seller_money_in_every_state_and_a_return_waiting(clie
 
     imran = User.objects.get(username="imran")
     balances = ledger.balances(imran)
-    # Imran's first five listings, less the 2% fee: 2,200 paid, 6,500 in the return window and
-    # 3,500 with a return waiting (pending); 3,800 released; 5,200 paid out.
-    assert balances.pending == Decimal("11956.00")
-    assert balances.available == Decimal("3724.00")
-    assert balances.paid_out == Decimal("5096.00")
+    # Imran's first five listings, each with his Rs 300 delivery outside Sindh, less the 2% fee
+    # on the items: 2,200 paid, 6,500 in the return window and 3,500 with a return waiting
+    # (pending); 3,800 released; 5,200 paid out.
+    assert balances.pending == Decimal("12856.00")
+    assert balances.available == Decimal("4024.00")
+    assert balances.paid_out == Decimal("5396.00")
     assert balances.in_transfer == Decimal("0.00")
     assert Payout.objects.get(seller=imran).status == Payout.Status.PAID
     assert ReturnRequest.objects.open().get().order.seller == imran

@@ -45,10 +45,12 @@ def entries(order) -> dict[str, Decimal]:
 def test_a_delivered_cod_parcel_credits_the_sale_less_the_fee_on_items_and_the_charge(
     courier, seller, buyer
 ):
-    order = cod_order(seller, buyer, price="2500.00")
-    order.__class__.objects.filter(pk=order.pk).update(shipping_fee=250, total=2750)
-    order.refresh_from_db()
+    order = cod_order(seller, buyer, price="2500.00", delivery_fee="250")
+    assert (order.status, order.total) == ("confirmed", Decimal("2750.00"))
     parcel = delivered_parcel(courier, order, seller)
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    assert entries(order) == {}  # the cash is the courier's until it remits
 
     assert remittance.reconcile_report() == (1, 0)
 

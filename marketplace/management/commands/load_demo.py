@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from marketplace.demo.auctions import load_demo_auctions, open_demo_auctions
+from marketplace.demo.delivery import set_demo_delivery
 from marketplace.demo.ledger import load_demo_ledger
 from marketplace.demo.orders import load_demo_orders
 from marketplace.models import Category, City, PayoutMethod, Product, SellerProfile, User
@@ -149,6 +150,7 @@ class Command(BaseCommand):
             profile.is_verified = True
             profile.verified_at = timezone.now()
         profile.save()
+        set_demo_delivery(profile)
         if not PayoutMethod.objects.current().filter(seller=user).exists():
             # A seller needs a way to be paid before listing (issue 13): a demo wallet, one
             # number per shop; the emulator's Stripe account comes later (onboard_demo_sellers).

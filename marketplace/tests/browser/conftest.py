@@ -34,6 +34,8 @@ Helpers
   test-artifacts/screenshots/<test name>/browse-desktop.png (1280x800) and browse-phone.png
   (360x740), full page, and returns both paths; the viewport is restored afterwards.
 - `overflows_horizontally(page)`: True when the page is wider than the viewport.
+- `move_on_courier_page(page, courier_emulator, tracking, "Delivered", ...)`: the courier
+  moves a parcel on the emulator's page (its callbacks go to the live server).
 
 A sketch of the end-to-end flow:
 
@@ -291,6 +293,18 @@ def login_as(context, live_url: str, user) -> None:
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_url}])
+
+
+def move_on_courier_page(page, courier_emulator, tracking: str, *buttons: str) -> None:
+    """Click the courier emulator's own page through `buttons` (statuses) for one parcel; each
+    click makes the emulator call the live server back."""
+    from playwright.sync_api import expect
+
+    page.goto(courier_emulator.base_url + "/")
+    row = page.locator(f"#parcel-{tracking}")
+    for button in buttons:
+        row.get_by_role("button", name=button).click()
+        expect(row.locator(".status")).to_have_text(button)
 
 
 def overflows_horizontally(page) -> bool:

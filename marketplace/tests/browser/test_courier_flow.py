@@ -6,15 +6,22 @@ from playwright.sync_api import expect
 
 from marketplace.models import LedgerEntry, Order, Parcel
 from marketplace.services import remittance
-from marketplace.tests.browser.conftest import PHONE, login_as, overflows_horizontally
+from marketplace.tests.browser.conftest import (
+    PHONE,
+    login_as,
+    move_on_courier_page,
+    overflows_horizontally,
+)
 from marketplace.tests.courier_support import cod_order
 
 TIMEOUT = 10_000
+JOURNEY = ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered")
 
 
 def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
     page, browser, live_url, courier_emulator, courier_settings, seller, buyer, screenshot
 ):
+    courier_emulator.store.reset()  # the session's emulator: its report is this test's alone
     order = cod_order(seller, buyer, title="Multani blue vase")
     login_as(page.context, live_url, seller)
 
@@ -48,11 +55,7 @@ def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
 
     # The courier moves the parcel on the emulator's own page; each step calls the site back.
     courier_page = browser.new_page()
-    courier_page.goto(courier_emulator.base_url + "/")
-    row = courier_page.locator(f"#parcel-{parcel.tracking_number}")
-    for button in ("PostEx WareHouse", "Package on Route", "Out for Delivery", "Delivered"):
-        row.get_by_role("button", name=button).click()
-        expect(row.locator(".status")).to_have_text(button)
+    move_on_courier_page(courier_page, courier_emulator, parcel.tracking_number, *JOURNEY)
     screenshot(courier_page, "courier-emulator")
     courier_page.close()
 
