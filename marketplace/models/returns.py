@@ -17,6 +17,18 @@ class ReturnRequestQuerySet(models.QuerySet):
         """Waiting for the seller or for staff: the order's money stays held."""
         return self.filter(status__in=ReturnRequest.OPEN_STATUSES)
 
+    def holding_money(self, now) -> "ReturnRequestQuerySet":
+        """Returns that keep the order's money from being released at `now`: open ones, and
+        refused ones the buyer may still take to staff (a dispute accepted after the money was
+        released and paid out would leave the seller owing)."""
+        return self.filter(
+            Q(status__in=ReturnRequest.OPEN_STATUSES)
+            | Q(
+                status=ReturnRequest.Status.REFUSED,
+                answered_at__gte=now - timedelta(days=ESCALATION_DAYS),
+            )
+        )
+
 
 class ReturnRequest(models.Model):
     class Reason(models.TextChoices):

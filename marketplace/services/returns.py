@@ -5,7 +5,8 @@ Every change locks the order row first (then the return), the same order `refund
 `ledger.release_order` take, so a return racing the release job or a second click is decided
 one after the other. An accepted return goes through `refunds.refund_in_full`, the one refund
 path, which reverses the seller's ledger entries in the same transaction. While a return is
-open (asked for, or with staff) the order's money is not released (`ledger.orders_due_for_release`).
+open (asked for, or with staff), or refused while the buyer may still take it to staff, the
+order's money is not released (`ledger.orders_due_for_release`, `ReturnRequest.objects.holding_money`).
 """
 
 from collections.abc import Callable
@@ -221,9 +222,9 @@ def refuse_return(*, request: ReturnRequest, by: User, reason: str) -> ReturnReq
 def dispute_return(*, request: ReturnRequest, by: User, note: str = "") -> ReturnRequest:
     """The buyer takes a refused return to staff (within ESCALATION_DAYS of the refusal).
 
-    A refused return no longer holds the money, so it may be released meanwhile; an order not
-    released yet stays held until staff decide. If staff then accept, the refund comes out of
-    the seller's available money (below zero if it was paid out: taken from the next payout).
+    A refused return keeps holding the order's money for those days (`holding_money`), and a
+    dispute until staff decide, so staff accepting it reverse money still pending: never money
+    already released or paid out.
     """
     note = _clean(note, required=False)
     now = timezone.now()
