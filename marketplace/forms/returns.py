@@ -34,7 +34,7 @@ class ReturnRequestForm(forms.Form):
     details = forms.CharField(
         label=_("What is wrong?"),
         max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
         help_text=_("The seller reads this first. Describe the problem as you would to a friend."),
         error_messages={"required": _("Please say what is wrong.")},
     )
@@ -51,7 +51,7 @@ class ReturnRefuseForm(forms.Form):
     refusal_reason = forms.CharField(
         label=_("Why do you refuse?"),
         max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
         help_text=_("The buyer sees this, and MadeInPK staff if the buyer disagrees."),
         error_messages={"required": _("Please say why you refuse the return.")},
     )
@@ -62,5 +62,5 @@ class ReturnDisputeForm(forms.Form):
         label=_("Anything staff should know?"),
         max_length=TEXT_MAX_LENGTH,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
