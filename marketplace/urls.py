@@ -102,6 +102,11 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/return/", returns.order_return, name="order_return"),
     path(
+        "orders/<str:number>/return/photos/<int:pk>/",
+        returns.return_photo,
+        name="return_photo",
+    ),
+    path(
         "orders/<str:number>/return/accept/",
         returns.order_return_accept,
         name="order_return_accept",

@@ -1,5 +1,7 @@
 # --- Returns: staff decide disputes (a return the seller refused and the buyer sent on) -----
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -58,6 +60,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "status",
         "reason",
         "details",
+        "photo_links",
         "refusal_reason",
         "dispute_note",
         "decided_by",
@@ -66,7 +69,26 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "disputed_at",
         "closed_at",
     ]
-    fields = [*readonly_fields[:6], "decision_note", *readonly_fields[6:]]
+    fields = [*readonly_fields[:7], "decision_note", *readonly_fields[7:]]
+
+    @admin.display(description=_("Photos"))
+    def photo_links(self, obj: ReturnRequest) -> str:
+        # Served by the permission-checked view (staff may see every return's photos).
+        number = obj.order.number
+        rows = [
+            (reverse("return_photo", args=[number, photo.pk]),) * 2 for photo in obj.photos.all()
+        ]
+        if not rows:
+            return "-"
+        return format_html(
+            '<div id="return-photos">{}</div>',
+            format_html_join(
+                "",
+                '<a href="{}" target="_blank" rel="noopener"><img src="{}" width="120" '
+                'height="120" style="object-fit:cover;margin:0 .5rem .5rem 0" alt=""></a>',
+                rows,
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == ReturnRequest.Status.DISPUTED:

@@ -239,9 +239,15 @@ class FavouriteInput(serializers.Serializer):
 
 class ReturnRequestInput(FormSerializer):
     form_class = return_forms.ReturnRequestForm
+    file_fields = ("photos",)
 
     reason = serializers.ChoiceField(choices=ReturnRequest.Reason.choices)
     details = serializers.CharField(max_length=2000)
+    photos = serializers.ListField(
+        child=serializers.ImageField(),
+        required=False,
+        help_text="Up to 3 photos (multipart/form-data, the field repeated).",
+    )
 
 
 class ReturnRefuseInput(FormSerializer):

@@ -4,6 +4,7 @@ Money is a string in rupees with two decimals; times are ISO 8601 in Asia/Karach
 people other than the reader appear by public name (shop or first name) or masked (bidders).
 """
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -576,6 +577,9 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
     """A return of a delivered order: the buyer's reason, the seller's answer, staff's decision."""
 
     order = serializers.CharField(source="order.number", read_only=True)
+    photos = serializers.SerializerMethodField(
+        help_text="Paths of the buyer's photos (the buyer, the seller and staff may fetch them)."
+    )
 
     class Meta:
         model = ReturnRequest
@@ -585,6 +589,7 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
             "status",
             "reason",
             "details",
+            "photos",
             "refusal_reason",
             "dispute_note",
             "decision_note",
@@ -593,3 +598,8 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
             "disputed_at",
             "closed_at",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_photos(self, obj: ReturnRequest) -> list[str]:
+        number = obj.order.number
+        return [reverse("return_photo", args=[number, photo.pk]) for photo in obj.photos.all()]

@@ -29,7 +29,7 @@ from .payments import (
     SellerTransfer,
     StripeEvent,
 )
-from .returns import ReturnRequest
+from .returns import ReturnPhoto, ReturnRequest
 from .search import SearchSynonym
 from .users import DeliveryFeeMode, DeliveryRate, SellerProfile, ShopSlugRedirect, User
 
@@ -74,6 +74,7 @@ __all__ = [
     "Province",
     "Refund",
     "RemittanceLine",
+    "ReturnPhoto",
     "ReturnRequest",
     "SearchSynonym",
     "SecondChanceOffer",

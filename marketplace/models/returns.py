@@ -1,6 +1,7 @@
 """Returns after delivery (issue 14): the buyer asks, the seller accepts or refuses, a refused
 return can become a dispute that staff decide. Written only by marketplace.services.returns."""
 
+import uuid
 from datetime import timedelta
 
 from django.db import models
@@ -8,14 +9,30 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.models.complaints import private_storage
+
 # How long after the seller refuses the buyer may still ask staff to decide.
 ESCALATION_DAYS = 7
+# Photos a buyer may add to a return request.
+MAX_RETURN_PHOTOS = 3
 
 
 class ReturnRequestQuerySet(models.QuerySet):
     def open(self) -> "ReturnRequestQuerySet":
         """Waiting for the seller or for staff: the order's money stays held."""
         return self.filter(status__in=ReturnRequest.OPEN_STATUSES)
+
+    def holding_money(self, now) -> "ReturnRequestQuerySet":
+        """Returns that keep the order's money from being released at `now`: open ones, and
+        refused ones the buyer may still take to staff (a dispute accepted after the money was
+        released and paid out would leave the seller owing)."""
+        return self.filter(
+            Q(status__in=ReturnRequest.OPEN_STATUSES)
+            | Q(
+                status=ReturnRequest.Status.REFUSED,
+                answered_at__gte=now - timedelta(days=ESCALATION_DAYS),
+            )
+        )
 
 
 class ReturnRequest(models.Model):
@@ -107,3 +124,39 @@ class ReturnRequest(models.Model):
 
     def can_decide(self, user) -> bool:
         return user.is_staff and self.status == self.Status.DISPUTED
+
+
+def return_photo_path(instance: "ReturnPhoto", filename: str) -> str:
+    # Never the uploader's file name: it may say more than it should.
+    return f"returns/{uuid.uuid4().hex}.jpg"
+
+
+class ReturnPhoto(models.Model):
+    """A photo the buyer sent with a return: re-encoded, private (served by `return_photo` to
+    the buyer, the seller and staff only)."""
+
+    return_request = models.ForeignKey(
+        ReturnRequest,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=_("return request"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    image = models.ImageField(_("photo"), upload_to=return_photo_path, storage=private_storage)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["return_request", "position"]
+        verbose_name = _("return photo")
+        verbose_name_plural = _("return photos")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_request", "position"], name="return_photo_one_per_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__lt=MAX_RETURN_PHOTOS), name="return_photo_at_most_three"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.return_request.order} #{self.position + 1}"

@@ -294,12 +294,13 @@ def adjust(*, seller: User, amount: Decimal, reason: str, by: User, key: str) ->
 
 def orders_due_for_release(now: datetime):
     """Delivered orders past the return window, with a sale and no release yet, and no open
-    complaint or return (asked for, or with staff) about them."""
+    complaint or return holding them (asked for, with staff, or refused while the buyer may
+    still take it to staff: `ReturnRequest.objects.holding_money`)."""
     cutoff = now - timedelta(days=settings.LEDGER_RELEASE_DAYS)
     open_complaints = Complaint.objects.filter(
         status__in=[Complaint.Status.OPEN, Complaint.Status.IN_PROGRESS]
     ).values("order_id")
-    open_returns = ReturnRequest.objects.open().values("order_id")
+    open_returns = ReturnRequest.objects.holding_money(now).values("order_id")
     return (
         Order.objects.filter(
             status=Order.Status.DELIVERED,
@@ -312,8 +313,9 @@ def orders_due_for_release(now: datetime):
     )
 
 
-def release_order(*, order: Order) -> LedgerEntry | None:
-    """Move what is still pending on this order to available (once), unless a return is open.
+def release_order(*, order: Order, now: datetime | None = None) -> LedgerEntry | None:
+    """Move what is still pending on this order to available (once), unless a return holds it
+    at `now` (asked for, with staff, or refused inside the buyer's escalation days).
 
     The order is locked before the seller, as a return and `refund_in_full` lock them, so a
     return asked for at the last moment and the release job are decided one after the other.
@@ -321,7 +323,8 @@ def release_order(*, order: Order) -> LedgerEntry | None:
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order.pk).first()
         _lock_seller(order.seller_id)
-        if ReturnRequest.objects.open().filter(order=order).exists():
+        holding = ReturnRequest.objects.holding_money(now or timezone.now())
+        if holding.filter(order=order).exists():
             return None
         pending = LedgerEntry.objects.filter(order=order).totals()["pending"]
         if pending <= 0 or _order_released(order):
@@ -341,7 +344,7 @@ def release_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     released = 0
     for order in orders_due_for_release(now).only("pk", "seller_id"):
-        released += release_order(order=order) is not None
+        released += release_order(order=order, now=now) is not None
     return released
 
 

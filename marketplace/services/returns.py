@@ -5,13 +5,17 @@ Every change locks the order row first (then the return), the same order `refund
 `ledger.release_order` take, so a return racing the release job or a second click is decided
 one after the other. An accepted return goes through `refunds.refund_in_full`, the one refund
 path, which reverses the seller's ledger entries in the same transaction. While a return is
-open (asked for, or with staff) the order's money is not released (`ledger.orders_due_for_release`).
+open (asked for, or with staff), or refused while the buyer may still take it to staff, the
+order's money is not released (`ledger.orders_due_for_release`, `ReturnRequest.objects.holding_money`).
 """
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +24,9 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from marketplace.exceptions import ReturnActionRefused
 from marketplace.i18n import lazy_format
-from marketplace.models import Notification, Order, OrderEvent, ReturnRequest, User
-from marketplace.models.returns import ESCALATION_DAYS
+from marketplace.images import ProcessedImage, process_image
+from marketplace.models import Notification, Order, OrderEvent, ReturnPhoto, ReturnRequest, User
+from marketplace.models.returns import ESCALATION_DAYS, MAX_RETURN_PHOTOS
 from marketplace.services.notifications import notify
 from marketplace.services.orders import record_event
 from marketplace.services.refunds import refund_in_full
@@ -119,17 +124,41 @@ def _tell(user: User, request: ReturnRequest, event: str, title, body) -> None:
     )
 
 
+def _processed(photos: Iterable) -> list[ProcessedImage]:
+    """Uploads (or photos a form already re-encoded), decoded before any lock is taken."""
+    photos = list(photos)
+    if len(photos) > MAX_RETURN_PHOTOS:
+        raise ReturnActionRefused(
+            _("Choose at most %(max)s photos; you chose %(count)s.")
+            % {"max": MAX_RETURN_PHOTOS, "count": len(photos)},
+            code="too_many_photos",
+        )
+    try:
+        return [p if isinstance(p, ProcessedImage) else process_image(p) for p in photos]
+    except ValidationError as error:
+        raise ReturnActionRefused(error.messages[0], code="bad_photo") from None
+
+
 @transaction.atomic
-def open_return(*, order: Order, by: User, reason: str, details: str) -> ReturnRequest:
-    """The buyer asks to return a delivered order inside the return window."""
+def open_return(
+    *, order: Order, by: User, reason: str, details: str, photos: Iterable = ()
+) -> ReturnRequest:
+    """The buyer asks to return a delivered order inside the return window, with up to
+    MAX_RETURN_PHOTOS photos (re-encoded; the uploaded bytes are never kept)."""
     if reason not in ReturnRequest.Reason.values:
         raise ReturnActionRefused(_("Choose a reason for the return."), code="bad_reason")
     details = _clean(details, required=True)
+    processed = _processed(photos)
     order = _locked_order(order.pk)
     refusal = open_refusal(order, by)
     if refusal is not None:
         raise refusal
     request = ReturnRequest.objects.create(order=order, reason=reason, details=details)
+    for position, photo in enumerate(processed):
+        row = ReturnPhoto(return_request=request, position=position)
+        # The name is replaced by return_photo_path; only the re-encoded JPEG is stored.
+        row.image.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photo.image), save=False)
+        row.save()
     record_event(
         order=order,
         kind=OrderEvent.Kind.RETURN_REQUESTED,
@@ -221,9 +250,9 @@ def refuse_return(*, request: ReturnRequest, by: User, reason: str) -> ReturnReq
 def dispute_return(*, request: ReturnRequest, by: User, note: str = "") -> ReturnRequest:
     """The buyer takes a refused return to staff (within ESCALATION_DAYS of the refusal).
 
-    A refused return no longer holds the money, so it may be released meanwhile; an order not
-    released yet stays held until staff decide. If staff then accept, the refund comes out of
-    the seller's available money (below zero if it was paid out: taken from the next payout).
+    A refused return keeps holding the order's money for those days (`holding_money`), and a
+    dispute until staff decide, so staff accepting it reverse money still pending: never money
+    already released or paid out.
     """
     note = _clean(note, required=False)
     now = timezone.now()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from marketplace.models import Complaint, Product, User
+from marketplace.models import Complaint, Product, ReturnRequest, User
 
 
 def _minutes(seconds: int) -> int:
@@ -44,4 +44,23 @@ def complaint_photo_limit_message(user: User) -> str | None:
     return _(
         "You have sent %(count)s complaint photos recently: please wait before sending another, "
         "or send the complaint without a photo."
+    ) % {"count": limit}
+
+
+def return_photo_limit_message(user: User) -> str | None:
+    """Why `user` may not send another return with photos now, or None (the complaint photos'
+    limit and window: both are a buyer's evidence, decoded at our cost)."""
+    limit = settings.COMPLAINT_PHOTO_RATE_LIMIT
+    window = settings.COMPLAINT_PHOTO_RATE_WINDOW_SECONDS
+    since = timezone.now() - timedelta(seconds=window)
+    sent = (
+        ReturnRequest.objects.filter(order__buyer=user, created_at__gte=since, photos__isnull=False)
+        .distinct()
+        .count()
+    )
+    if sent < limit:
+        return None
+    return _(
+        "You have sent %(count)s return requests with photos recently: please wait before "
+        "sending more, or send this one without photos."
     ) % {"count": limit}

@@ -1,8 +1,12 @@
 """Issue 14: the return flow on the order page (buyer asks, seller answers, buyer disputes);
 someone else's order is a 404 and each action is offered to, and taken from, its party only."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from marketplace.models import Order, Refund, ReturnRequest
 from marketplace.services import returns
@@ -141,6 +145,20 @@ def test_the_statement_shows_an_order_held_by_a_return_net_and_drops_it_once_ref
     assert "Rs 2,450" in held  # the sale less the fee, not the gross
     assert "return is open" in held
     assert 'id="pending-orders"' not in after
+
+
+def test_the_statement_dates_a_refused_return_after_the_buyers_escalation_days(
+    client, delivered, seller, buyer
+):
+    """Delivered a day ago (window ends in 6 days), refused now: held 7 days from now."""
+    request = returns.open_return(order=delivered, by=buyer, **ASK)
+    refused = returns.refuse_return(request=request, by=seller, reason="It was used.")
+    client.force_login(seller)
+
+    html = client.get(reverse("ledger_statement")).content.decode()
+
+    ends = timezone.localtime(refused.escalation_ends_at(), ZoneInfo("Asia/Karachi"))
+    assert f"Available from {date_format(ends, 'j M Y')}" in html
 
 
 def test_accepting_a_return_of_an_order_with_nothing_to_refund_says_why(client, seller, buyer):

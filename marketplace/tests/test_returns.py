@@ -23,6 +23,7 @@ from marketplace.models import (
     ReturnRequest,
     SellerTransfer,
 )
+from marketplace.models.returns import ESCALATION_DAYS
 from marketplace.services import ledger, payout_batches, reconciliation, returns
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.factories.ledger import (
@@ -103,7 +104,9 @@ def test_only_the_buyer_may_ask_and_only_once(delivered, seller, buyer):
     assert ReturnRequest.objects.count() == 1
 
 
-def test_an_open_return_holds_the_money_until_the_seller_refuses(delivered, seller, buyer):
+def test_an_open_return_holds_the_money_until_the_buyer_can_no_longer_dispute_the_refusal(
+    delivered, seller, buyer
+):
     request = asked(delivered, buyer)
     pass_the_window(delivered)
 
@@ -112,11 +115,18 @@ def test_an_open_return_holds_the_money_until_the_seller_refuses(delivered, sell
     assert ledger.balances(seller).pending == Decimal("2450.00")
 
     returns.refuse_return(request=request, by=seller, reason="It left here packed and whole.")
-
-    assert ledger.release_due() == 1
-    assert ledger.balances(seller).available == Decimal("2450.00")
     notice = Notification.objects.get(user=buyer, kind=Notification.Kind.RETURN_UPDATED)
     assert "It left here packed and whole." in notice.body
+
+    # Refused, but the buyer may still take it to staff: still held, by the job and the lock.
+    last_day = timezone.now() + timedelta(days=ESCALATION_DAYS) - timedelta(minutes=1)
+    assert ledger.release_due(now=last_day) == 0
+    assert ledger.release_order(order=delivered, now=last_day) is None
+    assert ledger.balances(seller).pending == Decimal("2450.00")
+
+    after = timezone.now() + timedelta(days=ESCALATION_DAYS, minutes=1)
+    assert ledger.release_due(now=after) == 1
+    assert ledger.balances(seller).available == Decimal("2450.00")
 
 
 def test_the_seller_accepts_and_the_buyer_is_refunded_through_the_one_path(
@@ -202,19 +212,44 @@ def test_a_dispute_holds_the_money_and_staff_rejecting_it_releases_it(delivered,
         ).exists()
 
 
-def test_staff_accepting_a_dispute_after_the_release_take_it_from_available(
+def test_a_dispute_on_the_last_escalation_day_finds_the_money_still_pending(
     delivered, seller, buyer, provider_refunds
 ):
+    """Nothing was released while the buyer could dispute, so staff accepting the dispute
+    reverse pending money and no balance goes below zero."""
+    bank_method(seller)
     request = asked(delivered, buyer)
     returns.refuse_return(request=request, by=seller, reason="Used for a month.")
     pass_the_window(delivered)
-    assert ledger.release_due() == 1  # refused: no longer held
-    request = returns.dispute_return(request=request, by=buyer)
+    ReturnRequest.objects.filter(pk=request.pk).update(
+        answered_at=timezone.now() - timedelta(days=ESCALATION_DAYS) + timedelta(minutes=5)
+    )
+    assert ledger.release_due() == 0
+    assert not payout_batches.draft_payout_batch().lines.exists()
+    request = returns.dispute_return(request=ReturnRequest.objects.get(pk=request.pk), by=buyer)
+    assert ledger.release_due(now=timezone.now() + timedelta(days=30)) == 0  # with staff
 
     returns.accept_return(request=request, by=staff_user(), note="The crack is in the glaze.")
 
-    assert ledger.balances(seller).available == Decimal("0.00")
+    balances = ledger.balances(seller)
+    assert (balances.pending, balances.available, balances.paid_out) == (0, 0, 0)
     assert Order.objects.get(pk=delivered.pk).status == Order.Status.REFUNDED
+    assert reconciliation.reconcile() == []
+
+
+def test_a_refusal_not_disputed_in_time_is_released_and_paid(delivered, seller, buyer):
+    bank_method(seller)
+    request = asked(delivered, buyer)
+    returns.refuse_return(request=request, by=seller, reason="Used for a month.")
+    pass_the_window(delivered)
+    ReturnRequest.objects.filter(pk=request.pk).update(
+        answered_at=timezone.now() - timedelta(days=ESCALATION_DAYS, minutes=5)
+    )
+
+    assert ledger.release_due() == 1
+    assert payout_batches.draft_payout_batch().lines.get(seller=seller).amount == Decimal("2450.00")
+    with pytest.raises(ReturnActionRefused):
+        returns.dispute_return(request=ReturnRequest.objects.get(pk=request.pk), by=buyer)
 
 
 def test_the_buyer_may_not_dispute_after_the_escalation_days(delivered, seller, buyer):

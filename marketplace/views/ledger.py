@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from marketplace.exceptions import MarketplaceError
 from marketplace.forms.ledger import PayoutMethodForm
 from marketplace.models import ConnectedAccount, LedgerEntry, Order, PayoutMethod, ReturnRequest
+from marketplace.models.returns import ESCALATION_DAYS
 from marketplace.services import ledger, payout_batches
 from marketplace.views.decorators import seller_required
 
@@ -36,12 +37,17 @@ def _pending_orders(request: HttpRequest) -> list[Order]:
     """
     # The sum runs over all of the order's entries: a filter on the same relation would narrow
     # it to the sale alone (gross, and blind to a refund).
+    # A refused return holds the money while the buyer may still take it to staff.
+    refused = ReturnRequest.objects.holding_money(timezone.now()).filter(
+        order=OuterRef("pk"), status=ReturnRequest.Status.REFUSED
+    )
     orders = list(
         Order.objects.filter(seller=request.user)
         .exclude(ledger_entries__kind=LedgerEntry.Kind.RELEASE)
         .annotate(
             held=Sum("ledger_entries__pending"),
             return_open=Exists(ReturnRequest.objects.open().filter(order=OuterRef("pk"))),
+            refused_at=Subquery(refused.values("answered_at")[:1]),
         )
         .filter(held__gt=0)
         .order_by("-created_at")
@@ -49,6 +55,9 @@ def _pending_orders(request: HttpRequest) -> list[Order]:
     window = timedelta(days=settings.LEDGER_RELEASE_DAYS)
     for order in orders:
         order.releases_on = order.delivered_at + window if order.delivered_at else None
+        if order.releases_on and order.refused_at:
+            escalation_ends = order.refused_at + timedelta(days=ESCALATION_DAYS)
+            order.releases_on = max(order.releases_on, escalation_ends)
     return orders
 
 

@@ -4,16 +4,16 @@ the order page (they work without JavaScript)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.exceptions import MarketplaceError, ReturnActionRefused
 from marketplace.forms.returns import ReturnDisputeForm, ReturnRefuseForm, ReturnRequestForm
-from marketplace.models import Order, ReturnRequest
-from marketplace.services import returns
+from marketplace.models import Order, ReturnPhoto, ReturnRequest
+from marketplace.services import returns, upload_limits
 from marketplace.views.access import get_order_for_party, get_return_for_party
 
 
@@ -53,12 +53,19 @@ def order_return(request: HttpRequest, number: str) -> HttpResponse:
     if refusal is not None:
         messages.info(request, refusal.message)
         return redirect("order_detail", number=order.number)
-    form = ReturnRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # Over the limit, the photos are not even decoded; what was typed stays in the form.
+    limited = request.FILES.getlist("photos") and upload_limits.return_photo_limit_message(
+        request.user
+    )
+    form = ReturnRequestForm(request.POST or None, None if limited else request.FILES or None)
+    if limited:
+        form.add_error("photos", limited)
+    elif request.method == "POST" and form.is_valid():
         try:
             returns.open_return(order=order, by=request.user, **form.cleaned_data)
         except ReturnActionRefused as refused:
-            form.add_error(None, refused.message)
+            photo_error = refused.code in {"bad_photo", "too_many_photos"}
+            form.add_error("photos" if photo_error else None, refused.message)
         else:
             messages.success(
                 request,
@@ -127,3 +134,16 @@ def order_return_dispute(request: HttpRequest, number: str) -> HttpResponse:
         ),
         _("Sent to MadeInPK staff. They decide, and you both hear from them."),
     )
+
+
+@login_required
+def return_photo(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """A re-encoded return photo, to the order's buyer and seller and to staff; 404 to others."""
+    orders = Order.objects.all() if request.user.is_staff else Order.objects.for_user(request.user)
+    photo = get_object_or_404(
+        ReturnPhoto.objects.filter(return_request__order__in=orders.filter(number=number)), pk=pk
+    )
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

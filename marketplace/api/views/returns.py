@@ -2,7 +2,7 @@
 (`services.returns`), the same rules (someone else's order is a 404, the wrong party a 403)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +10,7 @@ from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.views.common import get_scoped, validated
 from marketplace.models import Order, ReturnRequest
-from marketplace.services import returns
+from marketplace.services import returns, upload_limits
 
 
 class _ReturnAction(APIView):
@@ -41,6 +41,11 @@ class OrderReturn(_ReturnAction):
     @extend_schema(request=inputs.ReturnRequestInput, responses={201: out.ReturnRequestSerializer})
     def post(self, request, number: str):
         order = self.order(request, number)
+        limited = request.FILES.getlist("photos") and upload_limits.return_photo_limit_message(
+            request.user
+        )
+        if limited:  # before any photo is decoded, as on the page
+            raise serializers.ValidationError({"photos": [limited]})
         data = validated(inputs.ReturnRequestInput, request).validated_data
         made = returns.open_return(order=order, by=request.user, **data)
         return self.done(made, status.HTTP_201_CREATED)
