@@ -8,7 +8,7 @@ as soon as the last answer is read, for `seconds` per row. The client shares the
 the server, so the bare view's row is the ceiling this machine and client reach, and the other
 rows are best read as a fraction of it (the aim: anonymous pages at least 0.5x, signed-in
 catalogue pages at least 0.25x). `X-Page-Cache` answers are counted: the share served from the
-shared cache is in the table.
+shared cache (`hit`, or `stale` while another request renders the page anew) is in the table.
 """
 
 import asyncio
@@ -47,7 +47,7 @@ async def _client(port: int, urls: list[str], cookie: str, stop_at: float, tally
             if status != 200:
                 raise CommandError(f"{url} answered {status}")
             tally["requests"] += 1
-            if headers.get("x-page-cache") == "hit":
+            if headers.get("x-page-cache") in ("hit", "stale"):
                 tally["hits"] += 1
     finally:
         writer.close()

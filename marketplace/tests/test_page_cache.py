@@ -2,6 +2,7 @@
 stale after a change made through the services, never personal."""
 
 import re
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
+from marketplace import page_cache
 from marketplace.models import AuctionListing
 from marketplace.page_cache import NONCE_PLACEHOLDER, catalogue_changed, shared_page
 from marketplace.services.closing import close_auctions
@@ -368,3 +370,145 @@ def test_filter_options_are_built_once_per_language_and_mark_the_choice(client, 
     assert f'<option value="lahore" selected>{name}</option>' in page
     assert language in reference_data().rendered
     assert 'value="karachi"' not in page  # another province's cities are left out
+
+
+# --- Single flight ---------------------------------------------------------------------------
+
+
+class SlowPage:
+    """A shared page whose render waits for `release` and counts its renders."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+        self.version = "first"
+        self.release = threading.Event()
+        self.release.set()
+        self.view = shared_page()(self.render)
+
+    def render(self, request):
+        self.renders += 1
+        version = self.version
+        self.release.wait(5)
+        return HttpResponse(version)
+
+    def get(self, results: list | None = None):
+        request = RequestFactory().get("/slow-page/")
+        request.user = AnonymousUser()
+        response = self.view(request)
+        answer = (response["X-Page-Cache"], response.content.decode())
+        if results is not None:
+            results.append(answer)
+        return answer
+
+    def in_threads(self, count: int) -> tuple[list, list[threading.Thread]]:
+        results: list = []
+        threads = [threading.Thread(target=self.get, args=(results,)) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        return results, threads
+
+
+def expire(page: SlowPage) -> None:
+    """Make the stored copy of the slow page due for a new render (only its age against it)."""
+    from django.core.cache import cache
+
+    request = RequestFactory().get("/slow-page/")
+    key = page_cache._page_key(request)
+    entry = cache.get(key)
+    entry["fresh_until"] = time.time() - 1
+    cache.set(key, entry, 10)
+
+
+def wait_for_renders(page: SlowPage, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while page.renders < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert page.renders == count
+
+
+def test_concurrent_requests_for_a_missing_page_render_it_once(db):
+    page = SlowPage()
+    page.release.clear()
+    results, threads = page.in_threads(6)
+    wait_for_renders(page, 1)
+    time.sleep(0.1)  # the other five are waiting, not rendering
+    assert page.renders == 1
+    page.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert page.renders == 1
+    assert sorted(results) == [("hit", "first")] * 5 + [("miss", "first")]
+
+
+def test_while_a_page_is_redone_the_others_get_the_copy_it_replaces(db):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    page.version = "second"
+    page.release.clear()
+    results, threads = page.in_threads(1)
+    wait_for_renders(page, 2)
+    assert page.get() == ("stale", "first")
+    assert page.renders == 2
+    page.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == [("miss", "second")]
+    assert page.get() == ("hit", "second")
+
+
+def test_a_copy_from_before_an_announced_change_is_never_served_while_redone(
+    db, django_capture_on_commit_callbacks
+):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    page.release.clear()
+    results, threads = page.in_threads(1)  # holds the lock of the old generation
+    wait_for_renders(page, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_changed(product_ids=[1])
+    page.version = "after the change"
+    page.release.set()
+    assert page.get() == ("miss", "after the change")
+    for thread in threads:
+        thread.join(5)
+    assert results == [("miss", "first")]
+    assert page.get() == ("hit", "after the change")
+
+
+def test_the_copy_it_replaces_stands_in_for_at_most_another_max_age(db, settings):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    from django.core.cache import cache
+
+    key = page_cache._page_key(RequestFactory().get("/slow-page/"))
+    entry = cache.get(key)
+    entry["fresh_until"] = time.time() - settings.PAGE_CACHE_SECONDS - 0.5
+    cache.set(key, entry, 10)
+    page.version = "second"
+    page.release.clear()
+    _results, threads = page.in_threads(1)
+    wait_for_renders(page, 2)
+    waiting, waiter = page.in_threads(1)  # too old to stand in: it waits for the new page
+    time.sleep(0.1)
+    assert waiting == []
+    page.release.set()
+    for thread in threads + waiter:
+        thread.join(5)
+    assert waiting == [("hit", "second")]
+    assert page.renders == 2
+
+
+def test_without_a_cache_every_request_renders_its_page(db, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "madeinpk.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    assert page.get() == ("miss", "first")
+    assert page.renders == 2
