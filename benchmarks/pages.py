@@ -12,6 +12,7 @@ shared cache (`hit`, or `stale` while another request renders the page anew) is 
 """
 
 import asyncio
+import itertools
 import os
 import time
 from typing import TextIO
@@ -24,6 +25,13 @@ from benchmarks import browse
 from benchmarks._support import bench_users, daphne, load, session_cookie, table
 
 URLS_PER_PAGE = 20
+# The browse bench's queries as buyers type them, taking each kind in turn.
+SEARCH_TERMS = [
+    term
+    for terms in itertools.zip_longest(*browse.SEARCH_KINDS.values())
+    for term in terms
+    if term is not None
+]
 BARE_PATH = "/bench/bare/"
 
 
@@ -92,9 +100,7 @@ def _page_urls() -> dict[str, list[str]]:
         "browse": [
             f"/products/?category={slugs[i]}&sort={sorts[i % 3]}" for i in range(URLS_PER_PAGE)
         ],
-        "search": [
-            f"/products/?{urlencode({'q': term})}" for term in browse.SEARCH_TERMS[:URLS_PER_PAGE]
-        ],
+        "search": [f"/products/?{urlencode({'q': term})}" for term in SEARCH_TERMS[:URLS_PER_PAGE]],
         "product": [f"/products/{pk}/" for pk in products.values_list("pk", flat=True)[:20]],
         "auction": [f"/auctions/{pk}/" for pk in auctions.values_list("pk", flat=True)[:20]],
     }
