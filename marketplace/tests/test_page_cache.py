@@ -512,3 +512,47 @@ def test_without_a_cache_every_request_renders_its_page(db, settings):
     assert page.get() == ("miss", "first")
     assert page.get() == ("miss", "first")
     assert page.renders == 2
+
+
+# --- Signed-in pages reuse the shared results ------------------------------------------------
+
+
+def product_queries(client, url) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured if 'FROM "marketplace_product"' in q["sql"]]
+
+
+def test_a_signed_in_browse_reads_the_results_the_visitors_page_read(client, buyer, listing):
+    url = reverse("product_list") + "?q=vase&sort=newest"
+    assert get(client, url)["X-Page-Cache"] == "miss"  # a visitor's page reads the results
+    client.force_login(buyer)
+    assert product_queries(client, url) == []
+    assert product_queries(client, reverse("product_list") + "?q=vase&sort=price_asc") != []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_new_price_shows_at_once_to_a_signed_in_browser(
+    client, seller, buyer, listing, language, django_capture_on_commit_callbacks
+):
+    client.force_login(buyer)
+    url = reverse("product_list") + "?sort=newest"
+    assert pkr("2500", language) in get(client, url, language).text
+    with django_capture_on_commit_callbacks(execute=True):
+        update_fixed_price_listing(
+            seller=seller,
+            product=listing,
+            title=listing.title,
+            description=listing.description,
+            category=listing.category,
+            condition=listing.condition,
+            city=listing.city,
+            price=Decimal("1999"),
+            quantity=1,
+        )
+    body = get(client, url, language).text
+    assert pkr("1999", language) in body
+    assert pkr("2500", language) not in body
