@@ -556,3 +556,18 @@ def test_a_new_price_shows_at_once_to_a_signed_in_browser(
     body = get(client, url, language).text
     assert pkr("1999", language) in body
     assert pkr("2500", language) not in body
+
+
+def test_another_sort_of_the_same_search_is_not_counted_again(client, buyer, listing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(buyer)
+    counts = []
+    for sort in ("newest", "price_asc", "price_desc"):
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("product_list") + f"?q=vase&sort={sort}")
+        assert "1 item" in page.text
+        counts.append(sum(q["sql"].startswith("SELECT COUNT(*) FROM (SELECT") for q in captured))
+    assert counts[0] >= 1
+    assert counts[1:] == [0, 0]

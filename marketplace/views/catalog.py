@@ -1,5 +1,7 @@
 """Catalogue: browse and search, product detail, shops, favourites, the seller's listings."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -95,8 +97,17 @@ def _browse_results(request: HttpRequest, filters: BrowseFilters):
     """The page of results, its paginator and a closer term, read once per query for everyone
     (page_cache.shared_piece): a signed-in visitor's browse runs only its personal queries."""
 
+    # Another sort or page of the same filters has the same count (the costliest query of a
+    # search at 100,000 products): it is counted once for all of them.
+    counted = sorted((k, v) for k, v in request.GET.lists() if k not in ("sort", "page"))
+
+    def remember_count(kind: str, count: Callable[[], int]) -> int:
+        return shared_piece("browse-count", (kind, counted), count)
+
     def read() -> dict:
-        page, paginator = browse_page(filters, request.GET.get("page"), cap=RESULTS_CAP)
+        page, paginator = browse_page(
+            filters, request.GET.get("page"), cap=RESULTS_CAP, remember_count=remember_count
+        )
         return {
             "count": paginator.count,
             "number": page.number,
