@@ -571,3 +571,11 @@ def test_another_sort_of_the_same_search_is_not_counted_again(client, buyer, lis
         counts.append(sum(q["sql"].startswith("SELECT COUNT(*) FROM (SELECT") for q in captured))
     assert counts[0] >= 1
     assert counts[1:] == [0, 0]
+
+
+def test_a_signed_in_home_reads_the_cards_the_visitors_page_read(client, buyer, listing):
+    assert get(client, reverse("home"))["X-Page-Cache"] == "miss"
+    client.force_login(buyer)
+    assert product_queries(client, reverse("home")) == []
+    page = client.get(reverse("home")).text
+    assert listing.title in page
