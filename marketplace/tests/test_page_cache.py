@@ -51,6 +51,20 @@ def listing(seller):
     )
 
 
+def change_price(seller, listing, price: str) -> None:
+    update_fixed_price_listing(
+        seller=seller,
+        product=listing,
+        title=listing.title,
+        description=listing.description,
+        category=listing.category,
+        condition=listing.condition,
+        city=listing.city,
+        price=Decimal(price),
+        quantity=1,
+    )
+
+
 def get(client, url, language="en", **headers):
     client.cookies["django_language"] = language
     return client.get(url, **headers)
@@ -180,17 +194,7 @@ def test_a_new_price_shows_at_once(
     for url in pages:
         assert pkr("2500", language) in assert_cached(client, url, language)
     with django_capture_on_commit_callbacks(execute=True):
-        update_fixed_price_listing(
-            seller=seller,
-            product=listing,
-            title=listing.title,
-            description=listing.description,
-            category=listing.category,
-            condition=listing.condition,
-            city=listing.city,
-            price=Decimal("1999"),
-            quantity=1,
-        )
+        change_price(seller, listing, "1999")
     for url in pages:
         body = get(client, url, language).text
         assert pkr("1999", language) in body, url
@@ -542,17 +546,7 @@ def test_a_new_price_shows_at_once_to_a_signed_in_browser(
     url = reverse("product_list") + "?sort=newest"
     assert pkr("2500", language) in get(client, url, language).text
     with django_capture_on_commit_callbacks(execute=True):
-        update_fixed_price_listing(
-            seller=seller,
-            product=listing,
-            title=listing.title,
-            description=listing.description,
-            category=listing.category,
-            condition=listing.condition,
-            city=listing.city,
-            price=Decimal("1999"),
-            quantity=1,
-        )
+        change_price(seller, listing, "1999")
     body = get(client, url, language).text
     assert pkr("1999", language) in body
     assert pkr("2500", language) not in body
