@@ -10,6 +10,11 @@ which sets new generations after commit; an entry whose generations no longer ma
 Generations are read before the view runs, so a page rendered from rows read just before a
 change commits is stored under the old generation and is never served after the change.
 
+One request at a time renders a given page (single flight, a short lock per page and
+generations): while it does, the others serve the copy it replaces if only its age is against
+it (never one rendered before an announced change), or wait briefly for the new one. Without a
+cache every request renders its own page.
+
 A shared page holds nothing personal: it is only used for anonymous GET requests without
 pending messages, and an entry is only stored when rendering did not touch the CSRF token
 (`{% csrf_token %}` marks the request), set no cookie and answered 200. The CSP nonce, which is
@@ -21,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KEY_PREFIX = "pages:"
 LISTS = "lists"
@@ -41,6 +48,13 @@ GENERATION_SECONDS = 60 * 60
 # Headers a view sets that a cached copy must repeat (Vary from vary_on_headers, the type).
 KEPT_HEADERS = ("Content-Type", "Vary", "Content-Language")
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+# Single flight: one request renders a page that is missing or out of date while the others
+# serve the copy it replaces (when only its age is against it, for at most another
+# PAGE_CACHE_SECONDS) or, with no such copy, wait up to WAIT_SECONDS for the new one. A lock
+# outlives no render by much: a renderer that dies frees its page after LOCK_SECONDS.
+LOCK_SECONDS = 10
+WAIT_SECONDS = 2.0
+WAIT_POLL_SECONDS = 0.02
 
 
 def generation_key(name: str) -> str:
@@ -85,6 +99,35 @@ def lists_generation() -> object:
     return cache.get(generation_key(LISTS))
 
 
+def shared_piece(name: str, parts: object, compute: Callable[[], T]) -> T:
+    """`compute()` (rows a list page reads: its results, their count) done once per language
+    and `parts` under the current `lists` generation, kept for `PAGE_CACHE_SECONDS`.
+
+    Signed-in visitors' pages reuse it: they then run only their personal queries. It is as
+    fresh as a shared page: a change announced through `catalogue_changed` is a miss at once.
+    """
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return compute()
+    names = [generation_key(LISTS)]
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    key = f"{KEY_PREFIX}piece:{name}:{get_language()}:{digest}"
+    found = cache.get_many([key, *names])
+    generations = tuple(found.get(name) for name in names)
+    entry = found.get(key)
+    if (
+        entry is not None
+        and entry["generations"] == generations
+        and entry["fresh_until"] > time.time()
+    ):
+        return entry["value"]
+    value = compute()
+    if _unchanged(names, generations):
+        fresh_until = time.time() + settings.PAGE_CACHE_SECONDS
+        entry = {"generations": generations, "fresh_until": fresh_until, "value": value}
+        cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+    return value
+
+
 def is_shared_request(request: HttpRequest) -> bool:
     """Whether this request may be answered with the page every anonymous visitor sees."""
     if settings.PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
@@ -122,18 +165,79 @@ def shared_page(depends_on: Callable[..., list[str]] | None = None):
             found = cache.get_many([key, *names])
             generations = tuple(found.get(name) for name in names)
             entry = found.get(key)
-            if entry is not None and entry["generations"] == generations:
-                return _from_entry(request, entry)
-            token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-            response = view(request, *args, **kwargs)
-            response["X-Page-Cache"] = "miss"
-            if _storable(request, response, token_before):
-                cache.set(key, _entry(request, response, generations), settings.PAGE_CACHE_SECONDS)
+            if entry is not None and entry["generations"] != generations:
+                entry = None  # rendered before a change the services announced: never served
+            overdue = time.time() - entry.get("fresh_until", 0) if entry is not None else None
+            if overdue is not None and overdue < 0:
+                return _from_entry(request, entry, "hit")
+            lock = _lock_key(key, generations)
+            if not _take(lock):
+                # Another request is rendering this page under these generations.
+                if overdue is not None and overdue < settings.PAGE_CACHE_SECONDS:
+                    return _from_entry(request, entry, "stale")
+                rendered = _wait_for(key, lock, generations)
+                if rendered is not None:
+                    return _from_entry(request, rendered, "hit")
+                lock = None  # not ours to release: render the page here after all
+            try:
+                token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+                response = view(request, *args, **kwargs)
+                response["X-Page-Cache"] = "miss"
+                if _storable(request, response, token_before) and _unchanged(names, generations):
+                    cache.set(
+                        key,
+                        _entry(request, response, generations),
+                        # Kept past its freshness so that it can stand in while it is redone.
+                        2 * settings.PAGE_CACHE_SECONDS,
+                    )
+            finally:
+                if lock is not None:
+                    cache.delete(lock)
             return response
 
         return wrapped
 
     return decorator
+
+
+def _unchanged(names: list[str], generations: tuple) -> bool:
+    """Whether no change was announced while the page was rendered: a page rendered before
+    one would be a miss anyway, and storing it could replace the page rendered after it."""
+    found = cache.get_many(names)
+    return tuple(found.get(name) for name in names) == generations
+
+
+def _lock_key(key: str, generations: tuple) -> str:
+    # Per generation: a render started before a change never holds up one started after it.
+    digest = hashlib.sha256(repr(generations).encode()).hexdigest()[:16]
+    return f"{key}:lock:{digest}"
+
+
+def _take(lock: str) -> bool:
+    """Whether this request is the one to render the page (a short lock in the cache).
+
+    When the cache is down `add` fails and the lock reads as absent: every request renders
+    its own page then, as it would with no cache at all.
+    """
+    return cache.add(lock, 1, LOCK_SECONDS) or cache.get(lock) is None
+
+
+def _wait_for(key: str, lock: str, generations: tuple) -> dict | None:
+    """The page another request is rendering, if it is stored within `WAIT_SECONDS`."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+        found = cache.get_many([key, lock])
+        entry = found.get(key)
+        if (
+            entry is not None
+            and entry["generations"] == generations
+            and entry.get("fresh_until", 0) > time.time()  # the new copy, not the one it replaces
+        ):
+            return entry
+        if lock not in found:  # the renderer finished without storing it (or gave up)
+            return None
+    return None
 
 
 def detail_generations(kind: str) -> Callable[..., list[str]]:
@@ -160,15 +264,20 @@ def _entry(request: HttpRequest, response: HttpResponse, generations: tuple) -> 
     if isinstance(nonce, str) and nonce.encode() in body:
         body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    return {"generations": generations, "body": body, "headers": headers}
+    return {
+        "generations": generations,
+        "fresh_until": time.time() + settings.PAGE_CACHE_SECONDS,
+        "body": body,
+        "headers": headers,
+    }
 
 
-def _from_entry(request: HttpRequest, entry: dict) -> HttpResponse:
+def _from_entry(request: HttpRequest, entry: dict, state: str) -> HttpResponse:
     body = entry["body"]
     if NONCE_PLACEHOLDER in body:
         body = body.replace(NONCE_PLACEHOLDER, str(request.csp_nonce).encode())
     response = HttpResponse(body)
     for name, value in entry["headers"].items():
         response[name] = value
-    response["X-Page-Cache"] = "hit"
+    response["X-Page-Cache"] = state
     return response

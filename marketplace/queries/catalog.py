@@ -1,6 +1,7 @@
 """Read builders of the catalogue: browse and search, product cards, reference data, pages."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -393,17 +394,32 @@ def browse_products(filters: BrowseFilters, *, through: int | None = None) -> Qu
     return order_products(base, filters, through=through)
 
 
-def browse_page(filters: BrowseFilters, page_number: object, *, cap: int = 1000):
+def browse_page(
+    filters: BrowseFilters,
+    page_number: object,
+    *,
+    cap: int = 1000,
+    remember_count: Callable[[str, Callable[[], int]], int] | None = None,
+):
     """One page of browse results with cards loaded, and its capped paginator.
 
     Ranking by relevance reads every matching row, so a query matching more than `cap`
     products (one common word) is shown newest first instead, with a notice.
+    `remember_count(kind, count)` may answer a count ("exact" or "typos" matches) it kept for
+    the same filters: the count does not depend on the sort or the page.
     """
+
+    def paginated(base: QuerySet[Product], kind: str) -> CappedPaginator:
+        paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+        if remember_count is not None:
+            paginator.count = remember_count(kind, paginator.count_rows)
+        return paginator
+
     base = filter_products(filters)
-    paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+    paginator = paginated(base, "exact")
     if filters.q and search.forgives_typos() and paginator.count < TYPOS_BELOW:
         base = filter_products(filters, typos=True)
-        paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
+        paginator = paginated(base, "typos")
     if filters.sort == "relevance" and paginator.is_capped:
         filters.sort = "newest"
         filters.notices.append(
@@ -429,6 +445,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        return self.count_rows()
+
+    def count_rows(self) -> int:
         queryset = self.object_list if self.count_queryset is None else self.count_queryset
         # No ORDER BY and only the key: the database stops after cap + 1 rows.
         return queryset.order_by().values("pk")[: self.cap + 1].count()

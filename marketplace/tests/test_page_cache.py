@@ -2,6 +2,7 @@
 stale after a change made through the services, never personal."""
 
 import re
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
+from marketplace import page_cache
 from marketplace.models import AuctionListing
 from marketplace.page_cache import NONCE_PLACEHOLDER, catalogue_changed, shared_page
 from marketplace.services.closing import close_auctions
@@ -46,6 +48,20 @@ def listing(seller):
         price=Decimal("2500"),
         quantity=1,
         images=[photo()],
+    )
+
+
+def change_price(seller, listing, price: str) -> None:
+    update_fixed_price_listing(
+        seller=seller,
+        product=listing,
+        title=listing.title,
+        description=listing.description,
+        category=listing.category,
+        condition=listing.condition,
+        city=listing.city,
+        price=Decimal(price),
+        quantity=1,
     )
 
 
@@ -178,17 +194,7 @@ def test_a_new_price_shows_at_once(
     for url in pages:
         assert pkr("2500", language) in assert_cached(client, url, language)
     with django_capture_on_commit_callbacks(execute=True):
-        update_fixed_price_listing(
-            seller=seller,
-            product=listing,
-            title=listing.title,
-            description=listing.description,
-            category=listing.category,
-            condition=listing.condition,
-            city=listing.city,
-            price=Decimal("1999"),
-            quantity=1,
-        )
+        change_price(seller, listing, "1999")
     for url in pages:
         body = get(client, url, language).text
         assert pkr("1999", language) in body, url
@@ -368,3 +374,202 @@ def test_filter_options_are_built_once_per_language_and_mark_the_choice(client, 
     assert f'<option value="lahore" selected>{name}</option>' in page
     assert language in reference_data().rendered
     assert 'value="karachi"' not in page  # another province's cities are left out
+
+
+# --- Single flight ---------------------------------------------------------------------------
+
+
+class SlowPage:
+    """A shared page whose render waits for `release` and counts its renders."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+        self.version = "first"
+        self.release = threading.Event()
+        self.release.set()
+        self.view = shared_page()(self.render)
+
+    def render(self, request):
+        self.renders += 1
+        version = self.version
+        self.release.wait(5)
+        return HttpResponse(version)
+
+    def get(self, results: list | None = None):
+        request = RequestFactory().get("/slow-page/")
+        request.user = AnonymousUser()
+        response = self.view(request)
+        answer = (response["X-Page-Cache"], response.content.decode())
+        if results is not None:
+            results.append(answer)
+        return answer
+
+    def in_threads(self, count: int) -> tuple[list, list[threading.Thread]]:
+        results: list = []
+        threads = [threading.Thread(target=self.get, args=(results,)) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        return results, threads
+
+
+def expire(page: SlowPage) -> None:
+    """Make the stored copy of the slow page due for a new render (only its age against it)."""
+    from django.core.cache import cache
+
+    request = RequestFactory().get("/slow-page/")
+    key = page_cache._page_key(request)
+    entry = cache.get(key)
+    entry["fresh_until"] = time.time() - 1
+    cache.set(key, entry, 10)
+
+
+def wait_for_renders(page: SlowPage, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while page.renders < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert page.renders == count
+
+
+def test_concurrent_requests_for_a_missing_page_render_it_once(db):
+    page = SlowPage()
+    page.release.clear()
+    results, threads = page.in_threads(6)
+    wait_for_renders(page, 1)
+    time.sleep(0.1)  # the other five are waiting, not rendering
+    assert page.renders == 1
+    page.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert page.renders == 1
+    assert sorted(results) == [("hit", "first")] * 5 + [("miss", "first")]
+
+
+def test_while_a_page_is_redone_the_others_get_the_copy_it_replaces(db):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    page.version = "second"
+    page.release.clear()
+    results, threads = page.in_threads(1)
+    wait_for_renders(page, 2)
+    assert page.get() == ("stale", "first")
+    assert page.renders == 2
+    page.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == [("miss", "second")]
+    assert page.get() == ("hit", "second")
+
+
+def test_a_copy_from_before_an_announced_change_is_never_served_while_redone(
+    db, django_capture_on_commit_callbacks
+):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    page.release.clear()
+    results, threads = page.in_threads(1)  # holds the lock of the old generation
+    wait_for_renders(page, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_changed(product_ids=[1])
+    page.version = "after the change"
+    page.release.set()
+    assert page.get() == ("miss", "after the change")
+    for thread in threads:
+        thread.join(5)
+    assert results == [("miss", "first")]
+    assert page.get() == ("hit", "after the change")
+
+
+def test_the_copy_it_replaces_stands_in_for_at_most_another_max_age(db, settings):
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    expire(page)
+    from django.core.cache import cache
+
+    key = page_cache._page_key(RequestFactory().get("/slow-page/"))
+    entry = cache.get(key)
+    entry["fresh_until"] = time.time() - settings.PAGE_CACHE_SECONDS - 0.5
+    cache.set(key, entry, 10)
+    page.version = "second"
+    page.release.clear()
+    _results, threads = page.in_threads(1)
+    wait_for_renders(page, 2)
+    waiting, waiter = page.in_threads(1)  # too old to stand in: it waits for the new page
+    time.sleep(0.1)
+    assert waiting == []
+    page.release.set()
+    for thread in threads + waiter:
+        thread.join(5)
+    assert waiting == [("hit", "second")]
+    assert page.renders == 2
+
+
+def test_without_a_cache_every_request_renders_its_page(db, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "madeinpk.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    page = SlowPage()
+    assert page.get() == ("miss", "first")
+    assert page.get() == ("miss", "first")
+    assert page.renders == 2
+
+
+# --- Signed-in pages reuse the shared results ------------------------------------------------
+
+
+def product_queries(client, url) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured if 'FROM "marketplace_product"' in q["sql"]]
+
+
+def test_a_signed_in_browse_reads_the_results_the_visitors_page_read(client, buyer, listing):
+    url = reverse("product_list") + "?q=vase&sort=newest"
+    assert get(client, url)["X-Page-Cache"] == "miss"  # a visitor's page reads the results
+    client.force_login(buyer)
+    assert product_queries(client, url) == []
+    assert product_queries(client, reverse("product_list") + "?q=vase&sort=price_asc") != []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_new_price_shows_at_once_to_a_signed_in_browser(
+    client, seller, buyer, listing, language, django_capture_on_commit_callbacks
+):
+    client.force_login(buyer)
+    url = reverse("product_list") + "?sort=newest"
+    assert pkr("2500", language) in get(client, url, language).text
+    with django_capture_on_commit_callbacks(execute=True):
+        change_price(seller, listing, "1999")
+    body = get(client, url, language).text
+    assert pkr("1999", language) in body
+    assert pkr("2500", language) not in body
+
+
+def test_another_sort_of_the_same_search_is_not_counted_again(client, buyer, listing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(buyer)
+    counts = []
+    for sort in ("newest", "price_asc", "price_desc"):
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("product_list") + f"?q=vase&sort={sort}")
+        assert "1 item" in page.text
+        counts.append(sum(q["sql"].startswith("SELECT COUNT(*) FROM (SELECT") for q in captured))
+    assert counts[0] >= 1
+    assert counts[1:] == [0, 0]
+
+
+def test_a_signed_in_home_reads_the_cards_the_visitors_page_read(client, buyer, listing):
+    assert get(client, reverse("home"))["X-Page-Cache"] == "miss"
+    client.force_login(buyer)
+    assert product_queries(client, reverse("home")) == []
+    page = client.get(reverse("home")).text
+    assert listing.title in page

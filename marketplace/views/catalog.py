@@ -1,8 +1,11 @@
 """Catalogue: browse and search, product detail, shops, favourites, the seller's listings."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +25,7 @@ from marketplace.models import (
     SellerProfile,
     ShopSlugRedirect,
 )
-from marketplace.page_cache import detail_generations, shared_page
+from marketplace.page_cache import detail_generations, shared_page, shared_piece
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries import search
 from marketplace.queries.catalog import (
@@ -68,8 +71,8 @@ def _page_querystring(request: HttpRequest) -> str:
 @vary_on_headers("HX-Request")
 def product_list(request: HttpRequest) -> HttpResponse:
     filters = BrowseFilters.from_query(request.GET)
-    page, paginator = browse_page(filters, request.GET.get("page"), cap=RESULTS_CAP)
-    products = list(page.object_list)
+    page, paginator, did_you_mean = _browse_results(request, filters)
+    products = page.object_list
     context = {
         "filters": filters,
         "page": page,
@@ -77,7 +80,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "products": products,
         "favourites": favourite_ids(request.user, products),
         "querystring": _page_querystring(request),
-        "did_you_mean": _did_you_mean(filters, paginator),
+        "did_you_mean": did_you_mean,
         "selects": fragments.filter_selects(reference_data(), filters),
     }
     # A history restore (back button after hx-push-url) needs the whole page.
@@ -88,6 +91,39 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "marketplace/catalog/product_list.html", {**context, **_filter_choices()}
     )
+
+
+def _browse_results(request: HttpRequest, filters: BrowseFilters):
+    """The page of results, its paginator and a closer term, read once per query for everyone
+    (page_cache.shared_piece): a signed-in visitor's browse runs only its personal queries."""
+
+    # Another sort or page of the same filters has the same count (the costliest query of a
+    # search at 100,000 products): it is counted once for all of them.
+    counted = sorted((k, v) for k, v in request.GET.lists() if k not in ("sort", "page"))
+
+    def remember_count(kind: str, count: Callable[[], int]) -> int:
+        return shared_piece("browse-count", (kind, counted), count)
+
+    def read() -> dict:
+        page, paginator = browse_page(
+            filters, request.GET.get("page"), cap=RESULTS_CAP, remember_count=remember_count
+        )
+        return {
+            "count": paginator.count,
+            "number": page.number,
+            "products": list(page.object_list),
+            "notices": filters.notices,
+            "sort": filters.sort,
+            "did_you_mean": _did_you_mean(filters, paginator),
+        }
+
+    results = shared_piece("browse", sorted(request.GET.lists()), read)
+    filters.notices[:] = results["notices"]
+    filters.sort = results["sort"]
+    paginator = CappedPaginator(None, filters.per_page, cap=RESULTS_CAP)
+    paginator.count = results["count"]
+    page = Page(results["products"], results["number"], paginator)
+    return page, paginator, results["did_you_mean"]
 
 
 def _did_you_mean(filters: BrowseFilters, paginator: CappedPaginator) -> str | None:

@@ -8,7 +8,7 @@ from django.views.i18n import set_language as django_set_language
 
 from marketplace.i18n import supported
 from marketplace.models import Category, Product
-from marketplace.page_cache import shared_page
+from marketplace.page_cache import shared_page, shared_piece
 from marketplace.pricing import BID_INCREMENTS
 from marketplace.queries.auctions import ending_soon_auctions
 from marketplace.queries.catalog import card_queryset, favourite_ids
@@ -20,12 +20,9 @@ HOME_ENDING_SOON = 4
 @shared_page()
 def home(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.filter(parent=None).prefetch_related("children")
-    new_listings = list(
-        card_queryset(Product.objects.visible().filter(fixed_price__status="active")).order_by(
-            "-created_at", "-pk"
-        )[:HOME_NEW_LISTINGS]
-    )
-    ending_soon = ending_soon_auctions(HOME_ENDING_SOON)
+    # Read once for everyone (page_cache.shared_piece): a signed-in home runs only its own
+    # queries.
+    new_listings, ending_soon = shared_piece("home", (), _home_cards)
     return render(
         request,
         "marketplace/home.html",
@@ -38,6 +35,15 @@ def home(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+def _home_cards() -> tuple[list[Product], list]:
+    new_listings = list(
+        card_queryset(Product.objects.visible().filter(fixed_price__status="active")).order_by(
+            "-created_at", "-pk"
+        )[:HOME_NEW_LISTINGS]
+    )
+    return new_listings, ending_soon_auctions(HOME_ENDING_SOON)
 
 
 @shared_page()
