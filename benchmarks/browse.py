@@ -11,7 +11,6 @@ import statistics
 import time
 from datetime import timedelta
 from decimal import Decimal
-from itertools import zip_longest
 from typing import TextIO
 from urllib.parse import urlencode
 
@@ -151,10 +150,6 @@ SEARCH_KINDS = {
         "truck-art kettle",
     ],
 }
-# Every term, the kinds interleaved (so the first few cover each kind): the pages benchmark's.
-SEARCH_TERMS = [
-    term for group in zip_longest(*SEARCH_KINDS.values()) for term in group if term is not None
-]
 # Fixed-price listings on sale, by id: every 10th, 10-50% off; most sales running, a tenth
 # of them over (the price sorts and filters use the sale price while it runs).
 SALE_EVERY = 10

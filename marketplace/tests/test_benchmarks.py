@@ -135,6 +135,7 @@ def test_browse_benchmark_times_every_kind_of_search_and_the_price_sorts(monkeyp
     assert FixedPriceListing.objects.filter(sale_percent__isnull=False).exists()
 
 
+@pytest.mark.postgres  # the pages benchmark seeds with the browse benchmark's PostgreSQL data
 @pytest.mark.django_db(transaction=True)
 def test_pages_benchmark_measures_each_page_both_ways_beside_the_bare_view(monkeypatch):
     monkeypatch.setenv("BENCH_ANY_DATABASE", "1")  # the test database is a scratch one
