@@ -430,6 +430,59 @@ def test_the_job_closes_a_page_jazzcash_never_saw_once_it_expires(order, jazzcas
     assert PaymentAttempt.objects.get().status == PaymentAttempt.Status.EXPIRED
 
 
+# --- Choosing the method at checkout ----------------------------------------------------------
+def _place(client, listing, address, method):
+    return client.post(
+        reverse("checkout_start") + f"?listing={listing.pk}&quantity=1",
+        {
+            "address": address.pk,
+            "expected_total": str(listing.price),
+            "checkout_key": "b" * 32,
+            "payment_method": method,
+        },
+    )
+
+
+def test_the_checkout_form_offers_every_method_with_its_logo(jazzcash, seller, buyer, client):
+    client.force_login(buyer)
+    address_of(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    page = client.get(reverse("checkout_start") + f"?listing={listing.pk}").content.decode()
+
+    for method in ("card", "jazzcash", "cod"):
+        assert f'id="method-{method}"' in page
+        assert f"img/pay/{method}.svg" in page
+    assert 'id="method-easypaisa"' not in page
+    assert 'id="cod-unavailable"' in page  # this shop does not take cash on delivery
+
+
+def test_placing_with_jazzcash_goes_on_to_pay_with_jazzcash_chosen(jazzcash, seller, buyer, client):
+    client.force_login(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    response = _place(client, listing, address_of(buyer), "jazzcash")
+
+    checkout = Checkout.objects.get()
+    assert checkout.payment_method == Checkout.PaymentMethod.JAZZCASH
+    assert response["Location"] == reverse("checkout_detail", args=[checkout.number])
+    page = client.get(response["Location"]).content.decode()
+    assert re.search(r'id="method-jazzcash" value="jazzcash" checked', page)
+    assert 'id="pay-button"' in page
+    assert not PaymentAttempt.objects.exists()  # nothing opened until the buyer pays
+
+
+def test_a_wallet_that_is_not_configured_cannot_be_placed_with(seller, buyer, client):
+    client.force_login(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    page = _place(client, listing, address_of(buyer), "jazzcash").content.decode()
+
+    assert "This way of paying is not available." in page
+    assert not Checkout.objects.exists()
+    assert 'id="method-jazzcash"' not in page
+
+
 # --- Switching methods, auctions, refunds ------------------------------------------------------
 def test_buyer_can_switch_from_jazzcash_to_card_before_paying(order, jazzcash, emulator):
     from marketplace.tests.payments_fixtures import onboard
