@@ -22,6 +22,7 @@ from marketplace.payments.jazzcash_provider import (
 )
 from marketplace.services import ledger, refunds, wallets
 from marketplace.services import payments as payment_services
+from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import won_auction_order
 from marketplace.tests.jazzcash_support import (
@@ -481,6 +482,39 @@ def test_a_wallet_that_is_not_configured_cannot_be_placed_with(seller, buyer, cl
     assert "This way of paying is not available." in page
     assert not Checkout.objects.exists()
     assert 'id="method-jazzcash"' not in page
+
+
+def test_the_api_opens_jazzcash_with_the_signed_fields_to_post(order):
+    client = token_client(order.buyer)
+
+    response = client.post(
+        f"/api/checkouts/{order.checkout.number}/pay/", {"method": "jazzcash"}, format="json"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["method"] == "jazzcash"
+    assert body["payment_url"].endswith("/CustomerPortal/transactionmanagement/merchantform/")
+    fields = body["form_fields"]
+    assert fields["pp_Amount"] == "299500"
+    assert fields["pp_ReturnURL"] == "http://testserver" + RETURN
+    assert hash_is_valid(fields, SALT)
+    attempt = PaymentAttempt.objects.get()
+    assert (attempt.provider, attempt.session_id) == ("jazzcash", fields["pp_TxnRefNo"])
+    assert Checkout.objects.get().payment_method == Checkout.PaymentMethod.JAZZCASH
+
+
+def test_the_api_refuses_jazzcash_when_it_is_not_configured(seller, buyer):
+    order = order_for(buyer, listing_by(seller, price="2995.00"))
+    client = token_client(buyer)
+    url = f"/api/checkouts/{order.checkout.number}/pay/"
+
+    refused = client.post(url, {"method": "jazzcash"}, format="json")
+    unknown = client.post(url, {"method": "cod"}, format="json")
+
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_method"
+    assert unknown.status_code == 400
+    assert not PaymentAttempt.objects.exists()
 
 
 # --- Switching methods, auctions, refunds ------------------------------------------------------
