@@ -154,6 +154,17 @@ def test_paying_with_jazzcash_shows_a_page_that_posts_the_signed_form(order, cli
     assert 'name="pp_SecureHash"' in page
 
 
+def test_in_urdu_the_redirect_page_isolates_the_checkout_number(order, client, jazzcash):
+    client.cookies["django_language"] = "ur"
+    response = client.post(
+        reverse("checkout_pay", args=[order.checkout.number]), {"method": "jazzcash"}
+    )
+
+    page = response.content.decode()
+    number = order.checkout.number
+    assert f'آپ چیک آؤٹ <bdi class="ltr-text">{number}</bdi> کی ادائیگی' in page
+
+
 def test_the_content_security_policy_lets_forms_post_to_jazzcash():
     from madeinpk import settings as project_settings
 
