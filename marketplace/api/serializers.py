@@ -389,7 +389,9 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class CheckoutSerializer(serializers.Serializer):
     number = serializers.CharField()
-    payment_method = serializers.CharField(help_text="`card` or `cod` (cash on delivery).")
+    payment_method = serializers.CharField(
+        help_text="`card`, `jazzcash` (the method last opened) or `cod` (cash on delivery)."
+    )
     orders = OrderSerializer(many=True)
     total = Money()
     amount_due = Money()
