@@ -211,6 +211,15 @@ class CheckoutInput(serializers.Serializer):
     )
 
 
+class PayInput(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=["card", "jazzcash"],
+        default="card",
+        help_text="`card` (Stripe's page) or `jazzcash` (its merchant form, when the site has "
+        "JazzCash configured; otherwise refused with `bad_method`).",
+    )
+
+
 class PurchaseInput(CheckoutInput):
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
 

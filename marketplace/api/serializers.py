@@ -390,7 +390,9 @@ class OrderSerializer(serializers.ModelSerializer):
 
 class CheckoutSerializer(serializers.Serializer):
     number = serializers.CharField()
-    payment_method = serializers.CharField(help_text="`card` or `cod` (cash on delivery).")
+    payment_method = serializers.CharField(
+        help_text="`card`, `jazzcash` (the method last opened) or `cod` (cash on delivery)."
+    )
     orders = OrderSerializer(many=True)
     total = Money()
     amount_due = Money()
@@ -402,8 +404,18 @@ class CheckoutSerializer(serializers.Serializer):
     )
 
 
-class PaymentUrlSerializer(serializers.Serializer):
-    payment_url = serializers.URLField()
+class PaymentPageSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="`card` or `jazzcash`.")
+    payment_url = serializers.URLField(
+        help_text="Card: the page to send the buyer to (GET). JazzCash: its merchant form, "
+        "which the buyer's browser must POST `form_fields` to."
+    )
+    form_fields = serializers.DictField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="JazzCash: the signed `pp_` fields to post as a form, unchanged (the "
+        "signature covers them). Null for cards.",
+    )
 
 
 # --- After the sale -------------------------------------------------------------------------

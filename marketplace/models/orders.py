@@ -64,12 +64,18 @@ class Checkout(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def payment_return_urls(self, absolute: Callable[[str], str]) -> tuple[str, str]:
-        """Where the hosted payment page sends the buyer back: (success, cancel) URLs.
+    def payment_return_urls(
+        self, absolute: Callable[[str], str], method: str = PaymentMethod.CARD
+    ) -> tuple[str, str]:
+        """Where the hosted payment page of `method` sends the buyer back: (success, cancel).
 
         `absolute` makes a path absolute (`request.build_absolute_uri`). The provider fills in
-        the session id; its braces must survive, so no urlencode.
+        the session id; its braces must survive, so no urlencode. A wallet returns every
+        outcome to one URL of its own (the reference is in the signed fields it posts).
         """
+        if method != self.PaymentMethod.CARD:
+            url = absolute(reverse("wallet_return", args=[method]))
+            return url, url
         success = absolute(reverse("checkout_success", args=[self.number]))
         cancel = absolute(reverse("checkout_cancelled", args=[self.number]))
         return success + "?session_id={CHECKOUT_SESSION_ID}", cancel

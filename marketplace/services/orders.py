@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace import delivery
+from marketplace import delivery, payments
 from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import (
     Address,
@@ -123,6 +123,16 @@ def open_unpaid_checkouts(buyer: User) -> int:
     )
 
 
+def placeable_methods() -> list[str]:
+    """The payment methods a checkout can be placed with now: cards, each configured wallet,
+    and cash on delivery (whether COD applies to a basket is `cod_rules.cod_refusal`'s call)."""
+    return [
+        Checkout.PaymentMethod.CARD,
+        *payments.wallet_providers(),
+        Checkout.PaymentMethod.COD,
+    ]
+
+
 @transaction.atomic
 def place_checkout(
     *,
@@ -136,6 +146,8 @@ def place_checkout(
 ) -> Checkout:
     """Reserve stock and create one checkout with one order per seller, awaiting payment (or,
     for cash on delivery, the buyer's confirmation: no payment provider is involved).
+    `payment_method` is one of `placeable_methods()`: an online one is only preselected (the
+    buyer may switch until paid, `payments.open_checkout_payment`).
 
     Each order's delivery fee is its shop's, to the address's province.
     `expected_total` is what the buyer was shown for the items (delivery not included); if
@@ -146,6 +158,8 @@ def place_checkout(
     """
     if not lines:
         raise PurchaseRejected(_("There is nothing to buy."), code="empty")
+    if payment_method not in placeable_methods():
+        raise PurchaseRejected(_("This way of paying is not available."), code="bad_method")
     wanted = _merge_lines(lines)
     if address.user_id != buyer.pk:
         raise PurchaseRejected(_("Choose one of your own addresses."), code="bad_address")

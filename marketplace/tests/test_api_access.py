@@ -259,6 +259,14 @@ ROWS = [
     # The order is paid: nothing to pay, not shipped yet, not delivered yet.
     ("pay", "post", "/api/checkouts/{checkout.number}/pay/", None, "buyer", (401, 400, 404, 404)),
     (
+        "pay-jazzcash",
+        "post",
+        "/api/checkouts/{checkout.number}/pay/",
+        {"method": "jazzcash"},
+        "buyer",
+        (401, 400, 404, 404),
+    ),
+    (
         "confirm-delivery",
         "post",
         "/api/orders/{order.number}/confirm-delivery/",

@@ -22,6 +22,7 @@ from marketplace.payments.jazzcash_provider import (
 )
 from marketplace.services import ledger, refunds, wallets
 from marketplace.services import payments as payment_services
+from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.orders import address_of, listing_by, order_for
 from marketplace.tests.factories.payments import won_auction_order
 from marketplace.tests.jazzcash_support import (
@@ -151,6 +152,17 @@ def test_paying_with_jazzcash_shows_a_page_that_posts_the_signed_form(order, cli
     assert "js/wallet-redirect" in page
     assert "<script>" not in page  # CSP: no inline script
     assert 'name="pp_SecureHash"' in page
+
+
+def test_in_urdu_the_redirect_page_isolates_the_checkout_number(order, client, jazzcash):
+    client.cookies["django_language"] = "ur"
+    response = client.post(
+        reverse("checkout_pay", args=[order.checkout.number]), {"method": "jazzcash"}
+    )
+
+    page = response.content.decode()
+    number = order.checkout.number
+    assert f'آپ چیک آؤٹ <bdi class="ltr-text">{number}</bdi> کی ادائیگی' in page
 
 
 def test_the_content_security_policy_lets_forms_post_to_jazzcash():
@@ -428,6 +440,92 @@ def test_the_job_closes_a_page_jazzcash_never_saw_once_it_expires(order, jazzcas
     wallets.settle_pending_wallet_payments()
 
     assert PaymentAttempt.objects.get().status == PaymentAttempt.Status.EXPIRED
+
+
+# --- Choosing the method at checkout ----------------------------------------------------------
+def _place(client, listing, address, method):
+    return client.post(
+        reverse("checkout_start") + f"?listing={listing.pk}&quantity=1",
+        {
+            "address": address.pk,
+            "expected_total": str(listing.price),
+            "checkout_key": "b" * 32,
+            "payment_method": method,
+        },
+    )
+
+
+def test_the_checkout_form_offers_every_method_with_its_logo(jazzcash, seller, buyer, client):
+    client.force_login(buyer)
+    address_of(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    page = client.get(reverse("checkout_start") + f"?listing={listing.pk}").content.decode()
+
+    for method in ("card", "jazzcash", "cod"):
+        assert f'id="method-{method}"' in page
+        assert f"img/pay/{method}.svg" in page
+    assert 'id="method-easypaisa"' not in page
+    assert 'id="cod-unavailable"' in page  # this shop does not take cash on delivery
+
+
+def test_placing_with_jazzcash_goes_on_to_pay_with_jazzcash_chosen(jazzcash, seller, buyer, client):
+    client.force_login(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    response = _place(client, listing, address_of(buyer), "jazzcash")
+
+    checkout = Checkout.objects.get()
+    assert checkout.payment_method == Checkout.PaymentMethod.JAZZCASH
+    assert response["Location"] == reverse("checkout_detail", args=[checkout.number])
+    page = client.get(response["Location"]).content.decode()
+    assert re.search(r'id="method-jazzcash" value="jazzcash" checked', page)
+    assert 'id="pay-button"' in page
+    assert not PaymentAttempt.objects.exists()  # nothing opened until the buyer pays
+
+
+def test_a_wallet_that_is_not_configured_cannot_be_placed_with(seller, buyer, client):
+    client.force_login(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    page = _place(client, listing, address_of(buyer), "jazzcash").content.decode()
+
+    assert "This way of paying is not available." in page
+    assert not Checkout.objects.exists()
+    assert 'id="method-jazzcash"' not in page
+
+
+def test_the_api_opens_jazzcash_with_the_signed_fields_to_post(order):
+    client = token_client(order.buyer)
+
+    response = client.post(
+        f"/api/checkouts/{order.checkout.number}/pay/", {"method": "jazzcash"}, format="json"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["method"] == "jazzcash"
+    assert body["payment_url"].endswith("/CustomerPortal/transactionmanagement/merchantform/")
+    fields = body["form_fields"]
+    assert fields["pp_Amount"] == "299500"
+    assert fields["pp_ReturnURL"] == "http://testserver" + RETURN
+    assert hash_is_valid(fields, SALT)
+    attempt = PaymentAttempt.objects.get()
+    assert (attempt.provider, attempt.session_id) == ("jazzcash", fields["pp_TxnRefNo"])
+    assert Checkout.objects.get().payment_method == Checkout.PaymentMethod.JAZZCASH
+
+
+def test_the_api_refuses_jazzcash_when_it_is_not_configured(seller, buyer):
+    order = order_for(buyer, listing_by(seller, price="2995.00"))
+    client = token_client(buyer)
+    url = f"/api/checkouts/{order.checkout.number}/pay/"
+
+    refused = client.post(url, {"method": "jazzcash"}, format="json")
+    unknown = client.post(url, {"method": "cod"}, format="json")
+
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_method"
+    assert unknown.status_code == 400
+    assert not PaymentAttempt.objects.exists()
 
 
 # --- Switching methods, auctions, refunds ------------------------------------------------------

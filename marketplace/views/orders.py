@@ -41,10 +41,10 @@ from marketplace.views.access import (
     get_order_for_party,
     orders_with_items,
 )
-from marketplace.views.cod import checkout_cod_context
+from marketplace.views.cod import checkout_cod_context, cod_method
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
-from marketplace.views.payments import payment_context
+from marketplace.views.payments import payment_context, payment_methods
 from marketplace.views.returns import return_context
 
 ORDERS_PER_PAGE = 20
@@ -229,8 +229,8 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         # Their first address becomes the default: no need to ask.
         del address_form.fields["is_default"]
     error = ""
-    payment_method = _payment_method(request.POST.get("payment_method"))
     if request.method == "POST":
+        payment_method = request.POST.get("payment_method") or Checkout.PaymentMethod.CARD
         address = None
         if form is not None and form.is_valid():
             address = form.cleaned_data["address"]
@@ -247,7 +247,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
                     expected_total=parse_amount(request.POST.get("expected_total")),
                     from_cart=from_cart,
                     idempotency_key=_checkout_key(request.POST.get("checkout_key")),
-                    payment_method=payment_method,
+                    payment_method=payment_method[:20],
                 )
             except PurchaseRejected as rejected:
                 error = rejected.message
@@ -265,10 +265,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             address_form = None
     destination = _destination(form)
     basket.deliver_to(destination.city if destination else delivery.buyer_city(request.user))
+    methods = [*payment_methods(), cod_method(basket.cod_refusal(request.user))]
     context = {
         "basket": basket,
-        "payment_method": payment_method,
-        "cod_refusal": basket.cod_refusal(request.user),
+        "payment_methods": methods,
+        "selected_method": _selected_method(request.POST.get("payment_method"), methods),
         "checkout_key": uuid.uuid4().hex,
         "from_cart": from_cart,
         "form": form,
@@ -278,10 +279,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/orders/checkout.html", context)
 
 
-def _payment_method(value: str | None) -> str:
-    """The method chosen on the checkout page (card unless it names one offered there)."""
-    offered = {Checkout.PaymentMethod.CARD, Checkout.PaymentMethod.COD}
-    return value if value in offered else Checkout.PaymentMethod.CARD
+def _selected_method(value: str | None, methods: list[dict]) -> str:
+    """The method to show chosen on the checkout form: the one posted if it is offered, else
+    the first (cards)."""
+    offered = [method["value"] for method in methods if not method.get("refusal")]
+    return value if value in offered else offered[0]
 
 
 def _destination(form: CheckoutForm | None) -> Address | None:

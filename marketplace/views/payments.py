@@ -100,19 +100,17 @@ def notice_state(notice: dict | None) -> str:
 def checkout_pay(request: HttpRequest, number: str) -> HttpResponse:
     checkout = get_checkout_for_buyer(request, number)
     method = request.POST.get("method") or Checkout.PaymentMethod.CARD
-    if method == Checkout.PaymentMethod.CARD:
-        success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
-    else:  # a wallet returns every outcome to one URL
-        success_url = cancel_url = request.build_absolute_uri(
-            reverse("wallet_return", args=[method])
-        )
+    if method not in Checkout.PaymentMethod.values:
+        messages.error(request, _("This way of paying is not available."))
+        return _to_checkout(request, checkout)
+    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri, method)
     try:
         page = payment_services.open_checkout_payment(
             checkout=checkout,
             buyer=request.user,
             success_url=success_url,
             cancel_url=cancel_url,
-            method=method[:20],
+            method=method,
         )
     except MarketplaceError as error:
         messages.error(request, error.message)

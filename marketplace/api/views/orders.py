@@ -99,12 +99,20 @@ def _address(user, address_id: int | None) -> Address:
     return address
 
 
-def payment_url(request, checkout: Checkout) -> str:
-    """Open the hosted payment page exactly as the Pay button does; its URL."""
-    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri)
-    return payment_services.start_checkout_payment(
-        checkout=checkout, buyer=request.user, success_url=success_url, cancel_url=cancel_url
+def open_payment(request, checkout: Checkout, method: str = Checkout.PaymentMethod.CARD):
+    """Open the hosted payment page by `method` exactly as the Pay button does."""
+    success_url, cancel_url = checkout.payment_return_urls(request.build_absolute_uri, method)
+    return payment_services.open_checkout_payment(
+        checkout=checkout,
+        buyer=request.user,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        method=method,
     )
+
+
+def payment_url(request, checkout: Checkout) -> str:
+    return open_payment(request, checkout).url
 
 
 def checkout_data(request, checkout: Checkout, *, pay: bool) -> dict:
@@ -181,13 +189,21 @@ class CheckoutDetail(APIView):
 
 
 class CheckoutPay(APIView):
-    """A fresh hosted payment page for the checkout's unpaid orders (as the Pay button)."""
+    """A fresh hosted payment page for the checkout's unpaid orders (as the Pay button), by
+    card or a configured wallet; the method becomes the checkout's (switchable until paid)."""
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: out.PaymentUrlSerializer})
+    @extend_schema(request=inputs.PayInput, responses={200: out.PaymentPageSerializer})
     def post(self, request, number: str):
-        return Response({"payment_url": payment_url(request, _own_checkout(request, number))})
+        checkout = _own_checkout(request, number)
+        method = validated(inputs.PayInput, request).validated_data["method"]
+        page = open_payment(request, checkout, method)
+        return Response(
+            out.PaymentPageSerializer(
+                {"payment_url": page.url, "method": method, "form_fields": page.form_fields or None}
+            ).data
+        )
 
 
 class CheckoutAddress(APIView):

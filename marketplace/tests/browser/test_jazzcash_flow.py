@@ -22,10 +22,13 @@ def test_a_cart_is_paid_with_jazzcash_and_settled_by_the_wallet(
 
     login(page, buyer)
     page.goto("/checkout/")
-    page.get_by_role("button", name="Place order").click()
-    page.wait_for_url("**/checkouts/**")
     page.get_by_label("JazzCash").check()
     screenshot(page, "choose-method")
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url("**/checkouts/**")
+    # Placed: the pay step comes next with JazzCash already chosen.
+    expect(page.locator("#method-jazzcash")).to_be_checked()
+    screenshot(page, "pay")
     page.click("#pay-button")
 
     # Our page posts the signed form on its own (static script); JazzCash's page comes next.
