@@ -100,13 +100,23 @@ def _grid_key(products: Sequence[Product]) -> str:
 def card_grid(products: Sequence[Product], context) -> SafeString:
     """The grid of `products` for this request: shared HTML, this visitor's hearts."""
     key = _grid_key(products)
+    user = context.get("user")
+    visitor = user is None or not user.is_authenticated
+    if visitor:
+        # A visitor's hearts are the same for everyone (links to sign in): kept filled in.
+        filled = _grids.get(f"{key}:visitor")
+        if filled is not None:
+            return mark_safe(filled)  # noqa: S308
     html = _grids.get(key)
     if html is None:
         html = get_template(GRID).template.render(
             context.new({"products": products, "heart_holes": True})
         )
         _grids.put(key, html)
-    return mark_safe(HEART_MARK.sub(_heart_filler(products, context), html))  # noqa: S308
+    filled = HEART_MARK.sub(_heart_filler(products, context), html)
+    if visitor:
+        _grids.put(f"{key}:visitor", filled)
+    return mark_safe(filled)  # noqa: S308
 
 
 def _heart_filler(products: Sequence[Product], context):
