@@ -23,7 +23,7 @@ class Lines(list):
         lines = [line for text in self for line in text.splitlines()]
         table = [
             line
-            for line, after in zip(lines, lines[1:] + [""], strict=True)
+            for line, after in zip(lines, [*lines[1:], ""], strict=True)
             if line.startswith("| ") and not after.startswith("|---")
         ]
         return [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
