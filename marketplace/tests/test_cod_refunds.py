@@ -316,3 +316,21 @@ def test_a_cod_order_sent_by_the_sellers_own_courier_is_refunded_from_their_bala
     assert entries(order) == {Kind.REFUND: Decimal("-2500.00")}
     assert ledger.balances(seller).available == Decimal("-2500.00")
     assert reconciliation.reconcile() == []
+
+
+def test_reconciliation_finds_a_cod_refund_the_ledger_missed(courier, seller, buyer):
+    order = delivered_cod(courier, seller, buyer)
+    remittance.reconcile_report()
+    assert reconciliation.reconcile() == []
+    # Written around refund_in_full: the buyer is owed the cash, the seller still credited.
+    Refund.objects.create(
+        order=order, provider=Refund.MANUAL, amount=order.total, idempotency_key="stray"
+    )
+
+    (mismatch,) = reconciliation.reconcile()
+
+    assert (mismatch.provider, mismatch.expected, mismatch.actual) == (
+        "cod",
+        Decimal("2500.00"),
+        Decimal("5000.00"),
+    )

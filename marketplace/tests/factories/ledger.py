@@ -82,10 +82,20 @@ def staff_user() -> models.User:
 
 @pytest.fixture
 def provider_refunds(monkeypatch):
-    """The provider's refund call, recorded (these orders have no charge at the emulator)."""
+    """The provider's refund call, recorded (these orders have no charge at the emulator);
+    refunds staff send by hand (cash on delivery) keep their own provider."""
     calls = []
+    real = payments.create_refund
 
     def create_refund(*, charge_or_intent, amount, idempotency_key, metadata=None, provider=None):
+        if provider == "manual":  # sent by staff, not a provider: the real record of it
+            return real(
+                charge_or_intent=charge_or_intent,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                metadata=metadata,
+                provider=provider,
+            )
         calls.append(idempotency_key)
         return RefundResult(
             id=f"re_{len(calls)}",
