@@ -17,7 +17,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from marketplace.couriers import RemittanceLine as ReportLine
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     Checkout,
@@ -40,7 +39,12 @@ from marketplace.services import (
     remittance,
     returns,
 )
-from marketplace.tests.factories.ledger import bank_method, staff_user
+from marketplace.tests.factories.ledger import (
+    bank_method,
+    cod_order_with_parcel,
+    remittance_line,
+    staff_user,
+)
 
 TOTALS = [Decimal("2500.00"), Decimal("999.99"), Decimal("1234.57"), Decimal("100.01")]
 COD_TOTAL = Decimal("1750.50")  # the last order: cash on delivery, booked with the courier
@@ -79,28 +83,7 @@ def unpaid_orders(seller, buyer) -> list[Order]:
                 status=Order.Status.PAID,
             )
         )
-    checkout = Checkout.objects.create(
-        number=new_reference("C-"), buyer=buyer, payment_method=Checkout.PaymentMethod.COD
-    )
-    cod = Order.objects.create(
-        number=new_reference("MPK-"),
-        checkout=checkout,
-        buyer=buyer,
-        seller=seller,
-        subtotal=COD_TOTAL,
-        total=COD_TOTAL,
-        status=Order.Status.SHIPPED,
-    )
-    Parcel.objects.create(
-        order=cod,
-        courier="postex",
-        tracking_number=f"T-{cod.number}",
-        weight_kg=Decimal("1"),
-        pieces=1,
-        cod_amount=COD_TOTAL,
-        booked_by=seller,
-        status=Parcel.Status.IN_TRANSIT,
-    )
+    cod = cod_order_with_parcel(seller, buyer, str(COD_TOTAL))
     return [*orders, cod]
 
 
@@ -168,8 +151,7 @@ class Run:
         order = self.cod
         if order.delivered_at is None:
             return
-        line = ReportLine(f"T-{order.number}", order.total, Decimal(0), Decimal(0), "CPR-1")
-        remittance.reconcile_line(courier_key="postex", line=line, source="api")
+        remittance.reconcile_line(courier_key="postex", line=remittance_line(order), source="api")
 
     def send_by_hand(self):
         """The buyer gives an account and staff send the COD refund (the ledger moved already)."""

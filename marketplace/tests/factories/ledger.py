@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from marketplace import models, payments
+from marketplace.couriers import RemittanceLine
 from marketplace.models.orders import new_reference
 from marketplace.payments import platform_fee
 from marketplace.payments.base import RefundResult
@@ -46,6 +47,42 @@ def sold(seller, buyer, total: str = "2500.00", provider: str = "stripe") -> mod
     order = paid_order(seller, buyer, total, provider)
     ledger.record_sale(order=order, payment=order.checkout.payments.get())
     return order
+
+
+def cod_order_with_parcel(
+    seller, buyer, total: str = "2500.00", *, delivered: bool = False
+) -> models.Order:
+    """A cash-on-delivery order (no items) with its parcel booked at the courier ("postex"),
+    on its way, or delivered today."""
+    checkout = models.Checkout.objects.create(
+        number=new_reference("C-"), buyer=buyer, payment_method=models.Checkout.PaymentMethod.COD
+    )
+    order = models.Order.objects.create(
+        number=new_reference("MPK-"),
+        checkout=checkout,
+        buyer=buyer,
+        seller=seller,
+        subtotal=Decimal(total),
+        total=Decimal(total),
+        status=models.Order.Status.DELIVERED if delivered else models.Order.Status.SHIPPED,
+        delivered_at=timezone.now() if delivered else None,
+    )
+    models.Parcel.objects.create(
+        order=order,
+        courier="postex",
+        tracking_number=f"T-{order.number}",
+        weight_kg=Decimal("1"),
+        pieces=1,
+        cod_amount=order.total,
+        booked_by=seller,
+        status=models.Parcel.Status.DELIVERED if delivered else models.Parcel.Status.IN_TRANSIT,
+    )
+    return order
+
+
+def remittance_line(order: models.Order) -> RemittanceLine:
+    """The courier's line for the order's parcel: its total collected, no charges."""
+    return RemittanceLine(f"T-{order.number}", order.total, Decimal(0), Decimal(0), "CPR-1")
 
 
 def deliver(order: models.Order, *, days_ago: int) -> None:
