@@ -233,7 +233,8 @@ def send_refund(
                 idempotency_key=refund.idempotency_key,
                 metadata={"checkout": str(checkout_id), "refund": str(refund.pk)}
                 | (staff_word or {}),
-                provider=refund.provider,
+                # The provider that took the money; none for cash on delivery (manual).
+                provider=payment.provider if payment else refund.provider,
             )
         except PaymentProviderError as error:
             refund.status = Refund.Status.FAILED
