@@ -30,7 +30,7 @@ from marketplace.services import (
     returns,
 )
 from marketplace.tests.courier_support import booked_parcel, cod_order, delivered_parcel, move
-from marketplace.tests.factories.ledger import VALID_IBAN, paid_order, staff_user
+from marketplace.tests.factories.ledger import VALID_IBAN, paid_order, sold, staff_user
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
@@ -334,3 +334,16 @@ def test_reconciliation_finds_a_cod_refund_the_ledger_missed(courier, seller, bu
         Decimal("2500.00"),
         Decimal("5000.00"),
     )
+
+
+def test_staff_refund_a_prepaid_parcel_returned_to_the_seller(seller, buyer, provider_refunds):
+    # RETURNED -> REFUNDED is the prepaid buyer's way back (refund_in_full used to refuse it).
+    order = sold(seller, buyer)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.RETURNED)
+
+    refund = refunds.refund_order(order=order, by_staff=staff_user())
+
+    assert (refund.provider, refund.status) == ("stripe", Refund.Status.SUCCEEDED)
+    assert provider_refunds == [f"refund-{order.number}"]
+    assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
+    assert entries(order)[Kind.REFUND] == Decimal("-2500.00")
