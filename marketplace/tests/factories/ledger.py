@@ -17,20 +17,26 @@ from marketplace.tests.factories.accounts import UserFactory
 VALID_IBAN = "PK36SCBL0000001123456702"  # the registry's own example
 
 
-def paid_order(seller, buyer, total: str = "2500.00", provider: str = "stripe") -> models.Order:
-    """A paid one-seller order with the Payment that paid it (no items: the ledger needs none)."""
-    now = timezone.now()
-    checkout = models.Checkout.objects.create(number=new_reference("C-"), buyer=buyer)
-    order = models.Order.objects.create(
+def _order(seller, buyer, total: str, *, payment_method: str = "card", **fields) -> models.Order:
+    """A one-seller order of `total` in a checkout of its own (no items: the ledger needs none)."""
+    checkout = models.Checkout.objects.create(
+        number=new_reference("C-"), buyer=buyer, payment_method=payment_method
+    )
+    return models.Order.objects.create(
         number=new_reference("MPK-"),
         checkout=checkout,
         buyer=buyer,
         seller=seller,
         subtotal=Decimal(total),
         total=Decimal(total),
-        status=models.Order.Status.PAID,
-        paid_at=now,
+        **fields,
     )
+
+
+def paid_order(seller, buyer, total: str = "2500.00", provider: str = "stripe") -> models.Order:
+    """A paid one-seller order with the Payment that paid it (no items: the ledger needs none)."""
+    order = _order(seller, buyer, total, status=models.Order.Status.PAID, paid_at=timezone.now())
+    checkout = order.checkout
     models.Payment.objects.create(
         checkout=checkout,
         provider=provider,
@@ -54,16 +60,11 @@ def cod_order_with_parcel(
 ) -> models.Order:
     """A cash-on-delivery order (no items) with its parcel booked at the courier ("postex"),
     on its way, or delivered today."""
-    checkout = models.Checkout.objects.create(
-        number=new_reference("C-"), buyer=buyer, payment_method=models.Checkout.PaymentMethod.COD
-    )
-    order = models.Order.objects.create(
-        number=new_reference("MPK-"),
-        checkout=checkout,
-        buyer=buyer,
-        seller=seller,
-        subtotal=Decimal(total),
-        total=Decimal(total),
+    order = _order(
+        seller,
+        buyer,
+        total,
+        payment_method=models.Checkout.PaymentMethod.COD,
         status=models.Order.Status.DELIVERED if delivered else models.Order.Status.SHIPPED,
         delivered_at=timezone.now() if delivered else None,
     )
