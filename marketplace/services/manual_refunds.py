@@ -93,9 +93,12 @@ def give_refund_account(
     return refund
 
 
-def _check_staff_may_mark(refund: Refund, by: User) -> None:
+def _check_staff(by: User) -> None:
     if not by.is_staff:
         raise PaymentRejected(_("Only staff can mark a refund sent."), code="not_staff")
+
+
+def _check_staff_may_mark(refund: Refund) -> None:
     if not refund.is_manual:
         raise PaymentRejected(
             _("Refund %(key)s goes back through its payment provider, not by hand.")
@@ -122,6 +125,7 @@ def mark_refund_sent(*, refund: Refund, by: User, reference: str) -> Refund:
             _("Please keep it under %(max)s characters.") % {"max": REFERENCE_MAX_LENGTH},
             code="too_long",
         )
+    _check_staff(by)
     with transaction.atomic():
         refund = _locked(refund)
         if refund.status == Refund.Status.SUCCEEDED and refund.stripe_refund_id == reference:
@@ -132,7 +136,7 @@ def mark_refund_sent(*, refund: Refund, by: User, reference: str) -> Refund:
                 % {"key": refund.idempotency_key, "reference": refund.stripe_refund_id},
                 code="sent",
             )
-        _check_staff_may_mark(refund, by)
+        _check_staff_may_mark(refund)
         refund = send_refund(refund.pk, raise_errors=True, staff_word={SENT_REFERENCE: reference})
         _settled(refund, by)
         refund_notices.tell_sent(refund)
@@ -145,6 +149,7 @@ def mark_refund_failed(*, refund: Refund, by: User, reason: str) -> Refund:
     reason = " ".join(str(reason or "").split())[:300]
     if not reason:
         raise PaymentRejected(_("Say why the refund could not be sent."), code="no_reason")
+    _check_staff(by)
     with transaction.atomic():
         refund = _locked(refund)
         if refund.status == Refund.Status.FAILED and refund.is_manual:
@@ -154,7 +159,7 @@ def mark_refund_failed(*, refund: Refund, by: User, reason: str) -> Refund:
                 _("Refund %(key)s was marked sent already.") % {"key": refund.idempotency_key},
                 code="sent",
             )
-        _check_staff_may_mark(refund, by)
+        _check_staff_may_mark(refund)
         refund = send_refund(refund.pk, staff_word={FAILED_REASON: reason})
         _settled(refund, by)
         record_event(order=refund.order, kind=OrderEvent.Kind.REFUND_FAILED, actor=by, note=reason)
