@@ -29,7 +29,11 @@ REFERENCE_MAX_LENGTH = 100
 
 
 def _locked(refund: Refund) -> Refund:
-    return Refund.objects.select_for_update().select_related("order__buyer").get(pk=refund.pk)
+    return (
+        Refund.objects.select_for_update(of=("self",))
+        .select_related("order__buyer")
+        .get(pk=refund.pk)
+    )
 
 
 def _payee(kind: str, iban: str, wallet_number: str, account_title: str) -> dict[str, str]:
