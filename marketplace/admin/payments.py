@@ -159,7 +159,7 @@ class ManualRefundFilter(admin.SimpleListFilter):
         return [
             ("to_send", _("To send (account given)")),
             ("account", _("Waiting for the buyer's account")),
-            ("all", _("All")),
+            ("all", _("Any state")),
         ]
 
     def queryset(self, request, queryset):

@@ -79,4 +79,4 @@ def test_the_buyer_gives_a_wallet_and_staff_mark_the_refund_sent(
     refund = Refund.objects.get(order=order)
     assert (refund.status, refund.payee_wallet) == (Refund.Status.SUCCEEDED, "03001234567")
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
-    assert problems == []
+    assert problems == [], "\n".join(problems)
