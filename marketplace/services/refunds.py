@@ -127,6 +127,7 @@ def refund_in_full(
     that transaction, `send_refund` reverses a transfer already sent and sends the refund. A
     provider failure leaves the refund FAILED (with the error) for the transfers job to resend,
     and is raised if `raise_errors`. A second call resends an existing refund, never a new one.
+    A cash-on-delivery order's refund stays owed until staff send it (`manual_refunds`).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("checkout").get(pk=order.pk)
