@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from marketplace import delivery
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms.addresses import AddressForm
+from marketplace.forms.ledger import RefundAccountForm
 from marketplace.forms.orders import CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
@@ -30,7 +31,7 @@ from marketplace.models import (
 )
 from marketplace.money import format_pkr, parse_amount
 from marketplace.queries.orders import Basket, build_basket, cart_basket, listings_with_products
-from marketplace.services import ledger, payouts
+from marketplace.services import ledger, manual_refunds, payouts
 from marketplace.services.addresses import save_address
 from marketplace.services.cancellation import cancel_order
 from marketplace.services.cart import add_to_cart, remove_cart_item, update_cart_item
@@ -45,7 +46,7 @@ from marketplace.views.cod import checkout_cod_context, cod_method
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
 from marketplace.views.payments import payment_context, payment_methods
-from marketplace.views.returns import return_context
+from marketplace.views.returns import refund_context, return_context
 
 ORDERS_PER_PAGE = 20
 
@@ -365,10 +366,15 @@ def sale_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_party(request, number, with_items=True)
+    return _order_detail_page(request, get_order_for_party(request, number, with_items=True))
+
+
+def _order_detail_page(
+    request: HttpRequest, order: Order, *, refund_form: RefundAccountForm | None = None
+) -> HttpResponse:
     context = order_progress_context(request, order)
     context["can_cancel"] = order.can_cancel(request.user)
-    context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
+    context.update(refund_context(request, order, form=refund_form))
     context.update(return_context(request, order))
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
@@ -378,6 +384,32 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["transfer"] = SellerTransfer.objects.filter(order=order).first()
         context["ledger_money"] = ledger.order_money(order)
     return render(request, "marketplace/orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_refund_account(request: HttpRequest, number: str) -> HttpResponse:
+    """The buyer of a cash-on-delivery order says where staff send their refund; a form with
+    errors is shown again on the order page, as typed."""
+    order = get_order_for_party(request, number, with_items=True)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    refund = Refund.objects.filter(order=order).first()
+    if refund is None or not refund.needs_payee:
+        messages.info(request, _("This refund needs no account from you now."))
+        return redirect("order_detail", number=order.number)
+    form = RefundAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            manual_refunds.give_refund_account(refund=refund, by=request.user, **form.cleaned_data)
+        except MarketplaceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("Thank you. MadeInPK staff send your refund to this account.")
+            )
+            return redirect("order_detail", number=order.number)
+    return _order_detail_page(request, order, refund_form=form)
 
 
 @login_required
