@@ -42,6 +42,7 @@ MAKEMESSAGES_IGNORE = [
     "stripe_emulator",
     "jazzcash_emulator",
     "courier_emulator",
+    "emulator_base",
     "benchmarks",
     "staticfiles",
     "static",
