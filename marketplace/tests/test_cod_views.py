@@ -1,6 +1,7 @@
 """Pages and API of delivery and cash on delivery (issue 15): the shop settings, the delivery
 estimate, COD at checkout, the confirmation (button and signed link) and who sees what."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from marketplace.models import Checkout, DeliveryRate, Order, PaymentAttempt, Product
 from marketplace.services import cod_rules
+from marketplace.services import orders as order_services
 from marketplace.services.cod import confirm_cod_order
 from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.catalog import city
@@ -127,6 +129,47 @@ def test_checkout_says_why_cod_is_not_offered(seller, buyer_client, buyer):
 
     assert "Amina Pottery does not accept cash on delivery." in page
     assert 'value="cod" disabled' in page
+
+
+def test_checkout_offers_only_the_methods_the_service_allows(
+    cod_seller, buyer_client, buyer, monkeypatch
+):
+    address_of(buyer)
+    monkeypatch.setattr(order_services, "placeable_methods", lambda: [Checkout.PaymentMethod.CARD])
+
+    page = _checkout_page(buyer_client, listing_by(cod_seller)).content.decode()
+
+    assert 'id="method-card"' in page
+    assert "method-cod" not in page and "method-jazzcash" not in page
+
+
+def test_checkout_offers_the_services_choices_in_its_order_with_cods_reason(
+    seller, buyer_client, buyer, settings
+):
+    settings.JAZZCASH_MERCHANT_ID, settings.JAZZCASH_INTEGRITY_SALT = "MC1", "salt"
+    shop_delivery(seller, cod=False)
+    address_of(buyer)
+
+    page = _checkout_page(buyer_client, listing_by(seller)).content.decode()
+
+    assert re.findall(r'id="method-(\w+)"', page) == ["card", "jazzcash", "cod"]
+    assert 'value="cod" disabled aria-describedby="cod-unavailable"' in page
+    assert "Amina Pottery does not accept cash on delivery." in page
+
+
+def test_payment_choices_name_every_placeable_method_and_refuse_only_cod(seller, buyer, settings):
+    settings.JAZZCASH_MERCHANT_ID, settings.JAZZCASH_INTEGRITY_SALT = "MC1", "salt"
+    profile = shop_delivery(seller, cod=False)
+
+    choices = order_services.payment_choices(
+        buyer=buyer, profiles=[profile], total=Decimal("1000.00")
+    )
+
+    assert [(c.method, c.refusal and c.refusal.code) for c in choices] == [
+        ("card", None),
+        ("jazzcash", None),
+        ("cod", "cod_not_accepted"),
+    ]
 
 
 def test_checkout_tells_a_buyer_with_refused_parcels(cod_seller, buyer_client, buyer, settings):

@@ -41,10 +41,10 @@ from marketplace.views.access import (
     get_order_for_party,
     orders_with_items,
 )
-from marketplace.views.cod import checkout_cod_context, cod_method
+from marketplace.views.cod import checkout_cod_context
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
-from marketplace.views.payments import payment_context, payment_methods
+from marketplace.views.payments import method_options, payment_context
 from marketplace.views.returns import return_context
 
 ORDERS_PER_PAGE = 20
@@ -265,7 +265,7 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             address_form = None
     destination = _destination(form)
     basket.deliver_to(destination.city if destination else delivery.buyer_city(request.user))
-    methods = [*payment_methods(), cod_method(basket.cod_refusal(request.user))]
+    methods = method_options(basket.payment_choices(request.user))
     context = {
         "basket": basket,
         "payment_methods": methods,
