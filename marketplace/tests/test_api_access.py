@@ -163,6 +163,15 @@ ROWS = [
     ),
     # The seller's.
     ("sell-listings", "get", "/api/sell/listings/", None, "seller", (401, 200, 403, 403)),
+    ("shop-delivery", "get", "/api/shop/delivery/", None, "seller", (401, 200, 403, 403)),
+    (
+        "shop-delivery-patch",
+        "patch",
+        "/api/shop/delivery/",
+        {"dispatch_days": 3},
+        "seller",
+        (401, 200, 403, 403),
+    ),
     (
         "mark-shipped",
         "post",
