@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from marketplace.forms.orders import CheckoutForm, QuantityForm
 from marketplace.models import (
     Address,
     Checkout,
+    City,
     FixedPriceListing,
     Order,
     Refund,
@@ -208,7 +210,10 @@ def _checkout_basket(request: HttpRequest) -> tuple[Basket | None, bool, HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def checkout_start(request: HttpRequest) -> HttpResponse:
+    """The checkout form; an HTMX GET (the address or the new address's city changed) gets
+    the summary and the payment choices priced to it."""
     if request.method == "POST":
         # The same form sent again (double click, back and resubmit): show what it placed.
         key = _checkout_key(request.POST.get("checkout_key"))
@@ -220,7 +225,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return response
     has_addresses = Address.objects.filter(user=request.user).exists()
     data = request.POST if request.method == "POST" else None
-    form = CheckoutForm(data, user=request.user) if has_addresses else None
+    form = None
+    if has_addresses:
+        chosen = request.GET.get("address", "")
+        initial = {"address": int(chosen)} if chosen.isascii() and chosen.isdigit() else {}
+        form = CheckoutForm(data, user=request.user, initial=initial)
     address_form = None
     if not has_addresses:
         # Prefilled from the profile: most buyers ship to themselves.
@@ -263,20 +272,26 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             # The new address is saved; offer it as a choice from now on.
             form = CheckoutForm(user=request.user)
             address_form = None
-    destination = _destination(form)
-    basket.deliver_to(destination.city if destination else delivery.buyer_city(request.user))
+    city = _destination_city(request, form, address_form)
+    basket.deliver_to(city or delivery.buyer_city(request.user))
     methods = method_options(basket.payment_choices(request.user))
+    chosen_method = (request.POST if request.method == "POST" else request.GET).get(
+        "payment_method"
+    )
     context = {
         "basket": basket,
         "payment_methods": methods,
-        "selected_method": _selected_method(request.POST.get("payment_method"), methods),
+        "selected_method": _selected_method(chosen_method, methods),
         "checkout_key": uuid.uuid4().hex,
         "from_cart": from_cart,
         "form": form,
         "address_form": address_form,
         "error": error,
     }
-    return render(request, "marketplace/orders/checkout.html", context)
+    template = "marketplace/orders/checkout.html"
+    if request.htmx and request.method == "GET":
+        template += "#checkout-reprice"
+    return render(request, template, context)
 
 
 def _selected_method(value: str | None, methods: list[dict]) -> str:
@@ -286,14 +301,25 @@ def _selected_method(value: str | None, methods: list[dict]) -> str:
     return value if value in offered else offered[0]
 
 
-def _destination(form: CheckoutForm | None) -> Address | None:
-    """The address the summary prices delivery to: the one chosen, else the preselected one."""
-    if form is None:
+def _destination_city(
+    request: HttpRequest, form: CheckoutForm | None, address_form: AddressForm | None
+) -> City | None:
+    """The city the summary prices delivery to: the address chosen (or preselected), or the
+    city of the new address being entered (posted, or sent by HTMX as it is chosen)."""
+    if form is not None:
+        if form.is_bound and form.is_valid():
+            return form.cleaned_data["address"].city
+        chosen = form.initial.get("address")
+        address = next((a for a in form.fields["address"].queryset if a.pk == chosen), None)
+        return address.city if address is not None else None
+    if address_form is None:
         return None
-    if form.is_bound and form.is_valid():
-        return form.cleaned_data["address"]
-    chosen = form.initial.get("address")
-    return next((a for a in form.fields["address"].queryset if a.pk == chosen), None)
+    if address_form.is_bound:  # validated by now: a valid city is kept whatever else is wrong
+        return getattr(address_form, "cleaned_data", {}).get("city")
+    try:
+        return address_form.fields["city"].clean(request.GET.get(address_form["city"].html_name))
+    except ValidationError:
+        return None
 
 
 def _placed_message(checkout: Checkout) -> str:
