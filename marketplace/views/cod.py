@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.exceptions import MarketplaceError
+from marketplace.i18n import isolate
 from marketplace.models import Order
 from marketplace.services import cod_rules
 from marketplace.services.cod import choose_cash_on_delivery, confirm_cod_order
@@ -44,7 +45,7 @@ def _confirmed_message(order: Order) -> str:
     return _(
         "Thank you: order %(number)s is confirmed. The seller sends it now; pay the courier "
         "in cash when it arrives."
-    ) % {"number": order.number}
+    ) % {"number": isolate(order.number)}
 
 
 @login_required

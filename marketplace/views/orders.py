@@ -21,6 +21,7 @@ from marketplace import delivery
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms.addresses import AddressForm
 from marketplace.forms.orders import CheckoutForm, QuantityForm
+from marketplace.i18n import isolate
 from marketplace.models import (
     Address,
     Checkout,
@@ -431,7 +432,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _cancelled_message(order: Order, user) -> str:
-    params = {"number": order.number, "total": format_pkr(order.total)}
+    params = {"number": isolate(order.number), "total": isolate(format_pkr(order.total))}
     if order.status == Order.Status.REFUNDED:
         if user.pk == order.buyer_id:
             return _("Order %(number)s is cancelled and %(total)s is on its way back to you.") % (
@@ -446,4 +447,4 @@ def _cancelled_message(order: Order, user) -> str:
             )
             % params
         )
-    return _("Order %(number)s is cancelled.") % {"number": order.number}
+    return _("Order %(number)s is cancelled.") % {"number": isolate(order.number)}
