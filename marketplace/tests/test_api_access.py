@@ -163,6 +163,23 @@ ROWS = [
     ),
     # The seller's.
     ("sell-listings", "get", "/api/sell/listings/", None, "seller", (401, 200, 403, 403)),
+    ("shop-delivery", "get", "/api/shop/delivery/", None, "seller", (401, 200, 403, 403)),
+    (
+        "shop-delivery-put",
+        "put",
+        "/api/shop/delivery/",
+        {"delivery_fee_mode": "flat", "delivery_fee": "200", "dispatch_days": 2},
+        "seller",
+        (401, 200, 403, 403),
+    ),
+    (
+        "shop-delivery-patch",
+        "patch",
+        "/api/shop/delivery/",
+        {"dispatch_days": 3},
+        "seller",
+        (401, 200, 403, 403),
+    ),
     (
         "mark-shipped",
         "post",
