@@ -111,3 +111,13 @@ def test_staff_mark_it_failed_in_the_admin_and_the_buyer_is_asked_again(
     html = page(buyers, order)
     assert 'id="refund-failed"' in html and "Title does not match" in html
     assert 'id="refund-account-form"' in html
+
+
+def test_the_return_form_tells_a_cash_buyer_how_the_money_comes_back(courier, seller, buyer):
+    order = cod_order(seller, buyer)
+    delivered_parcel(courier, order, seller)
+    response = client_for(buyer).get(reverse("order_return", args=[order.number]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "by bank transfer or to your JazzCash or Easypaisa wallet" in text
+    assert "card you paid with" not in text
