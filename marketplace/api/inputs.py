@@ -11,6 +11,7 @@ from marketplace.forms import catalog as catalog_forms
 from marketplace.forms import complaints as complaint_forms
 from marketplace.forms import feedback as feedback_forms
 from marketplace.forms import fulfilment as fulfilment_forms
+from marketplace.forms import ledger as ledger_forms
 from marketplace.forms import messaging as messaging_forms
 from marketplace.forms import returns as return_forms
 from marketplace.forms import shop_settings as shop_forms
@@ -20,6 +21,7 @@ from marketplace.models import (
     DeliveryFeeMode,
     Product,
     Province,
+    Refund,
     ReturnRequest,
     User,
 )
@@ -326,3 +328,14 @@ class ReturnDisputeInput(FormSerializer):
     form_class = return_forms.ReturnDisputeForm
 
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class RefundAccountInput(FormSerializer):
+    form_class = ledger_forms.RefundAccountForm
+
+    kind = serializers.ChoiceField(choices=Refund.PayeeKind.choices)
+    iban = serializers.CharField(required=False, help_text="For kind=bank: PK and 22 characters.")
+    wallet_number = serializers.CharField(
+        required=False, help_text="For a wallet: the mobile number, e.g. 0300-1234567."
+    )
+    account_title = serializers.CharField(max_length=100)

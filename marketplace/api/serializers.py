@@ -31,6 +31,7 @@ from marketplace.models import (
     ProductImage,
     ProductReview,
     Province,
+    Refund,
     ReturnRequest,
     SellerProfile,
     User,
@@ -659,6 +660,40 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class CountSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    """An order's refund: sent back by the provider that took the money, or, for cash on
+    delivery (`provider` "manual"), owed until staff send it to the account the buyer gives."""
+
+    order = serializers.CharField(source="order.number", read_only=True)
+    reference = serializers.CharField(source="stripe_refund_id", read_only=True)
+    needs_account = serializers.SerializerMethodField(
+        help_text="True while the buyer must give an account (POST to this path) before staff "
+        "can send a cash-on-delivery refund, including after staff could not send it."
+    )
+    account = serializers.CharField(
+        source="payee_masked", read_only=True, help_text="The account given, masked."
+    )
+
+    class Meta:
+        model = Refund
+        fields = [
+            "order",
+            "amount",
+            "provider",
+            "status",
+            "reference",
+            "needs_account",
+            "payee_kind",
+            "account",
+            "payee_given_at",
+            "last_error",
+            "created_at",
+        ]
+
+    def get_needs_account(self, obj: Refund) -> bool:
+        return obj.needs_payee
 
 
 class ReturnRequestSerializer(serializers.ModelSerializer):

@@ -137,6 +137,7 @@ urlpatterns = [
         returns.OrderReturnDispute.as_view(),
         name="order_return_dispute",
     ),
+    path("orders/<str:number>/refund/", returns.OrderRefund.as_view(), name="order_refund"),
     # Messages and complaints
     path("conversations/", messaging.ConversationList.as_view(), name="conversation_list"),
     path(

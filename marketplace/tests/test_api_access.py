@@ -441,6 +441,23 @@ ROWS = [
         "buyer",
         (401, 400, 404, 404),
     ),
+    # No refund on this order: a 404 for everyone; a real one in test_api_refunds.
+    (
+        "refund-get",
+        "get",
+        "/api/orders/{returned.number}/refund/",
+        None,
+        "buyer",
+        (401, 404, 404, 404),
+    ),
+    (
+        "refund-account",
+        "post",
+        "/api/orders/{returned.number}/refund/",
+        {"kind": "jazzcash", "wallet_number": "03001234567", "account_title": "Bilal"},
+        "buyer",
+        (401, 404, 404, 404),
+    ),
     (
         "place_bid",
         "post",
