@@ -13,6 +13,7 @@ migrated data before it runs, so provinces, cities and categories are always the
 
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -25,6 +26,42 @@ from marketplace.tests.live_settings import FAST_PASSWORD_HASHERS
 from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401 (fixtures)
 
 PASSWORD = "correct-horse-battery"
+
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("REDIS_URL"):
+        _redis_database_of_this_worker(int(worker.removeprefix("gw")))
+
+
+def _redis_database_of_this_worker(index: int) -> None:
+    """Under pytest-xdist (`make test`), give each worker a Redis database of its own.
+
+    Each worker has its own test database, so the same ids (auction 1, ...) exist in all of
+    them: sharing Redis, one worker's live server would serve another's cached pages and
+    their auction events would cross. REDIS_URL is rewritten for this process and the
+    processes it starts (browser tests' Daphne, the benchmarks' servers), and the settings
+    read from it are evaluated again: the cache, and the channel layer, whose channel names
+    carry the database number (pub/sub ignores it). django-q2 read its broker settings at
+    start-up: tasks the tests enqueue go to the first database, where nothing consumes them.
+    """
+    import runpy
+
+    from django.conf import settings
+    from redis.connection import parse_url
+
+    url = os.environ["REDIS_URL"]
+    first = int(parse_url(url).get("db") or 0)
+    if index >= 15:
+        raise pytest.UsageError("Redis has 16 databases: run at most 15 workers with REDIS_URL")
+    database = (first + 1 + index) % 16
+    os.environ["REDIS_URL"] = urlsplit(url)._replace(path=f"/{database}").geturl()
+    fresh = runpy.run_path(str(settings.BASE_DIR / "madeinpk" / "settings.py"))
+    for name in ("REDIS_URL", "CHANNEL_LAYERS", "CACHES", "Q_CLUSTER"):
+        setattr(settings, name, fresh[name])
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}  # none made yet, normally: made afresh from the new settings
 
 
 def pytest_collection_modifyitems(items):
