@@ -215,6 +215,8 @@ def live_url(
         "DJANGO_SETTINGS_MODULE": "marketplace.tests.live_settings",
         "DEBUG": "1",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("live-media")),
+        # Return and complaint photos: not into the checkout's private_media/.
+        "PRIVATE_MEDIA_ROOT": str(tmp_path_factory.mktemp("live-private-media")),
         "PYTHONUNBUFFERED": "1",
         "STRIPE_API_BASE": stripe_emulator.base_url,
         "STRIPE_SECRET_KEY": "sk_test_browser",
