@@ -57,10 +57,13 @@ run: setup $(STATIC_MANIFEST)
 	COURIER_EMULATOR_CALLBACK_URL=http://$(HOST):$(PORT)/couriers/postex/callback/ \
 	$(VENV)/bin/honcho -f Procfile.dev start
 
+# pytest-xdist workers for `make test`: auto = one per CPU core; 0 runs in one process.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
 	$(PY) -m ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser" -x -q

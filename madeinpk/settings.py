@@ -226,6 +226,16 @@ def redis_options(asynchronous: bool = False) -> dict:
     }
 
 
+def channel_prefix(redis_url: str) -> str:
+    """The channel layer's prefix for Redis channels: pub/sub ignores the database number, so
+    sites (or test workers) sharing one Redis server on different databases would hear each
+    other's events; the number goes into the channel names instead ("asgi" on database 0)."""
+    from redis.connection import parse_url
+
+    database = int(parse_url(redis_url).get("db") or 0)
+    return "asgi" if database == 0 else f"asgi{database}"
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -238,6 +248,7 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 caps a pool at 100 connections and fails past that at once.
                 "hosts": [{"address": REDIS_URL, "max_connections": 1000, **redis_options(True)}],
+                "prefix": channel_prefix(REDIS_URL),
             },
         }
     }

@@ -13,6 +13,8 @@ migrated data before it runs, so provinces, cities and categories are always the
 
 import os
 import uuid
+from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -27,6 +29,42 @@ from marketplace.tests.payments_fixtures import emulator, receiver  # noqa: F401
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("REDIS_URL"):
+        _redis_database_of_this_worker(int(worker.removeprefix("gw")))
+
+
+def _redis_database_of_this_worker(index: int) -> None:
+    """Under pytest-xdist (`make test`), give each worker a Redis database of its own.
+
+    Each worker has its own test database, so the same ids (auction 1, ...) exist in all of
+    them: sharing Redis, one worker's live server would serve another's cached pages and
+    their auction events would cross. REDIS_URL is rewritten for this process and the
+    processes it starts (browser tests' Daphne, the benchmarks' servers), and the settings
+    read from it are evaluated again: the cache, and the channel layer, whose channel names
+    carry the database number (pub/sub ignores it). django-q2 read its broker settings at
+    start-up: tasks the tests enqueue go to the first database, where nothing consumes them.
+    """
+    import runpy
+
+    from django.conf import settings
+    from redis.connection import parse_url
+
+    url = os.environ["REDIS_URL"]
+    first = int(parse_url(url).get("db") or 0)
+    if index >= 15:
+        raise pytest.UsageError("Redis has 16 databases: run at most 15 workers with REDIS_URL")
+    database = (first + 1 + index) % 16
+    os.environ["REDIS_URL"] = urlsplit(url)._replace(path=f"/{database}").geturl()
+    fresh = runpy.run_path(str(settings.BASE_DIR / "madeinpk" / "settings.py"))
+    for name in ("REDIS_URL", "CHANNEL_LAYERS", "CACHES", "Q_CLUSTER"):
+        setattr(settings, name, fresh[name])
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}  # none made yet, normally: made afresh from the new settings
+
+
 def pytest_collection_modifyitems(items):
     # Browser tests last: Playwright's sync API leaves an event loop in the main thread for
     # the rest of the session, which breaks async_to_sync in any test that would follow.
@@ -38,6 +76,58 @@ def pytest_collection_modifyitems(items):
         if transactional and not kwargs.get("serialized_rollback"):
             kwargs.update(transaction=True, serialized_rollback=True)
             item.add_marker(pytest.mark.django_db(*marker.args if marker else (), **kwargs), False)
+
+
+def _reload_serialized_rows(creation, data: str) -> None:
+    """Django's `deserialize_db_from_string` (serialized_rollback's reload of the migrated data
+    before every transactional test), with the same raw INSERTs in batches: one statement per
+    table instead of an UPDATE and an INSERT per row (about 500 rows: contenttypes,
+    permissions, cities, categories, schedules), which took about a second per test.
+
+    Rows with many-to-many data or a model that has save signals, and every row of a table
+    that is not empty (before the first flush), are saved one by one as Django does."""
+    from django.core import serializers
+    from django.db import transaction
+    from django.db.models import signals
+
+    connection = creation.connection
+    table_names = set()
+    pending: dict[type, list] = {}
+    with transaction.atomic(using=connection.alias):
+        with connection.constraint_checks_disabled():
+            for obj in serializers.deserialize("json", StringIO(data), using=connection.alias):
+                model = type(obj.object)
+                table_names.add(model._meta.db_table)
+                signalled = signals.pre_save.has_listeners(model) or (
+                    signals.post_save.has_listeners(model)
+                )
+                if obj.m2m_data or signalled or obj.object.pk is None:
+                    obj.save()
+                else:
+                    pending.setdefault(model, []).append(obj.object)
+            for model, objects in pending.items():
+                fields = model._meta.local_concrete_fields
+                size = max(1, connection.ops.bulk_batch_size(fields, objects))
+                manager = model._base_manager.using(connection.alias)
+                if manager.exists():
+                    # Not flushed yet (the session's first transactional test): update in place.
+                    for instance in objects:
+                        instance.save_base(raw=True, using=connection.alias)
+                    continue
+                for start in range(0, len(objects), size):
+                    batch = objects[start : start + size]
+                    manager._insert(batch, fields=fields, raw=True, using=connection.alias)
+        # As Django does: constraint checks were off while loading.
+        connection.check_constraints(table_names=table_names)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_serialized_rollback():
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseCreation, "deserialize_db_from_string", _reload_serialized_rows)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ How it works
   test database: on PostgreSQL through DATABASE_URL (the `test_...` database), on SQLite through
   SQLITE_PATH (a file-based test database, see `django_db_modify_db_settings` in
   ../conftest.py). REDIS_URL is passed on, so with Redis the server and the tests share one
-  channel layer. Its output goes to test-artifacts/daphne.log.
+  channel layer. Its output goes to test-artifacts/daphne.log (daphne-gw0.log, ... under
+  pytest-xdist: each worker starts its own server, emulators and Chromium).
 - Every test in this folder is marked `browser` and
   `django_db(transaction=True, serialized_rollback=True)`: rows made in the test (factories,
   services) are committed, so Daphne sees them, and reference data is reloaded for each test.
@@ -205,13 +206,17 @@ def live_url(
     """Base URL of a Daphne server on the test database (no trailing slash)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "daphne.log"
+    # One server per pytest-xdist worker (gw0, gw1, ...), each with its own log.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log = ARTIFACTS / (f"daphne-{worker}.log" if worker else "daphne.log")
     env = {
         **os.environ,
         **_database_env(),
         "DJANGO_SETTINGS_MODULE": "marketplace.tests.live_settings",
         "DEBUG": "1",
         "MEDIA_ROOT": str(tmp_path_factory.mktemp("live-media")),
+        # Return and complaint photos: not into the checkout's private_media/.
+        "PRIVATE_MEDIA_ROOT": str(tmp_path_factory.mktemp("live-private-media")),
         "PYTHONUNBUFFERED": "1",
         "STRIPE_API_BASE": stripe_emulator.base_url,
         "STRIPE_SECRET_KEY": "sk_test_browser",

@@ -51,6 +51,11 @@ def test_a_return_with_photos_from_the_form_to_the_sellers_answer(
     page.goto(f"/orders/{order.number}/")
     page.wait_for_selector("#return-photos img")
     page.eval_on_selector("#order-return", "element => element.scrollIntoView({block: 'start'})")
+    # Lazy photos start loading once scrolled to: wait until each has loaded or failed (read
+    # at once, a busy machine found them still on their way), then see which loaded.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#return-photos img')].every(i => i.complete)"
+    )
     loaded = page.eval_on_selector_all(
         "#return-photos img", "images => images.map(i => i.complete && i.naturalWidth > 0)"
     )
