@@ -32,6 +32,7 @@ def navigation_counts(user) -> dict[str, int]:
 def navigation(request: HttpRequest) -> dict:
     """Counts shown in the navigation bar for the signed-in user (one query)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # The shared copy for signed-in visitors has the navigation as a hole (personal.py).
+    if user is None or not user.is_authenticated or getattr(request, "personal_holes", None):
         return {"cart_count": 0, "unread_messages": 0, "unread_notifications": 0}
     return navigation_counts(user)

@@ -12,7 +12,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.template.loader import get_template
 from django.utils import timezone
@@ -98,7 +98,8 @@ def _grid_key(products: Sequence[Product]) -> str:
 
 
 def card_grid(products: Sequence[Product], context) -> SafeString:
-    """The grid of `products` for this request: shared HTML, this visitor's hearts."""
+    """The grid of `products` for this request: shared HTML, this visitor's hearts (left as
+    markers in the shared copy for signed-in visitors, which each of them fills in)."""
     key = _grid_key(products)
     html = _grids.get(key)
     if html is None:
@@ -106,38 +107,46 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
             context.new({"products": products, "heart_holes": True})
         )
         _grids.put(key, html)
+    if getattr(context.get("request"), "personal_holes", None):
+        return mark_safe(html)  # noqa: S308
     return mark_safe(HEART_MARK.sub(_heart_filler(products, context), html))  # noqa: S308
 
 
 def _heart_filler(products: Sequence[Product], context):
     """The function putting each product's heart in its marker's place.
 
-    A signed-in user's heart differs between products only by the product's id, so it is
-    rendered twice (saved, not saved) for a stand-in id that is then replaced; a visitor's
-    links to the product's own page (an auction's differs), so it is rendered per product.
+    A visitor's heart links to the product's own page (an auction's differs), so it is
+    rendered per product; a signed-in user's comes from `member_hearts`.
     """
-    heart = get_template(HEART).template
+    user = context.get("user")
+    if user is not None and user.is_authenticated:
+        heart = member_hearts(context.get("favourites") or set(), context)
+        return lambda match: heart(int(match.group(1)))
+    template = get_template(HEART).template
     by_pk = {product.pk: product for product in products}
 
-    def render(product) -> str:
-        with context.push(product=product):
-            return heart.render(context)
+    def render(match: re.Match) -> str:
+        with context.push(product=by_pk[int(match.group(1))]):
+            return template.render(context)
 
-    user = context.get("user")
-    if user is None or not user.is_authenticated:
-        return lambda match: render(by_pk[int(match.group(1))])
-    favourites = context.get("favourites") or set()
+    return render
+
+
+def member_hearts(favourites: set[int], context) -> Callable[[int], str]:
+    """A signed-in user's heart for a product id: theirs differ between products only by the
+    id, so it is rendered twice (saved, not saved) for a stand-in id that is then replaced."""
+    template = get_template(HEART).template
     stand_in = _StandIn()
-    with context.push(favourites={stand_in.pk}):
-        saved = render(stand_in)
-    not_saved = render(stand_in)
+    with context.push(product=stand_in, favourites={stand_in.pk}):
+        saved = template.render(context)
+    with context.push(product=stand_in, favourites=set()):
+        not_saved = template.render(context)
     sentinel = str(stand_in.pk)
 
-    def fill(match: re.Match) -> str:
-        pk = int(match.group(1))
+    def heart(pk: int) -> str:
         return (saved if pk in favourites else not_saved).replace(sentinel, str(pk))
 
-    return fill
+    return heart
 
 
 class _StandIn:
