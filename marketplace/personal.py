@@ -25,7 +25,7 @@ from django.template.loader import get_template
 from marketplace import delivery, fragments
 from marketplace.models import Bid, Product, User
 from marketplace.queries.auctions import bidder_token
-from marketplace.queries.catalog import favourite_ids
+from marketplace.queries.catalog import saved_among
 from marketplace.services.feedback import can_review
 from marketplace.templatetags.personal import PersonalNode
 
@@ -88,14 +88,10 @@ def fill(request: HttpRequest, body: bytes, holes: list, csrf: str) -> bytes | N
             with context.render_context.push_state(template), context.push(facts, **values):
                 pieces[b"personal", index] = node.nodelist.render(context).encode()
         if hearts:
-            heart = fragments.member_hearts(_saved(request.user, hearts), context)
+            heart = fragments.member_hearts(saved_among(request.user.pk, hearts), context)
             pieces.update(((b"heart", pk), heart(pk).encode()) for pk in hearts)
     body = MARK.sub(lambda match: pieces[match.group(1), int(match.group(2))], body)
     return body.replace(csrf.encode(), get_token(request).encode())
-
-
-def _saved(user: User, product_ids: list[int]) -> set[int]:
-    return favourite_ids(user, [Product(pk=pk) for pk in product_ids])
 
 
 def _region(template_name: str, region: str) -> tuple:

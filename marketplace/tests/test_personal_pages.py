@@ -281,3 +281,18 @@ def test_a_signed_in_page_from_the_copy_runs_few_queries(
     visit(client, url)
     with django_assert_max_num_queries(most):
         assert visit(client, url)["X-Page-Cache"] == "hit"
+
+
+def test_the_navigation_counts_are_each_users_own(client, shared, seller, buyer, rival):
+    from marketplace.services.cart import add_to_cart
+
+    listing = listing_by(seller, quantity=5)
+    add_to_cart(user=buyer, listing=listing, quantity=2)
+    badges = {}
+    for user in (buyer, rival, buyer):
+        client.force_login(user)
+        page = visit(client, reverse("home"))
+        badges[user.username] = re.search(r'<span id="cart-count">(.*?)</span>', page.text)
+    assert page["X-Page-Cache"] == "hit"
+    assert '<span class="badge rounded-pill text-bg-success">1' in badges["bilal"].group(0)
+    assert badges["rabia"].group(1) == ""
