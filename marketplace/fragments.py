@@ -10,6 +10,7 @@ Entries live in this process (a small LRU): no network round trip, nothing to ke
 
 import hashlib
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from marketplace.templatetags.auctions import time_left
 
 GRID = "marketplace/components.html#product-grid"
 HEART = "marketplace/components.html#heart"
+NAVBAR = "marketplace/_navbar.html"
 HEART_MARK = re.compile(r"<!--heart:(\d+)-->")
 LRU_SIZE = 2_000
 
@@ -55,10 +57,14 @@ class _Lru:
 
 
 _grids = _Lru(LRU_SIZE)
+_navbars = _Lru(LRU_SIZE // 2)
+_hearts = _Lru(8)  # per language
 
 
 def clear() -> None:
     _grids.clear()
+    _navbars.clear()
+    _hearts.clear()
 
 
 def _row(instance) -> tuple:
@@ -134,14 +140,22 @@ def _heart_filler(products: Sequence[Product], context):
 
 def member_hearts(favourites: set[int], context) -> Callable[[int], str]:
     """A signed-in user's heart for a product id: theirs differ between products only by the
-    id, so it is rendered twice (saved, not saved) for a stand-in id that is then replaced."""
-    template = get_template(HEART).template
-    stand_in = _StandIn()
-    with context.push(product=stand_in, favourites={stand_in.pk}):
-        saved = template.render(context)
-    with context.push(product=stand_in, favourites=set()):
-        not_saved = template.render(context)
-    sentinel = str(stand_in.pk)
+    id, so it is rendered twice (saved, not saved) for a stand-in id that is then replaced;
+    both are kept per language, with markers for the page's address and the CSRF token."""
+    language = get_language()
+    pair = _hearts.get(language)
+    if pair is None:
+        template = get_template(HEART).template
+        stand_in = _StandIn()
+        marks = {"request": _MarkedRequest(), "csrf_token": _MARKS["csrf"], "product": stand_in}
+        with context.push(marks, favourites={stand_in.pk}):
+            saved = template.render(context)
+        with context.push(marks, favourites=set()):
+            not_saved = template.render(context)
+        pair = (saved, not_saved)
+        _hearts.put(language, pair)
+    saved, not_saved = (_unmarked(html, context) for html in pair)
+    sentinel = str(_StandIn.pk)
 
     def heart(pk: int) -> str:
         return (saved if pk in favourites else not_saved).replace(sentinel, str(pk))
@@ -210,3 +224,56 @@ def filter_selects(reference, filters) -> dict[str, SafeString]:
             built["city"].get(province, ""), filters.city.slug if filters.city else ""
         ),
     }
+
+
+# Random per process: no name or search typed can contain them.
+_MARKS = {name: f"mark{name}{secrets.token_hex(12)}" for name in ("q", "path", "csrf")}
+
+
+class _MarkedRequest:
+    """What the navigation and the hearts read from the request, as markers filled in per
+    request (`_unmarked`)."""
+
+    GET = {"q": _MARKS["q"]}
+
+    def get_full_path(self) -> str:
+        return _MARKS["path"]
+
+
+def _unmarked(html: str, context) -> str:
+    """A kept fragment with this request's search, address and CSRF token."""
+    request = context["request"]
+    for name, value in (
+        ("q", request.GET.get("q") or ""),
+        ("path", request.get_full_path()),
+        ("csrf", str(context.get("csrf_token"))),
+    ):
+        if _MARKS[name] in html:
+            html = html.replace(_MARKS[name], escape(value))
+    return html
+
+
+def navbar(context) -> SafeString:
+    """The navigation bar. A signed-in user's is rendered once per language, name, role and
+    counts (everything it shows but the search typed, the page's address and the CSRF token,
+    which are markers filled in per request) and kept in this process."""
+    template = get_template(NAVBAR).template
+    user, request = context.get("user"), context.get("request")
+    if user is None or request is None or not user.is_authenticated:
+        return mark_safe(template.render(context))  # noqa: S308
+    key = (
+        get_language(),
+        user.pk,
+        user.public_name,
+        user.is_seller,
+        context.get("cart_count"),
+        context.get("unread_messages"),
+        context.get("unread_notifications"),
+        bool(context.get("oob")),
+    )
+    html = _navbars.get(key)
+    if html is None:
+        with context.push(request=_MarkedRequest(), csrf_token=_MARKS["csrf"]):
+            html = template.render(context)
+        _navbars.put(key, html)
+    return mark_safe(_unmarked(html, context))  # noqa: S308 (escaped when rendered and here)

@@ -11,6 +11,8 @@ every request has (`user`, `request`, `csrf_token`, the navigation counts).
 
 from django import template
 
+from marketplace import fragments
+
 register = template.Library()
 
 
@@ -40,3 +42,9 @@ def personal(parser, token) -> PersonalNode:
     nodelist = parser.parse(("endpersonal",))
     parser.delete_first_token()
     return PersonalNode(bits[1][1:-1], facts, nodelist)
+
+
+@register.simple_tag(takes_context=True)
+def navbar(context) -> str:
+    """The navigation bar (`fragments.navbar`: a signed-in user's is rendered once and kept)."""
+    return fragments.navbar(context)

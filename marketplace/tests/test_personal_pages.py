@@ -296,3 +296,30 @@ def test_the_navigation_counts_are_each_users_own(client, shared, seller, buyer,
     assert page["X-Page-Cache"] == "hit"
     assert '<span class="badge rounded-pill text-bg-success">1' in badges["bilal"].group(0)
     assert badges["rabia"].group(1) == ""
+
+
+def test_a_kept_navigation_bar_is_the_one_rendered_for_the_request(rf, seller, buyer):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template import RequestContext
+    from django.template.loader import get_template
+
+    from marketplace import fragments
+
+    fragments.clear()
+    template = get_template("marketplace/_navbar.html").template
+    for user, url in [
+        (buyer, "/products/?q=kh%C3%BCssa+%22red%22&sort=newest"),
+        (buyer, "/products/?q=%3Cb%3Ephulkari&page=2"),
+        (seller, "/auctions/"),
+        (buyer, "/"),
+    ]:
+        request = rf.get(url)
+        request.user = user
+        request.session = {}
+        request._messages = FallbackStorage(request)
+        context = RequestContext(request)
+        with context.bind_template(template):
+            kept = str(fragments.navbar(context))
+            own = template.render(context)
+        assert normalised(kept) == normalised(own), url
+    assert len(fragments._navbars.items) == 2  # one per user: the same counts throughout
