@@ -323,3 +323,19 @@ def test_a_kept_navigation_bar_is_the_one_rendered_for_the_request(rf, seller, b
             own = template.render(context)
         assert normalised(kept) == normalised(own), url
     assert len(fragments._navbars.items) == 2  # one per user: the same counts throughout
+
+
+def test_a_statement_built_once_runs_with_each_callers_ids(seller, buyer, rival):
+    from marketplace.models import Bid
+    from marketplace.queries.prepared import first_row
+
+    auction = make_auction(seller)
+    bid(auction, buyer, "1100")
+
+    def build(auction_id, bidder_id):
+        return Bid.objects.filter(auction_id=auction_id, bidder_id=bidder_id).values_list("amount")
+
+    assert first_row("test-bid", Bid, build, auction.pk, buyer.pk) == (Decimal("1100.00"),)
+    assert first_row("test-bid", Bid, build, auction.pk, rival.pk) is None
+    with pytest.raises(ValueError):
+        first_row("test-no-id", Bid, lambda _id: Bid.objects.values_list("pk"), 1)
