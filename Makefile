@@ -87,7 +87,7 @@ clean:
 
 # Refresh locale/ur/LC_MESSAGES/django.po from the source and compile it (README "Languages").
 # marketplace/tests/test_i18n.py runs the same extraction, so keep the options in step.
-MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator --ignore=jazzcash_emulator --ignore=courier_emulator \
+MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete --ignore=.venv --ignore=stripe_emulator --ignore=jazzcash_emulator --ignore=courier_emulator --ignore=emulator_base \
 	--ignore=benchmarks --ignore=staticfiles --ignore=static --ignore=node_modules \
 	--ignore=test-artifacts --ignore=marketplace/tests --ignore=docs --ignore=scripts
 messages: $(STAMP)

@@ -434,21 +434,26 @@ def main(
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(
-        ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=plain_static
-    ):
-        client = Client()
-        out.write(
-            f"\nPostgreSQL {connection.pg_version // 10000}, {total:,} products "
-            f"({visible:,} visible, {on_sale:,} fixed prices with a sale); {WARMUP} warm-up + "
-            f"{requests} timed requests per row, Django test client in one process (server "
-            "time: middleware, views, SQL, templates); 24 per page unless said.\n\n"
-            f"load average before: {_load()}\n\n"
-        )
-        out.write("| page | n | p50 | p95 | max | SQL per page |\n|---|---:|---:|---:|---:|---:|\n")
-        for label, urls in _pages(out).items():
-            _report(out, label, *_measure(client, urls, requests))
-        out.write(f"\nload average after: {_load()}\n")
+    out.write(
+        f"\nPostgreSQL {connection.pg_version // 10000}, {total:,} products "
+        f"({visible:,} visible, {on_sale:,} fixed prices with a sale); {WARMUP} warm-up + "
+        f"{requests} timed requests per row, Django test client in one process (server "
+        "time: middleware, views, SQL, templates); 24 per page unless said.\n"
+    )
+    # Twice: as deployed (the shared page cache on, so a row's URLs are rendered again only
+    # when their entry expires), and with the cache off, which times the render every miss pays.
+    for title, seconds in (("page cache on (as deployed)", None), ("page cache off", 0)):
+        cache = {} if seconds is None else {"PAGE_CACHE_SECONDS": seconds}
+        with override_settings(
+            ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=plain_static, **cache
+        ):
+            client = Client()
+            out.write(f"\n### {title}\n\nload average before: {_load()}\n\n")
+            out.write("| page | n | p50 | p95 | max | SQL per page |\n")
+            out.write("|---|---:|---:|---:|---:|---:|\n")
+            for label, urls in _pages(out).items():
+                _report(out, label, *_measure(client, urls, requests))
+            out.write(f"\nload average after: {_load()}\n")
 
 
 def _load() -> str:

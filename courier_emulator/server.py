@@ -3,21 +3,19 @@
 import json
 import logging
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from courier_emulator.callbacks import CallbackSender
 from courier_emulator.pages import admin_page, tracking_page
 from courier_emulator.store import Refused, Store
+from emulator_base import EmulatorHandler, serve_in_thread
+from emulator_base import EmulatorServer as BaseServer
 
 log = logging.getLogger("courier_emulator")
 TRACKING = r"([0-9A-Za-z-]+)"
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class EmulatorServer(BaseServer):
     def __init__(
         self,
         address,
@@ -29,16 +27,11 @@ class EmulatorServer(ThreadingHTTPServer):
         retry_delays: tuple[float, ...] = (2, 10, 60),
     ):
         super().__init__(address, Handler)
-        host, port = self.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
         self.token = token  # empty: any non-empty token is accepted
         self.store = Store(state_file)
-        self.callbacks = CallbackSender(
+        self.callbacks = self.sender = CallbackSender(
             self.store, url=callback_url, secret=callback_secret, retry_delays=retry_delays
         )
-
-    def start_background(self) -> None:
-        self.callbacks.start()
 
     def move(self, tracking: str, status: str) -> dict:
         """Move a parcel and send the callback (the store's lock is held by the caller)."""
@@ -47,29 +40,13 @@ class EmulatorServer(ThreadingHTTPServer):
         self.store.save()
         return parcel
 
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self.callbacks.stop()
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(EmulatorHandler):
     server: EmulatorServer
     server_version = "courier-emulator"
+    logger = log
 
-    def log_message(self, format, *args):
-        log.info("%s %s", self.address_string(), format % args)
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        path = urlsplit(self.path).path.rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
+    def dispatch(self, method: str, path: str, raw: str) -> None:
         try:
             with self.server.store.lock:
                 if path.startswith("/api/"):
@@ -79,13 +56,13 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     self._page(method, path)
         except Refused as refused:
-            self._json(
+            self.send_json(
                 refused.status,
                 {"statusCode": str(refused.status), "statusMessage": refused.message},
             )
-        except Exception:
-            log.exception("emulator error on %s %s", method, self.path)
-            self._json(500, {"statusCode": "500", "statusMessage": "The emulator hit a bug."})
+
+    def crash_reply(self) -> dict:
+        return {"statusCode": "500", "statusMessage": "The emulator hit a bug."}
 
     def _body(self, raw: str) -> dict:
         if "json" in (self.headers.get("Content-Type") or ""):
@@ -119,18 +96,18 @@ class Handler(BaseHTTPRequestHandler):
     def _control(self, method: str, path: str, raw: str) -> None:
         server, store = self.server, self.server.store
         if (method, path) == ("GET", "/_emulator/state"):
-            return self._json(
+            return self.send_json(
                 200, {"parcels": store.parcels, "deliveries": store.deliveries[-100:]}
             )
         if (method, path) == ("POST", "/_emulator/reset"):
             store.reset()
             store.save()
-            return self._json(200, {"reset": True})
+            return self.send_json(200, {"reset": True})
         if (method, path) == ("POST", "/_emulator/callback"):
             body = self._body(raw)
             server.callbacks.url = body.get("url", server.callbacks.url)
             server.callbacks.secret = body.get("secret", server.callbacks.secret)
-            return self._json(200, {"url": server.callbacks.url})
+            return self.send_json(200, {"url": server.callbacks.url})
         if method == "POST" and (
             match := re.fullmatch(rf"/_emulator/parcels/{TRACKING}/(status|money)", path)
         ):
@@ -141,41 +118,22 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 parcel = server.move(match.group(1), str(body.get("status", "")))
             if "json" not in (self.headers.get("Content-Type") or ""):
-                return self._redirect("/")  # the admin page's buttons
-            return self._json(200, parcel)
+                return self.send_redirect("/")  # the admin page's buttons
+            return self.send_json(200, parcel)
         raise Refused(f"No control route {method} {path}.", status=404)
 
     def _page(self, method: str, path: str) -> None:
         store = self.server.store
         if (method, path) == ("GET", "/"):
-            return self._html(200, admin_page(list(store.parcels.values())))
+            return self.send_html(200, admin_page(list(store.parcels.values())))
         if method == "GET" and (match := re.fullmatch(rf"/track/{TRACKING}", path)):
             parcel = store.parcels.get(match.group(1))
-            return self._html(200 if parcel else 404, tracking_page(parcel, match.group(1)))
-        self._html(404, tracking_page(None, ""))
+            return self.send_html(200 if parcel else 404, tracking_page(parcel, match.group(1)))
+        self.send_html(404, tracking_page(None, ""))
 
     # --- responses --------------------------------------------------------------------------
     def _ok(self, dist, message: str = "SUCCESSFULLY OPERATED") -> None:
-        self._json(200, {"statusCode": "200", "statusMessage": message, "dist": dist})
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, data) -> None:
-        self._send(status, json.dumps(data, indent=2).encode(), "application/json")
-
-    def _html(self, status: int, html: str) -> None:
-        self._send(status, html.encode(), "text/html; charset=utf-8")
-
-    def _redirect(self, location: str) -> None:
-        self.send_response(303)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.send_json(200, {"statusCode": "200", "statusMessage": message, "dist": dist})
 
 
 def start_emulator(
@@ -195,8 +153,4 @@ def start_emulator(
         callback_secret=callback_secret,
         retry_delays=retry_delays,
     )
-    server.start_background()
-    threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="courier-emulator", daemon=True
-    ).start()
-    return server, server.base_url
+    return serve_in_thread(server, "courier-emulator")

@@ -9,17 +9,15 @@ again, as JazzCash does for payments that do not complete at once.
 import html
 import json
 import logging
-import queue
 import random
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
+from emulator_base import EmulatorHandler, RetryingSender, post, serve_in_thread
+from emulator_base import EmulatorServer as BaseServer
 from jazzcash_emulator.signing import hash_matches, secure_hash
 
 log = logging.getLogger("jazzcash_emulator")
@@ -107,9 +105,34 @@ def invalid_field(fields: dict) -> str | None:
     return None
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
+class IpnSender(RetryingSender):
+    """Posts a transaction's signed result to the merchant's IPN URL until it answers
+    JazzCash's 000 (JazzCash retries an unanswered IPN three times, with a delay)."""
 
+    def __init__(self, server: "EmulatorServer", retry_delays: tuple[float, ...]) -> None:
+        super().__init__(retry_delays=retry_delays, name="jazzcash-ipn")
+        self.server = server
+
+    def deliver(self, ref: str, attempt: int) -> bool:
+        server = self.server
+        with server.lock:
+            body = json.dumps(server.response_fields(server.txns[ref]))
+            code = server.txns[ref]["code"]
+        status, error, answer = post(
+            server.ipn_url, body, {"Content-Type": "application/json"}, timeout=15
+        )
+        try:
+            accepted = json.loads(answer).get("pp_ResponseCode") == "000"
+        except (ValueError, AttributeError):
+            accepted = False
+        with server.lock:
+            server.ipn_log.append(
+                {"ref": ref, "code": code, "status": status or 0, "answer": answer or error}
+            )
+        return accepted
+
+
+class EmulatorServer(BaseServer):
     def __init__(
         self,
         address,
@@ -121,22 +144,15 @@ class EmulatorServer(ThreadingHTTPServer):
         retry_delays: tuple[float, ...] = (1, 5, 30),
     ):
         super().__init__(address, Handler)
-        host, port = self.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
         self.merchant_id, self.password, self.salt = merchant_id, password, salt
         self.ipn_url = ipn_url
-        self.retry_delays = retry_delays
         self.lock = threading.Lock()
         self.txns: dict[str, dict] = {}
         self.ipn_log: list[dict] = []  # every delivery attempt: {ref, code, status, answer}
-        self._ipn_queue: queue.Queue = queue.Queue()
-        self._ipn_thread = threading.Thread(target=self._send_ipns, daemon=True)
-        self._ipn_thread.start()
+        self.sender = IpnSender(self, retry_delays)
 
-    def close(self) -> None:
-        self._ipn_queue.put(None)
-        self.shutdown()
-        self.server_close()
+    def sends_to(self) -> str:
+        return f"IPN to {self.ipn_url or '(none)'}"
 
     # --- state changes (caller holds self.lock) ------------------------------------------------
     def signed(self, fields: dict) -> dict:
@@ -160,58 +176,16 @@ class EmulatorServer(ThreadingHTTPServer):
         txn["code"] = code
         txn["settled_at"] = time.time()
         if self.ipn_url:
-            self._ipn_queue.put((txn["request"]["pp_TxnRefNo"], 0))
-
-    # --- IPN ----------------------------------------------------------------------------------
-    def _send_ipns(self) -> None:
-        while (item := self._ipn_queue.get()) is not None:
-            ref, attempt = item
-            with self.lock:
-                body = json.dumps(self.response_fields(self.txns[ref])).encode()
-                code = self.txns[ref]["code"]
-            status, answer = 0, ""
-            try:
-                request = urllib.request.Request(  # noqa: S310 (http URL from our settings)
-                    self.ipn_url, data=body, headers={"Content-Type": "application/json"}
-                )
-                with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-                    status, answer = response.status, response.read().decode()
-            except urllib.error.HTTPError as error:
-                status, answer = error.code, error.read().decode(errors="replace")
-            except OSError as error:
-                answer = str(error)
-            try:
-                accepted = json.loads(answer).get("pp_ResponseCode") == "000"
-            except (ValueError, AttributeError):
-                accepted = False
-            with self.lock:
-                self.ipn_log.append({"ref": ref, "code": code, "status": status, "answer": answer})
-            if not accepted and attempt < len(self.retry_delays):
-                # JazzCash retries an unanswered IPN three times, with a delay.
-                timer = threading.Timer(
-                    self.retry_delays[attempt], self._ipn_queue.put, [(ref, attempt + 1)]
-                )
-                timer.daemon = True
-                timer.start()
+            self.sender.enqueue(txn["request"]["pp_TxnRefNo"])
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(EmulatorHandler):
     server: EmulatorServer
     server_version = "jazzcash-emulator"
+    logger = log
+    json_indent = None
 
-    def log_message(self, format, *args):
-        log.info("%s %s", self.address_string(), format % args)
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        path = urlsplit(self.path).path.rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
+    def dispatch(self, method: str, path: str, body: str) -> None:
         server = self.server
         try:
             with server.lock:
@@ -220,17 +194,17 @@ class Handler(BaseHTTPRequestHandler):
                 if method == "POST" and (match := re.fullmatch(FORM_PATH + r"/(\w+)/choose", path)):
                     return self._choose(match.group(1), dict(parse_qsl(body)))
                 if method == "POST" and path == INQUIRY_PATH:
-                    return self._json(200, self._inquire(json.loads(body or "{}")))
+                    return self.send_json(200, self._inquire(json.loads(body or "{}")))
                 if method == "POST" and path == REFUND_PATH:
-                    return self._json(200, self._refund(json.loads(body or "{}")))
+                    return self.send_json(200, self._refund(json.loads(body or "{}")))
                 if path.startswith("/_emulator/"):
                     return self._control(method, path, dict(parse_qsl(body)))
-            self._html(404, "<h1>Not found</h1>")
+            self.send_html(404, "<h1>Not found</h1>")
         except ValueError:
-            self._json(400, {"pp_ResponseCode": "110", "pp_ResponseMessage": "Bad request."})
-        except Exception:
-            log.exception("emulator error on %s %s", method, self.path)
-            self._json(500, {"pp_ResponseCode": "199", "pp_ResponseMessage": "System error."})
+            self.send_json(400, {"pp_ResponseCode": "110", "pp_ResponseMessage": "Bad request."})
+
+    def crash_reply(self) -> dict:
+        return {"pp_ResponseCode": "199", "pp_ResponseMessage": "System error."}
 
     # --- the hosted checkout ------------------------------------------------------------------
     def _merchant_form(self, fields: dict) -> None:
@@ -254,25 +228,25 @@ class Handler(BaseHTTPRequestHandler):
             if ref and ref not in server.txns and code != "110":
                 server.txns[ref] = txn
             if not return_url:
-                return self._html(400, f"<h1>Refused ({code})</h1>")
-            return self._html(200, self._return_page(return_url, server.response_fields(txn)))
+                return self.send_html(400, f"<h1>Refused ({code})</h1>")
+            return self.send_html(200, self._return_page(return_url, server.response_fields(txn)))
         server.txns[ref] = {
             "request": fields,
             "code": None,  # the tester has not chosen yet
             "rrn": str(random.randint(10**11, 10**12 - 1)),
             "refunded": 0,
         }
-        self._html(200, self._checkout_page(ref, fields))
+        self.send_html(200, self._checkout_page(ref, fields))
 
     def _choose(self, ref: str, form: dict) -> None:
         server = self.server
         txn = server.txns.get(ref)
         code = form.get("code", "")
         if txn is None or txn["code"] is not None or code not in dict(OUTCOMES):
-            return self._html(409, "<h1>This payment was already decided.</h1>")
+            return self.send_html(409, "<h1>This payment was already decided.</h1>")
         server.settle(txn, code)
         page = self._return_page(txn["request"]["pp_ReturnURL"], server.response_fields(txn))
-        self._html(200, page)
+        self.send_html(200, page)
 
     def _checkout_page(self, ref: str, fields: dict) -> str:
         amount = int(fields["pp_Amount"]) / 100
@@ -390,30 +364,16 @@ class Handler(BaseHTTPRequestHandler):
     def _control(self, method: str, path: str, form: dict) -> None:
         server = self.server
         if (method, path) == ("GET", "/_emulator/state"):
-            return self._json(200, {"txns": server.txns, "ipn_log": server.ipn_log})
+            return self.send_json(200, {"txns": server.txns, "ipn_log": server.ipn_log})
         if (method, path) == ("POST", "/_emulator/ipn"):
             server.ipn_url = form.get("url", server.ipn_url)
-            return self._json(200, {"url": server.ipn_url})
+            return self.send_json(200, {"url": server.ipn_url})
         match = re.fullmatch(r"/_emulator/txns/(\w+)/complete", path)
         txn = server.txns.get(match.group(1)) if match else None
         if method == "POST" and txn is not None and txn["code"] in {None, "124", "157"}:
             server.settle(txn, form.get("code", "000"))
-            return self._json(200, server.response_fields(txn))
-        self._json(404, {"error": f"unknown control URL or state: {method} {path}"})
-
-    # --- responses ----------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, data: dict) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json")
-
-    def _html(self, status: int, page: str) -> None:
-        self._send(status, page.encode(), "text/html; charset=utf-8")
+            return self.send_json(200, server.response_fields(txn))
+        self.send_json(404, {"error": f"unknown control URL or state: {method} {path}"})
 
 
 def _page(title: str, body: str) -> str:
@@ -443,7 +403,4 @@ def start_emulator(
         ipn_url=ipn_url,
         retry_delays=retry_delays,
     )
-    threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="jazzcash-emulator", daemon=True
-    ).start()
-    return server, server.base_url
+    return serve_in_thread(server, "jazzcash-emulator")

@@ -58,7 +58,15 @@ class FailOpenMixin:
 
 
 class FailOpenRedisCache(FailOpenMixin, RedisCache):
-    pass
+    def count(self, key: str, timeout: int) -> int:
+        """Add one to the counter `key` (created at 0 to expire in `timeout` seconds) and
+        return it: one round trip (SET NX and INCR pipelined), where `add` then `incr` takes
+        three. Raises on a Redis failure, like `incr`."""
+        key = self.make_and_validate_key(key)
+        pipe = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return pipe.execute()[1]
 
 
 class FailOpenDatabaseCache(FailOpenMixin, DatabaseCache):

@@ -7,10 +7,10 @@ each key runs at most once per `LIVE_COALESCE_SECONDS` window. The first change 
 window runs at once.
 
 Where it runs: on the event loop behind the caller (Daphne's, when a consumer or an ASGI view
-called the service through `sync_to_async`), as a task that hands the work back to the same
-sync thread as the consumers' database calls (`thread_sensitive`, in a fresh context: under
-Daphne, its one sync thread, so the work uses that thread's database connection and, on
-SQLite, never a second one). A plain sync caller (a management command, the qcluster, a test without
+called the service through `sync_to_async`), as a task that hands the work to a sync thread in
+a fresh context: on PostgreSQL a thread of its own, with its own pooled connection, so the
+next bid does not wait behind a broadcast on the consumers' one sync thread; on SQLite that
+same sync thread (`thread_sensitive`), so the work uses its connection and never a second one. A plain sync caller (a management command, the qcluster, a test without
 an event loop) has no loop to come back to: its work runs at once, as before.
 """
 
@@ -26,6 +26,7 @@ from typing import Any
 from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,18 @@ class _Batcher:
                 await asyncio.sleep(pause)  # changes arriving meanwhile join this batch
             batch, self.waiting = self.waiting, {}
             self.last_run = time.monotonic()
-            # database_sync_to_async: thread_sensitive, and closes stale connections around it.
-            await database_sync_to_async(_run_batch)(batch)
+            await _in_sync_thread(_run_batch)(batch)
+
+
+def _in_sync_thread(func: Callable) -> Callable:
+    """`func` as a coroutine that closes stale database connections around it.
+
+    On PostgreSQL it runs on a thread of its own (with a connection from the pool), so a
+    broadcast never queues in front of the next bid on the consumers' one sync thread. SQLite
+    keeps it on that thread: one connection, never a second writer.
+    """
+    own_thread = connection.vendor != "sqlite"
+    return database_sync_to_async(func, thread_sensitive=not own_thread)
 
 
 _batchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batcher]" = (

@@ -18,8 +18,11 @@ def over_limit(key: str, *, limit: int, window: int) -> bool:
     """Count one event for `key`; True when more than `limit` fell in this `window` seconds."""
     name = f"flood:{key}:{int(time.time() // window)}"
     try:
-        cache.add(name, 0, timeout=window * 2)
-        count = cache.incr(name)
+        if hasattr(cache, "count"):  # Redis: one round trip
+            count = cache.count(name, timeout=window * 2)
+        else:
+            cache.add(name, 0, timeout=window * 2)
+            count = cache.incr(name)
     except Exception:  # any cache failure: fail open, see above
         logger.warning("flood counter %s unavailable; letting the message through", key)
         return False

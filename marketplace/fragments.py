@@ -107,6 +107,13 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
     """The grid of `products` for this request: shared HTML, this visitor's hearts (left as
     markers in the shared copy for signed-in visitors, which each of them fills in)."""
     key = _grid_key(products)
+    user = context.get("user")
+    visitor = user is None or not user.is_authenticated
+    if visitor:
+        # A visitor's hearts are the same for everyone (links to sign in): kept filled in.
+        filled = _grids.get(f"{key}:visitor")
+        if filled is not None:
+            return mark_safe(filled)  # noqa: S308
     html = _grids.get(key)
     if html is None:
         html = get_template(GRID).template.render(
@@ -114,8 +121,11 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
         )
         _grids.put(key, html)
     if getattr(context.get("request"), "personal_holes", None):
-        return mark_safe(html)  # noqa: S308
-    return mark_safe(HEART_MARK.sub(_heart_filler(products, context), html))  # noqa: S308
+        return mark_safe(html)  # noqa: S308 (the members' copy: each fills in its own)
+    filled = HEART_MARK.sub(_heart_filler(products, context), html)
+    if visitor:
+        _grids.put(f"{key}:visitor", filled)
+    return mark_safe(filled)  # noqa: S308
 
 
 def _heart_filler(products: Sequence[Product], context):

@@ -85,8 +85,23 @@ def language_from_scope(scope: dict[str, Any]) -> str:
     return settings.LANGUAGE_CODE
 
 
+# First strong isolate ... pop directional isolate: a value keeps its own direction inside
+# text of the other (an order number or a phone inside an Urdu sentence), in any plain text.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def isolate(value: Any) -> str:
+    """`value` as text, isolated from the text around it when the active language is written
+    right to left (plain text: e-mails, notices, page titles); unchanged otherwise."""
+    text = str(value)
+    if not text or not translation.get_language_bidi():
+        return text
+    return f"{FSI}{text}{PDI}"
+
+
 def _interpolate(message: Any, params: dict[str, Any]) -> str:
-    return str(message) % {key: str(value) for key, value in params.items()}
+    # Every value isolated: numbers, amounts and Latin names inside Urdu text.
+    return str(message) % {key: isolate(value) for key, value in params.items()}
 
 
 _lazy_interpolate = lazy(_interpolate, str)

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace import realtime
-from marketplace.i18n import language_for_user
+from marketplace.i18n import isolate, language_for_user
 from marketplace.models import AuctionListing, Notification, Order
 from marketplace.services import (
     deadlines,
@@ -152,7 +152,7 @@ def send_feedback_request_email(order_id: int) -> bool:
     }
     # In the buyer's language, whoever's action (or the schedule) led to the delivery.
     with translation.override(language_for_user(order.buyer)):
-        subject = _("How was your order %(number)s?") % {"number": order.number}
+        subject = _("How was your order %(number)s?") % {"number": isolate(order.number)}
         body = render_to_string("marketplace/emails/feedback_request.txt", context)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [order.buyer.email])

@@ -102,6 +102,11 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<str:number>/return/", returns.order_return, name="order_return"),
     path(
+        "orders/<str:number>/refund/account/",
+        orders.order_refund_account,
+        name="order_refund_account",
+    ),
+    path(
         "orders/<str:number>/return/photos/<int:pk>/",
         returns.return_photo,
         name="return_photo",

@@ -5,9 +5,10 @@ import json
 import logging
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from emulator_base import EmulatorHandler, serve_in_thread
+from emulator_base import EmulatorServer as BaseServer
 from stripe_emulator.api import Api
 from stripe_emulator.errors import StripeError
 from stripe_emulator.objects import API_VERSION
@@ -101,9 +102,7 @@ def _expand(params: dict) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-class EmulatorServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class EmulatorServer(BaseServer):
     def __init__(
         self,
         address,
@@ -114,11 +113,9 @@ class EmulatorServer(ThreadingHTTPServer):
         public_url=None,
         retry_delays=(1, 5, 30),
     ):
-        super().__init__(address, Handler)
-        host, port = self.server_address[:2]
-        self.base_url = (public_url or f"http://{host}:{port}").rstrip("/")
+        super().__init__(address, Handler, public_url=public_url)
         self.store = Store(state_file)
-        self.webhooks = WebhookSender(
+        self.webhooks = self.sender = WebhookSender(
             self.store, url=webhook_url, secret=webhook_secret, retry_delays=retry_delays
         )
         self.api = Api(self.store, self.base_url, self.webhooks.enqueue)
@@ -128,8 +125,12 @@ class EmulatorServer(ThreadingHTTPServer):
         )
 
     def start_background(self) -> None:
-        self.webhooks.start()
+        super().start_background()
         self._sweeper.start()
+
+    def stop_background(self) -> None:
+        self._stopping.set()
+        super().stop_background()
 
     def _sweep(self) -> None:
         """Expire open sessions past expires_at, as Stripe does, even when nobody asks."""
@@ -138,47 +139,31 @@ class EmulatorServer(ThreadingHTTPServer):
                 self.api.expire_overdue()
                 self.store.save()
 
-    def close(self) -> None:
-        self._stopping.set()
-        self.shutdown()
-        self.server_close()
-        self.webhooks.stop()
 
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(EmulatorHandler):
     server: EmulatorServer
     server_version = "stripe-emulator"
+    logger = log
 
-    def log_message(self, format, *args):
-        log.info("%s %s", self.address_string(), format % args)
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-    def do_DELETE(self):
-        self._dispatch("DELETE")
-
-    # --- dispatch -------------------------------------------------------------------------
-    def _dispatch(self, method: str) -> None:
-        url = urlsplit(self.path)
-        path = url.path.rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8") if length else ""
+    def dispatch(self, method: str, path: str, body: str) -> None:
         try:
             if path.startswith("/v1/"):
-                self._api(method, path, url.query if method != "POST" else body)
+                self._api(method, path, urlsplit(self.path).query if method != "POST" else body)
             elif path.startswith("/_emulator/"):
                 self._control(method, path, body)
             else:
                 self._page(method, path)
         except StripeError as error:
-            self._json(error.status, error.body())
-        except Exception:
-            log.exception("emulator error on %s %s", method, self.path)
-            self._json(500, {"error": {"type": "api_error", "message": "The emulator hit a bug."}})
+            self.send_json(error.status, error.body())
+
+    def crash_reply(self) -> dict:
+        return {"error": {"type": "api_error", "message": "The emulator hit a bug."}}
+
+    def extra_headers(self) -> dict:
+        return {
+            "Request-Id": new_id("req_", 14),
+            "Stripe-Version": self.headers.get("Stripe-Version") or API_VERSION,
+        }
 
     def _api(self, method: str, path: str, form: str) -> None:
         api_key = self._api_key()
@@ -204,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
                         type="idempotency_error",
                     )
                 if saved:
-                    self._json(
+                    self.send_json(
                         saved["status"],
                         saved["body"],
                         {"Idempotent-Replayed": "true", "Idempotency-Key": key},
@@ -215,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
                 store.save_reply(f"{api_key}:{key}", fingerprint, 200, result)
             if method == "POST":
                 store.save()
-        self._json(200, result, {"Idempotency-Key": key} if key else {})
+        self.send_json(200, result, {"Idempotency-Key": key} if key else {})
 
     def _api_key(self) -> str:
         header = self.headers.get("Authorization") or ""
@@ -243,30 +228,30 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             if (method, path) == ("GET", "/_emulator/state"):
                 snapshot = store.snapshot()
-                return self._json(
+                return self.send_json(
                     200,
                     {**snapshot, "webhook_url": server.webhooks.url, "base_url": server.base_url},
                 )
             if (method, path) == ("POST", "/_emulator/reset"):
                 store.reset()
                 store.save()
-                return self._json(200, {"reset": True})
+                return self.send_json(200, {"reset": True})
             if (method, path) == ("POST", "/_emulator/webhook"):
                 params = parse_form(body)
                 server.webhooks.url = params.get("url", server.webhooks.url)
                 server.webhooks.secret = params.get("secret", server.webhooks.secret)
-                return self._json(200, {"url": server.webhooks.url})
+                return self.send_json(200, {"url": server.webhooks.url})
             match = re.fullmatch(rf"/_emulator/events/{ID}/resend", path)
             if method == "POST" and match:
                 event = server.api.retrieve("event", match.group(1))
                 server.webhooks.enqueue(event["id"])
-                return self._json(200, event)
+                return self.send_json(200, event)
             route, ids = self._match(CONTROL_ROUTES, method, path)
             if route is None:
                 raise StripeError(f"Unknown emulator control URL ({method}: {path}).", status=404)
             result = route(server.api, {}, *ids)
             store.save()
-        self._json(200, result)
+        self.send_json(200, result)
 
     def _page(self, method: str, path: str) -> None:
         api, store = self.server.api, self.server.store
@@ -275,38 +260,40 @@ class Handler(BaseHTTPRequestHandler):
             if match := re.fullmatch(rf"/c/pay/{ID}(/pay|/cancel)?", path):
                 session = store.get(match.group(1), "checkout.session")
                 if session is None:
-                    return self._html(404, message_page("Not found", "There is no such checkout."))
+                    return self.send_html(
+                        404, message_page("Not found", "There is no such checkout.")
+                    )
                 action = match.group(2)
                 if method == "GET" and not action:
-                    return self._html(200, checkout_page(session))
+                    return self.send_html(200, checkout_page(session))
                 if method == "POST" and action == "/cancel" and session["cancel_url"]:
-                    return self._redirect(session["cancel_url"])
+                    return self.send_redirect(session["cancel_url"])
                 if method == "POST" and action == "/pay" and session["status"] == "open":
                     api.pay_session(session["id"])
                     store.save()
-                    return self._redirect(
+                    return self.send_redirect(
                         session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
                     )
-                return self._html(200, checkout_page(session))
+                return self.send_html(200, checkout_page(session))
             if match := re.fullmatch(r"/connect/onboarding/([A-Za-z0-9]+)(/complete)?", path):
                 link = store.links.get(match.group(1))
                 if link is None:
-                    return self._html(
+                    return self.send_html(
                         404, message_page("Not found", "This onboarding link is not valid.")
                     )
                 if link["used"] or link["expires_at"] < now():
                     # Account links are single-use and short-lived: Stripe sends the user to refresh_url.
-                    return self._redirect(link["refresh_url"])
+                    return self.send_redirect(link["refresh_url"])
                 if method == "GET" and not match.group(2):
-                    return self._html(
+                    return self.send_html(
                         200, onboarding_page(store.get(link["account"], "account"), match.group(1))
                     )
                 if method == "POST" and match.group(2):
                     api.set_account_enabled(link["account"], True)
                     link["used"] = True
                     store.save()
-                    return self._redirect(link["return_url"])
-        self._html(404, message_page("Not found", "Nothing here."))
+                    return self.send_redirect(link["return_url"])
+        self.send_html(404, message_page("Not found", "Nothing here."))
 
     @staticmethod
     def _match(routes, method: str, path: str):
@@ -314,32 +301,6 @@ class Handler(BaseHTTPRequestHandler):
             if route_method == method and (match := re.fullmatch(pattern, path)):
                 return handler, match.groups()
         return None, ()
-
-    # --- responses ------------------------------------------------------------------------
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Request-Id", new_id("req_", 14))
-        self.send_header("Stripe-Version", self.headers.get("Stripe-Version") or API_VERSION)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
-        self._send(status, json.dumps(data, indent=2).encode(), "application/json", headers)
-
-    def _html(self, status: int, html: str) -> None:
-        self._send(status, html.encode(), "text/html; charset=utf-8")
-
-    def _redirect(self, location: str) -> None:
-        self.send_response(303)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 def start_emulator(
@@ -361,8 +322,4 @@ def start_emulator(
         public_url=public_url,
         retry_delays=retry_delays,
     )
-    server.start_background()
-    threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="stripe-emulator", daemon=True
-    ).start()
-    return server, server.base_url
+    return serve_in_thread(server, "stripe-emulator")

@@ -1,7 +1,12 @@
 # --- Payments: payments, refunds, seller transfers, webhook events, accounts, violations ---------
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import (
     CodRefusal,
     ConnectedAccount,
@@ -13,7 +18,8 @@ from marketplace.models import (
     SellerTransfer,
     StripeEvent,
 )
-from marketplace.services import transfers
+from marketplace.services import manual_refunds, transfers
+from marketplace.services.manual_refunds import REFERENCE_MAX_LENGTH
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -105,19 +111,102 @@ class SellerTransferAdmin(ReadOnlyAdmin):
         return request.user.has_perm("marketplace.change_sellertransfer")
 
 
+class RefundActionForm(ActionForm):
+    reference = forms.CharField(
+        label=_("Transfer reference"), required=False, max_length=REFERENCE_MAX_LENGTH
+    )
+    reason = forms.CharField(label=_("Why it failed"), required=False, max_length=300)
+
+
+def _mark_each(modeladmin, request, queryset, mark, **kwargs) -> None:
+    done = 0
+    for refund in queryset:
+        try:
+            mark(refund=refund, by=request.user, **kwargs)
+        except MarketplaceError as error:
+            modeladmin.message_user(
+                request, f"{refund.idempotency_key}: {error.message}", messages.ERROR
+            )
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(
+            request, gettext("%(count)d refund(s) marked.") % {"count": done}, messages.SUCCESS
+        )
+
+
+@admin.action(
+    description=_("Mark sent by hand (with the transfer reference above)"), permissions=["pay"]
+)
+def mark_refunds_sent(modeladmin, request, queryset) -> None:
+    reference = request.POST.get("reference", "")
+    _mark_each(modeladmin, request, queryset, manual_refunds.mark_refund_sent, reference=reference)
+
+
+@admin.action(description=_("Mark failed (with the reason above)"), permissions=["pay"])
+def mark_refunds_failed(modeladmin, request, queryset) -> None:
+    reason = request.POST.get("reason", "")
+    _mark_each(modeladmin, request, queryset, manual_refunds.mark_refund_failed, reason=reason)
+
+
+class ManualRefundFilter(admin.SimpleListFilter):
+    """Refunds staff send by hand, by what they wait for."""
+
+    title = _("sent by hand")
+    parameter_name = "by_hand"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("to_send", _("To send (account given)")),
+            ("account", _("Waiting for the buyer's account")),
+            ("all", _("Any state")),
+        ]
+
+    def queryset(self, request, queryset):
+        manual = queryset.filter(provider=Refund.MANUAL)
+        if self.value() == "to_send":
+            return manual.filter(status=Refund.Status.PENDING).exclude(payee_kind="")
+        if self.value() == "account":
+            return manual.filter(
+                Q(status=Refund.Status.FAILED) | Q(status=Refund.Status.PENDING, payee_kind="")
+            )
+        if self.value() == "all":
+            return manual
+        return queryset
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = [
         "idempotency_key",
-        "payment",
         "order",
+        "provider",
         "amount",
         "status",
-        "attempts",
+        "payee_kind",
+        "payee_account",
+        "payee_title",
         "created_at",
     ]
-    list_filter = ["status"]
-    search_fields = ["idempotency_key", "stripe_refund_id", "order__number"]
+    list_filter = [ManualRefundFilter, "status", "provider"]
+    search_fields = [
+        "idempotency_key",
+        "stripe_refund_id",
+        "order__number",
+        "payee_iban",
+        "payee_wallet",
+    ]
+    list_select_related = ["order"]
+    action_form = RefundActionForm
+    actions = [mark_refunds_sent, mark_refunds_failed]
+
+    @admin.display(description=_("account"))
+    def payee_account(self, obj: Refund) -> str:
+        # Staff send the money here: the whole number, not the masked one buyers see.
+        return obj.payee_account or "-"
+
+    def has_pay_permission(self, request) -> bool:
+        return request.user.has_perm("marketplace.change_refund")
 
 
 @admin.register(StripeEvent)

@@ -40,6 +40,11 @@ class FormSerializer(serializers.Serializer):
     def form_value(self, name: str, value):
         return form_value(value)
 
+    def own_form_values(self, own: dict) -> dict:
+        """Form values made from the checked `own_fields` (for a form whose fields are not
+        one per JSON name); none by default."""
+        return {}
+
     def to_internal_value(self, data):
         if not hasattr(data, "items"):
             raise serializers.ValidationError(
@@ -75,6 +80,7 @@ class FormSerializer(serializers.Serializer):
         for name, targets in self.aliases.items():
             if name in values:
                 values.update(dict.fromkeys(targets, values.pop(name)))
+        values.update(self.own_form_values(own))
         form = self.form = self.form_class(data=values, files=_multi(files), **self.form_kwargs())
         if not form.is_valid():
             raise serializers.ValidationError(

@@ -11,9 +11,20 @@ from marketplace.forms import catalog as catalog_forms
 from marketplace.forms import complaints as complaint_forms
 from marketplace.forms import feedback as feedback_forms
 from marketplace.forms import fulfilment as fulfilment_forms
+from marketplace.forms import ledger as ledger_forms
 from marketplace.forms import messaging as messaging_forms
 from marketplace.forms import returns as return_forms
-from marketplace.models import Complaint, Product, ReturnRequest, User
+from marketplace.forms import shop_settings as shop_forms
+from marketplace.models import (
+    Checkout,
+    Complaint,
+    DeliveryFeeMode,
+    Product,
+    Province,
+    Refund,
+    ReturnRequest,
+    User,
+)
 
 MAX_ID = 2**63 - 1
 
@@ -178,6 +189,47 @@ class ComplaintInput(FormSerializer):
 # --- Plain shapes (no page has a form for these) --------------------------------------------
 
 
+class ProvinceFeeInput(serializers.Serializer):
+    province = object_id(help_text="A province id (GET /api/provinces/).")
+    fee = money(min_value=0)
+
+
+class ShopDeliveryInput(FormSerializer):
+    """Checked by the page's own `ShopSettingsForm`; `rates` fills its per-province fields."""
+
+    form_class = shop_forms.ShopSettingsForm
+    own_fields = ("rates",)
+
+    delivery_fee_mode = serializers.ChoiceField(
+        choices=DeliveryFeeMode.values, help_text="`flat`, or `province` (then give `rates`)."
+    )
+    delivery_fee = money(help_text="Flat fee, or the fee to provinces not in `rates`.")
+    rates = ProvinceFeeInput(
+        many=True,
+        required=False,
+        help_text="By province: the whole table (provinces left out are charged "
+        "`delivery_fee`); omitted in a PATCH, the table stays as it is.",
+    )
+    dispatch_days = serializers.IntegerField(min_value=0, help_text="Days before it is sent.")
+    accepts_cod = serializers.BooleanField(required=False)
+    cod_for_auctions = serializers.BooleanField(required=False)
+
+    def own_form_values(self, own: dict) -> dict:
+        if "rates" not in own:
+            return {}
+        form_field = shop_forms.ShopSettingsForm.province_field
+        provinces = {p.pk: p for p in Province.objects.all()}
+        fees = {}
+        for rate in own["rates"]:
+            province = provinces.get(rate["province"])
+            if province is None or province.pk in fees:
+                raise serializers.ValidationError(
+                    {"rates": [_("Name each province once, by its id from /api/provinces/.")]}
+                )
+            fees[province.pk] = str(rate["fee"])
+        return {form_field(p): fees.get(pk, "") for pk, p in provinces.items()}
+
+
 class CartAddInput(serializers.Serializer):
     listing = object_id(help_text="A fixed-price listing id (`fixed_price.id` of a product).")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
@@ -204,10 +256,17 @@ class CheckoutInput(serializers.Serializer):
     )
     idempotency_key = IdempotencyKey()
     payment_method = serializers.ChoiceField(
-        choices=["card", "cod"],
-        default="card",
-        help_text="`card` (the answer has the payment page's URL) or `cod`, cash on delivery: "
-        "no payment page; each order then waits for the buyer's confirmation.",
+        choices=Checkout.PaymentMethod.values,
+        default=Checkout.PaymentMethod.CARD,
+        error_messages={
+            "invalid_choice": _("“{input}” is not a way to pay: send card, jazzcash or cod.")
+        },
+        help_text="One of the cart's `payment_methods` that is `available`: `card` (the answer "
+        "has Stripe's page), `jazzcash` (its merchant form and the `form_fields` to post to "
+        "it) or `cod`, cash on delivery (no payment page; each order then waits for the "
+        "buyer's confirmation). A method not offered now is refused with `bad_method`, cash "
+        "on delivery where it does not apply with its reason (`cod_not_accepted`, "
+        "`cod_over_limit`, `cod_refused_before`).",
     )
 
 
@@ -269,3 +328,14 @@ class ReturnDisputeInput(FormSerializer):
     form_class = return_forms.ReturnDisputeForm
 
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class RefundAccountInput(FormSerializer):
+    form_class = ledger_forms.RefundAccountForm
+
+    kind = serializers.ChoiceField(choices=Refund.PayeeKind.choices)
+    iban = serializers.CharField(required=False, help_text="For kind=bank: PK and 22 characters.")
+    wallet_number = serializers.CharField(
+        required=False, help_text="For a wallet: the mobile number, e.g. 0300-1234567."
+    )
+    account_title = serializers.CharField(max_length=100)

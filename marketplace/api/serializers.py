@@ -4,6 +4,7 @@ Money is a string in rupees with two decimals; times are ISO 8601 in Asia/Karach
 people other than the reader appear by public name (shop or first name) or masked (bidders).
 """
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -30,7 +31,9 @@ from marketplace.models import (
     ProductImage,
     ProductReview,
     Province,
+    Refund,
     ReturnRequest,
+    SellerProfile,
     User,
 )
 from marketplace.queries import auctions as queries
@@ -117,6 +120,46 @@ class MeSerializer(serializers.ModelSerializer):
         if profile is None:
             return None
         return {"name": profile.shop_name, "slug": profile.slug, "verified": profile.is_verified}
+
+
+class DeliveryRateSerializer(serializers.Serializer):
+    province = serializers.IntegerField(source="province_id")
+    province_name = serializers.CharField(source="province.display_name")
+    fee = Money()
+
+
+class ShopDeliverySerializer(serializers.ModelSerializer):
+    """A shop's delivery and cash-on-delivery settings (the page /account/shop/delivery/)."""
+
+    delivery_fee = Money(help_text="Flat fee, or the fee to provinces not in `rates`.")
+    rates = serializers.SerializerMethodField(
+        help_text="By province (`delivery_fee_mode` `province`): the fee to each listed one."
+    )
+    cod_limit = serializers.SerializerMethodField(
+        help_text="The site's limit: cash on delivery only for checkouts below it."
+    )
+
+    class Meta:
+        model = SellerProfile
+        fields = [
+            "delivery_fee_mode",
+            "delivery_fee",
+            "rates",
+            "dispatch_days",
+            "accepts_cod",
+            "cod_for_auctions",
+            "cod_limit",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(DeliveryRateSerializer(many=True))
+    def get_rates(self, profile: SellerProfile) -> list:
+        rates = profile.delivery_rates.select_related("province").order_by("province__name")
+        return DeliveryRateSerializer(rates, many=True).data
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_cod_limit(self, profile: SellerProfile) -> str:
+        return f"{settings.COD_LIMIT:.2f}"
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -308,11 +351,37 @@ class CartLineSerializer(serializers.Serializer):
     problem = serializers.CharField(help_text="Why this line cannot be bought now, or empty.")
 
 
+class PaymentChoiceSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="`card`, `jazzcash` or `cod`: send it to `checkout/`.")
+    available = serializers.SerializerMethodField()
+    refusal = serializers.SerializerMethodField(
+        help_text="Why it cannot be chosen now (`message`, `code`), or null."
+    )
+
+    def get_available(self, choice) -> bool:
+        return choice.refusal is None
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_refusal(self, choice):
+        if choice.refusal is None:
+            return None
+        return {"message": str(choice.refusal.message), "code": choice.refusal.code}
+
+
 class CartSerializer(serializers.Serializer):
     lines = CartLineSerializer(many=True)
     total = Money(help_text="The items.")
     delivery_total = Money(help_text="Delivery to your default address (or the most it costs).")
     grand_total = Money()
+    payment_methods = serializers.SerializerMethodField(
+        help_text="The ways to pay for what can be bought, as the checkout page offers them "
+        "(cash on delivery with the reason when it is refused)."
+    )
+
+    @extend_schema_field(PaymentChoiceSerializer(many=True))
+    def get_payment_methods(self, basket) -> list:
+        choices = basket.payment_choices(self.context["buyer"])
+        return PaymentChoiceSerializer(choices, many=True).data
 
 
 class CartItemSerializer(serializers.ModelSerializer):
@@ -397,7 +466,15 @@ class CheckoutSerializer(serializers.Serializer):
     total = Money()
     amount_due = Money()
     payment_url = serializers.URLField(
-        allow_null=True, help_text="The hosted payment page to send the buyer to."
+        allow_null=True,
+        help_text="The hosted payment page to send the buyer to (card: GET it; JazzCash: POST "
+        "`form_fields` to it).",
+    )
+    form_fields = serializers.DictField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="JazzCash: the signed `pp_` fields the buyer's browser posts to `payment_url`, "
+        "unchanged. Null otherwise.",
     )
     payment_error = serializers.DictField(
         allow_null=True, help_text="Why payment could not start (`message`, `code`)."
@@ -583,6 +660,40 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class CountSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    """An order's refund: sent back by the provider that took the money, or, for cash on
+    delivery (`provider` "manual"), owed until staff send it to the account the buyer gives."""
+
+    order = serializers.CharField(source="order.number", read_only=True)
+    reference = serializers.CharField(source="stripe_refund_id", read_only=True)
+    needs_account = serializers.SerializerMethodField(
+        help_text="True while the buyer must give an account (POST to this path) before staff "
+        "can send a cash-on-delivery refund, including after staff could not send it."
+    )
+    account = serializers.CharField(
+        source="payee_masked", read_only=True, help_text="The account given, masked."
+    )
+
+    class Meta:
+        model = Refund
+        fields = [
+            "order",
+            "amount",
+            "provider",
+            "status",
+            "reference",
+            "needs_account",
+            "payee_kind",
+            "account",
+            "payee_given_at",
+            "last_error",
+            "created_at",
+        ]
+
+    def get_needs_account(self, obj: Refund) -> bool:
+        return obj.needs_payee
 
 
 class ReturnRequestSerializer(serializers.ModelSerializer):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("auth/login/", accounts.LoginView.as_view(), name="auth_login"),
     path("auth/logout/", accounts.LogoutView.as_view(), name="auth_logout"),
     path("me/", accounts.MeView.as_view(), name="me"),
+    path("shop/delivery/", accounts.ShopDelivery.as_view(), name="shop_delivery"),
     path("tokens/", accounts.TokenList.as_view(), name="token_list"),
     path("tokens/<int:pk>/", accounts.TokenDetail.as_view(), name="token_detail"),
     path("addresses/", accounts.AddressList.as_view(), name="address_list"),
@@ -136,6 +137,7 @@ urlpatterns = [
         returns.OrderReturnDispute.as_view(),
         name="order_return_dispute",
     ),
+    path("orders/<str:number>/refund/", returns.OrderRefund.as_view(), name="order_refund"),
     # Messages and complaints
     path("conversations/", messaging.ConversationList.as_view(), name="conversation_list"),
     path(

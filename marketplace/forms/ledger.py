@@ -8,17 +8,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from marketplace.models import PayoutMethod, User
+from marketplace.models import PayoutMethod, Refund, User
 from marketplace.validators import normalize_pk_iban, normalize_wallet_number
 
 
-class PayoutMethodForm(forms.Form):
-    """Where the seller is paid. Needs their password: a stolen session alone cannot redirect
-    their money."""
+class AccountForm(forms.Form):
+    """A bank account (IBAN) or a JazzCash/Easypaisa wallet, with its title: where a seller is
+    paid, or where a cash-on-delivery buyer's refund is sent. Subclasses set `kind`."""
 
-    kind = forms.ChoiceField(
-        label=_("Pay me to"), choices=PayoutMethod.Kind.choices, widget=forms.RadioSelect
-    )
+    kind = forms.ChoiceField(widget=forms.RadioSelect)
     iban = forms.CharField(
         label=_("IBAN"),
         required=False,
@@ -38,6 +36,42 @@ class PayoutMethodForm(forms.Form):
         required=False,
         max_length=100,
         help_text=_("The name on the account, exactly as the bank or wallet shows it."),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == PayoutMethod.Kind.BANK:
+            try:
+                data["iban"] = normalize_pk_iban(data.get("iban", ""))
+            except ValidationError as error:
+                self.add_error("iban", error)
+        elif kind in PayoutMethod.WALLETS:
+            try:
+                data["wallet_number"] = normalize_wallet_number(data.get("wallet_number", ""))
+            except ValidationError as error:
+                self.add_error("wallet_number", error)
+        if kind and kind != PayoutMethod.Kind.STRIPE and not data.get("account_title", "").strip():
+            self.add_error(
+                "account_title", ValidationError(_("Enter the account title."), code="required")
+            )
+        return data
+
+
+class RefundAccountForm(AccountForm):
+    """Where a cash-on-delivery buyer's refund is sent (staff send it by hand)."""
+
+    kind = forms.ChoiceField(
+        label=_("Send my refund to"), choices=Refund.PayeeKind.choices, widget=forms.RadioSelect
+    )
+
+
+class PayoutMethodForm(AccountForm):
+    """Where the seller is paid. Needs their password: a stolen session alone cannot redirect
+    their money."""
+
+    kind = forms.ChoiceField(
+        label=_("Pay me to"), choices=PayoutMethod.Kind.choices, widget=forms.RadioSelect
     )
     password = forms.CharField(
         label=_("Your password"),
@@ -59,22 +93,3 @@ class PayoutMethodForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError(_("That is not your password."), code="wrong_password")
         return password
-
-    def clean(self) -> dict:
-        data = super().clean()
-        kind = data.get("kind")
-        if kind == PayoutMethod.Kind.BANK:
-            try:
-                data["iban"] = normalize_pk_iban(data.get("iban", ""))
-            except ValidationError as error:
-                self.add_error("iban", error)
-        elif kind in PayoutMethod.WALLETS:
-            try:
-                data["wallet_number"] = normalize_wallet_number(data.get("wallet_number", ""))
-            except ValidationError as error:
-                self.add_error("wallet_number", error)
-        if kind and kind != PayoutMethod.Kind.STRIPE and not data.get("account_title", "").strip():
-            self.add_error(
-                "account_title", ValidationError(_("Enter the account title."), code="required")
-            )
-        return data

@@ -37,6 +37,7 @@ class Notification(models.Model):
         RETURN_UPDATED = "return_updated", _("Return request")
         COD_CONFIRM = "cod_confirm", _("Confirm a cash-on-delivery order")
         COD_CONFIRMED = "cod_confirmed", _("Cash-on-delivery order confirmed")
+        REFUND_UPDATED = "refund_updated", _("Refund")
 
     # Sent by e-mail even to someone who turned e-mail notices off: they warn of a change to
     # where the seller's money goes, which the seller must hear about if it was not them.

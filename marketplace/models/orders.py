@@ -133,6 +133,9 @@ class Order(models.Model):
         # A returned parcel the buyer had paid for online is refunded by staff.
         Status.RETURNED: {Status.REFUNDED},
     }
+    # Cash on delivery takes the buyer's money only on delivery: refunded only from there
+    # (a parcel returned to the seller, or cancelled or in transit, had nothing to refund).
+    COD_REFUNDABLE = frozenset({Status.DELIVERED})
 
     number = models.CharField(_("order number"), max_length=20, unique=True)
     checkout = models.ForeignKey(
@@ -315,7 +318,27 @@ class Order(models.Model):
         return None
 
     def can_transition_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, set())
+        if status not in self.TRANSITIONS.get(self.status, set()):
+            return False
+        if status == self.Status.REFUNDED:
+            return self.has_money_to_refund
+        return True
+
+    @property
+    def has_money_to_refund(self) -> bool:
+        """Whether the buyer's money was taken for this order, so a refund gives something back:
+        paid online (a cancelled order only if it had been paid), or for cash on delivery
+        handed to the courier on delivery."""
+        if self.is_cod:
+            return self.status in self.COD_REFUNDABLE
+        if self.status == self.Status.CANCELLED:
+            return self.paid_at is not None
+        return self.status in {
+            self.Status.PAID,
+            self.Status.SHIPPED,
+            self.Status.DELIVERED,
+            self.Status.RETURNED,
+        }
 
     def transition_to(self, status: str, *, reason: str = "") -> None:
         """Change status through the one guarded path; the caller saves (in its transaction)."""
@@ -359,6 +382,10 @@ class OrderEvent(models.Model):
         RETURNED = "returned", _("Returned to the seller")
         # A cash-on-delivery parcel refused by the buyer or undeliverable (counted against them).
         COD_REFUSED = "cod_refused", _("Cash-on-delivery parcel refused")
+        # A refund MadeInPK staff send by hand (cash on delivery): the buyer's account, and a
+        # transfer that did not go through.
+        REFUND_ACCOUNT = "refund_account", _("Account given for the refund")
+        REFUND_FAILED = "refund_failed", _("Refund could not be sent")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.payout_requirements import describe_all
+from marketplace.validators import validate_pk_iban, validate_wallet_number
 
 
 class ConnectedAccountQuerySet(models.QuerySet):
@@ -160,15 +161,33 @@ class Payment(models.Model):
 
 class Refund(models.Model):
     """Money sent back to the buyer: by staff for an order, or automatically for a payment that
-    landed for orders that could no longer be paid. Sent with its own idempotency key."""
+    landed for orders that could no longer be paid. Sent with its own idempotency key.
+
+    A cash-on-delivery order has no payment to refund: its refund goes through the `manual`
+    provider. It is owed (pending) until MadeInPK staff send it by bank transfer or wallet to
+    the account the buyer gives (`payee_*`), then marked sent with their reference (kept as
+    the provider's id) or failed (the buyer gives the account again)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Refunded")
         FAILED = "failed", _("Failed")
 
+    class PayeeKind(models.TextChoices):
+        BANK = "bank", _("Bank account (IBAN)")
+        JAZZCASH = "jazzcash", _("JazzCash wallet")
+        EASYPAISA = "easypaisa", _("Easypaisa wallet")
+
+    MANUAL = "manual"  # payments.PROVIDERS: refunds staff send by hand
+    WALLETS = (PayeeKind.JAZZCASH, PayeeKind.EASYPAISA)
+
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("payment"),
     )
     order = models.OneToOneField(
         "marketplace.Order",
@@ -178,10 +197,12 @@ class Refund(models.Model):
         related_name="refund",
         verbose_name=_("order"),
     )
+    # Who sends it back: the payment's provider, or "manual" (staff, for cash on delivery).
+    provider = models.CharField(_("provider"), max_length=20, default="stripe")
     amount = models.DecimalField(_("amount (Rs)"), max_digits=12, decimal_places=2)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
-    stripe_refund_id = models.CharField(_("Stripe refund"), max_length=255, blank=True)
+    stripe_refund_id = models.CharField(_("refund id or reference"), max_length=255, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -195,6 +216,27 @@ class Refund(models.Model):
         related_name="+",
         verbose_name=_("requested by"),
     )
+    # A manual refund: where the buyer wants it (checked as sellers' payout methods are).
+    payee_kind = models.CharField(
+        _("refund to"), max_length=10, choices=PayeeKind.choices, blank=True
+    )
+    payee_iban = models.CharField(
+        _("IBAN"), max_length=24, blank=True, validators=[validate_pk_iban]
+    )
+    payee_wallet = models.CharField(
+        _("wallet number"), max_length=11, blank=True, validators=[validate_wallet_number]
+    )
+    payee_title = models.CharField(_("account title"), max_length=100, blank=True)
+    payee_given_at = models.DateTimeField(_("account given at"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    settled_at = models.DateTimeField(_("marked sent or failed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -207,10 +249,58 @@ class Refund(models.Model):
                 condition=~Q(status="succeeded") | ~Q(stripe_refund_id=""),
                 name="refund_succeeded_has_id",
             ),
+            # Only a refund staff send by hand has no payment to send it back from.
+            models.CheckConstraint(
+                condition=Q(payment__isnull=False) | Q(provider="manual"),
+                name="refund_payment_unless_manual",
+            ),
+            models.CheckConstraint(
+                condition=Q(payee_kind="")
+                | Q(
+                    payee_kind="bank",
+                    payee_iban__regex=r"^PK[0-9]{2}[A-Z]{4}[0-9A-Z]{16}$",
+                    payee_wallet="",
+                )
+                | Q(
+                    payee_kind__in=["jazzcash", "easypaisa"],
+                    payee_wallet__regex=r"^03[0-9]{9}$",
+                    payee_iban="",
+                ),
+                name="refund_payee_account_shape",
+            ),
+            models.CheckConstraint(
+                condition=Q(payee_kind="") | ~Q(payee_title=""), name="refund_payee_has_title"
+            ),
+            # Sent by hand only to an account the buyer gave.
+            models.CheckConstraint(
+                condition=~Q(provider="manual", status="succeeded") | ~Q(payee_kind=""),
+                name="refund_manual_sent_has_payee",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.idempotency_key
+
+    @property
+    def is_manual(self) -> bool:
+        return self.provider == self.MANUAL
+
+    @property
+    def needs_payee(self) -> bool:
+        """A manual refund waiting for the buyer's account: none given yet, or the last one
+        failed."""
+        if not self.is_manual or self.status == self.Status.SUCCEEDED:
+            return False
+        return not self.payee_kind or self.status == self.Status.FAILED
+
+    @property
+    def payee_account(self) -> str:
+        return self.payee_iban if self.payee_kind == self.PayeeKind.BANK else self.payee_wallet
+
+    @property
+    def payee_masked(self) -> str:
+        account = self.payee_account
+        return "•••• " + account[-4:] if account else ""
 
 
 class SellerTransfer(models.Model):

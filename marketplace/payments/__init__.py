@@ -10,6 +10,9 @@ which every call about that payment passes on. JazzCash (`jazzcash_provider.py`)
 wallet; wallets have no connected accounts or transfers: their money lands with the platform
 and reaches sellers through the ledger, as card money does.
 
+Cash on delivery has no provider taking money; its refunds go through `manual`
+(`manual_provider.py`): staff send them by bank transfer or wallet and record the outcome.
+
 Easypaisa is not here yet: its hosted checkout's shape is known only from second-hand copies
 (AES-ECB over the fields, a token then a second redirect, an IPN the merchant must fetch), not
 firmly enough to build and test an emulator against; `PROVIDERS` and `WALLET_PROVIDERS` are the
@@ -51,6 +54,7 @@ from marketplace.payments.base import (
     WalletCallback,
 )
 from marketplace.payments.jazzcash_provider import JazzCashProvider
+from marketplace.payments.manual_provider import ManualRefundProvider
 from marketplace.payments.money import (
     SellerSplit,
     currency_exponent,
@@ -69,6 +73,7 @@ __all__ = [
     "HostedCheckout",
     "JazzCashProvider",
     "LineItem",
+    "ManualRefundProvider",
     "PaymentEvent",
     "PaymentProvider",
     "RefundResult",
@@ -109,7 +114,12 @@ SESSION_MAX_LIFETIME = timedelta(hours=23, minutes=55)
 MAX_PAYMENT_MINOR_UNITS = 99_999_999
 
 # Name (settings.PAYMENT_PROVIDER) -> provider class with a from_settings() constructor.
-PROVIDERS: dict[str, type] = {"stripe": StripeProvider, "jazzcash": JazzCashProvider}
+# "manual" only refunds: cash-on-delivery refunds staff send by hand (manual_provider.py).
+PROVIDERS: dict[str, type] = {
+    "stripe": StripeProvider,
+    "jazzcash": JazzCashProvider,
+    "manual": ManualRefundProvider,
+}
 # Wallet providers a buyer may pay with, each offered only when its settings are filled in.
 WALLET_PROVIDERS = ("jazzcash",)
 

@@ -13,8 +13,13 @@ from marketplace.delivery import DeliveryQuote
 from marketplace.exceptions import PurchaseRejected
 from marketplace.models import CartItem, City, FixedPriceListing, Product, SellerProfile, User
 from marketplace.money import quantize
-from marketplace.services import cod_rules, payouts
-from marketplace.services.orders import check_listing_purchase, shop_profiles
+from marketplace.services import payouts
+from marketplace.services.orders import (
+    PaymentChoice,
+    check_listing_purchase,
+    payment_choices,
+    shop_profiles,
+)
 
 
 @dataclass
@@ -103,9 +108,9 @@ class Basket:
             group.delivery = delivery.quote(group.profile, city, origin=origin)
         return self
 
-    def cod_refusal(self, buyer: User) -> PurchaseRejected | None:
-        """Why cash on delivery is not offered for this basket, or None (cod_rules)."""
-        return cod_rules.cod_refusal(
+    def payment_choices(self, buyer: User) -> list[PaymentChoice]:
+        """The ways to pay this basket, each with why it is refused (`payment_choices`)."""
+        return payment_choices(
             buyer=buyer,
             profiles=[g.profile for g in self.groups if g.has_buyable],
             total=self.grand_total,

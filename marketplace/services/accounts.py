@@ -145,3 +145,11 @@ def save_seller_profile(
             locked.save(update_fields=["role"])
             user.role = locked.role
     return profile
+
+
+def save_shop_settings(*, form) -> SellerProfile:
+    """Save a valid `ShopSettingsForm` (delivery fees, dispatch days, cash on delivery): the
+    page's and the API's one path. Product pages show the shop's delivery estimate."""
+    profile = form.save()
+    catalogue_changed(everything=True)
+    return profile

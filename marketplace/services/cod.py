@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace.exceptions import OrderActionRefused, PaymentRejected
-from marketplace.i18n import lazy_format
+from marketplace.i18n import isolate, lazy_format
 from marketplace.models import Checkout, CodRefusal, Notification, Order, OrderEvent, User
 from marketplace.services import cod_rules
 from marketplace.services.notifications import notify
@@ -40,7 +40,7 @@ def confirm_cod_order(*, order: Order, by: User) -> Order:
     if order.payment_deadline and order.payment_deadline <= timezone.now():
         raise OrderActionRefused(
             _("The time to confirm order %(number)s has run out; it is being cancelled.")
-            % {"number": order.number},
+            % {"number": isolate(order.number)},
             code="deadline_passed",
         )
     order.transition_to(Order.Status.CONFIRMED)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from marketplace import realtime
 from marketplace.exceptions import AccountError
-from marketplace.i18n import language_for_user
+from marketplace.i18n import isolate, language_for_user
 from marketplace.models import ApiToken, User
 
 CONFIRM_SALT = "marketplace.email-change.confirm"
@@ -43,6 +43,9 @@ def _written_for(user: User, subject, body, **params) -> tuple[str, str]:
     """Subject and body in the user's language (the mail goes to an address, not a notice)."""
     with translation.override(language_for_user(user)):
         params["name"] = user.first_name or user.username
+        # Names and addresses isolated inside right-to-left text; a link stays on its own line
+        # as it is, so it can be opened and copied.
+        params = {k: v if k == "url" else isolate(v) for k, v in params.items()}
         return str(subject), str(body) % params
 
 

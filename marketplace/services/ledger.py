@@ -247,6 +247,31 @@ def record_refund(
     return [entry for entry in entries if entry is not None]
 
 
+def record_cash_refund(
+    *, order: Order, amount: Decimal, key: str, reason: str = "", by: User | None = None
+) -> LedgerEntry | None:
+    """A cash-on-delivery order the seller's own courier delivered (no parcel booked with us,
+    so no remittance and no sale here): the seller holds the buyer's cash, so the refund
+    MadeInPK sends the buyer comes out of their available balance (which may go below zero:
+    the next payouts wait)."""
+    amount = quantize(amount)
+    if amount <= 0:
+        raise LedgerError(_("A refund must be more than nothing."))
+    with transaction.atomic():
+        _lock_seller(order.seller_id)
+        if _order_sums(order).get(Kind.SALE):
+            raise LedgerError(_("This order's sale is in the ledger: refund it from there."))
+        return _post(
+            seller_id=order.seller_id,
+            kind=Kind.REFUND,
+            key=f"refund:{key}",
+            order=order,
+            reason=reason,
+            created_by=by,
+            available=-amount,
+        )
+
+
 def record_courier_charge(
     *, order: Order, amount: Decimal, key: str, reason: str = ""
 ) -> LedgerEntry | None:

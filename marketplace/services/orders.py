@@ -1,7 +1,7 @@
 """Cart, fixed-price checkout, and the order timeline. Stock is taken here and given back in
 `services.cancellation`."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -131,6 +131,39 @@ def placeable_methods() -> list[str]:
         *payments.wallet_providers(),
         Checkout.PaymentMethod.COD,
     ]
+
+
+@dataclass(frozen=True)
+class PaymentChoice:
+    """A way to pay offered at checkout, and why it cannot be chosen for this basket (None:
+    it can)."""
+
+    method: str
+    refusal: PurchaseRejected | None = None
+
+
+def payment_choices(
+    *, buyer: User, profiles: Iterable[SellerProfile | None], total: Decimal
+) -> list[PaymentChoice]:
+    """Every method of `placeable_methods()` for a checkout from these shops worth `total`
+    (delivery included): the checkout page's and the API's one answer. The online ones always
+    apply; cash on delivery is refused by `cod_rules.cod_refusal` (`place_checkout` asks it
+    again under its locks)."""
+    profiles = list(profiles)
+    return [
+        PaymentChoice(
+            method,
+            cod_rules.cod_refusal(buyer=buyer, profiles=profiles, total=total)
+            if method == Checkout.PaymentMethod.COD
+            else None,
+        )
+        for method in placeable_methods()
+    ]
+
+
+def online_methods() -> list[str]:
+    """The methods a placed checkout's unpaid orders can be paid with (the Pay button)."""
+    return [m for m in placeable_methods() if m != Checkout.PaymentMethod.COD]
 
 
 @transaction.atomic

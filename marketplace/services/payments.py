@@ -284,6 +284,7 @@ def fulfil_checkout(
         if refund_due > 0:
             refund = Refund.objects.create(
                 payment=payment,
+                provider=payment.provider,
                 amount=refund_due,
                 reason=gettext_noop("Paid after the orders were cancelled or already paid"),
                 idempotency_key=f"refund-{session.id}",

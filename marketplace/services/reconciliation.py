@@ -1,5 +1,6 @@
 """Reconciliation: money received from buyers against what the ledger holds, has paid out,
-earned in fees and refunded, per provider; mismatches are reported to staff, never corrected."""
+earned in fees and refunded, per provider (and for cash on delivery, per the courier's
+remittance); mismatches are reported to staff, never corrected."""
 
 import logging
 from datetime import datetime
@@ -12,11 +13,15 @@ from django.utils.translation import gettext_lazy
 
 from marketplace.i18n import lazy_format
 from marketplace.models import (
+    Checkout,
     LedgerEntry,
     LedgerMismatch,
     Notification,
+    Parcel,
     Payment,
     Payout,
+    Refund,
+    RemittanceLine,
     User,
 )
 from marketplace.money import quantize
@@ -77,6 +82,9 @@ def reconciliation_figures() -> list[dict]:
                 },
             }
         )
+    cod = _cash_on_delivery_figures()
+    if cod is not None:
+        checks.append(cod)
     paid_out = _sum(LedgerEntry.objects.all(), "paid_out")
     lines = _sum(
         Payout.objects.filter(status__in=[Payout.Status.DRAFTED, Payout.Status.PAID]), "amount"
@@ -106,6 +114,40 @@ def reconciliation_figures() -> list[dict]:
                 }
             )
     return checks
+
+
+def _cash_on_delivery_figures() -> dict | None:
+    """Cash on delivery, the courier's side: the cash collected for delivered parcels (matched
+    remittance lines) = held for their sellers + fees + refunded or owed to their buyers (a
+    refund staff send by hand; one written before the remittance leaves no sale to reverse).
+    None when no such line exists yet."""
+    lines = RemittanceLine.objects.filter(
+        outcome=RemittanceLine.Outcome.MATCHED,
+        parcel__status=Parcel.Status.DELIVERED,
+        parcel__order__checkout__payment_method=Checkout.PaymentMethod.COD,
+    )
+    if not lines.exists():
+        return None
+    order_ids = lines.values("parcel__order_id")
+    collected = _sum(lines, "collected")
+    entries = LedgerEntry.objects.filter(order__in=order_ids, payment__isnull=True)
+    fee_entries = entries.filter(kind__in=[Kind.FEE, Kind.FEE_REFUND])
+    fees = -_sum(fee_entries, "pending") - _sum(fee_entries, "available")
+    sellers = entries.filter(kind__in=[Kind.SALE, Kind.REFUND, Kind.FEE, Kind.FEE_REFUND])
+    held_and_paid = _sum(sellers, "pending") + _sum(sellers, "available")
+    refunded = _sum(Refund.objects.filter(order__in=order_ids), "amount")
+    return {
+        "check_name": "received",
+        "provider": Checkout.PaymentMethod.COD.value,
+        "expected": collected,
+        "actual": held_and_paid + fees + refunded,
+        "details": {
+            "collected": str(collected),
+            "sellers": str(held_and_paid),
+            "fees": str(fees),
+            "refunded": str(refunded),
+        },
+    }
 
 
 def reconcile(*, now: datetime | None = None) -> list[LedgerMismatch]:

@@ -8,6 +8,12 @@ reports about refunds.
   reverses a transfer already sent (orders paid before the ledger) and sends the refund; either failing leaves the refund FAILED for the transfers job to
   resend. A cancellation makes the order CANCELLED at once (stock back, nothing to ship) and
   REFUNDED when the refund succeeds.
+- **Cash on delivery** has no payment to refund: `refund_in_full` writes the Refund with the
+  `manual` provider (owed to the buyer), reverses the seller's credit from the courier's
+  remittance if there is one (none yet: the remittance then credits nothing; a parcel the
+  seller's own courier took: the seller holds the cash and owes it), and asks the buyer where
+  to send it. Staff send it by hand and record the outcome through `send_refund` too
+  (`manual_refunds`). Such an order stays DELIVERED until the refund is sent.
 - **Refunded amount** on a payment is the largest of what the provider reported
   (charge.refunded carries the charge's absolute `amount_refunded`) and the sum of our own
   succeeded refunds, so events arriving late, twice or in any order never count a refund twice.
@@ -24,14 +30,21 @@ from django.utils.translation import gettext_noop
 
 from marketplace import payments
 from marketplace.exceptions import PaymentProviderError, PaymentRejected
-from marketplace.models import LedgerEntry, Order, OrderEvent, Payment, Refund, SellerTransfer, User
-from marketplace.services import ledger
+from marketplace.models import (
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    Parcel,
+    Payment,
+    Refund,
+    SellerTransfer,
+    User,
+)
+from marketplace.services import ledger, refund_notices
 from marketplace.services.orders import record_event
 from marketplace.services.transfers import reverse_sent_transfer
 
 log = logging.getLogger(__name__)
-
-PAID_STATUSES = {Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED}
 
 
 def _refresh_refunded(payment: Payment, reported: Decimal | None = None) -> None:
@@ -114,64 +127,91 @@ def refund_in_full(
     that transaction, `send_refund` reverses a transfer already sent and sends the refund. A
     provider failure leaves the refund FAILED (with the error) for the transfers job to resend,
     and is raised if `raise_errors`. A second call resends an existing refund, never a new one.
+    A cash-on-delivery order's refund stays owed until staff send it (`manual_refunds`).
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update().select_related("checkout").get(pk=order.pk)
         refund = Refund.objects.filter(order=order).first()
-        was_paid = order.status in PAID_STATUSES
+        had_money = order.has_money_to_refund
         if prepare is not None:
             prepare(order)
         if refund is None:
-            sale = ledger.sale_entry(order)
-            transfer = None
-            if sale is None:
-                transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
-            payment = sale.payment if sale is not None else getattr(transfer, "payment", None)
-            if payment is None or not was_paid:
-                raise PaymentRejected(
-                    _("Order %(number)s is not a paid order that can be refunded.")
-                    % {"number": order.number},
-                    code="not_paid",
-                )
-            if transfer is not None and transfer.status in {
-                SellerTransfer.Status.PENDING,
-                SellerTransfer.Status.FAILED,
-            }:
-                transfer.status = SellerTransfer.Status.CANCELLED
-                transfer.save(update_fields=["status"])
-            refund = Refund.objects.create(
-                order=order,
-                payment=payment,
-                amount=order.total,
-                reason=reason[:200],
-                idempotency_key=f"refund-{order.number}",
-                requested_by=requested_by,
+            refund = _new_refund(
+                order, requested_by=requested_by, reason=reason[:200], had_money=had_money
             )
-            if sale is not None:
-                # The money never left: the seller's entries are reversed, nothing to claw back.
-                ledger.record_refund(
-                    order=order,
-                    amount=order.total,
-                    key=ledger.order_refund_key(order),
-                    reason=reason[:200],
-                    by=requested_by,
-                )
     return send_refund(refund.pk, raise_errors=raise_errors)
 
 
-def _is_refundable(order: Order) -> bool:
-    """A paid order, or a paid order cancelled before shipping (its refund is on its way)."""
-    return order.status in PAID_STATUSES or (
-        order.status == Order.Status.CANCELLED and order.paid_at is not None
+def _new_refund(order: Order, *, requested_by: User, reason: str, had_money: bool) -> Refund:
+    """The order's Refund row and the seller's side of it, in the caller's transaction (the
+    order locked). A cash-on-delivery order has no payment: its refund is owed to the buyer
+    and sent by staff (the `manual` provider)."""
+    sale = ledger.sale_entry(order)
+    transfer = None
+    if sale is None and not order.is_cod:
+        transfer = SellerTransfer.objects.select_for_update().filter(order=order).first()
+    payment = sale.payment if sale is not None else getattr(transfer, "payment", None)
+    provider = Refund.MANUAL if order.is_cod else getattr(payment, "provider", None)
+    if provider is None or not had_money:
+        raise PaymentRejected(
+            _("Order %(number)s is not a paid order that can be refunded.")
+            % {"number": order.number},
+            code="not_paid",
+        )
+    if transfer is not None and transfer.status in {
+        SellerTransfer.Status.PENDING,
+        SellerTransfer.Status.FAILED,
+    }:
+        transfer.status = SellerTransfer.Status.CANCELLED
+        transfer.save(update_fields=["status"])
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        provider=provider,
+        amount=order.total,
+        reason=reason,
+        idempotency_key=f"refund-{order.number}",
+        requested_by=requested_by,
     )
+    ledger_refund = {
+        "order": order,
+        "amount": order.total,
+        "key": ledger.order_refund_key(order),
+        "reason": reason,
+        "by": requested_by,
+    }
+    if sale is not None:
+        # The money never left: the seller's entries are reversed, nothing to claw back (for
+        # cash on delivery, the credit the courier's remittance gave).
+        ledger.record_refund(**ledger_refund)
+    elif order.is_cod and not Parcel.objects.filter(order=order).exists():
+        # Sent by the seller's own courier: the seller holds the buyer's cash, and owes it.
+        ledger.record_cash_refund(**ledger_refund)
+    # A booked COD parcel not remitted yet: nothing was credited, so nothing is reversed, and
+    # the remittance credits no sale for an order with a refund (it locks the order first).
+    if refund.is_manual:
+        refund_notices.ask_for_account(refund)
+    return refund
 
 
-def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
-    """Send one refund (its idempotency key makes a resend harmless) and record the result."""
+def _is_refundable(order: Order) -> bool:
+    """A paid order, or a paid order cancelled before shipping (its refund is on its way), or
+    a prepaid parcel returned to the seller, or a cash-on-delivery order delivered
+    (`Order.has_money_to_refund`)."""
+    return order.has_money_to_refund
+
+
+def send_refund(
+    refund_pk: int, *, raise_errors: bool = False, staff_word: dict[str, str] | None = None
+) -> Refund:
+    """Send one refund (its idempotency key makes a resend harmless) and record the result.
+
+    `staff_word` is for refunds staff send by hand (`manual_refunds`): their reference, or why
+    it failed. Without it such a refund stays owed (the provider answers "pending")."""
     with transaction.atomic():
         refund = (
             Refund.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("payment")
+            .select_related("payment", "order")
             .filter(pk=refund_pk)
             .first()
         )
@@ -180,17 +220,22 @@ def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
         payment = refund.payment
         refund.attempts += 1
         try:
-            if refund.order_id and not ledger.has_sale(refund.order_id):
+            if refund.order_id and not refund.is_manual and not ledger.has_sale(refund.order_id):
                 # Orders in the ledger (paid since, or migrated): the refund is a ledger entry;
                 # one migrated after its transfer was sent leaves the seller owing it, taken
                 # from their next payouts, rather than the money clawed back twice.
                 reverse_sent_transfer(refund.order_id)
+            checkout_id = payment.checkout_id if payment else refund.order.checkout_id
             result = payments.create_refund(
-                charge_or_intent=payment.charge_id or payment.payment_intent_id,
+                charge_or_intent=(payment.charge_id or payment.payment_intent_id)
+                if payment
+                else refund.idempotency_key,
                 amount=refund.amount,
                 idempotency_key=refund.idempotency_key,
-                metadata={"checkout": str(payment.checkout_id), "refund": str(refund.pk)},
-                provider=payment.provider,
+                metadata={"checkout": str(checkout_id), "refund": str(refund.pk)}
+                | (staff_word or {}),
+                # The provider that took the money; none for cash on delivery (manual).
+                provider=payment.provider if payment else refund.provider,
             )
         except PaymentProviderError as error:
             refund.status = Refund.Status.FAILED
@@ -201,36 +246,44 @@ def send_refund(refund_pk: int, *, raise_errors: bool = False) -> Refund:
             failed = error
         else:
             failed = None
-            refund.status = Refund.Status.SUCCEEDED
-            refund.stripe_refund_id = result.id
-            refund.last_error = ""
-            refund.save(update_fields=["status", "stripe_refund_id", "attempts", "last_error"])
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
-            _refresh_refunded(payment)
-            if refund.order_id:
-                order = Order.objects.select_for_update().get(pk=refund.order_id)
-                if _is_refundable(order):
-                    order.transition_to(Order.Status.REFUNDED)
-                    order.save(update_fields=["status"])
-                    record_event(
-                        order=order,
-                        kind=OrderEvent.Kind.REFUNDED,
-                        actor=refund.requested_by,
-                        note=refund.reason,
-                    )
+            if result.status == "pending":
+                # Owed, not sent yet (a refund staff send by hand).
+                refund.save(update_fields=["attempts"])
+            else:
+                _succeeded(refund, result.id)
     if failed is not None and raise_errors:
         raise failed
     return refund
 
 
+def _succeeded(refund: Refund, provider_id: str) -> None:
+    """The refund went through: record it, and the payment's and the order's new state."""
+    refund.status = Refund.Status.SUCCEEDED
+    refund.stripe_refund_id = provider_id
+    refund.last_error = ""
+    refund.save(update_fields=["status", "stripe_refund_id", "attempts", "last_error"])
+    if refund.payment_id:
+        _refresh_refunded(Payment.objects.select_for_update().get(pk=refund.payment_id))
+    if refund.order_id:
+        order = Order.objects.select_for_update().select_related("checkout").get(pk=refund.order_id)
+        if _is_refundable(order):
+            order.transition_to(Order.Status.REFUNDED)
+            order.save(update_fields=["status"])
+            record_event(
+                order=order,
+                kind=OrderEvent.Kind.REFUNDED,
+                actor=refund.requested_by,
+                note=refund.reason,
+            )
+
+
 def resend_failed_refunds() -> int:
     """Send again every refund that is pending or failed (the transfers job); how many went."""
     sent = 0
-    for pk in list(
-        Refund.objects.filter(status__in=[Refund.Status.PENDING, Refund.Status.FAILED]).values_list(
-            "pk", flat=True
-        )
-    ):
+    # Refunds staff send by hand are not resent: they wait for staff (and a failed one for
+    # the buyer's new account).
+    waiting = Refund.objects.filter(status__in=[Refund.Status.PENDING, Refund.Status.FAILED])
+    for pk in list(waiting.exclude(provider=Refund.MANUAL).values_list("pk", flat=True)):
         if send_refund(pk).status == Refund.Status.SUCCEEDED:
             sent += 1
     return sent

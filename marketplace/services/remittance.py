@@ -7,7 +7,9 @@ guessed: an amount that differs from what we expect is a mismatch, never a corre
 
 A matched cash-on-delivery parcel records the sale (the order's total, pending until the return
 window ends like any sale) less the platform fee on the items only, and the courier's charges;
-a prepaid parcel records only the charges.
+a prepaid parcel records only the charges. A cash-on-delivery order refunded before its line
+arrives (a return accepted, `refunds.refund_in_full`) records no sale: the cash collected is
+the buyer's refund, which staff send by hand.
 """
 
 import csv
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 from marketplace.couriers import RemittanceLine as ReportLine
 from marketplace.couriers import get_courier
 from marketplace.exceptions import CourierError, LedgerError
-from marketplace.models import LedgerEntry, Parcel, RemittanceLine
+from marketplace.models import LedgerEntry, Order, Parcel, Refund, RemittanceLine
 from marketplace.money import quantize
 from marketplace.payments import platform_fee
 from marketplace.services import ledger
@@ -86,9 +88,16 @@ def _settle(line: RemittanceLine) -> None:
         line.outcome, line.problem = RemittanceLine.Outcome.MISMATCH, problem[:300]
     else:
         parcel = line.parcel
-        order = parcel.order
+        # Parcel, then order (the lock order of tracking): a return accepted at this moment
+        # either sees the sale and reverses it, or wrote its refund first and the cash goes
+        # to the buyer, not the seller.
+        order = Order.objects.select_for_update().select_related("checkout").get(pk=parcel.order_id)
         try:
-            if parcel.status == Parcel.Status.DELIVERED and order.is_cod:
+            if (
+                parcel.status == Parcel.Status.DELIVERED
+                and order.is_cod
+                and not Refund.objects.filter(order=order).exists()
+            ):
                 ledger.record_sale(order=order, fee=platform_fee(order.subtotal))
             record_courier_charges(
                 parcel=parcel, delivery=line.cod_charge, returned=line.return_charge

@@ -183,7 +183,8 @@ def open_return(
 
 def accept_return(*, request: ReturnRequest, by: User, note: str = "") -> ReturnRequest:
     """The seller accepts an open request, or staff accept a dispute: the buyer is refunded in
-    full through `refund_in_full` (a provider failure leaves the refund for the retry job)."""
+    full through `refund_in_full` (a provider failure leaves the refund for the retry job; a
+    cash-on-delivery order's refund is owed until staff send it to the buyer's account)."""
     note = _clean(note, required=False)
 
     def accept(order: Order) -> None:
@@ -198,9 +199,15 @@ def accept_return(*, request: ReturnRequest, by: User, note: str = "") -> Return
         locked.status, locked.closed_at = ReturnRequest.Status.ACCEPTED, now
         locked.save()
         record_event(order=order, kind=OrderEvent.Kind.RETURN_ACCEPTED, actor=by, note=note)
-        body = gettext_lazy(
-            "The return is accepted and the order's total is refunded to the buyer's card."
-        )
+        if order.is_cod:
+            body = gettext_lazy(
+                "The return is accepted. The buyer paid in cash, so MadeInPK sends the order's "
+                "total back to the bank account or wallet the buyer gives."
+            )
+        else:
+            body = gettext_lazy(
+                "The return is accepted and the order's total is refunded the way the buyer paid."
+            )
         for party in (order.buyer, order.seller):
             if party.pk != by.pk:
                 _tell(party, locked, "accepted", gettext_lazy("Return accepted: %(number)s"), body)

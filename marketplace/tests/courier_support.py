@@ -3,11 +3,13 @@
 import json
 import time
 import urllib.request
+from decimal import Decimal
 
 import pytest
 
 from courier_emulator import start_emulator
 from marketplace import models
+from marketplace.services import parcels
 from marketplace.services.cod import confirm_cod_order
 from marketplace.tests.factories.orders import cod_order_for, listing_by, shop_delivery
 from marketplace.tests.stripe_support import WebhookReceiver
@@ -87,3 +89,26 @@ def cod_order(seller, buyer, *, delivery_fee: str = "0.00", **listing) -> models
     order = cod_order_for(buyer, listing_by(seller, **listing))
     confirm_cod_order(order=order, by=buyer)
     return models.Order.objects.select_related("checkout").get(pk=order.pk)
+
+
+JOURNEY = ("picked_up", "in_transit", "out_for_delivery")
+
+
+def booked_parcel(order, seller) -> models.Parcel:
+    """The seller books the order's parcel with the courier (the order ships)."""
+    return parcels.book_parcel(
+        order=order,
+        by=seller,
+        weight_kg=Decimal("1"),
+        pieces=1,
+        cod_amount=parcels.cod_amount_for(order),
+    )
+
+
+def delivered_parcel(courier, order, seller) -> models.Parcel:
+    """Book the parcel and have the courier deliver it (polled in, as the job does)."""
+    parcel = booked_parcel(order, seller)
+    move(courier, parcel.tracking_number, *JOURNEY, "delivered")
+    parcels.poll_open_parcels()
+    parcel.refresh_from_db()
+    return parcel

@@ -163,6 +163,23 @@ ROWS = [
     ),
     # The seller's.
     ("sell-listings", "get", "/api/sell/listings/", None, "seller", (401, 200, 403, 403)),
+    ("shop-delivery", "get", "/api/shop/delivery/", None, "seller", (401, 200, 403, 403)),
+    (
+        "shop-delivery-put",
+        "put",
+        "/api/shop/delivery/",
+        {"delivery_fee_mode": "flat", "delivery_fee": "200", "dispatch_days": 2},
+        "seller",
+        (401, 200, 403, 403),
+    ),
+    (
+        "shop-delivery-patch",
+        "patch",
+        "/api/shop/delivery/",
+        {"dispatch_days": 3},
+        "seller",
+        (401, 200, 403, 403),
+    ),
     (
         "mark-shipped",
         "post",
@@ -423,6 +440,23 @@ ROWS = [
         {"note": "Please look."},
         "buyer",
         (401, 400, 404, 404),
+    ),
+    # No refund on this order: a 404 for everyone; a real one in test_api_refunds.
+    (
+        "refund-get",
+        "get",
+        "/api/orders/{returned.number}/refund/",
+        None,
+        "buyer",
+        (401, 404, 404, 404),
+    ),
+    (
+        "refund-account",
+        "post",
+        "/api/orders/{returned.number}/refund/",
+        {"kind": "jazzcash", "wallet_number": "03001234567", "account_title": "Bilal"},
+        "buyer",
+        (401, 404, 404, 404),
     ),
     (
         "place_bid",

@@ -19,9 +19,14 @@ class Lines(list):
         self.append(text)
 
     def rows(self) -> list[list[str]]:
-        """Cells of the Markdown table rows after the header."""
-        table = [line for line in self if line.startswith("| ")]
-        return [[cell.strip() for cell in line.strip("|").split("|")] for line in table[1:]]
+        """Cells of the Markdown tables' rows, headers left out (a header precedes `|---`)."""
+        lines = [line for text in self for line in text.splitlines()]
+        table = [
+            line
+            for line, after in zip(lines, [*lines[1:], ""], strict=True)
+            if line.startswith("| ") and not after.startswith("|---")
+        ]
+        return [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
 
 
 def require_redis() -> None:
@@ -130,7 +135,8 @@ def test_browse_benchmark_times_every_kind_of_search_and_the_price_sorts(monkeyp
 
     labels = [row[0] for row in out.rows()]
     assert labels[:5] == [f"search: {kind}" for kind in browse.SEARCH_KINDS]
-    assert "browse: everything, price sort" in labels
+    # One table with the page cache as deployed, one timing the render with it off.
+    assert labels.count("browse: everything, price sort") == 2
     assert all(row[1] == "2" for row in out.rows())
     assert FixedPriceListing.objects.filter(sale_percent__isnull=False).exists()
 

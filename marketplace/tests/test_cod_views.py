@@ -1,13 +1,16 @@
 """Pages and API of delivery and cash on delivery (issue 15): the shop settings, the delivery
 estimate, COD at checkout, the confirmation (button and signed link) and who sees what."""
 
+import re
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
 
 from marketplace.models import Checkout, DeliveryRate, Order, PaymentAttempt, Product
 from marketplace.services import cod_rules
+from marketplace.services import orders as order_services
 from marketplace.services.cod import confirm_cod_order
 from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.catalog import city
@@ -129,6 +132,47 @@ def test_checkout_says_why_cod_is_not_offered(seller, buyer_client, buyer):
     assert 'value="cod" disabled' in page
 
 
+def test_checkout_offers_only_the_methods_the_service_allows(
+    cod_seller, buyer_client, buyer, monkeypatch
+):
+    address_of(buyer)
+    monkeypatch.setattr(order_services, "placeable_methods", lambda: [Checkout.PaymentMethod.CARD])
+
+    page = _checkout_page(buyer_client, listing_by(cod_seller)).content.decode()
+
+    assert 'id="method-card"' in page
+    assert "method-cod" not in page and "method-jazzcash" not in page
+
+
+def test_checkout_offers_the_services_choices_in_its_order_with_cods_reason(
+    seller, buyer_client, buyer, settings
+):
+    settings.JAZZCASH_MERCHANT_ID, settings.JAZZCASH_INTEGRITY_SALT = "MC1", "salt"
+    shop_delivery(seller, cod=False)
+    address_of(buyer)
+
+    page = _checkout_page(buyer_client, listing_by(seller)).content.decode()
+
+    assert re.findall(r'id="method-(\w+)"', page) == ["card", "jazzcash", "cod"]
+    assert 'value="cod" disabled aria-describedby="cod-unavailable"' in page
+    assert "Amina Pottery does not accept cash on delivery." in page
+
+
+def test_payment_choices_name_every_placeable_method_and_refuse_only_cod(seller, buyer, settings):
+    settings.JAZZCASH_MERCHANT_ID, settings.JAZZCASH_INTEGRITY_SALT = "MC1", "salt"
+    profile = shop_delivery(seller, cod=False)
+
+    choices = order_services.payment_choices(
+        buyer=buyer, profiles=[profile], total=Decimal("1000.00")
+    )
+
+    assert [(c.method, c.refusal and c.refusal.code) for c in choices] == [
+        ("card", None),
+        ("jazzcash", None),
+        ("cod", "cod_not_accepted"),
+    ]
+
+
 def test_checkout_tells_a_buyer_with_refused_parcels(cod_seller, buyer_client, buyer, settings):
     from marketplace.services.cod import record_cod_refusal
 
@@ -138,6 +182,103 @@ def test_checkout_tells_a_buyer_with_refused_parcels(cod_seller, buyer_client, b
     page = _checkout_page(buyer_client, listing_by(cod_seller)).content.decode()
 
     assert "Cash on delivery is not available to you" in page
+
+
+@pytest.fixture
+def by_province_seller(seller):
+    """Rs 150 to Punjab, Rs 400 anywhere else; cash on delivery accepted."""
+    shop_delivery(seller, fee="400", by_province={"Punjab": "150"}, cod=True)
+    return seller
+
+
+def _reprice(client, url: str, **params):
+    """What htmx sends when the address or the new address's city changes (the form's URL
+    with the chosen values added)."""
+    return client.get(f"{url}&{urlencode(params)}", headers={"HX-Request": "true"})
+
+
+def _delivery_and_total(page: str) -> tuple[str, str]:
+    delivery = re.search(r'id="basket-delivery">([^<]+)<', page).group(1)
+    total = re.search(r'id="basket-total">([^<]+)<', page).group(1)
+    return delivery, total
+
+
+def test_a_new_address_sent_with_a_mistake_is_priced_to_its_province_without_javascript(
+    by_province_seller, buyer_client
+):
+    listing = listing_by(by_province_seller, price="1000.00")
+
+    response = buyer_client.post(
+        reverse("checkout_start") + f"?listing={listing.pk}&quantity=1",
+        {
+            "address-full_name": "Bilal Ahmed",
+            "address-phone": "",  # forgotten: the page comes back
+            "address-line1": "12 Mall Road",
+            "address-city": city("Lahore").pk,
+            "expected_total": "1000.00",
+            "checkout_key": "c" * 32,
+            "payment_method": "cod",
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200 and not Checkout.objects.exists()
+    assert _delivery_and_total(page) == ("Rs 150", "Rs 1,150")
+    assert 'value="cod" checked' in page
+
+
+def test_choosing_the_new_addresss_city_reprices_the_summary_over_htmx(
+    by_province_seller, buyer_client
+):
+    listing = listing_by(by_province_seller, price="1000.00")
+    url = reverse("checkout_start") + f"?listing={listing.pk}&quantity=1"
+
+    before = buyer_client.get(url).content.decode()
+    lahore = _reprice(
+        buyer_client, url, **{"address-city": city("Lahore").pk, "payment_method": "cod"}
+    )
+    karachi = _reprice(buyer_client, url, **{"address-city": city("Karachi").pk})
+
+    assert _delivery_and_total(before) == ("up to Rs 400", "Rs 1,400")
+    assert (
+        "hx-trigger=\"change from:[name='address'], change from:[name='address-city']\"" in before
+    )
+    page = lahore.content.decode()
+    assert "<html" not in page and page.lstrip().startswith(
+        '<aside class="card" id="checkout-summary"'
+    )
+    assert _delivery_and_total(page) == ("Rs 150", "Rs 1,150")
+    assert 'id="payment-methods" class="mb-2 text-start" hx-swap-oob="true"' in page
+    assert 'value="cod" checked' in page  # the buyer's choice stays
+    assert _delivery_and_total(karachi.content.decode()) == ("Rs 400", "Rs 1,400")
+    assert lahore["Vary"] and "HX-Request" in lahore["Vary"]
+
+
+def test_the_province_fee_decides_whether_cod_is_under_the_limit(
+    by_province_seller, buyer_client, settings
+):
+    settings.COD_LIMIT = Decimal("1300.00")  # the most (Rs 1,400) is over; Punjab's (1,150) not
+    listing = listing_by(by_province_seller, price="1000.00")
+    url = reverse("checkout_start") + f"?listing={listing.pk}&quantity=1"
+
+    page = _reprice(buyer_client, url, **{"address-city": city("Lahore").pk}).content.decode()
+
+    assert 'value="cod" disabled' not in page and 'id="method-cod"' in page
+
+
+def test_choosing_another_saved_address_reprices_the_summary(
+    by_province_seller, buyer_client, buyer
+):
+    address_of(buyer, is_default=True)  # Lahore, preselected
+    karachi = address_of(buyer, city_name="Karachi")
+    listing = listing_by(by_province_seller, price="1000.00")
+    url = reverse("checkout_start") + f"?listing={listing.pk}&quantity=1"
+
+    first = buyer_client.get(url).content.decode()
+    other = _reprice(buyer_client, url, address=karachi.pk)
+
+    assert _delivery_and_total(first) == ("Rs 150", "Rs 1,150")
+    assert _delivery_and_total(other.content.decode()) == ("Rs 400", "Rs 1,400")
 
 
 def test_placing_a_cod_order_takes_no_payment(cod_seller, buyer_client, buyer):

@@ -91,6 +91,28 @@ def test_redis_cache_fails_open_while_redis_is_down(caplog):
     assert "cache get failed" in caplog.records[0].getMessage()
 
 
+def test_the_flood_counter_counts_once_per_event_in_one_window_on_redis(monkeypatch):
+    from django.conf import settings
+
+    from madeinpk.settings import redis_options
+    from marketplace import flood
+    from marketplace.tests.conftest import fail_in_ci_else_skip
+
+    if not settings.REDIS_URL:
+        fail_in_ci_else_skip("needs Redis (REDIS_URL)")
+    cache = FailOpenRedisCache(settings.REDIS_URL, {"OPTIONS": redis_options()})
+    monkeypatch.setattr(flood, "cache", cache)
+    while True:  # again if the five events straddled two windows
+        key, window = f"test-{time.monotonic_ns()}", int(time.time() // 60)
+        verdicts = [flood.over_limit(key, limit=3, window=60) for _ in range(5)]
+        if int(time.time() // 60) == window:
+            break
+    assert verdicts == [False, False, False, True, True]
+    name = f"flood:{key}:{window}"
+    assert cache.get(name) == 5
+    assert 0 < cache._cache.get_client(name).ttl(cache.make_and_validate_key(name)) <= 120
+
+
 @pytest.mark.django_db(transaction=True)
 def test_database_cache_fails_open_without_its_table(caplog):
     cache = FailOpenDatabaseCache("no_such_cache_table", {})

@@ -42,6 +42,7 @@ MAKEMESSAGES_IGNORE = [
     "stripe_emulator",
     "jazzcash_emulator",
     "courier_emulator",
+    "emulator_base",
     "benchmarks",
     "staticfiles",
     "static",
@@ -492,7 +493,11 @@ def test_notification_is_written_in_the_recipients_language(seller, buyer, rival
         bid(auction, buyer, "1500")
 
     notice = Notification.objects.get(user=rival, kind=Notification.Kind.OUTBID)
-    assert notice.title == "“Multani blue pottery vase” پر آپ کی بولی سے اونچی بولی لگ گئی ہے"
+    # The Latin title is isolated inside the Urdu sentence (U+2068 ... U+2069).
+    assert (
+        notice.title
+        == "“\u2068Multani blue pottery vase\u2069” پر آپ کی بولی سے اونچی بولی لگ گئی ہے"
+    )
     assert "1,500 روپے" in notice.body
 
 

@@ -528,6 +528,89 @@ def test_the_api_refuses_jazzcash_when_it_is_not_configured(seller, buyer):
     assert not PaymentAttempt.objects.exists()
 
 
+def test_the_api_checks_out_the_cart_with_jazzcash_and_answers_the_form_to_post(
+    jazzcash, seller, buyer
+):
+    address_of(buyer)
+    listing = listing_by(seller, price="2995.00")
+    client = token_client(buyer)
+    client.post("/api/cart/", {"listing": listing.pk, "quantity": 1}, format="json")
+
+    response = client.post("/api/checkout/", {"payment_method": "jazzcash"}, format="json")
+
+    body = response.json()
+    assert response.status_code == 201, body
+    assert body["payment_method"] == "jazzcash" and body["payment_error"] is None
+    assert body["payment_url"].endswith("/CustomerPortal/transactionmanagement/merchantform/")
+    assert body["form_fields"]["pp_Amount"] == "299500"
+    assert hash_is_valid(body["form_fields"], SALT)
+    attempt = PaymentAttempt.objects.get()
+    assert (attempt.provider, attempt.session_id) == (
+        "jazzcash",
+        body["form_fields"]["pp_TxnRefNo"],
+    )
+
+
+def test_the_api_buy_now_takes_jazzcash_too(jazzcash, seller, buyer):
+    address_of(buyer)
+    listing = listing_by(seller, price="2995.00")
+
+    response = token_client(buyer).post(
+        f"/api/listings/{listing.pk}/purchase/", {"payment_method": "jazzcash"}, format="json"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert Checkout.objects.get().payment_method == Checkout.PaymentMethod.JAZZCASH
+
+
+def test_the_cart_lists_the_ways_to_pay_as_the_checkout_page_does(jazzcash, seller, buyer):
+    address_of(buyer)
+    client = token_client(buyer)
+    client.post("/api/cart/", {"listing": listing_by(seller).pk, "quantity": 1}, format="json")
+
+    methods = client.get("/api/cart/").json()["payment_methods"]
+
+    assert [(m["method"], m["available"]) for m in methods] == [
+        ("card", True),
+        ("jazzcash", True),
+        ("cod", False),
+    ]
+    assert methods[2]["refusal"]["code"] == "cod_not_accepted"
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [("jazzcash", "bad_method"), ("easypaisa", "bad_method"), ("bitcoin", "invalid")],
+)
+def test_the_api_checkout_refuses_a_method_not_offered_with_a_400(seller, buyer, method, code):
+    address_of(buyer)  # JazzCash is not configured here
+    client = token_client(buyer)
+    client.post("/api/cart/", {"listing": listing_by(seller).pk, "quantity": 1}, format="json")
+
+    response = client.post("/api/checkout/", {"payment_method": method}, format="json")
+
+    body = response.json()
+    assert response.status_code == 400
+    assert body["code"] == code
+    assert body["message"]
+    assert not Checkout.objects.exists()
+
+
+def test_an_unknown_method_is_named_in_the_answer_in_the_buyers_language(seller, buyer):
+    address_of(buyer)
+    client = token_client(buyer)
+    client.post("/api/cart/", {"listing": listing_by(seller).pk, "quantity": 1}, format="json")
+
+    response = client.post(
+        "/api/checkout/",
+        {"payment_method": "bitcoin"},
+        format="json",
+        headers={"Accept-Language": "ur"},
+    )
+
+    assert response.json()["message"].startswith("“bitcoin” ادائیگی کا کوئی طریقہ نہیں")
+
+
 # --- Switching methods, auctions, refunds ------------------------------------------------------
 def test_buyer_can_switch_from_jazzcash_to_card_before_paying(order, jazzcash, emulator):
     from marketplace.tests.payments_fixtures import onboard

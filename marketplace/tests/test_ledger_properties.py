@@ -1,6 +1,7 @@
 """Properties of the ledger: whatever sequence of sales, refunds, returns, releases and payouts
 happens, no bucket goes below zero, the seller's money adds up, and reconciliation finds
-nothing. Returns go through their services (asked, accepted, refused, disputed, decided by
+nothing. One order is cash on delivery: its sale comes from the courier's remittance, its
+return's refund is owed to the buyer and sent by staff, in any order with the remittance. Returns go through their services (asked, accepted, refused, disputed, decided by
 staff) while time passes, and never take available below zero: a refused return holds the
 money while the buyer may still dispute it. Available goes below zero only through a bare
 refund (`record_refund`, as of a migrated order whose transfer was sent) of money already paid
@@ -17,16 +18,38 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from marketplace.exceptions import MarketplaceError
-from marketplace.models import Checkout, LedgerEntry, Order, Payment, Payout, ReturnRequest
+from marketplace.models import (
+    Checkout,
+    LedgerEntry,
+    Order,
+    Parcel,
+    Payment,
+    Payout,
+    Refund,
+    ReturnRequest,
+)
 from marketplace.models.orders import new_reference
 from marketplace.money import quantize
 from marketplace.payments import platform_fee
-from marketplace.services import ledger, payout_batches, reconciliation, returns
-from marketplace.tests.factories.ledger import bank_method, staff_user
+from marketplace.services import (
+    ledger,
+    manual_refunds,
+    payout_batches,
+    reconciliation,
+    remittance,
+    returns,
+)
+from marketplace.tests.factories.ledger import (
+    bank_method,
+    cod_order_with_parcel,
+    remittance_line,
+    staff_user,
+)
 
 TOTALS = [Decimal("2500.00"), Decimal("999.99"), Decimal("1234.57"), Decimal("100.01")]
+COD_TOTAL = Decimal("1750.50")  # the last order: cash on delivery, booked with the courier
 
-order_index = st.integers(0, len(TOTALS) - 1)
+order_index = st.integers(0, len(TOTALS))
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("sale"), order_index),
@@ -39,6 +62,7 @@ operations = st.lists(
         st.tuples(st.just("ask"), order_index),
         st.tuples(st.sampled_from(["accept", "refuse", "dispute"]), order_index),
         st.tuples(st.just("decide"), order_index, st.booleans()),
+        st.tuples(st.sampled_from(["remit", "send_by_hand"])),
     ),
     max_size=20,
 )
@@ -59,7 +83,8 @@ def unpaid_orders(seller, buyer) -> list[Order]:
                 status=Order.Status.PAID,
             )
         )
-    return orders
+    cod = cod_order_with_parcel(seller, buyer, str(COD_TOTAL))
+    return [*orders, cod]
 
 
 class Run:
@@ -79,7 +104,7 @@ class Run:
 
     def sale(self, i):
         order = self.orders[i]
-        if order.ledger_entries.exists():
+        if order.ledger_entries.exists() or order.is_cod:  # COD: the remittance's
             return
         payment = Payment.objects.create(
             checkout=order.checkout,
@@ -94,6 +119,8 @@ class Run:
         order = self.orders[i]
         left = order.total - self.refunded[order.pk]
         if not order.ledger_entries.exists() or left <= 0 or order.return_requests.exists():
+            return
+        if order.is_cod:  # no payment to refund part of: only a return refunds it
             return
         amount = max(quantize(left * percent / 100), Decimal("0.01"))
         # Only a return on released money, after some of it went in a payout, can take
@@ -112,6 +139,34 @@ class Run:
         Order.objects.filter(pk=self.orders[i].pk, delivered_at=None).update(
             status=Order.Status.DELIVERED, delivered_at=self.now
         )
+        Parcel.objects.filter(order=self.orders[i]).update(status=Parcel.Status.DELIVERED)
+
+    @property
+    def cod(self) -> Order:
+        return Order.objects.select_related("checkout").get(pk=self.orders[-1].pk)
+
+    def remit(self):
+        """The courier's line for the COD parcel, once delivered (credits the sale unless the
+        order has a refund by then)."""
+        order = self.cod
+        if order.delivered_at is None:
+            return
+        remittance.reconcile_line(courier_key="postex", line=remittance_line(order), source="api")
+
+    def send_by_hand(self):
+        """The buyer gives an account and staff send the COD refund (the ledger moved already)."""
+        refund = Refund.objects.filter(order=self.orders[-1]).first()
+        if refund is None or refund.status == Refund.Status.SUCCEEDED:
+            return
+        if refund.needs_payee:
+            manual_refunds.give_refund_account(
+                refund=refund,
+                by=self.buyer,
+                kind="jazzcash",
+                wallet_number="03001234567",
+                account_title="Bilal",
+            )
+        manual_refunds.mark_refund_sent(refund=refund, by=self.staff, reference="IBFT-COD")
 
     def wait(self, days):
         self.clock[0] += timedelta(days=days)
@@ -195,7 +250,7 @@ class Run:
         for order in self.orders:
             if not order.ledger_entries.exists():
                 continue
-            fee = platform_fee(order.total)
+            fee = platform_fee(order.subtotal)
             refunded = self.refunded[order.pk]
             fee_kept = fee - quantize(fee * refunded / order.total)
             total += order.total - refunded - fee_kept
@@ -240,6 +295,15 @@ def test_any_sequence_keeps_balances_sound_and_the_ledger_reconciled(
             *[("draft",), ("paid", 0), ("dispute", 1), ("decide", 1, True)],
         ]
     )
+    # Cash on delivery: accepted after the remittance (its credit reversed), and before it
+    # (never credited), then sent by staff.
+    @example(
+        [
+            *[("deliver", 4), ("remit",), ("ask", 4), ("accept", 4), ("send_by_hand",)],
+            *[("wait", 8), ("release",), ("draft",)],
+        ]
+    )
+    @example([("deliver", 4), ("ask", 4), ("accept", 4), ("remit",), ("send_by_hand",)])
     def check(ops):
         clock = [timezone.now()]
         with transaction.atomic(), mock.patch.object(timezone, "now", lambda: clock[0]):
@@ -262,7 +326,7 @@ def test_any_sequence_keeps_balances_sound_and_the_ledger_reconciled(
             transaction.set_rollback(True)
 
     check()
-    assert not LedgerEntry.objects.exists()
+    assert not LedgerEntry.objects.exists() and not Refund.objects.exists()
     assert not ReturnRequest.objects.exists()
 
 

@@ -363,6 +363,25 @@ def test_one_card_grid_serves_everyone_with_their_own_hearts(client, buyer, riva
     assert "<!--heart:" not in pages["bilal"]
 
 
+def test_a_visitors_grid_is_kept_with_its_hearts_and_never_given_to_a_signed_in_user(
+    client, buyer, listing
+):
+    from marketplace import fragments
+
+    fragments.clear()
+    url = reverse("product_list")
+    first = client.get(url).text
+    login_link = f"{reverse('login')}?next="
+    assert login_link in first
+    assert len(fragments._grids.items) == 2  # the grid with markers, and a visitor's copy
+    assert client.get(url).text == first
+    client.force_login(buyer)
+    signed_in = client.get(url).text
+    assert 'aria-pressed="false" title="Save"' in signed_in
+    assert login_link not in signed_in
+    assert "<!--heart:" not in first + signed_in
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_filter_options_are_built_once_per_language_and_mark_the_choice(client, db, language):
     from marketplace.models import City

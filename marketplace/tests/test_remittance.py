@@ -10,29 +10,16 @@ from marketplace.couriers import RemittanceLine as ReportLine
 from marketplace.models import LedgerEntry, RemittanceLine
 from marketplace.services import ledger, parcels, remittance
 from marketplace.tests.courier_support import (
+    JOURNEY,
     cod_order,
     control,
+    delivered_parcel,
     move,
 )
 from marketplace.tests.factories.fulfilment import paid_order
 
 pytestmark = pytest.mark.django_db
 Kind = LedgerEntry.Kind
-JOURNEY = ("picked_up", "in_transit", "out_for_delivery")
-
-
-def delivered_parcel(courier, order, seller):
-    parcel = parcels.book_parcel(
-        order=order,
-        by=seller,
-        weight_kg=Decimal("1"),
-        pieces=1,
-        cod_amount=parcels.cod_amount_for(order),
-    )
-    move(courier, parcel.tracking_number, *JOURNEY, "delivered")
-    parcels.poll_open_parcels()
-    parcel.refresh_from_db()
-    return parcel
 
 
 def entries(order) -> dict[str, Decimal]:

@@ -26,7 +26,7 @@ from marketplace.forms.accounts import (
 from marketplace.forms.addresses import AddressForm
 from marketplace.forms.shop_settings import ShopSettingsForm
 from marketplace.models import Address, Checkout, City, SellerProfile, User
-from marketplace.services.accounts import register_user, save_seller_profile
+from marketplace.services.accounts import register_user, save_seller_profile, save_shop_settings
 from marketplace.services.addresses import delete_address, save_address, set_default_address
 from marketplace.services.email_change import (
     confirm_email_change,
@@ -358,7 +358,7 @@ def shop_settings(request: HttpRequest) -> HttpResponse:
         return redirect("seller_profile_edit")
     form = ShopSettingsForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_shop_settings(form=form)
         messages.success(request, _("Your delivery and payment settings are saved."))
         return redirect("shop_settings")
     context = {"form": form, "cod_limit": settings.COD_LIMIT}

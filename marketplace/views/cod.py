@@ -11,25 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.exceptions import MarketplaceError
-from marketplace.models import Checkout, Order
+from marketplace.i18n import isolate
+from marketplace.models import Order
 from marketplace.services import cod_rules
 from marketplace.services.cod import choose_cash_on_delivery, confirm_cod_order
 from marketplace.services.orders import shop_profiles
 from marketplace.views.access import get_checkout_for_buyer, get_order_for_party, orders_with_items
-
-
-def cod_method(refusal: MarketplaceError | None) -> dict:
-    """Cash on delivery as a choice on the checkout form (shown with the reason when refused)."""
-    return {
-        "value": Checkout.PaymentMethod.COD,
-        "label": Checkout.PaymentMethod.COD.label,
-        "logo": "img/pay/cod.svg",
-        "note": _(
-            "Pay the courier in cash when it arrives. You confirm the order first; the seller "
-            "sends it only after that."
-        ),
-        "refusal": refusal.message if refusal is not None else "",
-    }
 
 
 def checkout_cod_context(request: HttpRequest, checkout, awaiting: list[Order]) -> dict:
@@ -58,7 +45,7 @@ def _confirmed_message(order: Order) -> str:
     return _(
         "Thank you: order %(number)s is confirmed. The seller sends it now; pay the courier "
         "in cash when it arrives."
-    ) % {"number": order.number}
+    ) % {"number": isolate(order.number)}
 
 
 @login_required

@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,10 +20,13 @@ from django.views.decorators.vary import vary_on_headers
 from marketplace import delivery
 from marketplace.exceptions import MarketplaceError, PurchaseRejected
 from marketplace.forms.addresses import AddressForm
+from marketplace.forms.ledger import RefundAccountForm
 from marketplace.forms.orders import CheckoutForm, QuantityForm
+from marketplace.i18n import isolate
 from marketplace.models import (
     Address,
     Checkout,
+    City,
     FixedPriceListing,
     Order,
     Refund,
@@ -30,7 +34,7 @@ from marketplace.models import (
 )
 from marketplace.money import format_pkr, parse_amount
 from marketplace.queries.orders import Basket, build_basket, cart_basket, listings_with_products
-from marketplace.services import ledger, payouts
+from marketplace.services import ledger, manual_refunds, payouts
 from marketplace.services.addresses import save_address
 from marketplace.services.cancellation import cancel_order
 from marketplace.services.cart import add_to_cart, remove_cart_item, update_cart_item
@@ -41,11 +45,11 @@ from marketplace.views.access import (
     get_order_for_party,
     orders_with_items,
 )
-from marketplace.views.cod import checkout_cod_context, cod_method
+from marketplace.views.cod import checkout_cod_context
 from marketplace.views.decorators import seller_required
 from marketplace.views.fulfilment import order_progress_context
-from marketplace.views.payments import payment_context, payment_methods
-from marketplace.views.returns import return_context
+from marketplace.views.payments import method_options, payment_context
+from marketplace.views.returns import refund_context, return_context
 
 ORDERS_PER_PAGE = 20
 
@@ -208,7 +212,10 @@ def _checkout_basket(request: HttpRequest) -> tuple[Basket | None, bool, HttpRes
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def checkout_start(request: HttpRequest) -> HttpResponse:
+    """The checkout form; an HTMX GET (the address or the new address's city changed) gets
+    the summary and the payment choices priced to it."""
     if request.method == "POST":
         # The same form sent again (double click, back and resubmit): show what it placed.
         key = _checkout_key(request.POST.get("checkout_key"))
@@ -220,7 +227,11 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
         return response
     has_addresses = Address.objects.filter(user=request.user).exists()
     data = request.POST if request.method == "POST" else None
-    form = CheckoutForm(data, user=request.user) if has_addresses else None
+    form = None
+    if has_addresses:
+        chosen = request.GET.get("address", "")
+        initial = {"address": int(chosen)} if chosen.isascii() and chosen.isdigit() else {}
+        form = CheckoutForm(data, user=request.user, initial=initial)
     address_form = None
     if not has_addresses:
         # Prefilled from the profile: most buyers ship to themselves.
@@ -263,20 +274,26 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             # The new address is saved; offer it as a choice from now on.
             form = CheckoutForm(user=request.user)
             address_form = None
-    destination = _destination(form)
-    basket.deliver_to(destination.city if destination else delivery.buyer_city(request.user))
-    methods = [*payment_methods(), cod_method(basket.cod_refusal(request.user))]
+    city = _destination_city(request, form, address_form)
+    basket.deliver_to(city or delivery.buyer_city(request.user))
+    methods = method_options(basket.payment_choices(request.user))
+    chosen_method = (request.POST if request.method == "POST" else request.GET).get(
+        "payment_method"
+    )
     context = {
         "basket": basket,
         "payment_methods": methods,
-        "selected_method": _selected_method(request.POST.get("payment_method"), methods),
+        "selected_method": _selected_method(chosen_method, methods),
         "checkout_key": uuid.uuid4().hex,
         "from_cart": from_cart,
         "form": form,
         "address_form": address_form,
         "error": error,
     }
-    return render(request, "marketplace/orders/checkout.html", context)
+    template = "marketplace/orders/checkout.html"
+    if request.htmx and request.method == "GET":
+        template += "#checkout-reprice"
+    return render(request, template, context)
 
 
 def _selected_method(value: str | None, methods: list[dict]) -> str:
@@ -286,14 +303,25 @@ def _selected_method(value: str | None, methods: list[dict]) -> str:
     return value if value in offered else offered[0]
 
 
-def _destination(form: CheckoutForm | None) -> Address | None:
-    """The address the summary prices delivery to: the one chosen, else the preselected one."""
-    if form is None:
+def _destination_city(
+    request: HttpRequest, form: CheckoutForm | None, address_form: AddressForm | None
+) -> City | None:
+    """The city the summary prices delivery to: the address chosen (or preselected), or the
+    city of the new address being entered (posted, or sent by HTMX as it is chosen)."""
+    if form is not None:
+        if form.is_bound and form.is_valid():
+            return form.cleaned_data["address"].city
+        chosen = form.initial.get("address")
+        address = next((a for a in form.fields["address"].queryset if a.pk == chosen), None)
+        return address.city if address is not None else None
+    if address_form is None:
         return None
-    if form.is_bound and form.is_valid():
-        return form.cleaned_data["address"]
-    chosen = form.initial.get("address")
-    return next((a for a in form.fields["address"].queryset if a.pk == chosen), None)
+    if address_form.is_bound:  # validated by now: a valid city is kept whatever else is wrong
+        return getattr(address_form, "cleaned_data", {}).get("city")
+    try:
+        return address_form.fields["city"].clean(request.GET.get(address_form["city"].html_name))
+    except ValidationError:
+        return None
 
 
 def _placed_message(checkout: Checkout) -> str:
@@ -365,10 +393,15 @@ def sale_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_order_for_party(request, number, with_items=True)
+    return _order_detail_page(request, get_order_for_party(request, number, with_items=True))
+
+
+def _order_detail_page(
+    request: HttpRequest, order: Order, *, refund_form: RefundAccountForm | None = None
+) -> HttpResponse:
     context = order_progress_context(request, order)
     context["can_cancel"] = order.can_cancel(request.user)
-    context["refund"] = Refund.objects.filter(order=order).first() if order.paid_at else None
+    context.update(refund_context(request, order, form=refund_form))
     context.update(return_context(request, order))
     if context["is_buyer"]:
         context.update(payment_context(request, [order]))
@@ -378,6 +411,32 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["transfer"] = SellerTransfer.objects.filter(order=order).first()
         context["ledger_money"] = ledger.order_money(order)
     return render(request, "marketplace/orders/order_detail.html", context)
+
+
+@login_required
+@require_POST
+def order_refund_account(request: HttpRequest, number: str) -> HttpResponse:
+    """The buyer of a cash-on-delivery order says where staff send their refund; a form with
+    errors is shown again on the order page, as typed."""
+    order = get_order_for_party(request, number, with_items=True)
+    if order.buyer_id != request.user.pk:
+        raise Http404
+    refund = Refund.objects.filter(order=order).first()
+    if refund is None or not refund.needs_payee:
+        messages.info(request, _("This refund needs no account from you now."))
+        return redirect("order_detail", number=order.number)
+    form = RefundAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            manual_refunds.give_refund_account(refund=refund, by=request.user, **form.cleaned_data)
+        except MarketplaceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("Thank you. MadeInPK staff send your refund to this account.")
+            )
+            return redirect("order_detail", number=order.number)
+    return _order_detail_page(request, order, refund_form=form)
 
 
 @login_required
@@ -405,7 +464,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _cancelled_message(order: Order, user) -> str:
-    params = {"number": order.number, "total": format_pkr(order.total)}
+    params = {"number": isolate(order.number), "total": isolate(format_pkr(order.total))}
     if order.status == Order.Status.REFUNDED:
         if user.pk == order.buyer_id:
             return _("Order %(number)s is cancelled and %(total)s is on its way back to you.") % (
@@ -420,4 +479,4 @@ def _cancelled_message(order: Order, user) -> str:
             )
             % params
         )
-    return _("Order %(number)s is cancelled.") % {"number": order.number}
+    return _("Order %(number)s is cancelled.") % {"number": isolate(order.number)}

@@ -5,6 +5,7 @@ Thin views over marketplace.services.payments; only the webhook marks anything p
 
 import json
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,7 +33,9 @@ from marketplace.models import (
     PaymentAttempt,
 )
 from marketplace.services import deadlines, payouts
+from marketplace.services import orders as order_services
 from marketplace.services import payments as payment_services
+from marketplace.services.orders import PaymentChoice
 from marketplace.views.access import get_checkout_for_buyer, get_offer_for_bidder, offers_for_bidder
 from marketplace.views.decorators import seller_required
 from marketplace.views.wallets import wallet_notice
@@ -68,26 +72,47 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
     }
 
 
-def payment_methods() -> list[dict]:
-    """The ways to pay a checkout online that apply now: cards, then each configured wallet."""
-    methods = [
-        {
-            "value": Checkout.PaymentMethod.CARD,
-            "label": Checkout.PaymentMethod.CARD.label,
-            "logo": "img/pay/card.svg",
-            "note": _("Debit or credit card enabled for online payments, on Stripe's secure page"),
-        }
-    ]
-    if Checkout.PaymentMethod.JAZZCASH in payments.wallet_providers():
-        methods.append(
+# How each way of paying looks on the choice (logo, line under its name); which apply, and why
+# one is refused, is the service's answer (`services.orders.payment_choices`).
+METHOD_LOOKS = {
+    Checkout.PaymentMethod.CARD: (
+        "img/pay/card.svg",
+        gettext_lazy("Debit or credit card enabled for online payments, on Stripe's secure page"),
+    ),
+    Checkout.PaymentMethod.JAZZCASH: (
+        "img/pay/jazzcash.svg",
+        gettext_lazy("From your JazzCash mobile account, on JazzCash's page"),
+    ),
+    Checkout.PaymentMethod.COD: (
+        "img/pay/cod.svg",
+        gettext_lazy(
+            "Pay the courier in cash when it arrives. You confirm the order first; the seller "
+            "sends it only after that."
+        ),
+    ),
+}
+
+
+def method_options(choices: Iterable[PaymentChoice]) -> list[dict]:
+    """The payment choices as `_method_choice.html` shows them (a refused one with its reason)."""
+    options = []
+    for choice in choices:
+        logo, note = METHOD_LOOKS[choice.method]
+        options.append(
             {
-                "value": Checkout.PaymentMethod.JAZZCASH,
-                "label": Checkout.PaymentMethod.JAZZCASH.label,
-                "logo": "img/pay/jazzcash.svg",
-                "note": _("From your JazzCash mobile account, on JazzCash's page"),
+                "value": choice.method,
+                "label": Checkout.PaymentMethod(choice.method).label,
+                "logo": logo,
+                "note": note,
+                "refusal": choice.refusal.message if choice.refusal is not None else "",
             }
         )
-    return methods
+    return options
+
+
+def payment_methods() -> list[dict]:
+    """The ways to pay a placed checkout online that apply now (`online_methods`)."""
+    return method_options(PaymentChoice(method) for method in order_services.online_methods())
 
 
 def notice_state(notice: dict | None) -> str:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.exceptions import MarketplaceError, ReturnActionRefused
+from marketplace.forms.ledger import RefundAccountForm
 from marketplace.forms.returns import ReturnDisputeForm, ReturnRefuseForm, ReturnRequestForm
-from marketplace.models import Order, ReturnPhoto, ReturnRequest
+from marketplace.models import Order, Refund, ReturnPhoto, ReturnRequest
 from marketplace.services import returns, upload_limits
 from marketplace.views.access import get_order_for_party, get_return_for_party
 
@@ -31,6 +32,17 @@ def return_context(request: HttpRequest, order: Order) -> dict:
         "refuse_form": ReturnRefuseForm() if can_answer else None,
         "can_dispute_return": can_dispute,
         "dispute_form": ReturnDisputeForm() if can_dispute else None,
+    }
+
+
+def refund_context(request: HttpRequest, order: Order, *, form=None) -> dict:
+    """The order's refund, and for the buyer of a cash-on-delivery order whose refund waits for
+    their account, the form to give it (`form`: one posted with errors)."""
+    refund = Refund.objects.filter(order=order).first() if order.paid_at or order.is_cod else None
+    needs_account = refund is not None and refund.needs_payee and order.buyer_id == request.user.pk
+    return {
+        "refund": refund,
+        "refund_form": (form or RefundAccountForm()) if needs_account else None,
     }
 
 

@@ -4,8 +4,10 @@ from django.contrib.auth import logout
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Prefetch
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,8 +15,18 @@ from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.errors import error_body
 from marketplace.api.forms import form_value
+from marketplace.api.permissions import IsSeller
 from marketplace.api.views.common import get_scoped, validated
-from marketplace.models import Address, ApiToken, Category, City, Notification, Province
+from marketplace.forms.shop_settings import ShopSettingsForm
+from marketplace.models import (
+    Address,
+    ApiToken,
+    Category,
+    City,
+    Notification,
+    Province,
+    SellerProfile,
+)
 from marketplace.services import accounts as account_services
 from marketplace.services import addresses as address_services
 from marketplace.services import notifications as notification_services
@@ -86,6 +98,49 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self):
         return self.request.user
+
+
+class ShopDelivery(APIView):
+    """Your shop's delivery fees, dispatch days and cash on delivery (the page
+    /account/shop/delivery/): checked by the same form, saved by the same service. Only the
+    shop's owner reaches it; a buyer gets 403."""
+
+    permission_classes = [IsSeller]
+
+    def _profile(self, request) -> SellerProfile:
+        profile = SellerProfile.objects.filter(user=request.user).first()
+        if profile is None:
+            raise NotFound(_("You have no shop yet: set up your shop first."))
+        return profile
+
+    @extend_schema(responses={200: out.ShopDeliverySerializer})
+    def get(self, request):
+        return Response(out.ShopDeliverySerializer(self._profile(request)).data)
+
+    @extend_schema(request=inputs.ShopDeliveryInput, responses={200: out.ShopDeliverySerializer})
+    def put(self, request):
+        return self._save(request, partial=False)
+
+    @extend_schema(request=inputs.ShopDeliveryInput, responses={200: out.ShopDeliverySerializer})
+    def patch(self, request):
+        return self._save(request, partial=True)
+
+    def _save(self, request, *, partial: bool) -> Response:
+        profile = self._profile(request)
+        initial = {}
+        if partial:  # what is not sent stays as it is, the province table too
+            fields = [name for name in inputs.ShopDeliveryInput._declared_fields if name != "rates"]
+            stored = model_to_dict(profile, fields=fields)
+            initial = {k: form_value(v) for k, v in stored.items() if v is not None}
+            initial.update(
+                (ShopSettingsForm.province_field(rate.province), form_value(rate.fee))
+                for rate in profile.delivery_rates.select_related("province")
+            )
+        serializer = validated(
+            inputs.ShopDeliveryInput, request, initial=initial, form_kwargs={"instance": profile}
+        )
+        profile = account_services.save_shop_settings(form=serializer.form)
+        return Response(out.ShopDeliverySerializer(profile).data)
 
 
 class TokenList(generics.ListAPIView):

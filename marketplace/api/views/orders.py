@@ -34,7 +34,8 @@ def orders_with_items(queryset):
 
 
 def _cart_response(user, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(out.CartSerializer(cart_basket(user)).data, status=status_code)
+    data = out.CartSerializer(cart_basket(user), context={"buyer": user}).data
+    return Response(data, status=status_code)
 
 
 class CartView(APIView):
@@ -111,19 +112,18 @@ def open_payment(request, checkout: Checkout, method: str = Checkout.PaymentMeth
     )
 
 
-def payment_url(request, checkout: Checkout) -> str:
-    return open_payment(request, checkout).url
-
-
 def checkout_data(request, checkout: Checkout, *, pay: bool) -> dict:
+    """The checkout; with `pay`, its unpaid orders' payment page opened by its method."""
     orders = list(orders_with_items(checkout.orders.order_by("pk")))
     awaiting = [o for o in orders if o.status == Order.Status.AWAITING_PAYMENT]
-    url = error = None
+    url = error = fields = None
     if pay and awaiting:
         try:
-            url = payment_url(request, checkout)
+            page = open_payment(request, checkout, checkout.payment_method)
         except MarketplaceError as refused:
             error = error_body(refused.message, refused.code)
+        else:
+            url, fields = page.url, page.form_fields or None
     return out.CheckoutSerializer(
         {
             "number": checkout.number,
@@ -132,6 +132,7 @@ def checkout_data(request, checkout: Checkout, *, pay: bool) -> dict:
             "total": sum((o.total for o in orders), Decimal("0.00")),
             "amount_due": sum((o.total for o in awaiting), Decimal("0.00")),
             "payment_url": url,
+            "form_fields": fields,
             "payment_error": error,
         }
     ).data
@@ -153,7 +154,9 @@ def _place(request, basket, *, from_cart: bool, data: dict) -> Response:
 
 
 class CheckoutCart(APIView):
-    """Buy what can be bought in your cart; the answer has the payment page's URL."""
+    """Buy what can be bought in your cart, paying by any method the cart's `payment_methods`
+    offers (the checkout page's choice, through the same `place_checkout`); the answer has
+    the payment page (card, JazzCash) or, for cash on delivery, none."""
 
     permission_classes = [permissions.IsAuthenticated]
 

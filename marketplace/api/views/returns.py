@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from marketplace.api import inputs
 from marketplace.api import serializers as out
 from marketplace.api.views.common import get_scoped, validated
-from marketplace.models import Order, ReturnRequest
-from marketplace.services import returns, upload_limits
+from marketplace.models import Order, Refund, ReturnRequest
+from marketplace.services import manual_refunds, returns, upload_limits
 
 
 class _ReturnAction(APIView):
@@ -82,3 +82,25 @@ class OrderReturnDispute(_ReturnAction):
         latest = self.latest(request, number)
         data = validated(inputs.ReturnDisputeInput, request).validated_data
         return self.done(returns.dispute_return(request=latest, by=request.user, note=data["note"]))
+
+
+class OrderRefund(APIView):
+    """The order's refund (GET, its buyer or seller); for a cash-on-delivery refund, the buyer
+    says where staff send it (POST, `give_refund_account`, the order page's form and rules)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def refund(self, request, number: str) -> Refund:
+        order = get_scoped(Order.objects.for_user(request.user), number=number)
+        return get_scoped(Refund.objects.filter(order=order).select_related("order"))
+
+    @extend_schema(responses={200: out.RefundSerializer})
+    def get(self, request, number: str):
+        return Response(out.RefundSerializer(self.refund(request, number)).data)
+
+    @extend_schema(request=inputs.RefundAccountInput, responses={200: out.RefundSerializer})
+    def post(self, request, number: str):
+        refund = self.refund(request, number)
+        data = validated(inputs.RefundAccountInput, request).validated_data
+        given = manual_refunds.give_refund_account(refund=refund, by=request.user, **data)
+        return Response(out.RefundSerializer(given).data)

@@ -72,6 +72,35 @@ def test_buyer_checks_out_with_cod_confirms_and_the_seller_sees_it_ready_to_ship
     screenshot(page, "seller-ready-to-ship")
 
 
+def test_a_new_address_at_checkout_is_priced_to_its_province_as_it_is_chosen(
+    page, live_url, seller, buyer, screenshot
+):
+    from marketplace.tests.factories.orders import shop_delivery
+
+    shop_delivery(seller, fee="400", by_province={"Punjab": "150"}, cod=True)
+    listing = listing_by(seller, price="3200.00", title="Multani blue vase")
+    login_as(page.context, live_url, buyer)  # no address yet: the form asks for one
+    page.goto(f"/checkout/?listing={listing.pk}&quantity=1")
+    expect(page.locator("#basket-delivery")).to_have_text("up to Rs 400")
+    page.get_by_label("Cash on delivery").check()
+
+    page.select_option("select[name=address-city]", label="Lahore")
+    expect(page.locator("#basket-delivery")).to_have_text("Rs 150")
+    expect(page.locator("#basket-total")).to_have_text("Rs 3,350")
+    expect(page.get_by_label("Cash on delivery")).to_be_checked()  # the choice stays
+    screenshot(page, "checkout-new-address-lahore")
+    page.select_option("select[name=address-city]", label="Karachi")
+    expect(page.locator("#basket-total")).to_have_text("Rs 3,600")
+
+    page.fill("input[name=address-full_name]", "Bilal Ahmed")
+    page.fill("input[name=address-phone]", "0300-1234567")
+    page.fill("input[name=address-line1]", "12 Clifton")
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_load_state()
+    order = Order.objects.get()
+    assert (order.checkout.payment_method, str(order.total)) == ("cod", "3600.00")
+
+
 def test_the_signed_link_page_confirms_without_logging_in(page, seller, buyer, screenshot):
     from marketplace.tests.factories.orders import cod_order_for, shop_delivery
 
