@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.navigation",
                 "csp.context_processors.nonce",
+                "marketplace.personal.shared_copy_context",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             # The cached loader inside the partials loader: without it every request (and

@@ -60,6 +60,16 @@ class UsernameOrEmailBackend(AxesStandaloneBackend, ModelBackend):
             return user
         return None
 
+    def get_user(self, user_id):
+        """The signed-in user with their shop, if any, in one query: the navigation of every
+        page shows `public_name`, which reads it (a second query, even for a buyer)."""
+        User = get_user_model()
+        try:
+            user = User._default_manager.select_related("seller_profile").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 def find_user(identifier: str):
     """The account a login name refers to: exact username, then e-mail, then unique iexact name."""

@@ -105,4 +105,5 @@ def product_delivery_context(product, user: User) -> dict:
     return {
         "delivery_quote": quote(profile, buyer_city(user), origin=product.city),
         "cod_available": cod,
+        "delivery_shop": profile,  # for the quote to each signed-in visitor (personal.py)
     }

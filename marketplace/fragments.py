@@ -10,9 +10,10 @@ Entries live in this process (a small LRU): no network round trip, nothing to ke
 
 import hashlib
 import re
+import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.template.loader import get_template
 from django.utils import timezone
@@ -25,6 +26,7 @@ from marketplace.templatetags.auctions import time_left
 
 GRID = "marketplace/components.html#product-grid"
 HEART = "marketplace/components.html#heart"
+NAVBAR = "marketplace/_navbar.html"
 HEART_MARK = re.compile(r"<!--heart:(\d+)-->")
 LRU_SIZE = 2_000
 
@@ -55,10 +57,14 @@ class _Lru:
 
 
 _grids = _Lru(LRU_SIZE)
+_navbars = _Lru(LRU_SIZE // 2)
+_hearts = _Lru(8)  # per language
 
 
 def clear() -> None:
     _grids.clear()
+    _navbars.clear()
+    _hearts.clear()
 
 
 def _row(instance) -> tuple:
@@ -98,7 +104,8 @@ def _grid_key(products: Sequence[Product]) -> str:
 
 
 def card_grid(products: Sequence[Product], context) -> SafeString:
-    """The grid of `products` for this request: shared HTML, this visitor's hearts."""
+    """The grid of `products` for this request: shared HTML, this visitor's hearts (left as
+    markers in the shared copy for signed-in visitors, which each of them fills in)."""
     key = _grid_key(products)
     user = context.get("user")
     visitor = user is None or not user.is_authenticated
@@ -113,6 +120,8 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
             context.new({"products": products, "heart_holes": True})
         )
         _grids.put(key, html)
+    if getattr(context.get("request"), "personal_holes", None):
+        return mark_safe(html)  # noqa: S308 (the members' copy: each fills in its own)
     filled = HEART_MARK.sub(_heart_filler(products, context), html)
     if visitor:
         _grids.put(f"{key}:visitor", filled)
@@ -122,32 +131,46 @@ def card_grid(products: Sequence[Product], context) -> SafeString:
 def _heart_filler(products: Sequence[Product], context):
     """The function putting each product's heart in its marker's place.
 
-    A signed-in user's heart differs between products only by the product's id, so it is
-    rendered twice (saved, not saved) for a stand-in id that is then replaced; a visitor's
-    links to the product's own page (an auction's differs), so it is rendered per product.
+    A visitor's heart links to the product's own page (an auction's differs), so it is
+    rendered per product; a signed-in user's comes from `member_hearts`.
     """
-    heart = get_template(HEART).template
+    user = context.get("user")
+    if user is not None and user.is_authenticated:
+        heart = member_hearts(context.get("favourites") or set(), context)
+        return lambda match: heart(int(match.group(1)))
+    template = get_template(HEART).template
     by_pk = {product.pk: product for product in products}
 
-    def render(product) -> str:
-        with context.push(product=product):
-            return heart.render(context)
+    def render(match: re.Match) -> str:
+        with context.push(product=by_pk[int(match.group(1))]):
+            return template.render(context)
 
-    user = context.get("user")
-    if user is None or not user.is_authenticated:
-        return lambda match: render(by_pk[int(match.group(1))])
-    favourites = context.get("favourites") or set()
-    stand_in = _StandIn()
-    with context.push(favourites={stand_in.pk}):
-        saved = render(stand_in)
-    not_saved = render(stand_in)
-    sentinel = str(stand_in.pk)
+    return render
 
-    def fill(match: re.Match) -> str:
-        pk = int(match.group(1))
+
+def member_hearts(favourites: set[int], context) -> Callable[[int], str]:
+    """A signed-in user's heart for a product id: theirs differ between products only by the
+    id, so it is rendered twice (saved, not saved) for a stand-in id that is then replaced;
+    both are kept per language, with markers for the page's address and the CSRF token."""
+    language = get_language()
+    pair = _hearts.get(language)
+    if pair is None:
+        template = get_template(HEART).template
+        stand_in = _StandIn()
+        marks = {"request": _MarkedRequest(), "csrf_token": _MARKS["csrf"], "product": stand_in}
+        with context.push(marks, favourites={stand_in.pk}):
+            saved = template.render(context)
+        with context.push(marks, favourites=set()):
+            not_saved = template.render(context)
+        pair = (saved, not_saved)
+        _hearts.put(language, pair)
+    saved, not_saved = (_unmarked(html, context) for html in pair)
+    sentinel = str(_StandIn.pk)
+
+    def heart(pk: int) -> str:
         return (saved if pk in favourites else not_saved).replace(sentinel, str(pk))
 
-    return fill
+    return heart
 
 
 class _StandIn:
@@ -211,3 +234,56 @@ def filter_selects(reference, filters) -> dict[str, SafeString]:
             built["city"].get(province, ""), filters.city.slug if filters.city else ""
         ),
     }
+
+
+# Random per process: no name or search typed can contain them.
+_MARKS = {name: f"mark{name}{secrets.token_hex(12)}" for name in ("q", "path", "csrf")}
+
+
+class _MarkedRequest:
+    """What the navigation and the hearts read from the request, as markers filled in per
+    request (`_unmarked`)."""
+
+    GET = {"q": _MARKS["q"]}
+
+    def get_full_path(self) -> str:
+        return _MARKS["path"]
+
+
+def _unmarked(html: str, context) -> str:
+    """A kept fragment with this request's search, address and CSRF token."""
+    request = context["request"]
+    for name, value in (
+        ("q", request.GET.get("q") or ""),
+        ("path", request.get_full_path()),
+        ("csrf", str(context.get("csrf_token"))),
+    ):
+        if _MARKS[name] in html:
+            html = html.replace(_MARKS[name], escape(value))
+    return html
+
+
+def navbar(context) -> SafeString:
+    """The navigation bar. A signed-in user's is rendered once per language, name, role and
+    counts (everything it shows but the search typed, the page's address and the CSRF token,
+    which are markers filled in per request) and kept in this process."""
+    template = get_template(NAVBAR).template
+    user, request = context.get("user"), context.get("request")
+    if user is None or request is None or not user.is_authenticated:
+        return mark_safe(template.render(context))  # noqa: S308
+    key = (
+        get_language(),
+        user.pk,
+        user.public_name,
+        user.is_seller,
+        context.get("cart_count"),
+        context.get("unread_messages"),
+        context.get("unread_notifications"),
+        bool(context.get("oob")),
+    )
+    html = _navbars.get(key)
+    if html is None:
+        with context.push(request=_MarkedRequest(), csrf_token=_MARKS["csrf"]):
+            html = template.render(context)
+        _navbars.put(key, html)
+    return mark_safe(_unmarked(html, context))  # noqa: S308 (escaped when rendered and here)

@@ -15,10 +15,12 @@ generations): while it does, the others serve the copy it replaces if only its a
 it (never one rendered before an announced change), or wait briefly for the new one. Without a
 cache every request renders its own page.
 
-A shared page holds nothing personal: it is only used for anonymous GET requests without
-pending messages, and an entry is only stored when rendering did not touch the CSRF token
+A shared page holds nothing personal: it is only used for GET requests without pending
+messages, and an entry is only stored when rendering did not touch the CSRF token
 (`{% csrf_token %}` marks the request), set no cookie and answered 200. The CSP nonce, which is
 per response, is stored as a placeholder and replaced by this response's nonce on the way out.
+Signed-in visitors get a second copy of the page, rendered for nobody with holes for their own
+parts, which each of their requests fills in (marketplace/personal.py).
 """
 
 import hashlib
@@ -128,27 +130,36 @@ def shared_piece(name: str, parts: object, compute: Callable[[], T]) -> T:
     return value
 
 
-def is_shared_request(request: HttpRequest) -> bool:
-    """Whether this request may be answered with the page every anonymous visitor sees."""
+VISITOR = "visitor"
+MEMBER = "member"
+
+
+def shared_kind(request: HttpRequest) -> str | None:
+    """Which shared copy may answer this request: the visitors' page (`VISITOR`), the copy
+    every signed-in visitor's page is filled in from (`MEMBER`, marketplace/personal.py), or
+    none (None)."""
     if settings.PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
-        return False
+        return None
     user = getattr(request, "user", None)
-    if user is None or user.is_authenticated:
-        return False
+    if user is None:
+        return None
     # A message waiting for this visitor ("you have logged out") is personal: len() reads
     # the storage without marking the messages as shown.
-    return not len(messages.get_messages(request))
+    if len(messages.get_messages(request)):
+        return None
+    return MEMBER if user.is_authenticated else VISITOR
 
 
-def _page_key(request: HttpRequest) -> str:
+def _page_key(request: HttpRequest, kind: str = VISITOR) -> str:
     variant = "|".join(request.headers.get(name, "") for name in HTMX_HEADERS)
     query = sorted(request.GET.lists())
     raw = f"{request.path}|{query!r}|{variant}".encode()
-    return f"{KEY_PREFIX}page:{get_language()}:{hashlib.sha256(raw).hexdigest()}"
+    return f"{KEY_PREFIX}page:{kind}:{get_language()}:{hashlib.sha256(raw).hexdigest()}"
 
 
 def shared_page(depends_on: Callable[..., list[str]] | None = None):
-    """Serve the decorated GET view's page from the cache to anonymous visitors.
+    """Serve the decorated GET view's page from the cache: to anonymous visitors as it is, to
+    signed-in ones filled in with their own parts (marketplace/personal.py).
 
     `depends_on(**view_kwargs)` names the generation keys of a detail page; without it the
     page is a list page (the `lists` generation).
@@ -157,11 +168,17 @@ def shared_page(depends_on: Callable[..., list[str]] | None = None):
     def decorator(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not is_shared_request(request):
+            kind = shared_kind(request)
+            if kind is None:
                 return view(request, *args, **kwargs)
-            request.shared_page = True
+            if kind == VISITOR:
+                request.shared_page = True
+
+            def own_page() -> HttpResponse:
+                return view(request, *args, **kwargs)
+
             names = depends_on(**kwargs) if depends_on else [generation_key(LISTS)]
-            key = _page_key(request)
+            key = _page_key(request, kind)
             found = cache.get_many([key, *names])
             generations = tuple(found.get(name) for name in names)
             entry = found.get(key)
@@ -169,31 +186,42 @@ def shared_page(depends_on: Callable[..., list[str]] | None = None):
                 entry = None  # rendered before a change the services announced: never served
             overdue = time.time() - entry.get("fresh_until", 0) if entry is not None else None
             if overdue is not None and overdue < 0:
-                return _from_entry(request, entry, "hit")
+                return _from_entry(request, entry, "hit", own_page)
             lock = _lock_key(key, generations)
             if not _take(lock):
                 # Another request is rendering this page under these generations.
                 if overdue is not None and overdue < settings.PAGE_CACHE_SECONDS:
-                    return _from_entry(request, entry, "stale")
+                    return _from_entry(request, entry, "stale", own_page)
                 rendered = _wait_for(key, lock, generations)
                 if rendered is not None:
-                    return _from_entry(request, rendered, "hit")
+                    return _from_entry(request, rendered, "hit", own_page)
                 lock = None  # not ours to release: render the page here after all
             try:
                 token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-                response = view(request, *args, **kwargs)
+                rendering = request
+                if kind == MEMBER:
+                    from marketplace import personal
+
+                    rendering = personal.member_copy(request)
+                response = view(rendering, *args, **kwargs)
                 response["X-Page-Cache"] = "miss"
-                if _storable(request, response, token_before) and _unchanged(names, generations):
-                    cache.set(
-                        key,
-                        _entry(request, response, generations),
+                entry = None
+                if _storable(request, response, token_before):
+                    entry = _entry(request, response, generations)
+                    if kind == MEMBER:
+                        entry["holes"] = list(rendering.personal_holes)
+                        entry["csrf"] = rendering.personal_holes.csrf
+                    if _unchanged(names, generations):
                         # Kept past its freshness so that it can stand in while it is redone.
-                        2 * settings.PAGE_CACHE_SECONDS,
-                    )
+                        cache.set(key, entry, 2 * settings.PAGE_CACHE_SECONDS)
             finally:
                 if lock is not None:
                     cache.delete(lock)
-            return response
+            if kind == VISITOR:
+                return response
+            if entry is None:  # not a page to share (an error, a redirect): theirs, then
+                return own_page()
+            return _from_entry(request, entry, "miss", own_page)
 
         return wrapped
 
@@ -272,8 +300,16 @@ def _entry(request: HttpRequest, response: HttpResponse, generations: tuple) -> 
     }
 
 
-def _from_entry(request: HttpRequest, entry: dict, state: str) -> HttpResponse:
+def _from_entry(
+    request: HttpRequest, entry: dict, state: str, own_page: Callable[[], HttpResponse]
+) -> HttpResponse:
     body = entry["body"]
+    if "holes" in entry:
+        from marketplace import personal
+
+        body = personal.fill(request, body, entry["holes"], entry["csrf"])
+        if body is None:  # this visitor's page differs beyond the holes
+            return own_page()
     if NONCE_PLACEHOLDER in body:
         body = body.replace(NONCE_PLACEHOLDER, str(request.csp_nonce).encode())
     response = HttpResponse(body)

@@ -144,12 +144,31 @@ def favourite_ids(user: User, products) -> set[int]:
     """Ids among `products` that `user` has saved (one query, none when anonymous)."""
     if not user.is_authenticated:
         return set()
-    ids = [p.pk for p in products]
+    return saved_among(user.pk, [p.pk for p in products])
+
+
+def saved_among(user_id: int, ids: list[int]) -> set[int]:
+    """Ids among `ids` of products the user has saved (one query)."""
     if not ids:
         return set()
-    return set(
-        Favourite.objects.filter(user=user, product_id__in=ids).values_list("product_id", flat=True)
+    # A plain statement: the ORM took longer to build this one than the database to run it,
+    # on every signed-in page with hearts.
+    user_column, product_column, table = (
+        connection.ops.quote_name(name)
+        for name in (
+            Favourite._meta.get_field("user").column,
+            Favourite._meta.get_field("product").column,
+            Favourite._meta.db_table,
+        )
     )
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {product_column} FROM {table} "  # noqa: S608 (names from the model)
+            f"WHERE {user_column} = %s AND {product_column} IN ({marks})",
+            [user_id, *ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 @dataclass
