@@ -86,7 +86,15 @@ def _run_threads(target, count: int, seconds: float) -> Tally:
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
-    barrier.wait(timeout=60)
+    try:
+        barrier.wait(timeout=60)
+    except threading.BrokenBarrierError:
+        # A bidder failed before the start (its error says why), or one never arrived.
+        for thread in threads:
+            thread.join(timeout=60)
+        if errors:
+            raise errors[0] from None
+        raise
     started = clock["deadline"] - seconds
     for thread in threads:
         thread.join()
