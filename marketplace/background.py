@@ -10,8 +10,9 @@ Where it runs: on the event loop behind the caller (Daphne's, when a consumer or
 called the service through `sync_to_async`), as a task that hands the work to a sync thread in
 a fresh context: on PostgreSQL a thread of its own, with its own pooled connection, so the
 next bid does not wait behind a broadcast on the consumers' one sync thread; on SQLite that
-same sync thread (`thread_sensitive`), so the work uses its connection and never a second one. A plain sync caller (a management command, the qcluster, a test without
-an event loop) has no loop to come back to: its work runs at once, as before.
+same sync thread (`thread_sensitive`), so the work uses its connection and never a second one.
+A plain sync caller (a management command, the qcluster, a test without an event loop) has no
+loop to come back to: its work runs at once, as before.
 """
 
 import asyncio
