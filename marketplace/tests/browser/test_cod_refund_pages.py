@@ -38,6 +38,9 @@ def test_the_buyer_gives_a_wallet_and_staff_mark_the_refund_sent(
     page.fill("input[name=account_title]", "Bilal Ahmed")
     page.click("#refund-account-form button[type=submit]")
     page.wait_for_selector("#refund-account-form .invalid-feedback")
+    # The page answering the post: checked once its stylesheets are in (an unstyled page
+    # shows the phone's collapsed navigation as small links).
+    page.wait_for_load_state("load")
     kept = page.input_value("input[name=wallet_number]")
     page.eval_on_selector("#manual-refund", "element => element.scrollIntoView()")
     problems += page_problems(page, "refund-account-error", language, direction)
