@@ -153,7 +153,10 @@ def shared_kind(request: HttpRequest) -> str | None:
 def _page_key(request: HttpRequest, kind: str = VISITOR) -> str:
     variant = "|".join(request.headers.get(name, "") for name in HTMX_HEADERS)
     query = sorted(request.GET.lists())
-    raw = f"{request.path}|{query!r}|{variant}".encode()
+    # The scheme and host too: a product page's sharing links and og: tags name the address it
+    # was asked for (www. or not, http before the redirect), which one copy must not hand on.
+    origin = f"{request.scheme}://{request.get_host()}"
+    raw = f"{origin}{request.path}|{query!r}|{variant}".encode()
     return f"{KEY_PREFIX}page:{kind}:{get_language()}:{hashlib.sha256(raw).hexdigest()}"
 
 

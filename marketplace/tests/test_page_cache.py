@@ -116,6 +116,23 @@ def test_each_language_and_query_has_its_own_page(client, db):
     assert 'lang="ur"' in urdu.text and 'lang="en"' in english.text
 
 
+def test_each_address_the_site_answers_on_has_its_own_page(client, settings, listing):
+    settings.ALLOWED_HOSTS = ["madeinpk.pk", "www.madeinpk.pk"]
+    url = listing.get_absolute_url()
+    for host in ("madeinpk.pk", "www.madeinpk.pk", "madeinpk.pk"):
+        for secure in (True, False):
+            scheme = "https" if secure else "http"
+            first = client.get(url, headers={"host": host}, secure=secure)
+            again = client.get(url, headers={"host": host}, secure=secure)
+            assert again["X-Page-Cache"] == "hit"
+            for body in (first.text, again.text):
+                assert f'content="{scheme}://{host}{url}"' in body
+                for other in {"https://madeinpk.pk", "https://www.madeinpk.pk"} - {
+                    f"{scheme}://{host}"
+                }:
+                    assert f"{other}{url}" not in body
+
+
 def test_a_shared_page_carries_no_csrf_token_or_cookie(client, seller, listing):
     auction = make_auction(seller)
     for url in (reverse("home"), listing.get_absolute_url(), auction.product.get_absolute_url()):
