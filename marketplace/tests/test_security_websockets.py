@@ -248,6 +248,44 @@ def test_a_deactivated_users_old_socket_cannot_bid(auction, buyer, no_close_even
     run(scenario)
 
 
+def test_an_expired_sessions_old_socket_cannot_bid(auction, buyer):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client, session = logged_in_client(buyer)
+
+    async def scenario():
+        socket = await open_auction(auction, buyer, session)
+        await database_sync_to_async(
+            lambda: Session.objects.filter(session_key=session.session_key).update(
+                expire_date=timezone.now() - timedelta(seconds=1)
+            )
+        )()
+        await socket.send_json_to({"type": "place_bid", "amount": "1000"})
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "session_ended"
+        await socket.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.exists()
+
+
+def test_a_session_naming_another_user_cannot_bid_for_this_one(auction, buyer, rival):
+    """A socket whose session key now holds another user's login (never through Django's
+    login, which gives a new key: the check reads whom the session names)."""
+    _client, session = logged_in_client(rival)
+
+    async def scenario():
+        socket = await open_auction(auction, buyer, session)
+        await socket.send_json_to({"type": "place_bid", "amount": "1000"})
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "session_ended"
+        await socket.disconnect()
+
+    run(scenario)
+    assert not Bid.objects.exists()
+
+
 def test_a_valid_session_still_bids(auction, buyer):
     async def scenario():
         socket = await open_auction(auction, buyer)
