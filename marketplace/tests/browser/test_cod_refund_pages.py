@@ -83,3 +83,26 @@ def test_the_buyer_gives_a_wallet_and_staff_mark_the_refund_sent(
     assert (refund.status, refund.payee_wallet) == (Refund.Status.SUCCEEDED, "03001234567")
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ur", "rtl")])
+def test_the_return_form_tells_a_cash_buyer_where_the_money_goes(
+    browser, live_url, seller, buyer, screenshot, language, direction
+):
+    buyer.language = language
+    buyer.save(update_fields=["language"])
+    order = cod_order_with_parcel(seller, buyer, "3450.00", delivered=True)
+
+    context, page = _phone_page(browser, live_url, buyer, language)
+    page.goto(f"/orders/{order.number}/return/")
+    page.wait_for_selector("#return-summary")
+    page.wait_for_load_state("load")
+    summary = page.inner_text("#return-summary")
+    problems = page_problems(page, "return-form", language, direction)
+    screenshot(page, f"return-form-{language}")
+    context.close()
+
+    wallet = {"en": "JazzCash or Easypaisa wallet", "ur": "Easypaisa والٹ"}[language]
+    assert wallet in summary, summary
+    assert "3,450" in summary
+    assert problems == [], "\n".join(problems)
