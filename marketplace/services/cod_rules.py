@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from marketplace.exceptions import PurchaseRejected
 from marketplace.i18n import lazy_format
@@ -56,12 +56,22 @@ def cod_refusal(
     profiles = list(profiles)
     if for_auction:
         refusing = [p for p in profiles if p is None or not p.cod_for_auctions]
-        message = _("%(shops)s takes online payment only for auction wins.")
     else:
         refusing = [p for p in profiles if p is None or not p.accepts_cod]
-        message = _("%(shops)s does not accept cash on delivery.")
     if refusing:
         names = ", ".join(p.shop_name if p is not None else "?" for p in refusing)
+        if for_auction:
+            message = ngettext(
+                "%(shops)s takes online payment only for auction wins.",
+                "%(shops)s take online payment only for auction wins.",
+                len(refusing),
+            )
+        else:
+            message = ngettext(
+                "%(shops)s does not accept cash on delivery.",
+                "%(shops)s do not accept cash on delivery.",
+                len(refusing),
+            )
         return PurchaseRejected(message % {"shops": names}, code="cod_not_accepted")
     if total >= settings.COD_LIMIT:
         return PurchaseRejected(

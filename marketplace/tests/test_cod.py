@@ -110,6 +110,23 @@ def test_cod_needs_every_seller_of_the_checkout_to_accept_it(cod_seller, buyer):
     assert "Cash Shy" in refused.value.message and "Amina" not in refused.value.message
 
 
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("en", "Amina Pottery does not accept", "Amina Pottery, Cash Shy do not accept"),
+        ("ur", "قبول نہیں کرتا", "قبول نہیں کرتے"),
+    ],
+)
+def test_the_refusal_names_one_shop_or_several_in_good_grammar(seller, buyer, language, one, two):
+    from django.utils.translation import override
+
+    other = SellerFactory(seller_profile__shop_name="Cash Shy").seller_profile
+    with override(language):
+        alone = cod_rules.cod_refusal(buyer=buyer, profiles=[seller.seller_profile], total=1)
+        both = cod_rules.cod_refusal(buyer=buyer, profiles=[seller.seller_profile, other], total=1)
+    assert one in alone.message and two in both.message
+
+
 def test_cod_is_refused_at_the_limit_delivery_included(cod_seller, buyer, settings):
     settings.COD_LIMIT = Decimal("5000")
     listing = listing_by(cod_seller, price="4750.00")  # + Rs 250 delivery = the limit
