@@ -465,10 +465,13 @@ def browse_page(
             _("Many items match, so the newest come first; add words to find the best match.")
         )
     number = valid_page_number(paginator, page_number, filters.notices)
-    # The page's ids first, then their cards by id: joined with everything a card shows,
-    # a ranked search's plan misjudged the matches and joined them with every seller and city
-    # (15-20 ms where the ids take a few).
     ordered = order_products(base, filters, through=number * filters.per_page)
+    if filters.sort != "relevance":
+        paginator.object_list = card_queryset(ordered)
+        return paginator.page(number), paginator
+    # Ranked: the page's ids first, then their cards by id. Joined with everything a card
+    # shows, the ranking's plan misjudged the matches and joined them with every seller and
+    # city (22 ms where the ids took 14 and the cards 3).
     paginator.object_list = ordered.values_list("pk", flat=True)
     page = paginator.page(number)
     page.object_list = cards_in_order(list(page.object_list))
