@@ -217,6 +217,7 @@ def _seed(out: TextIO, target: int) -> None:
         Product,
         ProductImage,
     )
+    from marketplace.queries.search import add_title_words
     from marketplace.services.listings import search_document
 
     sellers = _sellers()
@@ -315,6 +316,8 @@ def _seed(out: TextIO, target: int) -> None:
         remaining -= size
         out.write(f"  {target - remaining:,} / {target:,}\n")
     Product.objects.filter(search_vector__isnull=True).update(search_vector=search_document())
+    # As the listing services do (refresh_search_vector): the titles' words, for typos.
+    add_title_words(Product.objects.values_list("title", flat=True).iterator(chunk_size=BATCH))
     with connection.cursor() as cursor:
         # Fresh visibility map and statistics, as a settled production table would have.
         cursor.execute("VACUUM ANALYZE")

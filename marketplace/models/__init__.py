@@ -30,7 +30,7 @@ from .payments import (
     StripeEvent,
 )
 from .returns import ReturnPhoto, ReturnRequest
-from .search import SearchSynonym
+from .search import SearchSynonym, SearchWord
 from .users import DeliveryFeeMode, DeliveryRate, SellerProfile, ShopSlugRedirect, User
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "ReturnPhoto",
     "ReturnRequest",
     "SearchSynonym",
+    "SearchWord",
     "SecondChanceOffer",
     "SellerProfile",
     "SellerTransfer",

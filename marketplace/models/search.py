@@ -51,3 +51,21 @@ class SearchSynonym(models.Model):
 
     def term_list(self) -> list[str]:
         return [t.strip() for t in self.terms.replace(",", "\n").splitlines() if t.strip()]
+
+
+class SearchWord(models.Model):
+    """A word of some listing's title, normalised as queries are (PostgreSQL only).
+
+    A search finding too little corrects its typed words against these few thousand words
+    (a trigram index) rather than comparing trigrams with every title. Words are added when a
+    listing is saved and never removed: a word no listing has any more simply finds nothing.
+    """
+
+    word = models.CharField(_("word"), max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("search word")
+        verbose_name_plural = _("search words")
+
+    def __str__(self) -> str:
+        return self.word

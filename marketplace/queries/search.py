@@ -225,24 +225,23 @@ def tsquery_text(alternatives: tuple[str, ...]) -> str:
 
 def did_you_mean(text: str) -> str | None:
     """The query with each unknown word replaced by the closest known term, if any changed."""
+    typed = words(text)
+    out = [_closest_known(word) or word for word in typed]
+    return " ".join(out) if out != typed else None
+
+
+def _closest_known(word: str) -> str | None:
+    """The known word closest to an unknown `word` (None for a known word, or none close)."""
     table = synonym_table()
-    known = set(table.vocabulary)
-    single_words = {w for term in known for w in term.split()}
-    changed = False
-    out = []
-    for word in words(text):
-        if word in single_words or any(form in single_words for form in singulars(word)):
-            out.append(word)
-            continue
-        close = difflib.get_close_matches(word, single_words, n=5, cutoff=0.75)
-        if close:
-            best = difflib.SequenceMatcher(None, word, close[0]).ratio()
-            tied = [c for c in close if difflib.SequenceMatcher(None, word, c).ratio() == best]
-            out.append(min(tied, key=lambda c: (table.place.get(c, len(table.place)), c)))
-            changed = True
-        else:
-            out.append(word)
-    return " ".join(out) if changed else None
+    single_words = {w for term in table.vocabulary for w in term.split()}
+    if word in single_words or any(form in single_words for form in singulars(word)):
+        return None
+    close = difflib.get_close_matches(word, single_words, n=5, cutoff=0.75)
+    if not close:
+        return None
+    best = difflib.SequenceMatcher(None, word, close[0]).ratio()
+    tied = [c for c in close if difflib.SequenceMatcher(None, word, c).ratio() == best]
+    return min(tied, key=lambda c: (table.place.get(c, len(table.place)), c))
 
 
 def suggestions(text: str, *, limit: int = 6) -> list[str]:
@@ -288,13 +287,12 @@ def _group_q(group: Group, *, vendor: str) -> Q:
 
 
 def filter_text(queryset: QuerySet, text: str, *, typos: bool = False) -> QuerySet:
-    """Listings matching every group of `text`; with `typos` (PostgreSQL), also those whose
-    title has a word close to it.
+    """Listings matching every group of `text`; with `typos` (PostgreSQL), each typed word
+    also matches the title words close to it and the closest known term (typo_groups).
 
-    Typos are a fallback (catalog.TYPOS_BELOW): comparing trigrams costs ~7 us per row, and a
-    common word's matches are many thousands of rows at 100,000 products.
+    Typos are a fallback (catalog.TYPOS_BELOW): a search finding enough is not widened.
     """
-    groups = query_groups(text)
+    groups = typo_groups(text) if typos else query_groups(text)
     if not groups:
         return queryset
     vendor = connection.vendor
@@ -302,14 +300,84 @@ def filter_text(queryset: QuerySet, text: str, *, typos: bool = False) -> QueryS
     for group in groups:
         matched &= _group_q(group, vendor=vendor)
     if vendor == "postgresql":
-        if typos:
-            # A title containing a word close to the query (pg_trgm, GIN index on title).
-            matched |= Q(title__trigram_word_similar=" ".join(words(text)))
         return queryset.filter(matched)
     # SQLite (`make run`): substring matching on the normalised text; no typo tolerance
     # beyond the spellings the synonym table lists.
     text_sql = Concat(F("title"), Value(" "), F("description"), output_field=TextField())
     return queryset.alias(search_text=normalized_sql(text_sql, vendor=vendor)).filter(matched)
+
+
+# --- Typos: the words of titles (PostgreSQL) --------------------------------------------------
+# Comparing trigrams with every title took 100-300 ms at 100,000 products; the distinct words
+# of the titles are a few thousand, so a typed word is corrected against them first and the
+# corrections are searched like any word (the full-text index).
+TYPO_WORDS = 5  # the closest title words tried for one typed word
+MIN_WORD = 3  # shorter words are not corrected (too few trigrams to tell)
+MAX_WORD_LENGTH = 120  # SearchWord.word
+
+
+def title_words(titles) -> set[str]:
+    """The normalised words of `titles` worth correcting a typo to."""
+    found = set()
+    for title in titles:
+        found.update(
+            w for w in words(title) if MIN_WORD <= len(w) <= MAX_WORD_LENGTH and not w.isdigit()
+        )
+    return found
+
+
+def add_title_words(titles) -> None:
+    """Remember the words of these titles (PostgreSQL; nothing to do elsewhere)."""
+    if connection.vendor != "postgresql":
+        return
+    from marketplace.models import SearchWord
+
+    found = sorted(title_words(titles))
+    if found:
+        SearchWord.objects.bulk_create(
+            [SearchWord(word=w) for w in found], ignore_conflicts=True, batch_size=1000
+        )
+
+
+def close_title_words(typed: list[str]) -> dict[str, list[str]]:
+    """For each typed word, the title words close to it (trigram word similarity, as pg_trgm's
+    `%>` with its threshold), closest first: one query for all of them."""
+    from marketplace.models import SearchWord
+
+    typed = [w for w in dict.fromkeys(typed) if len(w) >= MIN_WORD]
+    if not typed:
+        return {}
+    table = connection.ops.quote_name(SearchWord._meta.db_table)
+    sql = (  # the model's table name only
+        "SELECT t.typed, w.word FROM unnest(%s::text[]) AS t(typed) CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT word FROM {table} WHERE word %%> t.typed "
+        "ORDER BY word_similarity(t.typed, word) DESC, word LIMIT %s) AS w"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [typed, TYPO_WORDS])
+        close: dict[str, list[str]] = {}
+        for word, title_word in cursor.fetchall():
+            close.setdefault(word, []).append(title_word)
+    return close
+
+
+def typo_groups(text: str) -> list[Group]:
+    """query_groups(text) with the title words close to each single word among its
+    alternatives, as comparing trigrams with the titles found them. A listing still matches
+    every group; in a query of several words, a word no title word is close to also takes
+    the closest known term ("brass lmap": lamp), as the whole query's similarity to a title
+    let the other words find it."""
+    groups = query_groups(text)
+    close = close_title_words([g.alternatives[0] for g in groups if " " not in g.alternatives[0]])
+    widened = []
+    for group in groups:
+        typed = group.alternatives[0]
+        extra = close.get(typed, [])
+        if not extra and len(groups) > 1 and " " not in typed:
+            extra = [known] if (known := _closest_known(typed)) else []
+        alternatives = tuple(dict.fromkeys((*group.alternatives, *extra)))
+        widened.append(Group(alternatives, group.category_ids))
+    return widened
 
 
 def forgives_typos() -> bool:

@@ -16,7 +16,7 @@ from marketplace.images import MAX_IMAGES, delete_image_files, save_product_imag
 from marketplace.models import Category, City, FixedPriceListing, Product, ProductImage, User
 from marketplace.models.catalog import DEFAULT_MAX_PER_ORDER
 from marketplace.page_cache import catalogue_changed
-from marketplace.queries.search import SEARCH_CONFIG, normalized_sql
+from marketplace.queries.search import SEARCH_CONFIG, add_title_words, normalized_sql
 
 
 def search_document() -> SearchVector:
@@ -30,9 +30,12 @@ def search_document() -> SearchVector:
 
 
 def refresh_search_vector(product_ids: Sequence[int]) -> None:
+    """The products' search documents, and their titles' words for correcting typos."""
     if connection.vendor != "postgresql":
         return
-    Product.objects.filter(pk__in=product_ids).update(search_vector=search_document())
+    products = Product.objects.filter(pk__in=product_ids)
+    products.update(search_vector=search_document())
+    add_title_words(products.values_list("title", flat=True))
 
 
 def _check_seller(seller: User) -> None:

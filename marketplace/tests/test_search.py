@@ -8,9 +8,15 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.models import SearchSynonym
+from marketplace.models import Product, SearchSynonym
 from marketplace.queries.catalog import clear_reference_cache
-from marketplace.queries.search import clear_synonym_cache, did_you_mean, normalize, suggestions
+from marketplace.queries.search import (
+    clear_synonym_cache,
+    close_title_words,
+    did_you_mean,
+    normalize,
+    suggestions,
+)
 from marketplace.services.listings import refresh_search_vector
 from marketplace.tests.factories.catalog import ProductFactory, category, city
 
@@ -50,9 +56,10 @@ CASES = [
     ("brass lamps", {"lamp"}),
     ("zzqx", set()),
 ]
-TYPO_CASES = [  # PostgreSQL only: trigram similarity on titles
+TYPO_CASES = [  # PostgreSQL only: trigram similarity on the words of titles
     ("phulkri", {"phulkari"}),
     ("dupata", {"phulkari"}),
+    ("brass lmap", {"lamp"}),  # no title word is close to "lmap": the closest known term
 ]
 
 
@@ -93,6 +100,20 @@ def test_query_finds_the_same_listings_in_every_script_and_spelling(
 def test_postgresql_forgives_typos_in_titles(client, listings, query, expected):
     assert connection.vendor == "postgresql"
     assert found(client, listings, query) == expected
+
+
+@pytest.mark.postgres
+def test_a_typo_is_corrected_against_the_words_of_listed_titles(listings):
+    assert close_title_words(["phulkri", "dupata", "zzqx"]) == {
+        "phulkri": ["phulkari"],
+        "dupata": ["dupatta"],
+    }
+    ProductFactory(title="Zardozi clutch", description="")  # not yet through the service
+    assert close_title_words(["zardozy"]) == {}
+    refresh_search_vector(
+        list(Product.objects.filter(title="Zardozi clutch").values_list("pk", flat=True))
+    )
+    assert close_title_words(["zardozy"]) == {"zardozy": ["zardozi"]}
 
 
 def test_a_concept_finds_the_listings_of_its_category(client, listings):
