@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from marketplace import bulk
 from marketplace.models import Notification
@@ -81,3 +82,22 @@ def test_a_duplicate_raises_integrity_error_and_leaves_the_rows_unsaved(monkeypa
 
     assert [row.pk for row in rows] == [None, None, None]
     assert Notification.objects.filter(dedupe_key__startswith="dup:").count() == 1
+
+
+def test_values_django_converts_are_converted_as_bulk_create_converts_them(monkeypatch):
+    """A lazy translation in a text column is sent as its text, a TextChoices member as its
+    value, like bulk_create; plain values of Django's own fields are sent as they are."""
+    monkeypatch.setattr(bulk, "COPY_FROM", 2)
+    user = UserFactory()
+    rows = notices(user, 3, prefix="lazy")
+    rows[0].title = gettext_lazy("Auction won")
+    rows[1].kind = Notification.Kind.AUCTION_SOLD
+
+    bulk.insert_all(rows)
+
+    saved = Notification.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk")
+    assert [(n.title.split(" ")[0], n.kind) for n in saved] == [
+        ("Auction", "auction_unsold"),
+        ("a\\b\tc\nd\re", "auction_sold"),
+        ("a\\b\tc\nd\re", "auction_unsold"),
+    ]
