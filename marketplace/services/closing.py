@@ -65,8 +65,8 @@ def close_auctions(*, auction_ids: Collection[int], skip_locked: bool = False) -
     Exactly once: the rows are locked (ones another transaction holds are skipped with
     `skip_locked`, for the next run), status and end are judged under the lock by the database
     clock, so a second run finds nothing to do; the order's one-to-one on the auction makes a
-    second order impossible. The work is one statement per table for all of them. Returns one
-    result per auction closed, by pk.
+    second order impossible. The work is a statement or two per table for all of them.
+    Returns one result per auction closed, by pk.
     """
     with transaction.atomic():
         # Locked in pk order, so two runs that wait for each other take their locks in the
