@@ -12,6 +12,7 @@ from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from marketplace import background
+from marketplace.bulk import insert_all
 from marketplace.i18n import languages_for_users, supported
 from marketplace.models import Notification, User
 from marketplace.stored_text import freeze
@@ -64,12 +65,13 @@ def notify(
 
 
 def notify_many(notices: Sequence[Notice], *, new_keys: bool = False) -> list[Notification | None]:
-    """`notify` for many notices at once: one INSERT, one language query, and after commit
-    their e-mails queued in a few tasks and each recipient's bell updated once.
+    """`notify` for many notices at once: one INSERT (a COPY for many: `bulk.insert_all`), one
+    language query, and after commit their e-mails queued in a few tasks and each recipient's
+    bell updated once.
 
     Returns the new Notification of each notice, or None where it was a duplicate. A caller
     whose dedupe keys cannot have been used before (they name a row it has just inserted)
-    passes `new_keys=True`: the rows go in with one plain INSERT, without a savepoint.
+    passes `new_keys=True`: the rows go in without a savepoint.
     """
     if not notices:
         return []
@@ -86,7 +88,7 @@ def notify_many(notices: Sequence[Notice], *, new_keys: bool = False) -> list[No
             for notice, row in pairs:
                 row.title, row.body = str(notice.title), str(notice.body)
                 row.message = {"title": freeze(notice.title), "body": freeze(notice.body)}
-    created = Notification.objects.bulk_create(rows) if new_keys else _insert(rows)
+    created = insert_all(rows) if new_keys else _insert(rows)
     new_ids = [row.pk for row in created if row is not None]
     if new_ids:
         user_ids = list(dict.fromkeys(row.user_id for row in created if row is not None))
@@ -96,11 +98,11 @@ def notify_many(notices: Sequence[Notice], *, new_keys: bool = False) -> list[No
 
 def _insert(rows: list[Notification]) -> list[Notification | None]:
     """Insert the rows, each in a savepoint so a duplicate does not poison the caller's
-    transaction; many rows go in one statement first, the usual case with no duplicate."""
+    transaction; many rows go in at once first, the usual case with no duplicate."""
     if len(rows) > 1:
         try:
             with transaction.atomic():
-                return Notification.objects.bulk_create(rows)
+                return insert_all(rows)
         except IntegrityError:
             pass  # some notice was recorded before: find which, one row at a time
     created: list[Notification | None] = []

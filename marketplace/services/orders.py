@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import delivery, payments
+from marketplace.bulk import insert_all
 from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import (
     Address,
@@ -403,12 +404,12 @@ def create_orders(
     shop's delivery fee to the address (set when the address is chosen, for one without),
     snapshot and one PLACED event, numbered alike.
 
-    One INSERT per table whatever the count, so closing a batch of auctions costs the same
-    statements as closing one. Runs in the caller's transaction, which has done the checks.
+    The same statements per table whatever the count (`bulk.insert_all`), so closing a batch
+    of auctions costs the same statements as closing a few. Runs in the caller's transaction, which has done the checks.
     """
     if not new_orders:
         return []
-    own = Checkout.objects.bulk_create(
+    own = insert_all(
         [
             Checkout(number=new_reference(CHECKOUT_PREFIX), buyer_id=spec.buyer_id, created_at=now)
             for spec in new_orders
@@ -450,12 +451,12 @@ def create_orders(
             snapshot_address(order, spec.address)
         orders.append(order)
         items.append(lines)
-    Order.objects.bulk_create(orders)
+    insert_all(orders)
     for order, lines in zip(orders, items, strict=True):
         for item in lines:
             item.order = order
-    OrderItem.objects.bulk_create([item for lines in items for item in lines])
-    OrderEvent.objects.bulk_create(
+    insert_all([item for lines in items for item in lines])
+    insert_all(
         [
             OrderEvent(
                 order=order, kind=OrderEvent.Kind.PLACED, actor_id=order.buyer_id, created_at=now

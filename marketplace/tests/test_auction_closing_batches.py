@@ -1,5 +1,6 @@
 """close_auctions: a batch of due auctions closed in one transaction, each exactly once."""
 
+import json
 import threading
 from decimal import Decimal
 
@@ -8,10 +9,11 @@ from django.core import mail
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from marketplace import tasks
+from marketplace import bulk, tasks
 from marketplace.models import AuctionListing, Checkout, Notification, Order
 from marketplace.services import notifications
 from marketplace.services.closing import close_auction, close_auctions
+from marketplace.services.orders import SHIPPING_FIELDS
 from marketplace.tests.auction_helpers import bid, make_auction
 from marketplace.tests.factories.accounts import UserFactory
 from marketplace.tests.test_auction_closing import end_now, run_at_once
@@ -95,7 +97,14 @@ def test_a_batch_leaves_auctions_not_yet_due_or_already_closed(seller, buyer):
     assert Notification.objects.filter(kind=Notification.Kind.AUCTION_WON).count() == 1
 
 
-def test_a_batch_costs_the_same_statements_for_two_auctions_or_six(seller, buyer, rival):
+# The sweep's rows go in with one INSERT per table below bulk.COPY_FROM rows, and on PostgreSQL
+# with a key read and a COPY from it (1: every batch); either way a constant count per batch.
+@pytest.mark.parametrize("copy_from", [bulk.COPY_FROM, 1])
+def test_a_batch_costs_the_same_statements_for_two_auctions_or_six(
+    seller, buyer, rival, monkeypatch, copy_from
+):
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
+
     def statements_to_close(count: int) -> int:
         auctions = [
             ended(seller, title=f"Lot {n}", bids=[(buyer, "1000")] if n % 2 else [])
@@ -106,6 +115,91 @@ def test_a_batch_costs_the_same_statements_for_two_auctions_or_six(seller, buyer
         return len(queries)
 
     assert statements_to_close(2) == statements_to_close(6)
+
+
+def what_a_close_wrote(auction: AuctionListing) -> dict:
+    """The order, item, event, checkout and notices of a sold auction, without its keys,
+    numbers and clock times (the product's title stands in as TITLE, the order's number as
+    NUMBER)."""
+    order = Order.objects.get(auction=auction)
+    title = auction.product.title
+
+    def general(text: str) -> str:
+        return text.replace(title, "TITLE").replace(order.number, "NUMBER")
+
+    notices = Notification.objects.filter(dedupe_key=f"auction:{auction.pk}").order_by("kind")
+    return {
+        "order": [
+            order.status,
+            order.buyer_id,
+            order.seller_id,
+            order.subtotal,
+            order.shipping_fee,
+            order.total,
+            order.payment_deadline - order.created_at,
+            order.number[:4],
+            *(getattr(order, field) for field in SHIPPING_FIELDS),
+        ],
+        "checkout": list(
+            Checkout.objects.filter(pk=order.checkout_id).values_list(
+                "buyer_id", "payment_method", "idempotency_key"
+            )
+        ),
+        "items": [
+            {
+                "title": general(item.title),
+                "product": item.product_id == auction.product.pk,
+                "listing": item.listing_id,
+                "unit_price": item.unit_price,
+                "quantity": item.quantity,
+                "line_total": item.line_total,
+            }
+            for item in order.items.all()
+        ],
+        "events": list(order.events.values_list("kind", "actor_id", "note")),
+        "notices": [
+            {
+                "user": n.user_id,
+                "kind": n.kind,
+                "title": general(n.title),
+                "body": n.body,
+                "url": general(n.url),
+                "message": general(json.dumps(n.message, ensure_ascii=False)),
+                "read, e-mailed": (n.read_at, n.emailed_at),
+            }
+            for n in notices
+        ],
+    }
+
+
+def test_a_batch_written_with_copy_writes_what_closing_one_auction_writes(
+    seller, buyer, rival, monkeypatch
+):
+    """The batch goes through COPY on PostgreSQL (bulk.insert_all), the single close through
+    one INSERT per table (one order, two notices), both through the one order constructor:
+    the same rows."""
+    monkeypatch.setattr(bulk, "COPY_FROM", 3)
+    batch = [
+        ended(seller, title=f"Lot {n}", bids=[(buyer, "1000"), (rival, "1250.50")])
+        for n in range(3)
+    ]
+    alone = ended(seller, title="Alone", bids=[(buyer, "1000"), (rival, "1250.50")])
+
+    assert len(close_auctions(auction_ids=[a.pk for a in batch])) == 3
+    assert close_auction(auction_id=alone.pk) is not None
+
+    expected = what_a_close_wrote(alone)
+    assert expected["order"][:6] == [
+        Order.Status.AWAITING_PAYMENT,
+        rival.pk,
+        seller.pk,
+        Decimal("1250.50"),
+        Decimal("0.00"),
+        Decimal("1250.50"),
+    ]
+    assert len(expected["notices"]) == 2
+    for auction in batch:
+        assert what_a_close_wrote(auction) == expected
 
 
 def test_winners_in_one_batch_are_written_to_in_their_own_languages(seller):
@@ -267,10 +361,12 @@ def test_a_batch_skips_auctions_another_transaction_holds(seller, buyer):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("copy_from", [bulk.COPY_FROM, 2])
 def test_concurrent_sweeps_in_small_batches_close_each_auction_once(
-    seller, buyer, rival, monkeypatch
+    seller, buyer, rival, monkeypatch, copy_from
 ):
     monkeypatch.setattr(tasks, "CLOSE_BATCH", 3)
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)  # 2: the batches' rows go in by COPY
     auctions = [
         ended(
             seller,
