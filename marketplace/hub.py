@@ -7,7 +7,8 @@ consumer's queue, decoded, a task woken, dispatched, forwarded (about 0.15 ms of
 per event, most of a Daphne's time with a thousand sockets on one auction; BENCHMARKS.md,
 fan-out). Here the auction consumers of a process register with its hub instead; the hub joins
 each group with one channel of its own and, for each event, hands the one text to each socket's
-send in turn. Daphne's send frames the text into the socket's transport and returns at once.
+send in turn. Under Daphne it goes one step further: the WebSocket frame is built once per event
+and written to each socket's transport (see "Daphne" below).
 
 Bounded memory: what a socket's server holds unsent (Daphne: the transport's write buffer,
 which never pushes back) is checked before each event. Past `LIVE_SOCKET_BACKLOG_BYTES` the
@@ -30,6 +31,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from autobahn.twisted.websocket import WebSocketServerProtocol
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 from django.conf import settings
@@ -45,12 +47,43 @@ CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455
 
 
 class _Socket:
-    __slots__ = ("held", "send", "stalled_since")
+    __slots__ = ("held", "protocol", "send", "stalled_since")
 
     def __init__(self, send: Send) -> None:
-        self.send = send
-        self.held: list[dict[str, Any]] | None = []  # None once its status has gone
+        self.send = server_send(send)
+        self.protocol = daphne_protocol(self.send)
+        self.held: list[_Event] | None = []  # None once its status has gone
         self.stalled_since: float | None = None
+
+    def unsent_bytes(self) -> int:
+        if self.protocol is not None:
+            return _transport_buffer(self.protocol.transport)
+        return unsent_bytes(self.send)
+
+    def write_now(self, event: "_Event") -> bool:
+        """Write the event's frame to a Daphne socket's transport if Autobahn would have sent
+        that same frame at once (see `_writable`); False when `write` must send it."""
+        protocol = self.protocol
+        if protocol is not None and _writable(protocol, event):
+            protocol.transport.write(event.frame)
+            return True
+        return False
+
+    async def write(self, event: "_Event") -> None:
+        if not self.write_now(event):
+            await self.send(event.message)
+
+
+class _Event:
+    """One event's text, as an ASGI message and as a finished WebSocket frame (built once)."""
+
+    __slots__ = ("frame", "message", "size")
+
+    def __init__(self, text: str) -> None:
+        self.message = {"type": "websocket.send", "text": text}
+        payload = text.encode()
+        self.size = len(payload)
+        self.frame = _text_frame_header(self.size) + payload
 
 
 class Hub:
@@ -66,7 +99,7 @@ class Hub:
     async def join(self, group: str, key: Hashable, send: Send) -> None:
         """Have the group's events written to `send` (a consumer's ASGI send), once `ready`."""
         await self._start()
-        self.groups.setdefault(group, {})[key] = _Socket(server_send(send))
+        self.groups.setdefault(group, {})[key] = _Socket(send)
         # Asked for every socket: idempotent (channels-redis subscribes a process to a group
         # once), and it renews the in-memory layer's membership, which expires a day after
         # it was last added.
@@ -78,8 +111,8 @@ class Hub:
         if socket is None or socket.held is None:
             return
         held, socket.held = socket.held, None
-        for message in held:
-            await socket.send(message)
+        for event in held:
+            await socket.write(event)
 
     async def leave(self, group: str, key: Hashable) -> None:
         sockets = self.groups.get(group)
@@ -112,20 +145,22 @@ class Hub:
         sockets = self.groups.get(group)
         if not sockets:
             return
-        message = {"type": "websocket.send", "text": text}
+        event = _Event(text)
         limit = settings.LIVE_SOCKET_BACKLOG_BYTES
         now = time.monotonic()
         # A copy: a socket may leave while a send is awaited.
         for key, socket in list(sockets.items()):
             if socket.held is not None:
-                socket.held = [*socket.held[-(MAX_HELD - 1) :], message]
+                socket.held = [*socket.held[-(MAX_HELD - 1) :], event]
                 continue
-            if unsent_bytes(socket.send) > limit:
+            if socket.unsent_bytes() > limit:
                 await self._stalled(group, key, socket, now)
                 continue
             socket.stalled_since = None
             try:
-                await socket.send(message)
+                # Without a coroutine per socket where Daphne's transport takes the frame.
+                if not socket.write_now(event):
+                    await socket.send(event.message)
             except Exception:
                 logger.exception("a live socket refused an event")
 
@@ -164,19 +199,62 @@ def server_send(send: Send) -> Send:
 def unsent_bytes(send: Send) -> int:
     """How much a socket's server holds that its client has not taken yet.
 
-    Daphne's send is `partial(server.handle_reply, protocol)` and writes into the protocol's
-    Twisted transport, whose buffer grows while the client does not read. The tests' server
-    (asgiref's ApplicationCommunicator) queues sent messages until the test receives them.
-    Reads Daphne's and Twisted's internals: check this when upgrading them.
+    Daphne: its protocol's Twisted transport buffer, which grows while the client does not
+    read. The tests' server (asgiref's ApplicationCommunicator, whose send is its output
+    queue's `put`) queues sent messages until the test receives them.
     """
-    if isinstance(send, functools.partial) and send.args:
-        transport = getattr(send.args[0], "transport", None)
-        if transport is not None:
-            buffered = getattr(transport, "dataBuffer", b"")
-            offset = getattr(transport, "offset", 0)
-            return len(buffered) - offset + getattr(transport, "_tempDataLen", 0)
-        return 0
+    protocol = daphne_protocol(send)
+    if protocol is not None:
+        return _transport_buffer(protocol.transport)
     queue = getattr(send, "__self__", None)
     if isinstance(queue, asyncio.Queue):
         return sum(len(m.get("text") or "") for m in queue._queue)
     return 0
+
+
+# --- Daphne ------------------------------------------------------------------------------------
+# Daphne's send frames each message for each socket again (Autobahn's sendMessage: the text
+# encoded, a header built, the payload copied into the frame), about half of what a socket
+# cost per event. An event's frame is the same for every socket, so the hub builds it once and
+# writes it to each socket's transport itself, when Autobahn would have sent exactly that
+# frame at once: the socket is open, nothing waits in Autobahn's own send queue, no
+# compression or fragmentation was agreed, and the payload is within the size limit. Anything
+# else goes through Daphne's send as before. This reads Daphne's, Autobahn's and Twisted's
+# internals (the send's bound protocol, its state and options, the transport's buffer):
+# check it when upgrading them (marketplace/tests/test_live_hub.py runs a real Daphne).
+
+
+def daphne_protocol(send: Send):
+    """The Autobahn protocol of a socket whose send is Daphne's, else None."""
+    if not (isinstance(send, functools.partial) and send.args):
+        return None
+    protocol = send.args[0]
+    if isinstance(protocol, WebSocketServerProtocol) and protocol.transport is not None:
+        return protocol
+    return None
+
+
+def _writable(protocol, event: _Event) -> bool:
+    return (
+        protocol.state == protocol.STATE_OPEN
+        and not protocol.send_queue
+        and protocol._perMessageCompress is None
+        and not protocol.autoFragmentSize
+        and not 0 < protocol.maxMessagePayloadSize < event.size
+    )
+
+
+def _transport_buffer(transport) -> int:
+    """Bytes written to a Twisted transport and not yet taken by the kernel."""
+    buffered = getattr(transport, "dataBuffer", b"")
+    offset = getattr(transport, "offset", 0)
+    return len(buffered) - offset + getattr(transport, "_tempDataLen", 0)
+
+
+def _text_frame_header(size: int) -> bytes:
+    """RFC 6455: FIN and opcode 1 (text), then the payload length (a server never masks)."""
+    if size <= 125:
+        return bytes((0x81, size))
+    if size <= 0xFFFF:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big")
+    return bytes((0x81, 127)) + size.to_bytes(8, "big")

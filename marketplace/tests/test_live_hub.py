@@ -228,3 +228,57 @@ def test_two_processes_on_redis_each_get_an_event_once_for_all_their_sockets():
             process.loop.call_soon_threadsafe(process.loop.stop)
             process.thread.join(TIMEOUT)
             process.loop.close()
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
+def test_the_prebuilt_frame_is_one_unmasked_text_frame_a_client_reads(size):
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    text = "ب" * (size // 2) + "x" * (size % 2)  # multi-byte characters: length in bytes
+    reader = StreamReader()
+    reader.feed_data(hub._Event(text).frame)
+    reader.feed_eof()
+    parser = Frame.parse(reader.read_exact, mask=False)
+    with pytest.raises(StopIteration) as done:
+        next(parser)
+    frame = done.value.value
+    assert (frame.opcode, frame.fin, frame.data.decode()) == (Opcode.TEXT, True, text)
+    assert reader.at_eof()
+
+
+@pytest.mark.postgres
+def test_a_real_daphne_writes_events_that_a_standard_client_reads(seller, buyer, rival):
+    """Through Daphne (the hub writes the frames itself) to the `websockets` library."""
+    from websockets.asyncio.client import connect as ws_connect
+
+    from benchmarks import _support
+
+    if not os.environ.get("REDIS_URL"):
+        fail_in_ci_else_skip("needs Redis (REDIS_URL): the bid is broadcast to another process")
+    auction = make_auction(seller, starting_price="1000")
+
+    class Out(list):
+        write = list.append
+
+    async def scenario(port: int):
+        url = f"ws://127.0.0.1:{port}/ws/auction/{auction.pk}/"
+        clients = [await ws_connect(url, origin=f"http://127.0.0.1:{port}") for _ in range(3)]
+        try:
+            for client in clients:
+                assert json.loads(await client.recv())["type"] == "auction_status"
+            for bidder, amount, seq in ((buyer, "1000", 1), (rival, "1100", 2)):
+                await database_sync_to_async(bid)(auction, bidder, amount)
+                for client in clients:
+                    frame = json.loads(await asyncio.wait_for(client.recv(), 10))
+                    while frame["seq"] < seq:  # the two bids may go out as one event
+                        frame = json.loads(await asyncio.wait_for(client.recv(), 10))
+                    assert frame["type"] == "new_bid"
+                    assert 'id="bid-panel"' in frame["html"]
+                assert frame["data"]["current_price"] == f"{amount}.00"
+        finally:
+            for client in clients:
+                await client.close()
+
+    with _support.daphne(Out()) as port:
+        async_to_sync(scenario)(port)
