@@ -282,3 +282,42 @@ def test_a_real_daphne_writes_events_that_a_standard_client_reads(seller, buyer,
 
     with _support.daphne(Out()) as port:
         async_to_sync(scenario)(port)
+
+
+def test_a_frame_the_kernel_takes_only_in_part_is_finished_by_twisted_in_order():
+    import socket
+
+    class Transport:
+        """What write_frame reads of a Twisted TCP transport; `write` is its buffer."""
+
+        TLS = False
+        connected, disconnecting, _writeDisconnected = 1, 0, False
+        dataBuffer, offset, _tempDataLen = b"", 0, 0
+
+        def __init__(self, sock):
+            self.socket = sock
+            self.buffered = []
+
+        def write(self, data):
+            self.buffered.append(data)
+            self._tempDataLen += len(data)
+
+    server, client = socket.socketpair()
+    server.setblocking(False)
+    try:
+        transport = Transport(server)
+        small, large = hub._Event("a" * 100).frame, hub._Event("b" * 20_000_000).frame
+        hub.write_frame(transport, small)
+        assert transport.buffered == []  # straight into the kernel
+        hub.write_frame(transport, large)
+        assert 0 < sum(map(len, transport.buffered)) < len(large)  # the kernel took a part
+        hub.write_frame(transport, small)  # behind the rest, never before it
+        assert transport.buffered[-1] == small
+        received = bytearray()
+        client.settimeout(5)
+        while len(received) < len(small) + len(large) - sum(map(len, transport.buffered)):
+            received += client.recv(1 << 20)
+        assert bytes(received) + b"".join(transport.buffered) == small + large + small
+    finally:
+        server.close()
+        client.close()
