@@ -85,7 +85,9 @@ def _place_bids(auction, bidders: list, bids: int, interval: float) -> dict[int,
     return committed
 
 
-def _measure(ports: list[int], watchers: int, bids: int, interval: float, clients: int) -> dict:
+def _measure(
+    ports: list[int], pids: list[int], watchers: int, bids: int, interval: float, clients: int
+) -> dict:
     from marketplace.models import AuctionListing, Bid
 
     auction = _support.hot_auction(f"Bench fan-out ({watchers} watchers)")
@@ -119,6 +121,7 @@ def _measure(ports: list[int], watchers: int, bids: int, interval: float, client
                 raise CommandError(f"The watcher process failed: {line!r}")
         connect_seconds = time.perf_counter() - started
         time.sleep(1)
+        cpu_before = sum(_support.cpu_seconds(pid) for pid in pids)
         bids_started = time.perf_counter()
         committed = _place_bids(auction, bidders, bids, interval)
         bid_seconds = time.perf_counter() - bids_started
@@ -131,6 +134,7 @@ def _measure(ports: list[int], watchers: int, bids: int, interval: float, client
             part = json.loads(_read_line(watcher.stdout, 180))
             for key in report:
                 report[key] += part[key]
+        daphne_cpu = sum(_support.cpu_seconds(pid) for pid in pids) - cpu_before
     finally:
         for watcher in processes:
             if watcher.poll() is None:
@@ -175,6 +179,10 @@ def _measure(ports: list[int], watchers: int, bids: int, interval: float, client
         "events": events / max(1, watchers),
         "bids_per_second": len(committed) / bid_seconds if bid_seconds else 0.0,
         "anomalies": anomalies,
+        # The Daphnes' CPU time from the first bid until every watcher showed the last one,
+        # per frame they sent (events x watchers): the send's cost, whatever the neighbours.
+        "daphne_cpu": daphne_cpu,
+        "us_per_frame": daphne_cpu * 1e6 / max(1, events),
         "final_states": len(final),
     }
 
@@ -204,11 +212,12 @@ def main(
     rows = []
     for size in sizes:
         with contextlib.ExitStack() as stack:
+            pids: list[int] = []
             ports = [
-                stack.enter_context(_support.daphne(out, (port + n) if port else None))
+                stack.enter_context(_support.daphne(out, (port + n) if port else None, pids=pids))
                 for n in range(daphnes)
             ]
-            result = _measure(ports, size, bids, interval / 1000, clients)
+            result = _measure(ports, pids, size, bids, interval / 1000, clients)
         latencies = result["latencies"]
         anomalies = ", ".join(f"{k} {v}" for k, v in result["anomalies"].items() if v) or "0"
         rows.append(
@@ -222,6 +231,7 @@ def main(
                 f"{_support.percentile(latencies, 0.99):.1f}",
                 f"{max(latencies, default=float('nan')):.1f}",
                 anomalies,
+                f"{result['daphne_cpu']:.1f} ({result['us_per_frame']:.0f} µs)",
                 _support.load(),
             ]
         )
@@ -238,6 +248,7 @@ def main(
             "p99 ms",
             "max ms",
             "anomalies",
+            "Daphne CPU s (per frame sent)",
             "load avg after (1/5/15 min)",
         ],
         rows,
