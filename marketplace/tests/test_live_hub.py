@@ -49,6 +49,13 @@ def event(group: str, seq: int, prev_seq: int | None = None) -> dict:
     return {"type": "new_bid", "group": group, "text": text}
 
 
+async def publish(group: str, reader, *seqs: int) -> None:
+    """Send events to `group`, each once the socket that reads has had the one before."""
+    for seq in seqs:
+        await get_channel_layer().group_send(group, event(group, seq))
+        assert json.loads(await reader.receive_from(timeout=TIMEOUT))["seq"] == seq
+
+
 def test_sockets_of_one_process_share_one_subscription_and_get_one_frame_each(auction, buyer):
     group = realtime.group_name(auction.pk, "en")
     subscribed = database_sync_to_async(processes_subscribed)
@@ -117,25 +124,28 @@ def test_an_event_during_a_sockets_status_read_follows_the_status(auction, monke
     run(scenario)
 
 
-def test_a_socket_that_does_not_read_holds_at_most_one_event_past_the_limit(auction, settings):
-    settings.LIVE_SOCKET_BACKLOG_BYTES = 1  # anything unread counts as behind
+@pytest.fixture
+def strict_group(auction, settings) -> str:
+    """The auction's group, in a process where any unread event puts a socket behind."""
+    settings.LIVE_SOCKET_BACKLOG_BYTES = 1
+    return realtime.group_name(auction.pk, "en")
+
+
+def test_a_socket_that_does_not_read_holds_at_most_one_event_past_the_limit(
+    auction, strict_group, settings
+):
     settings.LIVE_SLOW_SOCKET_SECONDS = 60
-    group = realtime.group_name(auction.pk, "en")
 
     async def scenario():
-        layer = get_channel_layer()
         reader, _ = await connect(auction)
         stalled, _ = await connect(auction)
         try:
-            for seq in (1, 2, 3):
-                await layer.group_send(group, event(group, seq))
-                assert json.loads(await reader.receive_from(timeout=TIMEOUT))["seq"] == seq
+            await publish(strict_group, reader, 1, 2, 3)
             unread = stalled.output_queue
             assert [json.loads(m["text"])["seq"] for m in unread._queue] == [1]
             # It reads again: the next event reaches it, with the gap its page resyncs on.
             assert json.loads(await stalled.receive_from(timeout=TIMEOUT))["seq"] == 1
-            await layer.group_send(group, event(group, 4))
-            assert json.loads(await reader.receive_from(timeout=TIMEOUT))["seq"] == 4
+            await publish(strict_group, reader, 4)
             late = json.loads(await stalled.receive_from(timeout=TIMEOUT))
             assert (late["prev_seq"], late["seq"]) == (3, 4)
         finally:
@@ -145,20 +155,17 @@ def test_a_socket_that_does_not_read_holds_at_most_one_event_past_the_limit(auct
     run(scenario)
 
 
-def test_a_socket_stalled_for_too_long_is_closed_to_reconnect(auction, settings):
-    settings.LIVE_SOCKET_BACKLOG_BYTES = 1
+def test_a_socket_stalled_for_too_long_is_closed_to_reconnect(auction, strict_group, settings):
     settings.LIVE_SLOW_SOCKET_SECONDS = 0
-    group = realtime.group_name(auction.pk, "en")
 
     async def scenario():
-        layer = get_channel_layer()
         reader, _ = await connect(auction)
         stalled, _ = await connect(auction)
         try:
-            for seq in (1, 2, 3):  # 1 unread; skipped at 2; still behind at 3: closed
-                await layer.group_send(group, event(group, seq))
-                assert json.loads(await reader.receive_from(timeout=TIMEOUT))["seq"] == seq
-            assert len(hub.hub().groups[group]) == 1
+            await publish(
+                strict_group, reader, 1, 2, 3
+            )  # 1 unread; skipped at 2; behind at 3: closed
+            assert len(hub.hub().groups[strict_group]) == 1
             assert json.loads(await stalled.receive_from(timeout=TIMEOUT))["seq"] == 1
             closing = await stalled.receive_output(timeout=TIMEOUT)
             assert closing == {"type": "websocket.close", "code": hub.CLOSE_TRY_AGAIN_LATER}
