@@ -53,7 +53,8 @@ benchmarks and their options (defaults shown; BENCHMARKS.md has the method and f
   closing  the closing task over ended auctions: --size 10000 (auctions seeded)
   fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms;
            0 = bids back to back, at the maximum rate)
-           -o port=0
+           -o daphnes=1 (Daphne processes the watchers are spread over)
+           -o clients=1 (watcher processes) -o port=0
   pages    requests/s through Daphne of home, browse, search, product and auction pages,
            anonymous and signed in, beside a bare view: --size 100000 (products, as browse)
            -o seconds=5 -o clients=8 -o port=0

@@ -197,6 +197,12 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'])}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -216,10 +222,16 @@ def raise_fd_limit(wanted: int) -> int:
 
 
 @contextlib.contextmanager
-def daphne(out: TextIO, port: int | None = None, base_dir: str | Path | None = None):
+def daphne(
+    out: TextIO,
+    port: int | None = None,
+    base_dir: str | Path | None = None,
+    pids: list[int] | None = None,
+):
     """Run Daphne (the site's ASGI app, Redis channel layer) in a subprocess; yield its port.
 
-    `base_dir`: serve another checkout of the site (a baseline) instead of this one."""
+    `base_dir`: serve another checkout of the site (a baseline) instead of this one. `pids`:
+    a list to append the process id to (to read its CPU time, `cpu_seconds`)."""
     port = port or free_port()
     # The same database as this process (under pytest, the test database).
     env = {
@@ -267,6 +279,8 @@ def daphne(out: TextIO, port: int | None = None, base_dir: str | Path | None = N
                 raise CommandError(f"Daphne did not listen on {port} within 30 s")
             time.sleep(0.1)
         out.write(f"(Daphne pid {process.pid} on 127.0.0.1:{port}, from {base_dir or BASE_DIR})")
+        if pids is not None:
+            pids.append(process.pid)
         yield port
     except BaseException:
         out.write(f"Daphne's log ends with:\n{Path(log.name).read_text()[-3000:]}")

@@ -1,8 +1,10 @@
 """Fan-out latency: from a bid's commit to its `new_bid` arriving at every watching socket.
 
-One Daphne subprocess (the site's ASGI app, Redis channel layer) serves N anonymous watchers
-connected to ws/auction/<id>/; the watchers run on one asyncio event loop in another process
-(benchmarks/_watchers.py). This process places bids through
+One Daphne subprocess, or several (`daphnes`), serves N anonymous watchers connected to
+ws/auction/<id>/ (the site's ASGI app, Redis channel layer; watchers spread evenly over the
+Daphnes); the watchers run on one asyncio event loop in another process, or are spread over
+several (`clients`; benchmarks/_watchers.py, a minimal client so that the server is what is
+measured). This process places bids through
 `marketplace.services.bidding.place_bid` on a sync thread with an event loop behind it (as
 Daphne does), so each broadcast goes the real way: after commit to the process's broadcaster,
 rendered once per burst, sent to the auction's group through Redis, forwarded by Daphne.
@@ -13,11 +15,12 @@ this machine). Checked after each size: every accepted bid in the database, pric
 database's count and price.
 
 Options (`python -m benchmarks fanout -o KEY=VALUE`): watchers ("100,1000"), bids (20 per size),
-interval (ms between bids, 1000; 0 = back to back, the maximum rate), port (Daphne's; default
-a free one).
+interval (ms between bids, 1000; 0 = back to back, the maximum rate), daphnes (Daphne
+processes, 1), clients (watcher processes, 1), port (the first Daphne's; default a free one).
 """
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -82,44 +85,61 @@ def _place_bids(auction, bidders: list, bids: int, interval: float) -> dict[int,
     return committed
 
 
-def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
+def _measure(
+    ports: list[int], pids: list[int], watchers: int, bids: int, interval: float, clients: int
+) -> dict:
     from marketplace.models import AuctionListing, Bid
 
     auction = _support.hot_auction(f"Bench fan-out ({watchers} watchers)")
     bidders = _support.bench_users(2)
-    watcher = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
-        [
-            sys.executable,
-            "-m",
-            "benchmarks._watchers",
-            f"ws://127.0.0.1:{port}/ws/auction/{auction.pk}/",
-            f"http://127.0.0.1:{port}",
-            str(watchers),
-        ],
-        cwd=_support.BASE_DIR,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-    )
+    urls = ",".join(f"ws://127.0.0.1:{port}/ws/auction/{auction.pk}/" for port in ports)
+    shares = [watchers // clients + (n < watchers % clients) for n in range(clients)]
+    processes = [
+        subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+            [
+                sys.executable,
+                "-m",
+                "benchmarks._watchers",
+                urls,
+                f"http://127.0.0.1:{ports[0]}",
+                str(share),
+            ],
+            cwd=_support.BASE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        )
+        for share in shares
+        if share
+    ]
     try:
         started = time.perf_counter()
-        line = _read_line(watcher.stdout, 600)
-        if line.strip() != "ready":
-            raise CommandError(f"The watcher process failed: {line!r}")
+        for watcher in processes:
+            line = _read_line(watcher.stdout, 600)
+            if line.strip() != "ready":
+                raise CommandError(f"The watcher process failed: {line!r}")
         connect_seconds = time.perf_counter() - started
         time.sleep(1)
+        cpu_before = sum(_support.cpu_seconds(pid) for pid in pids)
         bids_started = time.perf_counter()
         committed = _place_bids(auction, bidders, bids, interval)
         bid_seconds = time.perf_counter() - bids_started
         # Stragglers: until every watcher shows the last bid (at most a minute).
-        watcher.stdin.write(f"until {max(committed, default=0)}\n")
-        watcher.stdin.flush()
-        report = json.loads(_read_line(watcher.stdout, 180))
+        for watcher in processes:
+            watcher.stdin.write(f"until {max(committed, default=0)}\n")
+            watcher.stdin.flush()
+        report = {"connected": 0, "arrivals": [], "final": []}
+        for watcher in processes:
+            part = json.loads(_read_line(watcher.stdout, 180))
+            for key in report:
+                report[key] += part[key]
+        daphne_cpu = sum(_support.cpu_seconds(pid) for pid in pids) - cpu_before
     finally:
-        if watcher.poll() is None:
-            watcher.kill()
-        watcher.wait()
+        for watcher in processes:
+            if watcher.poll() is None:
+                watcher.kill()
+            watcher.wait()
     auction = AuctionListing.objects.get(pk=auction.pk)
     amounts = list(
         Bid.objects.filter(auction=auction).order_by("id").values_list("amount", "is_automatic")
@@ -159,6 +179,10 @@ def _measure(port: int, watchers: int, bids: int, interval: float) -> dict:
         "events": events / max(1, watchers),
         "bids_per_second": len(committed) / bid_seconds if bid_seconds else 0.0,
         "anomalies": anomalies,
+        # The Daphnes' CPU time from the first bid until every watcher showed the last one,
+        # per frame they sent (events x watchers): the send's cost, whatever the neighbours.
+        "daphne_cpu": daphne_cpu,
+        "us_per_frame": daphne_cpu * 1e6 / max(1, events),
         "final_states": len(final),
     }
 
@@ -169,6 +193,8 @@ def main(
     watchers: str = "100,1000",
     bids: int = 20,
     interval: int = 1000,
+    daphnes: int = 1,
+    clients: int = 1,
     port: int = 0,
     verbosity: int = 1,
 ) -> None:
@@ -176,16 +202,22 @@ def main(
     _support.require_postgresql("fanout")
     _support.require_redis("fanout")
     sizes = [int(part) for part in str(watchers).split(",") if part.strip()]
+    daphnes, clients = max(1, int(daphnes)), max(1, int(clients))
     out.write(
         f"{bids} bids per size, {interval} ms apart (0: back to back), placed through "
-        "place_bid in this process; "
-        f"watchers on one asyncio loop in a separate process; load average before: "
-        f"{_support.load()}"
+        f"place_bid in this process; watchers spread over {daphnes} Daphne process(es), "
+        f"connected from {clients} client process(es) (one asyncio loop each); "
+        f"load average before: {_support.load()}"
     )
     rows = []
     for size in sizes:
-        with _support.daphne(out, port or None) as daphne_port:
-            result = _measure(daphne_port, size, bids, interval / 1000)
+        with contextlib.ExitStack() as stack:
+            pids: list[int] = []
+            ports = [
+                stack.enter_context(_support.daphne(out, (port + n) if port else None, pids=pids))
+                for n in range(daphnes)
+            ]
+            result = _measure(ports, pids, size, bids, interval / 1000, clients)
         latencies = result["latencies"]
         anomalies = ", ".join(f"{k} {v}" for k, v in result["anomalies"].items() if v) or "0"
         rows.append(
@@ -199,6 +231,7 @@ def main(
                 f"{_support.percentile(latencies, 0.99):.1f}",
                 f"{max(latencies, default=float('nan')):.1f}",
                 anomalies,
+                f"{result['daphne_cpu']:.1f} ({result['us_per_frame']:.0f} µs)",
                 _support.load(),
             ]
         )
@@ -215,6 +248,7 @@ def main(
             "p99 ms",
             "max ms",
             "anomalies",
+            "Daphne CPU s (per frame sent)",
             "load avg after (1/5/15 min)",
         ],
         rows,

@@ -441,6 +441,11 @@ AUCTION_SOFT_CLOSE_EXTENSION_SECONDS = env_int("AUCTION_SOFT_CLOSE_EXTENSION_SEC
 # Live auction events (marketplace/background.py): a bid's broadcast, outbid e-mails and bell
 # counts are sent at most once per this window per auction (or reader), the latest state winning.
 LIVE_COALESCE_SECONDS = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.05"))
+# A watching socket whose client has not taken this many bytes yet is skipped (its page resyncs
+# on the next event it gets), and closed if still behind this many seconds later
+# (marketplace/hub.py).
+LIVE_SOCKET_BACKLOG_BYTES = env_int("LIVE_SOCKET_BACKLOG_BYTES", 1_000_000)
+LIVE_SLOW_SOCKET_SECONDS = float(os.environ.get("LIVE_SLOW_SOCKET_SECONDS", "30"))
 PAYMENT_VIOLATIONS_BEFORE_BLOCK = env_int("PAYMENT_VIOLATIONS_BEFORE_BLOCK", 3)
 # Cash on delivery (issue 15): offered only for checkouts below COD_LIMIT rupees; the buyer
 # confirms a COD order within COD_CONFIRM_HOURS or the deadline job cancels it; a buyer whose

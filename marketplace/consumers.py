@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from marketplace import flood, realtime
+from marketplace import flood, hub, realtime
 from marketplace.exceptions import BidRejected
 from marketplace.i18n import language_from_scope
 from marketplace.models import AuctionListing
@@ -151,14 +151,18 @@ class AuctionConsumer(SessionBoundConsumer):
         if not exists:
             await self.close(code=4404)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # The auction's events reach this socket through the process's hub (one subscription
+        # per group per process), not through this consumer's channel. Joined before the
+        # status is read, so no event falls between; the hub holds them until it has gone.
+        await hub.hub().join(self.group, self, self.base_send)
         await self.join_sessions_group()
         await self.accept()
         await self.send_json(await database_sync_to_async(realtime.status_message)(self.auction_id))
+        await hub.hub().ready(self.group, self)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await hub.hub().leave(self.group, self)
         await self.leave_sessions_group()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -263,29 +267,14 @@ class AuctionConsumer(SessionBoundConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first hops to the one sync thread to close stale database
-        # connections, for every message: one hop per watcher per broadcast (so a broadcast's
-        # cost grew with its audience) and one more per bid, queued behind the bids themselves.
+        # connections, for every message: one more hop per bid, queued behind the bids
+        # themselves (and, before the hub, one per watcher per broadcast).
         # Every database call here goes through database_sync_to_async, which closes stale
         # connections itself, so the hop buys nothing.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
-
-    # Group events, named after their types: forward the prepared message (this group's,
-    # so the panel is in this viewer's language).
-    async def new_bid(self, event: dict[str, Any]) -> None:
-        await self._forward(event)
-
-    async def auction_extended(self, event: dict[str, Any]) -> None:
-        await self._forward(event)
-
-    async def auction_ended(self, event: dict[str, Any]) -> None:
-        await self._forward(event)
-
-    async def _forward(self, event: dict[str, Any]) -> None:
-        # realtime serialises each event once per language for all its watchers.
-        await self.send(text_data=event["text"])
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

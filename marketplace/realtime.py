@@ -225,7 +225,10 @@ def _send_events(
             # Serialised here once per language, not once per watching socket; each socket
             # of that language's group forwards the text as it is.
             text = json.dumps({**message, "html": panel})
-            send(group_name(auction.pk, code), {"type": message["type"], "text": text})
+            group = group_name(auction.pk, code)
+            # To each watching process's hub (marketplace.hub), which writes the text to its
+            # sockets of that group.
+            send(group, {"type": message["type"], "group": group, "text": text})
 
 
 def watched_auctions(auction_ids: Iterable[int]) -> set[int]:

@@ -80,18 +80,23 @@ def test_bid_benchmark_bids_over_websockets_through_daphne():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("watchers", "bids", "interval", "shown"),
+    ("watchers", "bids", "interval", "shown", "processes"),
     [
-        ("4", 3, 50, "12 / 12"),
+        ("4", 3, 50, "12 / 12", {}),
         # Back to back: bursts go out as fewer events, each showing all of its bids.
-        ("3", 10, 0, "30 / 30"),
+        ("3", 10, 0, "30 / 30", {}),
+        # Watchers spread over two Daphnes (each hears the event once, through Redis) and
+        # connected from two client processes.
+        ("5", 3, 50, "15 / 15", {"daphnes": 2, "clients": 2}),
     ],
 )
-def test_fanout_benchmark_shows_every_bid_on_every_watchers_page(watchers, bids, interval, shown):
+def test_fanout_benchmark_shows_every_bid_on_every_watchers_page(
+    watchers, bids, interval, shown, processes
+):
     require_redis()
     out = Lines()
 
-    fanout.main(out, watchers=watchers, bids=bids, interval=interval)
+    fanout.main(out, watchers=watchers, bids=bids, interval=interval, **processes)
 
     (row,) = out.rows()
     assert row[3] == shown
