@@ -217,6 +217,26 @@ def _pages_rendered_afresh(settings):
     settings.PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_connection_pool_per_module():
+    """A new PostgreSQL pool for each test module.
+
+    A test's event loop ends with the test; a connection a worker thread of that loop had
+    taken from the pool and not given back (a broadcast cut short as the loop closed) is
+    then counted as in use for the rest of the session, and a few WebSocket modules in one
+    process could empty the pool of 10 (a bid then waits DB_POOL_TIMEOUT and fails). Daphne's
+    loop lives as long as its process, so this is the tests' shape, not production's; the
+    cause is not found yet (see BENCHMARKS/closing notes).
+    """
+    yield
+    from django.db import connections
+
+    for wrapper in connections.all(initialized_only=True):
+        if getattr(wrapper, "pool", None) is not None:
+            wrapper.close()
+            wrapper.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _english_after_each_test():
     """Requests in Urdu leave Urdu active in this thread; later tests expect English."""
