@@ -196,14 +196,16 @@ else:
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
-# PostgreSQL plans each statement it is sent. A page's few statements took longer to plan than
-# to run (a product page at 100,000 products: ~6 ms planning, under 1 ms executing), and
-# psycopg's client-side quoting of every parameter is Python work on each one. So parameters
-# are bound on the server, and a statement a connection has run DB_PREPARE_THRESHOLD times is
-# prepared there and planned no more (pooled connections keep theirs). Behind a PgBouncer in
-# transaction mode older than 1.21, set DB_PREPARED_STATEMENTS=0.
+# PostgreSQL plans each statement it is sent: a product page's few statements took longer to
+# plan than to run (~6 ms against under 1 ms at 100,000 products). DB_PREPARED_STATEMENTS=1
+# binds parameters on the server and prepares a statement a connection has run
+# DB_PREPARE_THRESHOLD times, planned no more. Off by default: measured (BENCHMARKS.md, issue
+# 17), most catalogue renders got faster but a ranked search of several words took 2.8 times
+# as long at p95, PostgreSQL having settled on a generic plan for every query of that shape;
+# and a statement then takes at most 65,535 parameters. Not behind a PgBouncer in transaction
+# mode older than 1.21.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DB_PREPARED_STATEMENTS", True
+    "DB_PREPARED_STATEMENTS", False
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
