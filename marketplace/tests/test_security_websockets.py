@@ -254,7 +254,7 @@ def test_an_expired_sessions_old_socket_cannot_bid(auction, buyer):
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    client, session = logged_in_client(buyer)
+    _client, session = logged_in_client(buyer)
 
     async def scenario():
         socket = await open_auction(auction, buyer, session)
