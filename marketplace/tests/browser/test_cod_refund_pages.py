@@ -12,13 +12,18 @@ from marketplace.tests.browser.test_i18n_a11y import _phone_page, page_problems
 from marketplace.tests.factories.ledger import cod_order_with_parcel, remittance_line, staff_user
 
 
+def delivered_cod_order(seller, buyer, language: str):
+    """Bilal, reading in `language`, has a Rs 3,450 cash-on-delivery order delivered."""
+    buyer.language = language
+    buyer.save(update_fields=["language"])
+    return cod_order_with_parcel(seller, buyer, "3450.00", delivered=True)
+
+
 @pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ur", "rtl")])
 def test_the_buyer_gives_a_wallet_and_staff_mark_the_refund_sent(
     browser, live_url, seller, buyer, screenshot, language, direction
 ):
-    buyer.language = language
-    buyer.save(update_fields=["language"])
-    order = cod_order_with_parcel(seller, buyer, "3450.00", delivered=True)
+    order = delivered_cod_order(seller, buyer, language)
     remittance.reconcile_line(courier_key="postex", line=remittance_line(order), source="api")
     request = returns.open_return(
         order=order, by=buyer, reason=ReturnRequest.Reason.DAMAGED, details="The vase is cracked."
@@ -89,9 +94,7 @@ def test_the_buyer_gives_a_wallet_and_staff_mark_the_refund_sent(
 def test_the_return_form_tells_a_cash_buyer_where_the_money_goes(
     browser, live_url, seller, buyer, screenshot, language, direction
 ):
-    buyer.language = language
-    buyer.save(update_fields=["language"])
-    order = cod_order_with_parcel(seller, buyer, "3450.00", delivered=True)
+    order = delivered_cod_order(seller, buyer, language)
 
     context, page = _phone_page(browser, live_url, buyer, language)
     page.goto(f"/orders/{order.number}/return/")
