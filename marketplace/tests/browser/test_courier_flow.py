@@ -83,6 +83,9 @@ def test_seller_books_prints_the_label_and_the_buyer_follows_the_parcel(
         screenshot(buyer_page, "buyer-tracking")
         buyer_page.locator("button[name=language][value=ur]").click()
         expect(buyer_page.locator("#parcel-tracking")).to_contain_text("ٹریکنگ")
+        # Measured once the Urdu page's right-to-left stylesheet is in: under load the text
+        # showed before it, and the unstyled page was wider than the phone.
+        buyer_page.wait_for_load_state("load")
         assert not overflows_horizontally(buyer_page)
         screenshot(buyer_page, "buyer-tracking-urdu")
     finally:
