@@ -43,6 +43,7 @@ from marketplace.models.catalog import MAX_SALE_PERCENT
 from marketplace.money import parse_amount
 from marketplace.queries import search
 from marketplace.queries.feedback import with_seller_rating
+from marketplace.queries.prepared import planned_for_their_values
 
 SORTS = {
     "newest": gettext_lazy("Newest first"),
@@ -445,9 +446,16 @@ def browse_page(
     Ranking by relevance reads every matching row, so a query matching more than `cap`
     products (one common word) is shown newest first instead, with a notice.
     `remember_count(kind, count)` may answer a count ("exact" or "typos" matches) it kept for
-    the same filters: the count does not depend on the sort or the page.
+    the same filters: the count does not depend on the sort or the page. A search's statements
+    are planned for its own words (`planned_for_their_values`).
     """
+    if not filters.q:
+        return _browse_page(filters, page_number, cap=cap, remember_count=remember_count)
+    with planned_for_their_values():
+        return _browse_page(filters, page_number, cap=cap, remember_count=remember_count)
 
+
+def _browse_page(filters, page_number, *, cap, remember_count):
     def paginated(base: QuerySet[Product], kind: str) -> CappedPaginator:
         paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
         if remember_count is not None:

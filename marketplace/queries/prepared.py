@@ -6,9 +6,10 @@ than the database took to run it. `first_row` builds a query once per process an
 for stand-in ids, keeps its SQL, and runs it with the real ids in their places.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 
 # Ids no row has, one per argument: only parameters equal to one of them are replaced.
@@ -37,3 +38,27 @@ def first_row(
     with connection.cursor() as cursor:
         cursor.execute(sql, [values.get(param, param) for param in params])
         return cursor.fetchone()
+
+
+@contextmanager
+def planned_for_their_values(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Statements run inside are never prepared: PostgreSQL plans each for its own values.
+
+    With `DB_PREPARED_STATEMENTS=1` a statement run five times on a connection is prepared, and
+    PostgreSQL may then settle on one generic plan for all its values. For a ranked full-text
+    search that plan cannot know how common the words are (measured at 100,000 products: p95
+    263 ms against 93 ms planned each time); a search is costlier to run than to plan anyway.
+    Does nothing when statements are not prepared (SQLite, or the setting off).
+    """
+    connection = connections[using]
+    if not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"):
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
