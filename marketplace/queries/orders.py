@@ -14,12 +14,8 @@ from marketplace.exceptions import PurchaseRejected
 from marketplace.models import CartItem, City, FixedPriceListing, Product, SellerProfile, User
 from marketplace.money import quantize
 from marketplace.services import payouts
-from marketplace.services.orders import (
-    PaymentChoice,
-    check_listing_purchase,
-    payment_choices,
-    shop_profiles,
-)
+from marketplace.services.orders import check_listing_purchase, shop_profiles
+from marketplace.services.payment_methods import PaymentChoice, payment_choices
 
 
 @dataclass

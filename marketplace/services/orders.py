@@ -1,7 +1,7 @@
 """Cart, fixed-price checkout, and the order timeline. Stock is taken here and given back in
 `services.cancellation`."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace import delivery, payments
+from marketplace import delivery
 from marketplace.bulk import insert_all
 from marketplace.exceptions import OutOfStock, PurchaseRejected
 from marketplace.models import (
@@ -30,7 +30,7 @@ from marketplace.models import (
 from marketplace.models.orders import new_reference
 from marketplace.money import format_pkr, quantize
 from marketplace.page_cache import catalogue_changed
-from marketplace.services import cod_rules, payouts
+from marketplace.services import cod_rules, payment_methods, payouts
 
 Line = tuple[FixedPriceListing, int]
 
@@ -124,49 +124,6 @@ def open_unpaid_checkouts(buyer: User) -> int:
     )
 
 
-def placeable_methods() -> list[str]:
-    """The payment methods a checkout can be placed with now: cards, each configured wallet,
-    and cash on delivery (whether COD applies to a basket is `cod_rules.cod_refusal`'s call)."""
-    return [
-        Checkout.PaymentMethod.CARD,
-        *payments.wallet_providers(),
-        Checkout.PaymentMethod.COD,
-    ]
-
-
-@dataclass(frozen=True)
-class PaymentChoice:
-    """A way to pay offered at checkout, and why it cannot be chosen for this basket (None:
-    it can)."""
-
-    method: str
-    refusal: PurchaseRejected | None = None
-
-
-def payment_choices(
-    *, buyer: User, profiles: Iterable[SellerProfile | None], total: Decimal
-) -> list[PaymentChoice]:
-    """Every method of `placeable_methods()` for a checkout from these shops worth `total`
-    (delivery included): the checkout page's and the API's one answer. The online ones always
-    apply; cash on delivery is refused by `cod_rules.cod_refusal` (`place_checkout` asks it
-    again under its locks)."""
-    profiles = list(profiles)
-    return [
-        PaymentChoice(
-            method,
-            cod_rules.cod_refusal(buyer=buyer, profiles=profiles, total=total)
-            if method == Checkout.PaymentMethod.COD
-            else None,
-        )
-        for method in placeable_methods()
-    ]
-
-
-def online_methods() -> list[str]:
-    """The methods a placed checkout's unpaid orders can be paid with (the Pay button)."""
-    return [m for m in placeable_methods() if m != Checkout.PaymentMethod.COD]
-
-
 @transaction.atomic
 def place_checkout(
     *,
@@ -180,7 +137,7 @@ def place_checkout(
 ) -> Checkout:
     """Reserve stock and create one checkout with one order per seller, awaiting payment (or,
     for cash on delivery, the buyer's confirmation: no payment provider is involved).
-    `payment_method` is one of `placeable_methods()`: an online one is only preselected (the
+    `payment_method` is one of `payment_methods.placeable_methods()`: an online one is only preselected (the
     buyer may switch until paid, `payments.open_checkout_payment`).
 
     Each order's delivery fee is its shop's, to the address's province.
@@ -192,7 +149,7 @@ def place_checkout(
     """
     if not lines:
         raise PurchaseRejected(_("There is nothing to buy."), code="empty")
-    if payment_method not in placeable_methods():
+    if payment_method not in payment_methods.placeable_methods():
         raise PurchaseRejected(_("This way of paying is not available."), code="bad_method")
     wanted = _merge_lines(lines)
     if address.user_id != buyer.pk:

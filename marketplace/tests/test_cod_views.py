@@ -9,8 +9,7 @@ import pytest
 from django.urls import reverse
 
 from marketplace.models import Checkout, DeliveryRate, Order, PaymentAttempt, Product
-from marketplace.services import cod_rules
-from marketplace.services import orders as order_services
+from marketplace.services import cod_rules, payment_methods
 from marketplace.services.cod import confirm_cod_order
 from marketplace.tests.api_support import token_client
 from marketplace.tests.factories.catalog import city
@@ -136,7 +135,7 @@ def test_checkout_offers_only_the_methods_the_service_allows(
     cod_seller, buyer_client, buyer, monkeypatch
 ):
     address_of(buyer)
-    monkeypatch.setattr(order_services, "placeable_methods", lambda: [Checkout.PaymentMethod.CARD])
+    monkeypatch.setattr(payment_methods, "placeable_methods", lambda: [Checkout.PaymentMethod.CARD])
 
     page = _checkout_page(buyer_client, listing_by(cod_seller)).content.decode()
 
@@ -162,7 +161,7 @@ def test_payment_choices_name_every_placeable_method_and_refuse_only_cod(seller,
     settings.JAZZCASH_MERCHANT_ID, settings.JAZZCASH_INTEGRITY_SALT = "MC1", "salt"
     profile = shop_delivery(seller, cod=False)
 
-    choices = order_services.payment_choices(
+    choices = payment_methods.payment_choices(
         buyer=buyer, profiles=[profile], total=Decimal("1000.00")
     )
 

@@ -33,9 +33,8 @@ from marketplace.models import (
     PaymentAttempt,
 )
 from marketplace.services import deadlines, payouts
-from marketplace.services import orders as order_services
 from marketplace.services import payments as payment_services
-from marketplace.services.orders import PaymentChoice
+from marketplace.services.payment_methods import PaymentChoice, online_methods
 from marketplace.views.access import get_checkout_for_buyer, get_offer_for_bidder, offers_for_bidder
 from marketplace.views.decorators import seller_required
 from marketplace.views.wallets import wallet_notice
@@ -73,7 +72,7 @@ def payment_context(request: HttpRequest, orders: list[Order]) -> dict:
 
 
 # How each way of paying looks on the choice (logo, line under its name); which apply, and why
-# one is refused, is the service's answer (`services.orders.payment_choices`).
+# one is refused, is the service's answer (`services.payment_methods.payment_choices`).
 METHOD_LOOKS = {
     Checkout.PaymentMethod.CARD: (
         "img/pay/card.svg",
@@ -112,7 +111,7 @@ def method_options(choices: Iterable[PaymentChoice]) -> list[dict]:
 
 def payment_methods() -> list[dict]:
     """The ways to pay a placed checkout online that apply now (`online_methods`)."""
-    return method_options(PaymentChoice(method) for method in order_services.online_methods())
+    return method_options(PaymentChoice(method) for method in online_methods())
 
 
 def notice_state(notice: dict | None) -> str:
