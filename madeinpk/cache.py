@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,32 @@ class FailOpenMixin:
         return self._fail_open("clear", None, super().clear)
 
 
+class ReusedRedisClients(RedisCacheClient):
+    """One redis-py client per connection pool, not one per cache call.
+
+    Django's client builds a new `redis.Redis` for every operation, and redis-py fills about
+    170 reply callbacks into each: 0.4 ms of a shared page's 3 ms in one process (profiled).
+    A `redis.Redis` is safe to share between threads (it takes a connection from its pool for
+    each command and gives it back), so each pool's is built once.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(FailOpenMixin, RedisCache):
+    def __init__(self, server: str, params: dict) -> None:
+        super().__init__(server, params)
+        self._class = ReusedRedisClients
+
     def count(self, key: str, timeout: int) -> int:
         """Add one to the counter `key` (created at 0 to expire in `timeout` seconds) and
         return it: one round trip (SET NX and INCR pipelined), where `add` then `incr` takes

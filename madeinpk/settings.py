@@ -197,15 +197,15 @@ else:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
 # PostgreSQL plans each statement it is sent: a product page's few statements took longer to
-# plan than to run (~6 ms against under 1 ms at 100,000 products). DB_PREPARED_STATEMENTS=1
-# binds parameters on the server and prepares a statement a connection has run
-# DB_PREPARE_THRESHOLD times, planned no more. Off by default: measured (BENCHMARKS.md, issue
-# 17), most catalogue renders got faster but a ranked search of several words took 2.8 times
-# as long at p95, PostgreSQL having settled on a generic plan for every query of that shape;
-# and a statement then takes at most 65,535 parameters. Not behind a PgBouncer in transaction
-# mode older than 1.21.
+# plan than to run (~6 ms against under 1 ms at 100,000 products). So parameters are bound on
+# the server and a statement a connection has run DB_PREPARE_THRESHOLD times is prepared,
+# planned no more (DB_PREPARED_STATEMENTS=0 turns this off). A search is the exception: its
+# statements are planned for its own words (queries.prepared.planned_for_their_values), since
+# a generic plan cannot know how common they are (measured: p95 263 ms against 93 planned each
+# time; BENCHMARKS.md, issue 17). A statement then takes at most 65,535 parameters. Not behind
+# a PgBouncer in transaction mode older than 1.21.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DB_PREPARED_STATEMENTS", False
+    "DB_PREPARED_STATEMENTS", True
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
@@ -582,6 +582,13 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A styled "form expired" page in the visitor's language instead of Django's English one.
 CSRF_FAILURE_VIEW = "marketplace.views.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
+# With Redis, a signed-in page reads its session from the cache, one GET instead of a query;
+# writes go to the database first (marketplace/sessions.py). A session stays cached this many
+# seconds at most: a logout while Redis is unreachable cannot leave it usable for longer.
+# 0 keeps sessions in the database only (as without Redis).
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
+if REDIS_URL and SESSION_CACHE_SECONDS > 0:
+    SESSION_ENGINE = "marketplace.sessions"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -32,6 +32,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from marketplace.queries.prepared import first_object
+
 logger = logging.getLogger(__name__)
 
 # Escalation looks back this far for earlier lockouts of the same pair.
@@ -65,8 +67,17 @@ class UsernameOrEmailBackend(AxesStandaloneBackend, ModelBackend):
         page shows `public_name`, which reads it (a second query, even for a buyer)."""
         User = get_user_model()
         try:
-            user = User._default_manager.select_related("seller_profile").get(pk=user_id)
-        except User.DoesNotExist:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        # On every signed-in request: the statement and its row's objects are planned once.
+        user = first_object(
+            "signed-in-user",
+            User,
+            lambda pk: User._default_manager.select_related("seller_profile").filter(pk=pk),
+            user_id,
+        )
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
 

@@ -11,6 +11,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -61,7 +62,7 @@ def session_is_valid(scope: dict[str, Any]) -> bool:
         return False
     # A fresh read: the scope's session object caches what it read when the socket connected.
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    if settings.SESSION_ENGINE == DATABASE_SESSIONS:
+    if issubclass(store, DatabaseSessionStore):  # db, or cached_db whose record is the row
         found = _session_and_password(key, user.pk)
         if found is None:
             return False
@@ -79,9 +80,6 @@ def session_is_valid(scope: dict[str, Any]) -> bool:
         constant_time_compare(stored_hash, current._get_session_auth_hash(secret=secret))
         for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     )
-
-
-DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
 
 
 def _session_and_password(key: str, user_id: int) -> tuple[str, str] | None:

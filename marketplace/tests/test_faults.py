@@ -113,6 +113,29 @@ def test_the_flood_counter_counts_once_per_event_in_one_window_on_redis(monkeypa
     assert 0 < cache._cache.get_client(name).ttl(cache.make_and_validate_key(name)) <= 120
 
 
+def test_the_redis_cache_builds_one_client_and_shares_it_between_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+
+    from madeinpk.settings import redis_options
+    from marketplace.tests.conftest import fail_in_ci_else_skip
+
+    if not settings.REDIS_URL:
+        fail_in_ci_else_skip("needs Redis (REDIS_URL)")
+    cache = FailOpenRedisCache(settings.REDIS_URL, {"OPTIONS": redis_options()})
+    keys = [f"test-shared-{time.monotonic_ns()}-{n}" for n in range(20)]
+    cache.set_many({key: key.upper() for key in keys}, 30)
+    client = cache._cache.get_client(keys[0])
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: cache.get(keys[n % 20]), range(400)))
+
+    assert answers == [keys[n % 20].upper() for n in range(400)]
+    assert cache._cache.get_client(keys[1], write=True) is client
+    cache.delete_many(keys)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_database_cache_fails_open_without_its_table(caplog):
     cache = FailOpenDatabaseCache("no_such_cache_table", {})

@@ -1,4 +1,4 @@
-"""PostgreSQL prepared statements (DB_PREPARED_STATEMENTS=1): a search is planned for its words.
+"""PostgreSQL prepared statements (DB_PREPARED_STATEMENTS, on by default): a search is planned for its words.
 
 After five runs on a connection psycopg prepares a statement, and PostgreSQL may then use one
 generic plan for every search of that shape, blind to how common its words are.
@@ -12,7 +12,7 @@ from django.http import QueryDict
 
 from marketplace.queries import catalog
 from marketplace.queries.catalog import BrowseFilters, browse_page
-from marketplace.queries.prepared import planned_for_their_values
+from marketplace.queries.prepared import first_object, planned_for_their_values
 
 SQL = "SELECT count(*) FROM marketplace_product WHERE id > %s"
 
@@ -21,9 +21,7 @@ SQL = "SELECT count(*) FROM marketplace_product WHERE id > %s"
 def preparing_connection():
     """A second connection to the test database that prepares a statement on its second run."""
     settings = dict(connections["default"].settings_dict)
-    options = {
-        key: value for key, value in settings.get("OPTIONS", {}).items() if key != "pool"
-    }
+    options = {key: value for key, value in settings.get("OPTIONS", {}).items() if key != "pool"}
     settings["OPTIONS"] = {**options, "server_side_binding": True, "prepare_threshold": 1}
     wrapper = connections["default"].__class__(settings, alias="preparing")
     connections["preparing"] = wrapper
@@ -87,3 +85,57 @@ def test_a_search_is_planned_for_its_words_and_a_browse_is_not(monkeypatch, quer
     monkeypatch.setattr(catalog, "planned_for_their_values", spy)
     browse_page(BrowseFilters.from_query(QueryDict(f"q={query}" if query else "")), 1)
     assert bool(entered) is planned_apart
+
+
+# --- first_object: the signed-in user's one statement, planned once ---------------------------
+
+
+def signed_in_user(pk: int):
+    from marketplace.models import User
+
+    return first_object(
+        "test-user",
+        User,
+        lambda user: User.objects.select_related("seller_profile").filter(pk=user),
+        pk,
+    )
+
+
+def field_values(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_first_object_builds_what_the_orm_builds(seller, buyer, django_assert_num_queries):
+    from marketplace.models import User
+
+    for user in (seller, buyer, seller):  # the second seller from the kept plan
+        expected = User.objects.select_related("seller_profile").get(pk=user.pk)
+        with django_assert_num_queries(1):
+            found = signed_in_user(user.pk)
+            has_shop = hasattr(found, "seller_profile")  # no second query, shop or not
+        assert field_values(found) == field_values(expected)
+        assert found._state.adding is False and found._state.db == expected._state.db
+        assert has_shop is hasattr(expected, "seller_profile")
+        if has_shop:
+            assert field_values(found.seller_profile) == field_values(expected.seller_profile)
+            assert found.seller_profile.user is found
+    assert seller.public_name == signed_in_user(seller.pk).public_name == "Amina Pottery"
+
+
+@pytest.mark.django_db
+def test_first_object_finds_nothing_for_an_unknown_id(seller):
+    assert signed_in_user(seller.pk + 1000) is None
+
+
+@pytest.mark.django_db
+def test_the_login_backend_gives_active_users_only(buyer):
+    from marketplace.auth import UsernameOrEmailBackend
+
+    backend = UsernameOrEmailBackend()
+    assert backend.get_user(buyer.pk) == buyer
+    assert backend.get_user(str(buyer.pk)) == buyer
+    assert backend.get_user("not a number") is None
+    buyer.is_active = False
+    buyer.save(update_fields=["is_active"])
+    assert backend.get_user(buyer.pk) is None
