@@ -46,11 +46,10 @@ def planned_for_their_values(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Statements run inside are never prepared: PostgreSQL plans each for its own values.
 
     With `DB_PREPARED_STATEMENTS` (on by default) a statement run five times on a connection is
-    prepared, and
-    PostgreSQL may then settle on one generic plan for all its values. For a ranked full-text
-    search that plan cannot know how common the words are (measured at 100,000 products: p95
-    263 ms against 93 ms planned each time); a search is costlier to run than to plan anyway.
-    Does nothing when statements are not prepared (SQLite, or the setting off).
+    prepared, and PostgreSQL may then settle on one generic plan for all its values. For a
+    ranked full-text search that plan cannot know how common the words are (measured at
+    100,000 products: p95 263 ms against 93 ms planned each time); a search costs more to run
+    than to plan anyway. Does nothing when statements are not prepared (SQLite, or the setting off).
     """
     connection = connections[using]
     if not connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold"):
