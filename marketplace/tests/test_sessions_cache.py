@@ -100,3 +100,11 @@ def test_a_websocket_bid_rechecks_the_database_row_not_the_copy(client, buyer):
     Session.objects.filter(session_key=key).delete()  # the copy is still in the cache
     assert SessionStore(key).load()  # ... as an HTTP request would find it
     assert not consumers.session_is_valid(scope)
+
+
+def test_a_cache_that_raises_costs_nothing_but_the_cache(client, buyer, settings):
+    settings.CACHES = {"default": {"BACKEND": "marketplace.tests.test_login_throttle.BrokenCache"}}
+    client.force_login(buyer)
+    assert signed_in(client)
+    client.post(reverse("logout"))
+    assert not signed_in(client)

@@ -69,6 +69,9 @@ def _phone_page(browser, live_url, user, language: str):
 def page_problems(page, name: str, language: str, direction: str) -> list[str]:
     """What is wrong with the loaded page: language and direction, sideways scrolling at
     360 px, small tap targets, serious or critical axe violations."""
+    # Measured once the stylesheets have loaded: a caller that waited for an element of a
+    # page just submitted could otherwise measure it unstyled (CI under load did).
+    page.wait_for_load_state("load")
     problems = []
     lang, dir_ = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
     if (lang, dir_) != (language, direction):
