@@ -51,6 +51,7 @@ benchmarks and their options (defaults shown; BENCHMARKS.md has the method and f
            -o baseline=DIR (also the websocket path served from another checkout)
   browse   browse and search pages: --size 100000 (products seeded; same as -o products=N)
   closing  the closing task over ended auctions: --size 10000 (auctions seeded)
+           -o workers=2 (a qcluster's, closing the shares the task queues; 0 = none)
   fanout   bid-to-watcher latency: -o watchers=100,1000 -o bids=20 -o interval=1000 (ms;
            0 = bids back to back, at the maximum rate)
            -o daphnes=1 (Daphne processes the watchers are spread over)

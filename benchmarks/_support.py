@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -294,3 +295,64 @@ def daphne(
             process.wait()
         log.close()
         os.unlink(log.name)
+
+
+@contextlib.contextmanager
+def qcluster(out: TextIO, workers: int):
+    """Run `manage.py qcluster` (this checkout, this database and Redis) with `workers` worker
+    processes and no scheduler, as a site's extra cluster would; stopped on the way out."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "madeinpk.settings",
+        "DATABASE_URL": database_url(),
+        "Q_WORKERS": str(workers),
+        "Q_SCHEDULER": "0",
+        "DB_POOL_MAX_SIZE": "0",  # as the Procfile's worker: the cluster forks
+    }
+    if settings.SECRET_KEY.startswith(INSECURE_PREFIX):
+        env["DEBUG"] = "1"  # under pytest, as `daphne` above
+    broker = _broker_redis_url()
+    if broker:  # the queue this process sends to (under pytest-xdist, not REDIS_URL's)
+        env["REDIS_URL"] = broker
+    log = tempfile.NamedTemporaryFile(prefix="bench-qcluster-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    out.write(f"(qcluster pid {process.pid}, {workers} workers, no scheduler)")
+    try:
+        yield process
+    except BaseException:
+        out.write(f"The qcluster's log ends with:\n{Path(log.name).read_text()[-3000:]}")
+        raise
+    finally:
+        # Its work is done (or failed): a cluster's orderly stop waits out its guard's cycle.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def _broker_redis_url() -> str | None:
+    """The Redis database django-q2 queues to in this process, as a URL (None: the ORM)."""
+    from urllib.parse import quote
+
+    from django_q.conf import Conf
+
+    redis = Conf.REDIS if isinstance(Conf.REDIS, dict) else None
+    if not redis or Conf.ORM:
+        return None
+    credentials = ""
+    if redis.get("password"):
+        credentials = f"{quote(redis.get('username') or '')}:{quote(redis['password'])}@"
+    host, port, db = redis.get("host", "127.0.0.1"), redis.get("port", 6379), redis.get("db", 0)
+    return f"redis://{credentials}{host}:{port}/{db}"

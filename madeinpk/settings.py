@@ -281,6 +281,9 @@ Q_CLUSTER = {
     "label": _("Scheduled tasks"),
     "orm": "default",
     "sync": env_bool("Q_SYNC", False),
+    # 0: this cluster only works the queue (a second cluster on another machine, or the
+    # closing benchmark's); exactly one cluster of a site runs the schedules.
+    "scheduler": env_bool("Q_SCHEDULER", True),
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")

@@ -36,16 +36,58 @@ EMAIL_BATCH = 200
 CLOSE_BATCH = 500
 
 
+# A backlog of more than CLOSE_SHARE due auctions is shared out: a run closes the first
+# CLOSE_SHARE itself and queues the rest as `close_auction_ids` tasks of CLOSE_SHARE each, so
+# the cluster's workers close them side by side. A share takes a few seconds, well inside the
+# cluster's 60 s task timeout, which one sweep of 100,000 (67 s, BENCHMARKS.md) overran.
+CLOSE_SHARE = 5_000
+
+
 def check_auction_endings() -> int:
-    """Close every live auction past its end; returns how many this run closed.
+    """Close every live auction past its end, or share a long backlog out (CLOSE_SHARE);
+    returns how many this run closed itself.
 
     Level-triggered and idempotent: each close is a guarded transition, and rows another
-    worker (or a bid) holds are skipped now and picked up by the next run.
+    worker (or a bid) holds are skipped now and picked up by the next run. A share queued
+    twice (the next run came before the workers did) closes nothing the second time.
     """
     due = list(AuctionListing.objects.due_to_close().order_by("pk").values_list("pk", flat=True))
     # Each batch broadcasts after its commit. From plain sync code every broadcast would start
     # its own event loop and channel-layer connection; inside one loop they share one.
-    return realtime.in_one_event_loop(_close_all, due)
+    return realtime.in_one_event_loop(_close_all, _share_out(due))
+
+
+def close_auction_ids(auction_ids: list[int]) -> int:
+    """Close those of `auction_ids` that are still due: a share of a backlog
+    (`check_auction_endings`). Returns how many it closed."""
+    return realtime.in_one_event_loop(_close_all, [int(pk) for pk in auction_ids])
+
+
+def _share_out(due: list[int]) -> list[int]:
+    """Queue every share of `due` after the first; answer what this run closes itself: the
+    first share, and any the queue would not take (it is down: closed here, as before)."""
+    from django_q.tasks import async_task
+
+    from marketplace.services.notifications import queue_broker
+
+    mine, rest = due[:CLOSE_SHARE], due[CLOSE_SHARE:]
+    for start in range(0, len(rest), CLOSE_SHARE):
+        share = rest[start : start + CLOSE_SHARE]
+        try:
+            async_task(
+                "marketplace.tasks.close_auction_ids",
+                share,
+                group="close_auction_ids",
+                broker=queue_broker(),
+            )
+        except Exception:
+            logger.exception(
+                "could not queue closing %s auctions from #%s; closing them here",
+                len(share),
+                share[0],
+            )
+            return mine + rest[start:]
+    return mine
 
 
 def _close_all(auction_ids: list[int]) -> int:

@@ -150,7 +150,7 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
 
 
 @functools.cache
-def _broker():
+def queue_broker():
     """One broker per process: by default django-q2 makes one, with a new Redis connection,
     for every task queued (about a millisecond each, in every bid and close)."""
     return get_broker()
@@ -162,7 +162,7 @@ def _queue_emails(notification_ids: list[int]) -> None:
     for start in range(0, len(notification_ids), EMAILS_PER_TASK):
         chunk = notification_ids[start : start + EMAILS_PER_TASK]
         try:
-            async_task("marketplace.tasks.send_notification_emails", chunk, broker=_broker())
+            async_task("marketplace.tasks.send_notification_emails", chunk, broker=queue_broker())
         except Exception:
             # The broker being down must not fail a committed bid; the 10-minute sweep
             # (send_pending_notification_emails) sends whatever was not queued.

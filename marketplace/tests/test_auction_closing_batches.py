@@ -392,3 +392,66 @@ def test_concurrent_sweeps_in_small_batches_close_each_auction_once(
     assert closing_notices.filter(kind="auction_won").count() == will_sell
     assert closing_notices.filter(kind="auction_sold").count() == will_sell
     assert closing_notices.filter(kind="auction_unsold").count() == len(auctions) - will_sell
+
+
+# --- A long backlog shared out to the cluster's workers -------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks check_auction_endings queues, captured instead of sent: (function, ids)."""
+    import django_q.tasks
+
+    calls = []
+    monkeypatch.setattr(
+        django_q.tasks, "async_task", lambda func, *args, **kwargs: calls.append((func, *args))
+    )
+    return calls
+
+
+def test_a_backlog_is_shared_out_and_each_share_closes_its_auctions_once(
+    seller, buyer, monkeypatch, queued
+):
+    monkeypatch.setattr(tasks, "CLOSE_SHARE", 2)
+    auctions = [ended(seller, title=f"Lot {n}", bids=[(buyer, "1000")]) for n in range(5)]
+    ids = sorted(a.pk for a in auctions)
+
+    assert tasks.check_auction_endings() == 2  # its own share
+
+    assert queued == [
+        ("marketplace.tasks.close_auction_ids", ids[2:4]),
+        ("marketplace.tasks.close_auction_ids", ids[4:]),
+    ]
+    assert [status_of(a) for a in auctions].count(AuctionListing.Status.LIVE) == 3
+    assert [tasks.close_auction_ids(share) for _func, share in queued] == [2, 1]
+    assert [tasks.close_auction_ids(share) for _func, share in queued] == [0, 0]  # twice: no harm
+    for auction in auctions:
+        assert status_of(auction) == AuctionListing.Status.ENDED_SOLD
+        assert Order.objects.filter(auction=auction).count() == 1
+    assert Notification.objects.filter(kind="auction_won").count() == 5
+
+
+def test_a_backlog_closes_here_when_the_queue_is_down(seller, monkeypatch, caplog):
+    import django_q.tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(django_q.tasks, "async_task", down)
+    monkeypatch.setattr(tasks, "CLOSE_SHARE", 2)
+    auctions = [ended(seller, title=f"Lot {n}") for n in range(5)]
+
+    assert tasks.check_auction_endings() == 5
+
+    assert {status_of(a) for a in auctions} == {AuctionListing.Status.ENDED_UNSOLD}
+    assert "could not queue closing 2 auctions" in caplog.text
+
+
+def test_a_share_leaves_auctions_that_are_not_due(seller, buyer):
+    live = make_auction(seller, title="Still running", starting_price="1000")
+    done = ended(seller, title="Over", bids=[(buyer, "1000")])
+
+    assert tasks.close_auction_ids([live.pk, done.pk]) == 1
+
+    assert status_of(live) == AuctionListing.Status.LIVE
+    assert status_of(done) == AuctionListing.Status.ENDED_SOLD

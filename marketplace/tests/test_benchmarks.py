@@ -121,13 +121,31 @@ def test_bid_benchmark_measures_a_baseline_checkout_beside_this_one():
 def test_closing_benchmark_closes_each_auction_once():
     out = Lines()
 
-    closing.main(out, size=10)
+    closing.main(out, size=10, workers=0)
 
     (row,) = out.rows()
-    assert row[1] == "10"  # closed by the task
-    assert row[8] == "0"  # a second run finds nothing left
+    assert row[2] == "10"  # closed by the task
+    assert row[9] == "0"  # a second run finds nothing left
     assert Order.objects.count() == 5
-    assert re.match(r"5 \(5\)", row[2])
+    assert re.match(r"5 \(5\)", row[3])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the cluster reads what this process wrote
+def test_closing_benchmark_shares_a_backlog_with_a_qcluster(monkeypatch):
+    from marketplace import tasks
+
+    monkeypatch.setattr(tasks, "CLOSE_SHARE", 4)
+    out = Lines()
+
+    closing.main(out, size=10, workers=1)
+
+    (row,) = out.rows()
+    assert row[1] == "1"  # workers
+    assert row[2] == "4"  # the task's own share; the cluster closed the other 6
+    assert row[9] == "0"
+    assert Order.objects.count() == 5
+    assert not AuctionListing.objects.due_to_close().exists()
 
 
 @pytest.mark.postgres
