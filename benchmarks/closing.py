@@ -206,8 +206,8 @@ def _measure(out: TextIO, size: int, workers: int) -> None:
                 f"{unsold:,}",
                 f"{watched:,}",
                 f"{elapsed:.1f}",
-                f"{elapsed / max(closed, 1) * 1000:.2f}",
-                f"{closed / elapsed:.0f}",
+                f"{elapsed / max(sold + unsold, 1) * 1000:.2f}",
+                f"{(sold + unsold) / elapsed:.0f}",
                 again,
                 load,
             ]
