@@ -68,22 +68,7 @@ def main(base: str) -> None:
         href = page.locator("a[href^='/auctions/']:has(img)").first.get_attribute("href")
         page.close()
         _shot(context, f"{base}{href}", "auction.png")
-        # Checkout: how Pakistan pays (card, JazzCash, Easypaisa, cash on delivery), with one
-        # item in Bilal's cart.
-        page = context.new_page()
-        page.goto(f"{base}/products/?sort=newest")
-        page.locator("a[href^='/products/']:has(img)").first.click()
-        page.wait_for_load_state("networkidle")
-        page.get_by_role("button", name="Add to cart").first.click()
-        page.wait_for_load_state("networkidle")
-        page.close()
-        _shot(context, f"{base}/checkout/", "checkout.png", full_page=True)
         context.close()
-        # A seller's statement: the append-only ledger (demo seller Imran, load_demo's money).
-        for language in ("en", "ur"):
-            context = _context(browser, base, language, DESKTOP, login="imran")
-            _shot(context, f"{base}/sell/statement/", f"statement-{language}.png")
-            context.close()
         browser.close()
 
 
