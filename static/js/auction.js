@@ -65,9 +65,11 @@
     var fragment = event.detail.fragment;
     if (!current || current.id !== "bid-panel" || !fragment.querySelector) return;
     var fresh = fragment.querySelector("#bid-panel");
-    if (!fresh || !isOlder(fresh, current)) return;
+    if (!fresh) return;
+    // Noted now, not when htmx settles: a broadcast arriving in between replaces the swapped
+    // panel, and with it the only record that this viewer has bid.
     if (fresh.dataset.viewerHasBid === "1") root.dataset.viewerHasBid = "1";
-    event.detail.shouldSwap = false;
+    if (isOlder(fresh, current)) event.detail.shouldSwap = false;
   });
 
   // Per-viewer text is derived here from data attributes: the broadcast html is the same
