@@ -100,6 +100,16 @@ def _seed(count: int) -> list[int]:
     return ids
 
 
+def _queue_size() -> str:
+    """How many tasks wait in the cluster's queue (shares, e-mail drains, anything else)."""
+    from marketplace.services.notifications import queue_broker
+
+    try:
+        return f"{queue_broker().queue_size():,}"
+    except Exception as error:  # a broker that cannot tell
+        return f"unknown ({error.__class__.__name__})"
+
+
 def main(out: TextIO, *, size: int = 10_000, workers: int = 2, verbosity: int = 1) -> None:
     """Seed `size` due auctions and time the scheduled closing task over all of them, with a
     qcluster of `workers` processes taking the shares it queues (0: no cluster, and a backlog
@@ -120,8 +130,8 @@ def _measure(out: TextIO, size: int, workers: int) -> None:
     seeded = time.perf_counter() - started
     out.write(
         f"Seeded {size:,} ended auctions ({size - size // 2:,} with a winning bid) in "
-        f"{seeded:.1f} s; {already_due:,} other auctions were already due. "
-        f"Load average before: {_support.load()}"
+        f"{seeded:.1f} s; {already_due:,} other auctions were already due; "
+        f"{_queue_size()} tasks waiting in the queue. Load average before: {_support.load()}"
     )
     started = time.perf_counter()
     closed = check_auction_endings()
@@ -133,6 +143,7 @@ def _measure(out: TextIO, size: int, workers: int) -> None:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     load = _support.load()
+    out.write(f"Tasks waiting in the queue when the last was closed: {_queue_size()}")
 
     # In chunks: PostgreSQL takes at most 65,535 parameters in one statement (they are bound
     # on the server, settings.DB_PREPARED_STATEMENTS).

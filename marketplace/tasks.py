@@ -16,6 +16,7 @@ from marketplace.services import (
     deadlines,
     fulfilment,
     ledger,
+    notifications,
     parcels,
     payout_batches,
     reconciliation,
@@ -68,8 +69,6 @@ def _share_out(due: list[int]) -> list[int]:
     first share, and any the queue would not take (it is down: closed here, as before)."""
     from django_q.tasks import async_task
 
-    from marketplace.services.notifications import queue_broker
-
     mine, rest = due[:CLOSE_SHARE], due[CLOSE_SHARE:]
     for start in range(0, len(rest), CLOSE_SHARE):
         share = rest[start : start + CLOSE_SHARE]
@@ -78,7 +77,7 @@ def _share_out(due: list[int]) -> list[int]:
                 "marketplace.tasks.close_auction_ids",
                 share,
                 group="close_auction_ids",
-                broker=queue_broker(),
+                broker=notifications.queue_broker(),
             )
         except Exception:
             logger.exception(
@@ -147,8 +146,31 @@ def send_notification_email(notification_id: int) -> bool:
     return True
 
 
+def drain_notification_emails() -> int:
+    """E-mail the oldest pending notifications, EMAIL_BATCH of them; returns how many were sent.
+
+    Queued by `notifications.queue_email_drain` after notices are written, at most one at a
+    time: with more pending it queues the next batch behind whatever was queued meanwhile (a
+    closing backlog's shares do not wait behind every e-mail). A send that failed stays
+    pending and stops the chain: the 10-minute sweep retries it, not a loop against a mail
+    server that is down.
+    """
+    notifications.email_drain_started()
+    pending = list(
+        Notification.objects.pending_email()
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:EMAIL_BATCH]
+    )
+    sent = sum(send_notification_email(notification_id) for notification_id in pending)
+    failed = Notification.objects.pending_email().filter(pk__in=pending).exists()
+    if len(pending) == EMAIL_BATCH and not failed:
+        notifications.queue_email_drain()
+    return sent
+
+
 def send_notification_emails(notification_ids: list[int]) -> int:
-    """E-mail a few notifications (queued together after one commit); each at most once."""
+    """E-mail these notifications, each at most once (the task queued per few notices before
+    `drain_notification_emails`; kept for tasks still in a queue from then)."""
     return sum(send_notification_email(notification_id) for notification_id in notification_ids)
 
 

@@ -16,7 +16,7 @@ from .ledger import (
 )
 from .locations import Address, City, Province
 from .messaging import Conversation, Message
-from .notifications import Notification
+from .notifications import EmailDrain, Notification
 from .orders import CartItem, Checkout, Order, OrderEvent, OrderItem
 from .payments import (
     CodRefusal,
@@ -49,6 +49,7 @@ __all__ = [
     "Conversation",
     "DeliveryFeeMode",
     "DeliveryRate",
+    "EmailDrain",
     "Favourite",
     "Feedback",
     "FixedPriceListing",

@@ -99,3 +99,25 @@ class Notification(models.Model):
         from marketplace.stored_text import thaw
 
         return thaw(self.message["body"]) if "body" in self.message else self.body
+
+
+class EmailDrain(models.Model):
+    """One row: whether a task sending the pending notification e-mails is queued.
+
+    However many notices are written, at most one such task waits in the queue (a task per
+    notice, or per few, let a backlog of 100,000 closed auctions queue thousands of e-mail
+    tasks, which everything queued after them then waited behind). `queued_at` is set by
+    whoever queues the task and cleared when it starts; a task queued long ago and never
+    started (lost with a broker restart) no longer counts.
+    """
+
+    ONLY = 1
+
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail drain")
+        verbose_name_plural = _("e-mail drain")
+
+    def __str__(self) -> str:
+        return f"queued at {self.queued_at}" if self.queued_at else "idle"

@@ -5,21 +5,26 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.db.models import Q
+from django.utils import timezone, translation
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from marketplace import background
 from marketplace.bulk import insert_all
 from marketplace.i18n import languages_for_users, supported
-from marketplace.models import Notification, User
+from marketplace.models import EmailDrain, Notification, User
 from marketplace.stored_text import freeze
 
 logger = logging.getLogger(__name__)
 
-EMAILS_PER_TASK = 25
+# A drain task queued this long ago and not started was lost (a broker restart emptied the
+# queue): the next notice queues another. One queued behind a long backlog and then started
+# anyway only sends what is still pending (each e-mail is claimed once).
+DRAIN_LOST_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ def notify_many(notices: Sequence[Notice], *, new_keys: bool = False) -> list[No
     new_ids = [row.pk for row in created if row is not None]
     if new_ids:
         user_ids = list(dict.fromkeys(row.user_id for row in created if row is not None))
-        transaction.on_commit(lambda: _after_commit(new_ids, user_ids))
+        transaction.on_commit(lambda: _after_commit(user_ids))
     return created
 
 
@@ -117,16 +122,13 @@ def _insert(rows: list[Notification]) -> list[Notification | None]:
     return created
 
 
-def _after_commit(notification_ids: list[int], user_ids: list[int]) -> None:
+def _after_commit(user_ids: list[int]) -> None:
     """Queue the e-mails and update the bells off the caller's path (marketplace.background):
-    a burst of notices (a hot auction's outbids) costs a few tasks and one count per reader."""
-    background.submit("notification-emails", notification_ids, run=_queue_emails, merge=_joined)
+    a burst of notices (a hot auction's outbids) costs one check of the drain and one count
+    per reader."""
+    background.submit("notification-emails", None, run=_queue_drain_quietly)
     for user_id in user_ids:
         background.submit(("bell", user_id), user_id, run=_update_bell)
-
-
-def _joined(waiting: list[int], new: list[int]) -> list[int]:
-    return [*waiting, *new]
 
 
 def _update_bell(user_id: int) -> None:
@@ -138,8 +140,6 @@ def _update_bell(user_id: int) -> None:
 
 def mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one of the user's notifications read (or all of them); returns how many changed."""
-    from django.utils import timezone
-
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
@@ -156,14 +156,39 @@ def queue_broker():
     return get_broker()
 
 
-def _queue_emails(notification_ids: list[int]) -> None:
-    # A few notices per task: queueing one task per notice costs about as much as writing
-    # the notice; a task of a few sends stays well inside the task timeout.
-    for start in range(0, len(notification_ids), EMAILS_PER_TASK):
-        chunk = notification_ids[start : start + EMAILS_PER_TASK]
-        try:
-            async_task("marketplace.tasks.send_notification_emails", chunk, broker=queue_broker())
-        except Exception:
-            # The broker being down must not fail a committed bid; the 10-minute sweep
-            # (send_pending_notification_emails) sends whatever was not queued.
-            logger.exception("could not queue the e-mails for notifications %s", chunk)
+def queue_email_drain() -> bool:
+    """Make sure a task sending the pending notification e-mails is queued; True if this call
+    queued it. At most one waits in the queue however many notices are written (EmailDrain).
+
+    The broker being down must not fail what was committed: the drain is marked not queued
+    again, and the 10-minute sweep (send_pending_notification_emails) sends meanwhile.
+    """
+    now = timezone.now()
+    lost = now - timedelta(seconds=DRAIN_LOST_SECONDS)
+    free = Q(queued_at__isnull=True) | Q(queued_at__lt=lost)
+    claimed = EmailDrain.objects.filter(free, pk=EmailDrain.ONLY).update(queued_at=now)
+    if not claimed:
+        _, claimed = EmailDrain.objects.get_or_create(
+            pk=EmailDrain.ONLY, defaults={"queued_at": now}
+        )
+    if not claimed:
+        return False  # one is queued already: it will find these notices
+    try:
+        async_task("marketplace.tasks.drain_notification_emails", broker=queue_broker())
+    except Exception:
+        EmailDrain.objects.filter(pk=EmailDrain.ONLY, queued_at=now).update(queued_at=None)
+        logger.exception("could not queue the notification e-mails")
+        return False
+    return True
+
+
+def email_drain_started() -> None:
+    """The queued drain has started: a notice written from now on queues the next one."""
+    EmailDrain.objects.filter(pk=EmailDrain.ONLY).update(queued_at=None)
+
+
+def _queue_drain_quietly(_nothing: None) -> None:
+    try:
+        queue_email_drain()
+    except Exception:  # the database is away: the sweep sends these notices later
+        logger.exception("could not check the notification e-mail drain")
