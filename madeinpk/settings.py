@@ -360,9 +360,12 @@ else:
         }
     }
 
-# Anonymous catalogue pages are kept this long at most (marketplace/page_cache.py): the backstop
-# behind the generations the services bump; 0 turns the shared pages off.
+# Shared catalogue pages (marketplace/page_cache.py) are served as they are for this long: the
+# backstop behind the generations the services bump; 0 turns the shared pages off. After it, a
+# copy is served again only if the prices, stock and auction state of the products it shows
+# are unchanged (one query), and for PAGE_CACHE_MAX_SECONDS after it was rendered at most.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
+PAGE_CACHE_MAX_SECONDS = env_int("PAGE_CACHE_MAX_SECONDS", 60)
 
 # --- Locale ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from marketplace import page_cache
 from marketplace.models import Product
 from marketplace.templatetags.auctions import time_left
 
@@ -106,6 +107,7 @@ def _grid_key(products: Sequence[Product]) -> str:
 def card_grid(products: Sequence[Product], context) -> SafeString:
     """The grid of `products` for this request: shared HTML, this visitor's hearts (left as
     markers in the shared copy for signed-in visitors, which each of them fills in)."""
+    page_cache.shows_products(context.get("request"), products)
     key = _grid_key(products)
     user = context.get("user")
     visitor = user is None or not user.is_authenticated

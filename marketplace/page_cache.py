@@ -10,7 +10,15 @@ which sets new generations after commit; an entry whose generations no longer ma
 Generations are read before the view runs, so a page rendered from rows read just before a
 change commits is stored under the old generation and is never served after the change.
 
-One request at a time renders a given page (single flight, a short lock per page and
+Past its freshness a copy is not necessarily rendered again: while it is less than
+`PAGE_CACHE_MAX_SECONDS` old, one query reads the products it shows (`shows_products`, noted
+by the card grid and the detail views) and, if their prices, stock and auction state, and
+what the clock decides about them (an auction's end, a sale's start), are as the copy shows
+them, the copy is fresh again (`X-Page-Cache: checked`). So a change nothing announced (the
+admin, a shell) to what a buyer pays or can buy shows as soon as the freshness runs out, and
+anything else on the page (a description, a review) within the max age.
+
+One request at a time renders (or checks) a given page (single flight, a short lock per page and
 generations): while it does, the others serve the copy it replaces if only its age is against
 it (never one rendered before an announced change), or wait briefly for the new one. Without a
 cache every request renders its own page.
@@ -94,6 +102,15 @@ def catalogue_changed(
 def _bump(names: list[str]) -> None:
     token = time.time_ns()
     cache.set_many(dict.fromkeys(names, token), timeout=GENERATION_SECONDS)
+
+
+def shows_products(request: HttpRequest | None, products: Iterable) -> None:
+    """Note that the page being rendered shows these products' prices, stock or auction state:
+    a copy past its freshness is served again as long as those rows, and what the clock
+    decides about them, are unchanged (`_still_true`), instead of being rendered anew."""
+    if request is not None:
+        shown = request.__dict__.setdefault("_page_shows", {})
+        shown.update((product.pk, product) for product in products)
 
 
 def lists_generation() -> object:
@@ -199,6 +216,12 @@ def shared_page(depends_on: Callable[..., list[str]] | None = None):
                 if rendered is not None:
                     return _from_entry(request, rendered, "hit", own_page)
                 lock = None  # not ours to release: render the page here after all
+            if entry is not None and lock is not None and _still_true(entry):
+                entry["fresh_until"] = time.time() + settings.PAGE_CACHE_SECONDS
+                if _unchanged(names, generations):
+                    cache.set(key, entry, _keep_seconds(entry))
+                cache.delete(lock)
+                return _from_entry(request, entry, "checked", own_page)
             try:
                 token_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
                 rendering = request
@@ -211,12 +234,12 @@ def shared_page(depends_on: Callable[..., list[str]] | None = None):
                 entry = None
                 if _storable(request, response, token_before):
                     entry = _entry(request, response, generations)
+                    entry.update(_shown_state(rendering))
                     if kind == MEMBER:
                         entry["holes"] = list(rendering.personal_holes)
                         entry["csrf"] = rendering.personal_holes.csrf
                     if _unchanged(names, generations):
-                        # Kept past its freshness so that it can stand in while it is redone.
-                        cache.set(key, entry, 2 * settings.PAGE_CACHE_SECONDS)
+                        cache.set(key, entry, _keep_seconds(entry))
             finally:
                 if lock is not None:
                     cache.delete(lock)
@@ -236,6 +259,46 @@ def _unchanged(names: list[str], generations: tuple) -> bool:
     one would be a miss anyway, and storing it could replace the page rendered after it."""
     found = cache.get_many(names)
     return tuple(found.get(name) for name in names) == generations
+
+
+def _shown_state(rendering: HttpRequest) -> dict:
+    """What a copy's reuse past its freshness depends on: the products it shows
+    (`shows_products`) and their selling state as rendered."""
+    from marketplace.queries.catalog import selling_state
+
+    shown = getattr(rendering, "_page_shows", {})
+    return {
+        "rendered_at": time.time(),
+        "shows": sorted(shown),
+        "state": selling_state(shown.values()),
+    }
+
+
+def _keep_seconds(entry: dict) -> int:
+    """How long the cache keeps a copy: past its freshness, so that it can stand in while it
+    is redone, and be checked and served again until PAGE_CACHE_MAX_SECONDS after its render."""
+    left = entry.get("rendered_at", 0) + settings.PAGE_CACHE_MAX_SECONDS - time.time()
+    return max(2 * settings.PAGE_CACHE_SECONDS, int(left) + 1)
+
+
+def _still_true(entry: dict) -> bool:
+    """Whether a copy past its freshness may be served again: rendered less than
+    PAGE_CACHE_MAX_SECONDS ago, and the prices, stock and auction state of the products it
+    shows (read now, one query) are as it shows them, the clock's part included (an auction
+    that has ended since, a sale that began). Announced changes never get here: the copy's
+    generations no longer match."""
+    from marketplace.queries.catalog import selling_state_now
+
+    if (
+        "state" not in entry
+        or time.time() - entry["rendered_at"] >= settings.PAGE_CACHE_MAX_SECONDS
+    ):
+        return False
+    try:
+        return selling_state_now(entry["shows"]) == entry["state"]
+    except Exception:  # the database is away: render, which says so as every render does
+        logger.exception("could not check a cached page's products")
+        return False
 
 
 def _lock_key(key: str, generations: tuple) -> str:

@@ -287,6 +287,85 @@ def test_a_change_no_service_announced_shows_within_the_max_age(client, settings
     assert pkr("1234", "en") in get(client, url).text
 
 
+def past_freshness(client, url, *, rendered_seconds_ago: float = 0) -> None:
+    """Make the stored copy of `url` due (its freshness over), rendered that long ago."""
+    from django.core.cache import cache
+
+    key = page_cache._page_key(client.get(url).wsgi_request)
+    entry = cache.get(key)
+    entry["fresh_until"] = time.time() - 0.1
+    entry["rendered_at"] -= rendered_seconds_ago
+    cache.set(key, entry, 10)
+
+
+@pytest.mark.parametrize("name", ["product", "auction", "list"])
+def test_a_copy_whose_products_are_unchanged_is_served_again_after_one_check(
+    client, seller, listing, name, django_assert_max_num_queries
+):
+    auction = make_auction(seller, title="Brass lamp")
+    url = {
+        "product": listing.get_absolute_url(),
+        "auction": reverse("auction_detail", args=[auction.pk]),
+        "list": reverse("product_list"),
+    }[name]
+    first = assert_cached(client, url)
+    past_freshness(client, url)
+    with django_assert_max_num_queries(1):  # the products' rows, not a render
+        again = get(client, url)
+    assert again["X-Page-Cache"] == "checked"
+    assert again.text == first
+    assert get(client, url)["X-Page-Cache"] == "hit"  # fresh again
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_price_changed_behind_the_services_back_shows_after_the_freshness(
+    client, settings, listing, language
+):
+    from marketplace.models import FixedPriceListing
+
+    settings.PAGE_CACHE_SECONDS = 1
+    for url in (listing.get_absolute_url(), reverse("product_list")):
+        assert pkr("2500", language) in assert_cached(client, url, language)
+        # As the admin or a shell would: no service announces it.
+        FixedPriceListing.objects.filter(pk=listing.fixed_price_id).update(price=Decimal("1234"))
+        assert get(client, url, language)["X-Page-Cache"] == "hit"
+        time.sleep(1.1)  # the pages' and their shared rows' freshness
+        page = get(client, url, language)
+        assert page["X-Page-Cache"] == "miss"
+        assert pkr("1234", language) in page.text
+        FixedPriceListing.objects.filter(pk=listing.fixed_price_id).update(price=Decimal("2500"))
+
+
+def test_an_auction_whose_end_passes_unannounced_is_rendered_again(client, seller, monkeypatch):
+    from django.utils.translation import gettext
+
+    auction = make_auction(seller, title="Brass lamp")
+    url = reverse("auction_detail", args=[auction.pk])
+    assert_cached(client, url)
+    past_freshness(client, url)
+    # The clock passes the end; nothing closed the auction yet (the scheduler runs each minute).
+    later = timezone.now() + timedelta(days=30)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    page = get(client, url)
+    assert page["X-Page-Cache"] == "miss"
+    assert gettext("Place bid") not in page.text
+
+
+def test_a_copy_is_rendered_again_after_the_max_age_even_if_unchanged(client, settings, listing):
+    from marketplace.models import Product
+
+    url = listing.get_absolute_url()
+    assert_cached(client, url)
+    # Not part of the selling state: shown after the max age at the latest.
+    Product.objects.filter(pk=listing.pk).update(description="Now with a stand.")
+    past_freshness(client, url)
+    assert get(client, url)["X-Page-Cache"] == "checked"
+    past_freshness(client, url, rendered_seconds_ago=settings.PAGE_CACHE_MAX_SECONDS)
+    page = get(client, url)
+    assert page["X-Page-Cache"] == "miss"
+    assert "Now with a stand." in page.text
+
+
 def test_a_change_invalidates_only_after_commit(
     client, listing, django_capture_on_commit_callbacks
 ):
@@ -458,6 +537,7 @@ def expire(page: SlowPage) -> None:
     key = page_cache._page_key(request)
     entry = cache.get(key)
     entry["fresh_until"] = time.time() - 1
+    entry["rendered_at"] = 0  # and too old to be served again as checked: rendered anew
     cache.set(key, entry, 10)
 
 
@@ -528,6 +608,7 @@ def test_the_copy_it_replaces_stands_in_for_at_most_another_max_age(db, settings
     key = page_cache._page_key(RequestFactory().get("/slow-page/"))
     entry = cache.get(key)
     entry["fresh_until"] = time.time() - settings.PAGE_CACHE_SECONDS - 0.5
+    entry["rendered_at"] = 0
     cache.set(key, entry, 10)
     page.version = "second"
     page.release.clear()

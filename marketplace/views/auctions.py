@@ -18,7 +18,7 @@ from marketplace.exceptions import BidRejected, ListingError
 from marketplace.forms.auctions import AuctionForm, BidForm
 from marketplace.models import AuctionListing
 from marketplace.money import format_pkr
-from marketplace.page_cache import detail_generations, shared_page
+from marketplace.page_cache import detail_generations, shared_page, shows_products
 from marketplace.services import payouts
 from marketplace.services.auctions import create_auction, relist_auction
 from marketplace.services.bidding import place_bid
@@ -57,6 +57,7 @@ def auction_list(request: HttpRequest) -> HttpResponse:
 @shared_page(detail_generations("auction"))
 def auction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     auction = _get_visible_auction(pk)
+    shows_products(request, [auction.product])
     context = _page_context(request, auction)
     # Only the full page: the bid panel's resync endpoint stays as cheap as it was.
     context.update(delivery.product_delivery_context(auction.product, request.user))

@@ -25,7 +25,7 @@ from marketplace.models import (
     SellerProfile,
     ShopSlugRedirect,
 )
-from marketplace.page_cache import detail_generations, shared_page, shared_piece
+from marketplace.page_cache import detail_generations, shared_page, shared_piece, shows_products
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries import search
 from marketplace.queries.catalog import (
@@ -155,6 +155,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(product.get_absolute_url())
     if not product.is_visible_to(request.user):
         raise Http404
+    shows_products(request, [product])
     listing = product.fixed_price
     is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
     return render(
