@@ -280,3 +280,63 @@ def test_a_new_listing_is_searchable_in_english_and_urdu(client, seller):
     assert titles(client.get(URL, {"q": "گلدان"})) == ["نیلا گلدان Blue vase"]
     assert titles(client.get(URL, {"q": "vase"})) == ["نیلا گلدان Blue vase"]
     assert titles(client.get(URL, {"q": "کاشی"})) == ["نیلا گلدان Blue vase"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("text", "cap"),
+    [
+        ("q=vase&per_page=12", 100),  # 30 matches: three pages, ranked
+        ("q=vase&per_page=12&page=3", 100),
+        ("q=vase&per_page=12&page=9", 100),  # past the last page: the last, with a notice
+        ("q=vase&per_page=12&page=x", 100),  # not a number: the first, with a notice
+        ("q=blue+vase&per_page=12", 100),  # blue ones first
+        ("q=vase&per_page=12", 20),  # more than the cap: newest first, with a notice
+        ("q=lamp", 100),  # one match: typos are looked for
+    ],
+)
+def test_a_ranked_search_in_one_statement_finds_what_the_general_path_finds(monkeypatch, text, cap):
+    from marketplace.queries import catalog
+
+    _require_postgresql()
+    ids = []
+    for n in range(30):
+        colour = "blue" if n % 4 == 0 else "green"
+        ids.append(ProductFactory(title=f"Hand-painted {colour} vase {n}").pk)
+    ids.append(ProductFactory(title="Brass lamp").pk)
+    refresh_search_vector(ids)
+
+    def browse() -> tuple:
+        filters = BrowseFilters.from_query(_query(text))
+        page, paginator = catalog.browse_page(filters, filters_page(text), cap=cap)
+        return (
+            [p.pk for p in page.object_list],
+            page.number,
+            paginator.count,
+            filters.sort,
+            list(filters.notices),
+        )
+
+    one_statement = browse()
+    monkeypatch.setattr(catalog, "_ranked_page", lambda *args, **kwargs: None)
+    general = browse()
+    assert one_statement == general
+    assert one_statement[0]  # every case shows a page of results
+
+
+def filters_page(text: str):
+    return _query(text).get("page")
+
+
+@pytest.mark.postgres
+def test_a_ranked_search_reads_its_matches_once(django_assert_num_queries):
+    from marketplace.queries import catalog
+
+    _require_postgresql()
+    ids = [ProductFactory(title=f"Blue pottery vase {n}").pk for n in range(5)]
+    refresh_search_vector(ids)
+    filters = BrowseFilters.from_query(_query("q=blue+pottery+vase"))
+    with django_assert_num_queries(3):  # count and ranked ids, the cards, their photos
+        page, paginator = catalog.browse_page(filters, None)
+    assert paginator.count == 5
+    assert [p.pk for p in page.object_list] == ids[::-1]  # equal rank: newest first
