@@ -1,5 +1,6 @@
 """Read builders of the catalogue: browse and search, product cards, reference data, pages."""
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -516,7 +517,12 @@ def _browse_page(filters, page_number, *, cap, remember_count):
 
     base = filter_products(filters)
     if filters.q and filters.sort == "relevance":
-        found = _ranked_page(base, filters, page_number, cap=cap, remember_count=remember_count)
+        ranked = functools.partial(
+            _ranked_page, filters=filters, page_number=page_number, cap=cap, remember=remember_count
+        )
+        found, total = ranked(base, kind="exact")
+        if found is None and total < TYPOS_BELOW and search.forgives_typos():
+            found, _total = ranked(filter_products(filters, typos=True), kind="typos")
         if found is not None:
             return found
     paginator = paginated(base, "exact")
@@ -542,23 +548,25 @@ def _browse_page(filters, page_number, *, cap, remember_count):
     return page, paginator
 
 
-def _ranked_page(base, filters, page_number, *, cap, remember_count):
-    """A ranked search's count and page in one statement (PostgreSQL), or None to take the
-    general path: too many matches to rank (over `cap`), few enough to look for typos, or a
-    page number that needs a notice.
+def _ranked_page(base, *, filters, page_number, cap, remember, kind):
+    """A ranked search's count and page in one statement (PostgreSQL): (page and paginator,
+    count), or (None, count) to take the general path: too many matches to rank (over
+    `cap`), few enough to look for typos (`kind` "exact"), or a page number that needs a
+    notice. The count is `TYPOS_BELOW` when none was read (not PostgreSQL, no words).
 
     The count and the ranking read the same matches: counted apart, a search of several
     words with a category among its meanings read some 2,600 heap pages twice (13 ms each,
     at 100,000 products). The matches (at most cap + 1) are read once into a CTE; the count
-    and the page's ids by rank come from it.
+    and the page's ids by rank come from it. `remember(kind, count)` keeps the count for the
+    same filters' other sorts and pages, and for the general path if it is taken.
     """
     ranked = search.order_by_rank(base, filters.q)
     try:
         number = int(page_number or 1)
     except (TypeError, ValueError):
-        return None
-    if ranked is None or number < 1:
-        return None
+        number = 0
+    if ranked is None:
+        return None, TYPOS_BELOW
     matches = ranked.order_by().values_list("pk", "rank", "similarity", "created_at")
     sql, params = matches[: cap + 1].query.sql_with_params()
     statement = (  # the ORM's own SQL, its values bound as parameters
@@ -568,19 +576,20 @@ def _ranked_page(base, filters, page_number, *, cap, remember_count):
         "ORDER BY rank DESC, similarity DESC, created_at DESC, id DESC LIMIT %s OFFSET %s) "
         "AS page ON TRUE"
     )
+    offset = (max(number, 1) - 1) * filters.per_page
     with connection.cursor() as cursor:
-        cursor.execute(statement, (*params, filters.per_page, (number - 1) * filters.per_page))
+        cursor.execute(statement, (*params, filters.per_page, offset))
         rows = cursor.fetchall()
     total = rows[0][0]
-    if remember_count is not None:
-        total = remember_count("exact", lambda: total)
+    if remember is not None:
+        total = remember(kind, lambda: total)
     ids = [pk for _total, pk in rows if pk is not None]
-    few = search.forgives_typos() and total < TYPOS_BELOW
-    if total > cap or few or (not ids and number > 1):
-        return None
+    few = kind == "exact" and total < TYPOS_BELOW and search.forgives_typos()
+    if total > cap or few or number < 1 or (not ids and number > 1):
+        return None, total
     paginator = CappedPaginator(None, filters.per_page, cap=cap)
     paginator.count = total
-    return Page(cards_in_order(ids), number, paginator), paginator
+    return (Page(cards_in_order(ids), number, paginator), paginator), total
 
 
 def cards_in_order(ids: list[int]) -> list[Product]:

@@ -293,6 +293,7 @@ def test_a_new_listing_is_searchable_in_english_and_urdu(client, seller):
         ("q=blue+vase&per_page=12", 100),  # blue ones first
         ("q=vase&per_page=12", 20),  # more than the cap: newest first, with a notice
         ("q=lamp", 100),  # one match: typos are looked for
+        ("q=paintedd&per_page=12", 100),  # none: the typo fallback, ranked too
     ],
 )
 def test_a_ranked_search_in_one_statement_finds_what_the_general_path_finds(monkeypatch, text, cap):
@@ -318,7 +319,9 @@ def test_a_ranked_search_in_one_statement_finds_what_the_general_path_finds(monk
         )
 
     one_statement = browse()
-    monkeypatch.setattr(catalog, "_ranked_page", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        catalog, "_ranked_page", lambda *args, **kwargs: (None, catalog.TYPOS_BELOW)
+    )
     general = browse()
     assert one_statement == general
     assert one_statement[0]  # every case shows a page of results
