@@ -509,9 +509,13 @@ def browse_page(
 
 
 def _browse_page(filters, page_number, *, cap, remember_count):
+    counted: dict[str, int] = {}  # counts a ranked search read already, by kind
+
     def paginated(base: QuerySet[Product], kind: str) -> CappedPaginator:
         paginator = CappedPaginator(None, filters.per_page, cap=cap, count_queryset=base)
-        if remember_count is not None:
+        if kind in counted:
+            paginator.count = counted[kind]
+        elif remember_count is not None:
             paginator.count = remember_count(kind, paginator.count_rows)
         return paginator
 
@@ -521,8 +525,11 @@ def _browse_page(filters, page_number, *, cap, remember_count):
             _ranked_page, filters=filters, page_number=page_number, cap=cap, remember=remember_count
         )
         found, total = ranked(base, kind="exact")
-        if found is None and total < TYPOS_BELOW and search.forgives_typos():
-            found, _total = ranked(filter_products(filters, typos=True), kind="typos")
+        if total is not None:
+            counted["exact"] = total
+            if found is None and total < TYPOS_BELOW and search.forgives_typos():
+                found, total = ranked(filter_products(filters, typos=True), kind="typos")
+                counted["typos"] = total
         if found is not None:
             return found
     paginator = paginated(base, "exact")
@@ -549,44 +556,34 @@ def _browse_page(filters, page_number, *, cap, remember_count):
 
 
 def _ranked_page(base, *, filters, page_number, cap, remember, kind):
-    """A ranked search's count and page in one statement (PostgreSQL): (page and paginator,
-    count), or (None, count) to take the general path: too many matches to rank (over
-    `cap`), few enough to look for typos (`kind` "exact"), or a page number that needs a
-    notice. The count is `TYPOS_BELOW` when none was read (not PostgreSQL, no words).
+    """A ranked search's count and page, its matches read once: (page and paginator, count),
+    or (None, count) to take the general path: too many matches to rank (over `cap`), few
+    enough to look for typos (`kind` "exact"), or a page number that needs a notice; (None,
+    None) when there is nothing to rank (not PostgreSQL, no words).
 
-    The count and the ranking read the same matches: counted apart, a search of several
-    words with a category among its meanings read some 2,600 heap pages twice (13 ms each,
-    at 100,000 products). The matches (at most cap + 1) are read once into a CTE; the count
-    and the page's ids by rank come from it. `remember(kind, count)` keeps the count for the
+    Counted apart from the ranking, a search of several words with a category among its
+    meanings read some 2,600 heap pages twice (13 ms each, at 100,000 products). Here the
+    matches' ids (at most cap + 1, unranked: a broad search is not ranked anyway) are read
+    once, and only they are ranked, by id. `remember(kind, count)` keeps the count for the
     same filters' other sorts and pages, and for the general path if it is taken.
     """
-    ranked = search.order_by_rank(base, filters.q)
+    if connection.vendor != "postgresql" or not search.query_groups(filters.q):
+        return None, None
     try:
         number = int(page_number or 1)
     except (TypeError, ValueError):
         number = 0
-    if ranked is None:
-        return None, TYPOS_BELOW
-    matches = ranked.order_by().values_list("pk", "rank", "similarity", "created_at")
-    sql, params = matches[: cap + 1].query.sql_with_params()
-    statement = (  # the ORM's own SQL, its values bound as parameters
-        f"WITH matches (id, rank, similarity, created_at) AS MATERIALIZED ({sql}) "  # noqa: S608
-        "SELECT counted.total, page.id FROM (SELECT count(*) AS total FROM matches) AS counted "
-        "LEFT JOIN LATERAL (SELECT id FROM matches "
-        "ORDER BY rank DESC, similarity DESC, created_at DESC, id DESC LIMIT %s OFFSET %s) "
-        "AS page ON TRUE"
-    )
-    offset = (max(number, 1) - 1) * filters.per_page
-    with connection.cursor() as cursor:
-        cursor.execute(statement, (*params, filters.per_page, offset))
-        rows = cursor.fetchall()
-    total = rows[0][0]
+    matches = list(base.order_by().values_list("pk", flat=True)[: cap + 1])
+    total = len(matches)
     if remember is not None:
         total = remember(kind, lambda: total)
-    ids = [pk for _total, pk in rows if pk is not None]
     few = kind == "exact" and total < TYPOS_BELOW and search.forgives_typos()
-    if total > cap or few or number < 1 or (not ids and number > 1):
+    pages = max(1, -(-min(total, cap) // filters.per_page))
+    if total > cap or few or not 1 <= number <= pages:
         return None, total
+    ranked = search.order_by_rank(Product.objects.filter(pk__in=matches), filters.q)
+    start = (number - 1) * filters.per_page
+    ids = list(ranked.values_list("pk", flat=True)[start : start + filters.per_page])
     paginator = CappedPaginator(None, filters.per_page, cap=cap)
     paginator.count = total
     return (Page(cards_in_order(ids), number, paginator), paginator), total
