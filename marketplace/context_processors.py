@@ -6,7 +6,7 @@ from django.http import HttpRequest
 def _count(queryset: QuerySet) -> Coalesce:
     """COUNT(*) of `queryset` as a scalar subquery (grouped on a constant: one row)."""
     counted = (
-        queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
+        queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("*")).values("n")
     )
     return Coalesce(Subquery(counted[:1], output_field=IntegerField()), 0)
 

@@ -76,6 +76,10 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_user_new"),
+            # The bell's count on every signed-in page: an active bidder has thousands unread.
+            models.Index(
+                fields=["user"], name="notification_user_unread", condition=models.Q(read_at=None)
+            ),
             models.Index(
                 fields=["created_at"],
                 name="notification_email_pending",
