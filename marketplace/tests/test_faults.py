@@ -136,6 +136,29 @@ def test_the_redis_cache_builds_one_client_and_shares_it_between_threads():
     cache.delete_many(keys)
 
 
+def test_each_request_s_cache_backend_reuses_the_process_s_redis_connections():
+    """Django builds a cache backend per request under Daphne (an asgiref Local per async
+    context); each used to open its own connection to Redis."""
+    import redis
+    from django.conf import settings
+
+    from madeinpk.settings import redis_options
+    from marketplace.tests.conftest import fail_in_ci_else_skip
+
+    if not settings.REDIS_URL:
+        fail_in_ci_else_skip("needs Redis (REDIS_URL)")
+
+    def connections_made() -> int:
+        return redis.Redis.from_url(settings.REDIS_URL).info("stats")["total_connections_received"]
+
+    options = {"OPTIONS": redis_options()}
+    FailOpenRedisCache(settings.REDIS_URL, options).get("warm")  # the process's first
+    before = connections_made()
+    for n in range(30):  # thirty requests, each with a backend of its own
+        FailOpenRedisCache(settings.REDIS_URL, options).get(f"request-{n}")
+    assert connections_made() - before <= 2  # the counting client's own, and slack
+
+
 @pytest.mark.django_db(transaction=True)
 def test_database_cache_fails_open_without_its_table(caplog):
     cache = FailOpenDatabaseCache("no_such_cache_table", {})
