@@ -32,7 +32,9 @@ def _context(browser, base: str, language: str, viewport: dict, login: str | Non
         page.goto(f"{base}/accounts/login/")
         page.fill("input[name=username]", login)
         page.fill("input[name=password]", "madeinpk-demo")  # load_demo.DEMO_PASSWORD
-        page.click("form button[type=submit]")
+        page.press(
+            "input[name=password]", "Enter"
+        )  # the login form's (the navbar has a search form)
         page.wait_for_load_state("networkidle")
         page.close()
     return context
@@ -68,7 +70,33 @@ def main(base: str) -> None:
         href = page.locator("a[href^='/auctions/']:has(img)").first.get_attribute("href")
         page.close()
         _shot(context, f"{base}{href}", "auction.png")
+        # Checkout: how Pakistan pays (card, JazzCash, Easypaisa, cash on delivery), with one
+        # item in Bilal's cart.
+        page = context.new_page()
+        page.goto(f"{base}/products/?sort=newest")
+        links = page.locator("a[href^='/products/']:has(img)")
+        hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
+        for href in hrefs:  # the newest listing Bilal can buy (not his own, not an auction)
+            page.goto(f"{base}{href}")
+            button = page.get_by_role("button", name="Add to cart")
+            if button.count():
+                button.first.click()
+                page.wait_for_load_state("networkidle")
+                break
+        page.close()
+        _shot(context, f"{base}/checkout/", "checkout.png", full_page=True)
         context.close()
+        # A seller's statement: the append-only ledger (demo seller Imran, load_demo's money).
+        for language in ("en", "ur"):
+            context = _context(browser, base, language, DESKTOP, login="imran")
+            # A signed-in user's saved language wins over the cookie: choose it on the page.
+            page = context.new_page()
+            page.goto(f"{base}/sell/statement/")
+            page.get_by_role("button", name="English" if language == "en" else "اردو").click()
+            page.wait_for_load_state("networkidle")
+            page.close()
+            _shot(context, f"{base}/sell/statement/", f"statement-{language}.png")
+            context.close()
         browser.close()
 
 
