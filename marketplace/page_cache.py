@@ -264,7 +264,7 @@ def _unchanged(names: list[str], generations: tuple) -> bool:
 def _shown_state(rendering: HttpRequest) -> dict:
     """What a copy's reuse past its freshness depends on: the products it shows
     (`shows_products`) and their selling state as rendered."""
-    from marketplace.queries.catalog import selling_state
+    from marketplace.queries.selling import selling_state
 
     shown = getattr(rendering, "_page_shows", {})
     return {
@@ -287,7 +287,7 @@ def _still_true(entry: dict) -> bool:
     shows (read now, one query) are as it shows them, the clock's part included (an auction
     that has ended since, a sale that began). Announced changes never get here: the copy's
     generations no longer match."""
-    from marketplace.queries.catalog import selling_state_now
+    from marketplace.queries.selling import selling_state_now
 
     if (
         "state" not in entry

@@ -296,7 +296,9 @@ def test_a_new_listing_is_searchable_in_english_and_urdu(client, seller):
         ("q=paintedd&per_page=12", 100),  # none: the typo fallback, ranked too
     ],
 )
-def test_a_ranked_search_in_one_statement_finds_what_the_general_path_finds(monkeypatch, text, cap):
+def test_a_ranked_search_reading_its_matches_once_finds_what_the_general_path_finds(
+    monkeypatch, text, cap
+):
     from marketplace.queries import catalog
 
     _require_postgresql()
@@ -318,13 +320,11 @@ def test_a_ranked_search_in_one_statement_finds_what_the_general_path_finds(monk
             list(filters.notices),
         )
 
-    one_statement = browse()
-    monkeypatch.setattr(
-        catalog, "_ranked_page", lambda *args, **kwargs: (None, None)
-    )
+    read_once = browse()
+    monkeypatch.setattr(catalog, "_ranked_page", lambda *args, **kwargs: (None, None))
     general = browse()
-    assert one_statement == general
-    assert one_statement[0]  # every case shows a page of results
+    assert read_once == general
+    assert read_once[0]  # every case shows a page of results
 
 
 def filters_page(text: str):
