@@ -2,8 +2,9 @@
 
 After five runs on a connection psycopg prepares a statement, and PostgreSQL may then use one
 generic plan for every search of that shape, blind to how common its words are.
-`planned_for_their_values` keeps the statements inside it unprepared; the browse page runs a
-search inside it.
+`planned_for_their_values` keeps the statements inside it unprepared; the browse page finds its
+products inside it (a search's words, a province, a price bound decide the plan), and reads
+their cards outside it (the same two statements for every page).
 """
 
 import pytest
@@ -13,6 +14,7 @@ from django.http import QueryDict
 from marketplace.queries import catalog
 from marketplace.queries.catalog import BrowseFilters, browse_page
 from marketplace.queries.prepared import first_object, planned_for_their_values
+from marketplace.tests.factories.catalog import ProductFactory
 
 SQL = "SELECT count(*) FROM marketplace_product WHERE id > %s"
 
@@ -73,8 +75,8 @@ def test_it_is_a_no_op_where_nothing_is_prepared():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("query", "planned_apart"), [("vase", True), ("", False)])
-def test_a_search_is_planned_for_its_words_and_a_browse_is_not(monkeypatch, query, planned_apart):
+@pytest.mark.parametrize("query", ["vase", ""])
+def test_a_browse_finds_its_products_planned_for_their_values(monkeypatch, query):
     entered = []
     real = catalog.planned_for_their_values
 
@@ -84,7 +86,34 @@ def test_a_search_is_planned_for_its_words_and_a_browse_is_not(monkeypatch, quer
 
     monkeypatch.setattr(catalog, "planned_for_their_values", spy)
     browse_page(BrowseFilters.from_query(QueryDict(f"q={query}" if query else "")), 1)
-    assert bool(entered) is planned_apart
+    assert entered
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["vase", ""])
+def test_only_the_cards_statements_are_prepared(monkeypatch, query):
+    """The statements that find a page's products depend on its filters; the cards' and their
+    photos' are the same for every page, so PostgreSQL may keep their plans."""
+    from marketplace.services.listings import refresh_search_vector
+
+    refresh_search_vector([ProductFactory(title=title).pk for title in ("Blue vase", "Clay vase")])
+    options = {**connection.settings_dict.get("OPTIONS", {}), "prepare_threshold": 1}
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+    connection.ensure_connection()
+    raw = connection.connection
+    monkeypatch.setattr(raw, "prepare_threshold", 0)  # prepare a statement on its first run
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    page, _ = browse_page(BrowseFilters.from_query(QueryDict(f"q={query}" if query else "")), 1)
+    assert {p.title for p in page.object_list} == {"Blue vase", "Clay vase"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    reading_products = [sql for sql in prepared if 'FROM "marketplace_product" ' in sql]
+    assert len(reading_products) == 1  # not the count, the ids (or their ranking)
+    assert '"seller_rating_avg"' in reading_products[0]
+    assert any('FROM "marketplace_productimage"' in sql for sql in prepared)
 
 
 # --- first_object: the signed-in user's one statement, planned once ---------------------------
@@ -139,3 +168,78 @@ def test_the_login_backend_gives_active_users_only(buyer):
     buyer.is_active = False
     buyer.save(update_fields=["is_active"])
     assert backend.get_user(buyer.pk) is None
+
+
+# --- cards_in_order: a page's cards from two statements built once ----------------------------
+
+
+def loaded_values(obj) -> tuple[dict, set[str]]:
+    """The fields loaded, and which are left in the database (deferred)."""
+    deferred = obj.get_deferred_fields()
+    fields = obj._meta.concrete_fields
+    return {
+        f.attname: getattr(obj, f.attname) for f in fields if f.attname not in deferred
+    }, deferred
+
+
+def card_as_the_orm_builds_it(product):
+    return {
+        "product": loaded_values(product),
+        "rating": (product.seller_rating_avg, product.seller_rating_count),
+        "listing": field_values(product.fixed_price) if product.fixed_price_id else None,
+        "auction": field_values(product.auction) if product.auction_id else None,
+        "city": field_values(product.city),
+        "seller": loaded_values(product.seller),
+        "shop": field_values(product.seller.seller_profile),
+        "photos": [field_values(image) for image in product.images.all()],
+        "main photo": product.main_image.pk if product.main_image else None,
+    }
+
+
+@pytest.mark.django_db
+def test_cards_in_order_are_what_the_orm_builds(seller, django_assert_num_queries):
+    from marketplace.models import Product, ProductImage
+    from marketplace.tests.factories.catalog import AuctionProductFactory
+
+    fixed, bare, auction = (
+        ProductFactory(seller=seller, title="Vase"),
+        ProductFactory(title="Bowl"),
+        AuctionProductFactory(title="Lamp"),
+    )
+    for position, name in ((2, "second"), (1, "first")):
+        ProductImage.objects.create(
+            product=fixed,
+            image=f"p/{name}.jpg",
+            thumbnail=f"p/{name}_t.jpg",
+            position=position,
+            width=640,
+            height=480,
+        )
+    ProductImage.objects.create(
+        product=auction, image="p/a.jpg", thumbnail="p/a_t.jpg", width=640, height=480
+    )
+    ids = [auction.pk, fixed.pk, bare.pk + 1000, bare.pk, fixed.pk]  # one gone, one twice
+    for _ in range(2):  # the second time from the kept plans
+        with django_assert_num_queries(2):
+            cards = catalog.cards_in_order(ids)
+            found = [card_as_the_orm_builds_it(card) for card in cards]
+        expected = {p.pk: p for p in catalog.card_queryset(Product.objects.filter(pk__in=ids))}
+        assert [card.pk for card in cards] == [auction.pk, fixed.pk, bare.pk, fixed.pk]
+        assert found == [card_as_the_orm_builds_it(expected[card.pk]) for card in cards]
+    assert [image.thumbnail.name for image in cards[1].images.all()] == [
+        "p/first_t.jpg",
+        "p/second_t.jpg",
+    ]
+    assert cards[1].images.all()[0].product is cards[1]
+
+
+@pytest.mark.django_db
+def test_more_cards_than_a_kept_statement_takes_come_from_the_orm(monkeypatch):
+    from marketplace.queries import prepared
+
+    products = [ProductFactory(title=f"Pot {i}") for i in range(3)]
+    monkeypatch.setattr(prepared, "ID_LIST_SIZES", (2,))
+    ids = [p.pk for p in products]
+    assert [card.pk for card in catalog.cards_in_order(ids)] == ids
+    assert [card.pk for card in catalog.cards_in_order(ids[:2])] == ids[:2]
+    assert catalog.cards_in_order([]) == []
