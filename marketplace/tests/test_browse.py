@@ -343,3 +343,17 @@ def test_a_ranked_search_reads_its_matches_once(django_assert_num_queries):
         page, paginator = catalog.browse_page(filters, None)
     assert paginator.count == 5
     assert [p.pk for p in page.object_list] == ids[::-1]  # equal rank: newest first
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_search_indexes_keep_no_pending_list():
+    """A GIN index's pending list is read by every search until a vacuum (migration 0039)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('product_search_vector_gin', 'product_title_trgm', 'searchword_word_trgm')"
+        )
+        options = dict(cursor.fetchall())
+    indexes = ("product_search_vector_gin", "product_title_trgm", "searchword_word_trgm")
+    assert options == {index: ["fastupdate=off"] for index in indexes}
