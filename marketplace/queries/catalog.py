@@ -15,11 +15,9 @@ from django.db.models import (
     DecimalField,
     F,
     FloatField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -30,11 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace.models import (
-    AuctionListing,
     Category,
     City,
     Favourite,
-    FixedPriceListing,
     Product,
     ProductImage,
     Province,
@@ -44,6 +40,7 @@ from marketplace.models.catalog import MAX_SALE_PERCENT
 from marketplace.money import parse_amount
 from marketplace.queries import search
 from marketplace.queries.feedback import with_seller_rating
+from marketplace.queries.open_listings import OpenToBuyers
 from marketplace.queries.prepared import objects_by_ids, planned_for_their_values
 
 SORTS = {
@@ -280,25 +277,8 @@ def filter_products(filters: BrowseFilters, *, typos: bool = False) -> QuerySet[
     Auctions appear only while bidding is open: an ended auction is a dead end for a buyer
     (its seller's shop page still shows it).
     """
-    queryset = Product.objects.alias(
-        listing_status=Subquery(
-            FixedPriceListing.objects.filter(pk=OuterRef("fixed_price_id")).values("status")[:1]
-        ),
-        open_auction=Subquery(
-            AuctionListing.objects.filter(
-                pk=OuterRef("auction_id"),
-                status=AuctionListing.Status.LIVE,
-                ends_at__gt=timezone.now(),
-            ).values("pk")[:1]
-        ),
-    ).filter(
-        # Product.objects.visible() and an open auction, as each row's lookup of its one
-        # listing: joined, the planner read matches in the order of a merge join (a search's
-        # count compared every row's document on the way: 20-40 ms), where per-row lookups
-        # let it take the full-text index and stop at the cap (about 10 ms).
-        Q(listing_status__in=[FixedPriceListing.Status.ACTIVE, FixedPriceListing.Status.SOLD_OUT])
-        | Q(open_auction__isnull=False)
-    )
+    # Product.objects.visible() and an open auction (queries.open_listings).
+    queryset = Product.objects.filter(OpenToBuyers(timezone.now()))
     if filters.category is not None:
         queryset = queryset.filter(category_id__in=filters.category_ids())
     if filters.city is not None:

@@ -59,6 +59,31 @@ def test_cancelled_auctions_do_not_appear_but_live_ones_do(client):
     assert titles(client.get(URL)) == ["Live auction"]
 
 
+def test_an_auction_leaves_the_catalogue_when_its_time_is_up_before_it_is_closed(client):
+    AuctionProductFactory(title="Open auction")
+    AuctionProductFactory(
+        title="Past its end",
+        auction__starts_at=timezone.now() - timedelta(days=2),
+        auction__ends_at=timezone.now() - timedelta(minutes=1),
+    )
+    assert titles(client.get(URL)) == ["Open auction"]
+
+
+def test_the_open_listings_are_the_same_inside_another_statement():
+    """As a subquery the products' table takes another alias, which the condition follows."""
+    from marketplace.queries.catalog import filter_products
+
+    open_ = ProductFactory(title="Vase").pk
+    ProductFactory(title="Withdrawn", fixed_price__status="withdrawn")
+    AuctionProductFactory(
+        title="Ended",
+        auction__starts_at=timezone.now() - timedelta(days=2),
+        auction__ends_at=timezone.now() - timedelta(minutes=1),
+    )
+    inner = filter_products(BrowseFilters()).values("pk")
+    assert list(Product.objects.filter(pk__in=inner).values_list("pk", flat=True)) == [open_]
+
+
 def test_search_matches_title_and_description(client):
     ProductFactory(title="Phulkari dupatta", description="Silk thread")
     ProductFactory(title="Brass lamp", description="Pairs well with a phulkari cushion")
