@@ -9,6 +9,7 @@ Entries live in this process (a small LRU): no network round trip, nothing to ke
 """
 
 import hashlib
+import pickle
 import re
 import secrets
 import threading
@@ -19,11 +20,11 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timeuntil
 from django.utils.translation import get_language
 
 from marketplace import page_cache
 from marketplace.models import Product
-from marketplace.templatetags.auctions import time_left
 
 GRID = "marketplace/components.html#product-grid"
 HEART = "marketplace/components.html#heart"
@@ -72,7 +73,9 @@ def _row(instance) -> tuple:
     """Every loaded field of a row (what a template could read), not Django's bookkeeping."""
     if instance is None:
         return ()
-    return tuple(sorted((k, v) for k, v in vars(instance).items() if not k.startswith("_")))
+    # In the order the row was loaded: another order gives another key (a miss), never a
+    # wrong grid, and sorting cost more than the rest of the key.
+    return tuple(item for item in vars(instance).items() if item[0][0] != "_")
 
 
 def card_state(product: Product, now) -> tuple:
@@ -83,7 +86,7 @@ def card_state(product: Product, now) -> tuple:
     image = product.main_image
     clock: tuple = ()
     if auction is not None:
-        clock = (auction.has_ended(now), time_left(auction.ends_at))
+        clock = (auction.has_ended(now), _time_left_key(auction.ends_at, now))
     elif listing is not None:
         clock = (listing.is_on_sale(now),)
     return (
@@ -97,10 +100,25 @@ def card_state(product: Product, now) -> tuple:
     )
 
 
+FOUR_WEEKS = 28 * 24 * 60 * 60
+
+
+def _time_left_key(ends_at, now) -> object:
+    """What `time_left` shows of an auction's end, without translating it: under four weeks
+    its words follow from the whole minutes left (only months and years count by the
+    calendar), and building them cost more than the rest of a grid's key."""
+    left = (ends_at - now).total_seconds()
+    if left < FOUR_WEEKS:
+        return max(0, int(left // 60))
+    return timeuntil(ends_at, now, depth=1)
+
+
 def _grid_key(products: Sequence[Product]) -> str:
     now = timezone.now()
-    state = repr([card_state(product, now) for product in products])
-    digest = hashlib.blake2b(state.encode(), digest_size=20).hexdigest()
+    # Pickled (three times faster than repr): equal bytes only for equal values, since they
+    # unpickle to those values; equal states pickled differently are a miss, no more.
+    state = pickle.dumps([card_state(product, now) for product in products], protocol=5)
+    digest = hashlib.blake2b(state, digest_size=20).hexdigest()
     return f"{get_language()}:{digest}"
 
 

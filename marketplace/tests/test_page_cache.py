@@ -692,3 +692,30 @@ def test_a_signed_in_home_reads_the_cards_the_visitors_page_read(client, buyer, 
     assert product_queries(client, reverse("home")) == []
     page = client.get(reverse("home")).text
     assert listing.title in page
+
+
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_a_grids_key_tells_apart_every_time_left_a_card_can_show(language):
+    """The key takes the minutes left, not `time_left`'s words: two moments with one key must
+    show the same words, and moments showing other words must have other keys."""
+    from django.utils import translation
+
+    from marketplace.fragments import _time_left_key
+    from marketplace.templatetags.auctions import time_left
+
+    ends_at = timezone.now() + timedelta(days=40)
+    seconds = sorted(
+        {s for step in (1, 7, 59, 61, 3599, 3601, 86399) for s in range(0, 41 * 86400, step * 97)}
+        | {0, 59, 60, 61, 3599, 3600, 86399, 86400, 27 * 86400 + 86399, 28 * 86400, 35 * 86400}
+    )
+    shown: dict = {}
+    with translation.override(language):
+        for before in seconds:
+            now = ends_at - timedelta(seconds=before)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(timezone, "now", lambda now=now: now)
+                words = time_left(ends_at)
+            shown.setdefault(_time_left_key(ends_at, now), set()).add(words)
+    mixed = {key: words for key, words in shown.items() if len(words) > 1}
+    assert not mixed
+    assert len(set().union(*shown.values())) > 20  # minutes, hours, days, weeks, a month
