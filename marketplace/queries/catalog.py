@@ -34,6 +34,7 @@ from marketplace.models import (
     Product,
     ProductImage,
     Province,
+    SellerProfile,
     User,
 )
 from marketplace.models.catalog import MAX_SALE_PERCENT
@@ -539,9 +540,23 @@ def cards_in_order(ids: list[int]) -> list[Product]:
     return [cards[pk] for pk in ids if pk in cards]
 
 
+# A card reads of its seller only the shop (name, address, badge): the rest is left in the
+# database (the user's and shop's other columns and dates cost more to load than to read).
+_CARD_SHOP = ("shop_name", "slug", "is_verified", "user")
+_NOT_ON_A_CARD = [
+    f"seller__{field.name}"
+    for field in User._meta.concrete_fields
+    if not field.primary_key and field.name != "password"  # already left out (card_queryset)
+] + [
+    f"seller__seller_profile__{field.name}"
+    for field in SellerProfile._meta.concrete_fields
+    if not field.primary_key and field.name not in _CARD_SHOP
+]
+
+
 def _card_rows(queryset: QuerySet[Product]) -> QuerySet[Product]:
     # Unordered: cards_in_order puts them in the caller's order.
-    return card_queryset(queryset).prefetch_related(None).order_by()
+    return card_queryset(queryset).prefetch_related(None).defer(*_NOT_ON_A_CARD).order_by()
 
 
 def _attach_images(products: list[Product]) -> None:

@@ -183,14 +183,15 @@ def loaded_values(obj) -> tuple[dict, set[str]]:
 
 
 def card_as_the_orm_builds_it(product):
+    shop = product.seller.seller_profile  # a card shows only its name, address and badge
     return {
         "product": loaded_values(product),
         "rating": (product.seller_rating_avg, product.seller_rating_count),
         "listing": field_values(product.fixed_price) if product.fixed_price_id else None,
         "auction": field_values(product.auction) if product.auction_id else None,
         "city": field_values(product.city),
-        "seller": loaded_values(product.seller),
-        "shop": field_values(product.seller.seller_profile),
+        "seller": product.seller.pk,
+        "shop": {name: getattr(shop, name) for name in ("pk", "shop_name", "slug", "is_verified")},
         "photos": [field_values(image) for image in product.images.all()],
         "main photo": product.main_image.pk if product.main_image else None,
     }
