@@ -719,3 +719,23 @@ def test_a_grids_key_tells_apart_every_time_left_a_card_can_show(language):
     mixed = {key: words for key, words in shown.items() if len(words) > 1}
     assert not mixed
     assert len(set().union(*shown.values())) > 20  # minutes, hours, days, weeks, a month
+
+
+def test_a_new_grid_renders_only_the_cards_no_other_grid_showed(client, settings, db):
+    from marketplace import fragments
+    from marketplace.models import FixedPriceListing
+    from marketplace.tests.factories.catalog import ProductFactory
+
+    settings.PAGE_CACHE_SECONDS = 0  # every page rendered: the fragments are what is kept
+    products = [ProductFactory(title=f"Vase {i}", fixed_price__price=1000 + i) for i in range(3)]
+    fragments.clear()
+    client.get(reverse("product_list"))
+    assert len(fragments._card_html.items) == 3
+    first = dict(fragments._card_html.items)
+    FixedPriceListing.objects.filter(pk=products[0].fixed_price_id).update(price=Decimal("4321"))
+    page = client.get(reverse("product_list")).text
+    assert pkr("4321", "en") in page
+    assert len(fragments._card_html.items) == 4  # the changed card, the other two as they were
+    assert set(first) < set(fragments._card_html.items)
+    client.get(reverse("product_list") + "?sort=price_desc")  # another grid, the same cards
+    assert len(fragments._card_html.items) == 4
