@@ -27,7 +27,6 @@ from django.utils import timezone
 SELLER_PREFIX = "bench-seller-"
 SELLERS = 200
 BATCH = 5_000
-WARMUP = 20
 REQUESTS = 250
 
 ADJECTIVES = [
@@ -351,12 +350,18 @@ def _put_on_sale(out: TextIO) -> None:
         cursor.execute("ANALYZE marketplace_fixedpricelisting")
 
 
-def _measure(client: Client, urls: list[str], requests: int) -> tuple[list[float], list[int]]:
-    for url in urls[:WARMUP]:
+def _measure(
+    client: Client, urls: list[str], requests: int, *, cold_fragments: bool = False
+) -> tuple[list[float], list[int]]:
+    from marketplace import fragments
+
+    for url in urls:  # each of the row's pages asked for once before timing
         client.get(url)
     times, queries = [], []
     for i in range(requests):
         url = urls[i % len(urls)]
+        if cold_fragments:
+            fragments.clear()
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
             response = client.get(url)
@@ -439,13 +444,20 @@ def main(
     }
     out.write(
         f"\nPostgreSQL {connection.pg_version // 10000}, {total:,} products "
-        f"({visible:,} visible, {on_sale:,} fixed prices with a sale); {WARMUP} warm-up + "
-        f"{requests} timed requests per row, Django test client in one process (server "
+        f"({visible:,} visible, {on_sale:,} fixed prices with a sale); each of a row's pages "
+        f"asked for once, then {requests} timed requests per row, Django test client in one process (server "
         "time: middleware, views, SQL, templates); 24 per page unless said.\n"
     )
-    # Twice: as deployed (the shared page cache on, so a row's URLs are rendered again only
-    # when their entry expires), and with the cache off, which times the render every miss pays.
-    for title, seconds in (("page cache on (as deployed)", None), ("page cache off", 0)):
+    # Three times: as deployed (the shared page cache on, so a row's URLs are rendered again
+    # only when their entry expires); with the cache off, which times the render a miss pays
+    # when the process has drawn its cards before (marketplace/fragments.py); and with the
+    # cards drawn afresh each time too, a process's first sight of every card.
+    passes = (
+        ("page cache on (as deployed)", None, False),
+        ("page cache off", 0, False),
+        ("page cache off, every card drawn afresh", 0, True),
+    )
+    for title, seconds, cold in passes:
         cache = {} if seconds is None else {"PAGE_CACHE_SECONDS": seconds}
         with override_settings(
             ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=plain_static, **cache
@@ -455,7 +467,7 @@ def main(
             out.write("| page | n | p50 | p95 | max | SQL per page |\n")
             out.write("|---|---:|---:|---:|---:|---:|\n")
             for label, urls in _pages(out).items():
-                _report(out, label, *_measure(client, urls, requests))
+                _report(out, label, *_measure(client, urls, requests, cold_fragments=cold))
             out.write(f"\nload average after: {_load()}\n")
 
 
