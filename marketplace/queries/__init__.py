@@ -15,7 +15,8 @@ from marketplace.queries.auctions import (
     panel_auctions,
     panel_context,
 )
-from marketplace.queries.catalog import favourite_ids, get_page
+from marketplace.queries.browse import get_page
+from marketplace.queries.catalog import favourite_ids
 from marketplace.queries.feedback import (
     product_reviews,
     review_summary,

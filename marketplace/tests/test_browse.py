@@ -324,7 +324,7 @@ def test_a_new_listing_is_searchable_in_english_and_urdu(client, seller):
 def test_a_ranked_search_reading_its_matches_once_finds_what_the_general_path_finds(
     monkeypatch, text, cap
 ):
-    from marketplace.queries import catalog
+    from marketplace.queries import browse as pages
 
     _require_postgresql()
     ids = []
@@ -334,9 +334,9 @@ def test_a_ranked_search_reading_its_matches_once_finds_what_the_general_path_fi
     ids.append(ProductFactory(title="Brass lamp").pk)
     refresh_search_vector(ids)
 
-    def browse() -> tuple:
+    def read() -> tuple:
         filters = BrowseFilters.from_query(_query(text))
-        page, paginator = catalog.browse_page(filters, filters_page(text), cap=cap)
+        page, paginator = pages.browse_page(filters, filters_page(text), cap=cap)
         return (
             [p.pk for p in page.object_list],
             page.number,
@@ -345,9 +345,9 @@ def test_a_ranked_search_reading_its_matches_once_finds_what_the_general_path_fi
             list(filters.notices),
         )
 
-    read_once = browse()
-    monkeypatch.setattr(catalog, "_ranked_page", lambda *args, **kwargs: (None, None))
-    general = browse()
+    read_once = read()
+    monkeypatch.setattr(pages, "_ranked_page", lambda *args, **kwargs: (None, None))
+    general = read()
     assert read_once == general
     assert read_once[0]  # every case shows a page of results
 
@@ -358,14 +358,14 @@ def filters_page(text: str):
 
 @pytest.mark.postgres
 def test_a_ranked_search_reads_its_matches_once(django_assert_num_queries):
-    from marketplace.queries import catalog
+    from marketplace.queries import browse
 
     _require_postgresql()
     ids = [ProductFactory(title=f"Blue pottery vase {n}").pk for n in range(5)]
     refresh_search_vector(ids)
     filters = BrowseFilters.from_query(_query("q=blue+pottery+vase"))
     with django_assert_num_queries(4):  # the matches, their ranking by id, cards, photos
-        page, paginator = catalog.browse_page(filters, None)
+        page, paginator = browse.browse_page(filters, None)
     assert paginator.count == 5
     assert [p.pk for p in page.object_list] == ids[::-1]  # equal rank: newest first
 

@@ -11,8 +11,9 @@ import pytest
 from django.db import connection, connections
 from django.http import QueryDict
 
-from marketplace.queries import catalog
-from marketplace.queries.catalog import BrowseFilters, browse_page
+from marketplace.queries import browse, catalog
+from marketplace.queries.browse import browse_page
+from marketplace.queries.catalog import BrowseFilters
 from marketplace.queries.prepared import first_object, planned_for_their_values
 from marketplace.tests.factories.catalog import ProductFactory
 
@@ -78,13 +79,13 @@ def test_it_is_a_no_op_where_nothing_is_prepared():
 @pytest.mark.parametrize("query", ["vase", ""])
 def test_a_browse_finds_its_products_planned_for_their_values(monkeypatch, query):
     entered = []
-    real = catalog.planned_for_their_values
+    real = browse.planned_for_their_values
 
     def spy(*args, **kwargs):
         entered.append(True)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(catalog, "planned_for_their_values", spy)
+    monkeypatch.setattr(browse, "planned_for_their_values", spy)
     browse_page(BrowseFilters.from_query(QueryDict(f"q={query}" if query else "")), 1)
     assert entered
 
@@ -222,7 +223,7 @@ def test_cards_in_order_are_what_the_orm_builds(seller, django_assert_num_querie
     ids = [auction.pk, fixed.pk, bare.pk + 1000, bare.pk, fixed.pk]  # one gone, one twice
     for _ in range(2):  # the second time from the kept plans
         with django_assert_num_queries(2):
-            cards = catalog.cards_in_order(ids)
+            cards = browse.cards_in_order(ids)
             found = [card_as_the_orm_builds_it(card) for card in cards]
         expected = {p.pk: p for p in catalog.card_queryset(Product.objects.filter(pk__in=ids))}
         assert [card.pk for card in cards] == [auction.pk, fixed.pk, bare.pk, fixed.pk]
@@ -241,6 +242,6 @@ def test_more_cards_than_a_kept_statement_takes_come_from_the_orm(monkeypatch):
     products = [ProductFactory(title=f"Pot {i}") for i in range(3)]
     monkeypatch.setattr(prepared, "ID_LIST_SIZES", (2,))
     ids = [p.pk for p in products]
-    assert [card.pk for card in catalog.cards_in_order(ids)] == ids
-    assert [card.pk for card in catalog.cards_in_order(ids[:2])] == ids[:2]
-    assert catalog.cards_in_order([]) == []
+    assert [card.pk for card in browse.cards_in_order(ids)] == ids
+    assert [card.pk for card in browse.cards_in_order(ids[:2])] == ids[:2]
+    assert browse.cards_in_order([]) == []

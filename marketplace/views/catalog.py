@@ -28,6 +28,7 @@ from marketplace.models import (
 from marketplace.page_cache import detail_generations, shared_page, shared_piece, shows_products
 from marketplace.queries import feedback as feedback_queries
 from marketplace.queries import search
+from marketplace.queries.browse import CappedPaginator, browse_page, get_page
 from marketplace.queries.catalog import (
     DASHBOARD_STATUSES,
     LISTING_TYPES,
@@ -35,12 +36,9 @@ from marketplace.queries.catalog import (
     PAGE_SIZES,
     SORTS,
     BrowseFilters,
-    CappedPaginator,
-    browse_page,
     card_queryset,
     favourite_ids,
     favourite_products,
-    get_page,
     reference_data,
 )
 from marketplace.services import listings, payouts, upload_limits
