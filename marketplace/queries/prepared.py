@@ -3,7 +3,8 @@
 On a signed-in page served from the shared copy, the ORM took longer to build each of the few
 small personal queries (the navigation counts, the buyer's city, whether they bought or bid)
 than the database took to run it. `first_row` builds a query once per process and database
-for stand-in ids, keeps its SQL, and runs it with the real ids in their places.
+for stand-in ids, keeps its SQL, and runs it with the real ids in their places; `first_object`
+and `objects_by_ids` (a page's cards, issue 17) also keep how the rows become objects.
 """
 
 from collections.abc import Callable, Iterator
