@@ -20,11 +20,11 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timeuntil
 from django.utils.translation import get_language
 
 from marketplace import page_cache
 from marketplace.models import Product
+from marketplace.queries.selling import clock_state
 
 GRID = "marketplace/components.html#product-grid"
 CARD = "marketplace/components.html#product-card"
@@ -90,11 +90,6 @@ def card_state(product: Product, now) -> tuple:
     listing = product.fixed_price if product.fixed_price_id else None
     profile = getattr(product.seller, "seller_profile", None)
     image = product.main_image
-    clock: tuple = ()
-    if auction is not None:
-        clock = (auction.has_ended(now), _time_left_key(auction.ends_at, now))
-    elif listing is not None:
-        clock = (listing.is_on_sale(now),)
     return (
         _row(product),
         _row(auction),
@@ -102,24 +97,11 @@ def card_state(product: Product, now) -> tuple:
         _row(product.city),
         _row(profile),
         (image.thumbnail.name, image.alt_text) if image else None,
-        clock,
+        clock_state(product, now),
     )
 
 
-FOUR_WEEKS = 28 * 24 * 60 * 60
-
-
-def _time_left_key(ends_at, now) -> object:
-    """What `time_left` shows of an auction's end, without translating it: under four weeks
-    its words follow from the whole minutes left (only months and years count by the
-    calendar), and building them cost more than the rest of a grid's key."""
-    left = (ends_at - now).total_seconds()
-    if left < FOUR_WEEKS:
-        return max(0, int(left // 60))
-    return timeuntil(ends_at, now, depth=1)
-
-
-def _card_keys(products: Sequence[Product]) -> list[str]:
+def _card_keys(products: Sequence[Product]) -> list[bytes]:
     """Each card's key: a digest of its state, pickled (three times faster than repr: equal
     bytes only for equal values, since they unpickle to those values; equal states pickled
     differently are a miss, no more)."""

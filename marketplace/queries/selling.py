@@ -4,8 +4,10 @@ the digest of its products read now is the one it was rendered with)."""
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 from marketplace.models import AuctionListing, FixedPriceListing, Product
 
@@ -20,8 +22,6 @@ _AUCTION_STATE = AuctionListing._meta.concrete_fields
 def selling_state(products: Iterable[Product]) -> str:
     """A digest of these products' selling state as loaded (page_cache: a copy past its
     freshness is served again while `selling_state_now` of its products gives the same)."""
-    from marketplace.templatetags.auctions import time_left
-
     now = timezone.now()
     rows = []
     for product in sorted(products, key=lambda p: p.pk):
@@ -32,11 +32,35 @@ def selling_state(products: Iterable[Product]) -> str:
                 _field_values(product, _PRODUCT_STATE),
                 _field_values(listing, _LISTING_STATE),
                 _field_values(auction, _AUCTION_STATE),
-                listing.is_on_sale(now) if listing else None,
-                (auction.has_ended(now), time_left(auction.ends_at)) if auction else None,
+                clock_state(product, now),
             )
         )
     return hashlib.blake2b(repr(rows).encode(), digest_size=20).hexdigest()
+
+
+def clock_state(product: Product, now: datetime) -> tuple:
+    """What the clock decides about a product as a page shows it: whether its auction has
+    ended and the time left it shows, or whether its sale is on (the card grid's key and a
+    shared page's check both read it)."""
+    if product.auction_id:
+        auction = product.auction
+        return (auction.has_ended(now), time_left_shown(auction.ends_at, now))
+    if product.fixed_price_id:
+        return (product.fixed_price.is_on_sale(now),)
+    return ()
+
+
+FOUR_WEEKS = 28 * 24 * 60 * 60
+
+
+def time_left_shown(ends_at: datetime, now: datetime) -> object:
+    """What `time_left` shows of an auction's end at `now`, without translating it: under four
+    weeks its words follow from the whole minutes left (only months and years count by the
+    calendar), and building them cost more than the rest of a card grid's key."""
+    left = (ends_at - now).total_seconds()
+    if left < FOUR_WEEKS:
+        return max(0, int(left // 60))
+    return timeuntil(ends_at, now, depth=1)
 
 
 def selling_state_now(product_ids: Sequence[int]) -> str:

@@ -700,7 +700,7 @@ def test_a_grids_key_tells_apart_every_time_left_a_card_can_show(language):
     show the same words, and moments showing other words must have other keys."""
     from django.utils import translation
 
-    from marketplace.fragments import _time_left_key
+    from marketplace.queries.selling import time_left_shown
     from marketplace.templatetags.auctions import time_left
 
     ends_at = timezone.now() + timedelta(days=40)
@@ -715,7 +715,7 @@ def test_a_grids_key_tells_apart_every_time_left_a_card_can_show(language):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(timezone, "now", lambda now=now: now)
                 words = time_left(ends_at)
-            shown.setdefault(_time_left_key(ends_at, now), set()).add(words)
+            shown.setdefault(time_left_shown(ends_at, now), set()).add(words)
     mixed = {key: words for key, words in shown.items() if len(words) > 1}
     assert not mixed
     assert len(set().union(*shown.values())) > 20  # minutes, hours, days, weeks, a month
