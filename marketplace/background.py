@@ -13,6 +13,13 @@ next bid does not wait behind a broadcast on the consumers' one sync thread; on 
 same sync thread (`thread_sensitive`), so the work uses its connection and never a second one.
 A plain sync caller (a management command, the qcluster, a test without an event loop) has no
 loop to come back to: its work runs at once, as before.
+
+The work's sends (a channel layer's `group_send`, through `on_loop`) are not made from its
+thread: the thread hands them back, and the loop awaits them once the thread has returned. A
+thread that waited on its loop could wait forever: when the loop stops (Daphne shutting down,
+`async_to_sync` returning) it cancels its tasks, and a task asgiref's `async_to_sync` had
+scheduled for the thread, cancelled before it started, never answers it, so the loop waits on
+that thread while it closes (seen as a test run that hung in CI).
 """
 
 import asyncio
@@ -21,10 +28,10 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
@@ -57,6 +64,28 @@ def submit(key: Hashable, value: Any, *, run: Run, merge: Merge | None = None) -
 
 def _newer(_waiting: Any, new: Any) -> Any:
     return new
+
+
+Send = tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]
+
+# The sends of the work running now on a thread lent by its loop (None elsewhere).
+_sends: contextvars.ContextVar[list[Send] | None] = contextvars.ContextVar(
+    "background_sends", default=None
+)
+
+
+def on_loop(func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    """Await `func(*args)` (a channel layer's `group_send`) for sync code.
+
+    In background work the loop awaits it after the work's thread returns, in the order the
+    work asked (a failure is logged there and ends that work's remaining sends). Elsewhere it
+    is awaited here, through `async_to_sync`, and a failure raises.
+    """
+    sends = _sends.get()
+    if sends is None:
+        async_to_sync(func)(*args)
+    else:
+        sends.append((func, args))
 
 
 def _callers_loop() -> asyncio.AbstractEventLoop | None:
@@ -96,7 +125,8 @@ class _Batcher:
                 await asyncio.sleep(pause)  # changes arriving meanwhile join this batch
             batch, self.waiting = self.waiting, {}
             self.last_run = time.monotonic()
-            await _in_sync_thread(_run_batch)(batch)
+            for key, sends in await _in_sync_thread(_run_batch)(batch):
+                await _send_all(key, sends)
 
 
 def _in_sync_thread(func: Callable) -> Callable:
@@ -131,9 +161,28 @@ async def idle() -> None:
         await asyncio.sleep(0.01)
 
 
-def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> None:
+def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> list[tuple[Hashable, list[Send]]]:
+    """Run a batch's work (on a sync thread); return each key's sends, for the loop to make."""
+    sent = []
     for key, (value, run) in batch.items():
-        _run_one(key, value, run)
+        sends: list[Send] = []
+        token = _sends.set(sends)
+        try:
+            _run_one(key, value, run)
+        finally:
+            _sends.reset(token)
+        if sends:
+            sent.append((key, sends))
+    return sent
+
+
+async def _send_all(key: Hashable, sends: list[Send]) -> None:
+    try:
+        for func, args in sends:
+            await func(*args)
+    except Exception:
+        # As a failed send inside the work: logged, and the work's later sends are dropped.
+        logger.exception("background work %r: sending failed", key)
 
 
 def _run_one(key: Hashable, value: Any, run: Run) -> None:

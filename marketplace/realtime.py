@@ -219,7 +219,7 @@ def _send_events(
     messages = [event_message(auction, event, prev_seq)]
     if extended:
         messages.append(event_message(auction, "auction_extended"))
-    send = async_to_sync(get_channel_layer().group_send)
+    send = get_channel_layer().group_send
     for message in messages:
         for code, panel in panels.items():
             # Serialised here once per language, not once per watching socket; each socket
@@ -228,7 +228,7 @@ def _send_events(
             group = group_name(auction.pk, code)
             # To each watching process's hub (marketplace.hub), which writes the text to its
             # sockets of that group.
-            send(group, {"type": message["type"], "group": group, "text": text})
+            background.on_loop(send, group, {"type": message["type"], "group": group, "text": text})
 
 
 def watched_auctions(auction_ids: Iterable[int]) -> set[int]:
@@ -309,7 +309,9 @@ def _subscriber_counts(layer: RedisPubSubChannelLayer, groups: list[str]) -> lis
 
 
 def _send(group: str, event_type: str, message: dict[str, Any]) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, {"type": event_type, "message": message})
+    background.on_loop(
+        get_channel_layer().group_send, group, {"type": event_type, "message": message}
+    )
 
 
 # --- Conversations and per-user counts ------------------------------------------------------
@@ -414,5 +416,14 @@ def in_one_event_loop(func: Callable[..., T], *args: object) -> T:
 
     For sync callers with many broadcasts (the closing sweep): `async_to_sync` called from
     plain sync code starts a new event loop, and the Redis layer a new connection, each time.
+    What `func` left to that loop's background work (bell counts, the e-mail drain's queuing)
+    is done before the loop ends, not cancelled with it.
     """
-    return async_to_sync(sync_to_async(func))(*args)
+
+    async def in_the_loop() -> T:
+        try:
+            return await sync_to_async(func)(*args)
+        finally:
+            await background.idle()
+
+    return async_to_sync(in_the_loop)()
