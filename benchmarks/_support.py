@@ -267,7 +267,7 @@ def daphne(
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=lambda: raise_fd_limit(65536),
+        preexec_fn=lambda: (raise_fd_limit(65536), stop_with_parent()),
     )
     try:
         deadline = time.monotonic() + 30
@@ -297,6 +297,16 @@ def daphne(
         os.unlink(log.name)
 
 
+def stop_with_parent() -> None:
+    """In a child before it runs (`preexec_fn`): Linux sends it SIGTERM when the thread that
+    started it ends without stopping it (a test worker that pytest-timeout ended), instead of
+    leaving it behind, serving a queue or a port that the next run uses."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def qcluster(out: TextIO, workers: int):
     """Run `manage.py qcluster` (this checkout, this database and Redis) with `workers` worker
@@ -322,6 +332,7 @@ def qcluster(out: TextIO, workers: int):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=stop_with_parent,
     )
     out.write(f"(qcluster pid {process.pid}, {workers} workers, no scheduler)")
     try:

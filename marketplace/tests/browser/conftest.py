@@ -65,6 +65,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from benchmarks._support import stop_with_parent
 from marketplace.tests.conftest import PASSWORD, fail_in_ci_else_skip
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
@@ -235,6 +236,7 @@ def live_url(
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=stop_with_parent,  # not left serving if pytest-timeout ends the worker
         )
     url = f"http://127.0.0.1:{port}"
     stripe_emulator.webhooks.url = f"{url}/stripe/webhook/"
