@@ -15,14 +15,16 @@ A plain sync caller (a management command, the qcluster, a test without an event
 loop to come back to: its work runs at once, as before.
 
 The work's sends (a channel layer's `group_send`, through `on_loop`) are not made from its
-thread: the thread hands them back, and the loop awaits them once the thread has returned. A
-thread that waited on its loop could wait forever: when the loop stops (Daphne shutting down,
-`async_to_sync` returning) it cancels its tasks, and a task asgiref's `async_to_sync` had
-scheduled for the thread, cancelled before it started, never answers it, so the loop waits on
-that thread while it closes (seen as a test run that hung in CI).
+thread: the thread hands each key's sends over to the loop without waiting, and the loop
+awaits them, in order, while the thread goes on with the next key. A thread that waited on
+its loop could wait forever: when the loop stops (Daphne shutting down, `async_to_sync`
+returning) it cancels its tasks, and a task asgiref's `async_to_sync` had scheduled for the
+thread, cancelled before it started, never answers it, so the loop waits on that thread while
+it closes (seen as a test run that hung in CI).
 """
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -77,9 +79,10 @@ _sends: contextvars.ContextVar[list[Send] | None] = contextvars.ContextVar(
 def on_loop(func: Callable[..., Awaitable[Any]], *args: Any) -> None:
     """Await `func(*args)` (a channel layer's `group_send`) for sync code.
 
-    In background work the loop awaits it after the work's thread returns, in the order the
-    work asked (a failure is logged there and ends that work's remaining sends). Elsewhere it
-    is awaited here, through `async_to_sync`, and a failure raises.
+    In background work the loop awaits it once that piece of work has run, in the order the
+    work asked, while its thread goes on (a failure is logged there and ends that work's
+    remaining sends). Elsewhere it is awaited here, through `async_to_sync`, and a failure
+    raises.
     """
     sends = _sends.get()
     if sends is None:
@@ -125,8 +128,24 @@ class _Batcher:
                 await asyncio.sleep(pause)  # changes arriving meanwhile join this batch
             batch, self.waiting = self.waiting, {}
             self.last_run = time.monotonic()
-            for key, sends in await _in_sync_thread(_run_batch)(batch):
-                await _send_all(key, sends)
+            await _run_and_send(self.loop, batch)
+
+
+async def _run_and_send(loop: asyncio.AbstractEventLoop, batch: dict) -> None:
+    """Run `batch` on a sync thread, and make each key's sends as soon as its work has run
+    (a bid's broadcast, submitted first, does not wait for the bell counts after it)."""
+    ready: asyncio.Queue[tuple[Hashable, list[Send]] | None] = asyncio.Queue()
+
+    def hand_over(key: Hashable, sends: list[Send]) -> None:  # on the thread: never waits
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to send to
+            loop.call_soon_threadsafe(ready.put_nowait, (key, sends))
+
+    work = asyncio.ensure_future(_in_sync_thread(_run_batch)(batch, hand_over))
+    # After every hand-over: the thread's calls reach the loop in the order they were made.
+    work.add_done_callback(lambda _work: ready.put_nowait(None))
+    while (handed := await ready.get()) is not None:
+        await _send_all(*handed)
+    await work
 
 
 def _in_sync_thread(func: Callable) -> Callable:
@@ -161,9 +180,10 @@ async def idle() -> None:
         await asyncio.sleep(0.01)
 
 
-def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> list[tuple[Hashable, list[Send]]]:
-    """Run a batch's work (on a sync thread); return each key's sends, for the loop to make."""
-    sent = []
+def _run_batch(
+    batch: dict[Hashable, tuple[Any, Run]], hand_over: Callable[[Hashable, list[Send]], None]
+) -> None:
+    """Run a batch's work (on a sync thread), handing each key's sends to the loop."""
     for key, (value, run) in batch.items():
         sends: list[Send] = []
         token = _sends.set(sends)
@@ -172,8 +192,7 @@ def _run_batch(batch: dict[Hashable, tuple[Any, Run]]) -> list[tuple[Hashable, l
         finally:
             _sends.reset(token)
         if sends:
-            sent.append((key, sends))
-    return sent
+            hand_over(key, sends)
 
 
 async def _send_all(key: Hashable, sends: list[Send]) -> None:

@@ -23,7 +23,7 @@ def _no_window(settings):
     settings.LIVE_COALESCE_SECONDS = 0
 
 
-def test_a_works_sends_are_made_by_its_loop_once_its_thread_has_returned():
+def test_a_works_sends_are_made_by_its_loop_after_the_work_without_its_thread_waiting():
     happened = []
 
     async def send(name):
@@ -49,6 +49,33 @@ def test_a_works_sends_are_made_by_its_loop_once_its_thread_has_returned():
     ]
     assert happened[0][2] != loop_thread
     assert happened[1][2] == happened[2][2] == loop_thread
+
+
+def test_a_pieces_sends_go_out_while_the_thread_runs_the_next_piece():
+    """A bid's broadcast (submitted first) does not wait for the bell counts after it."""
+    broadcast_sent = threading.Event()
+    seen_by_next = []
+
+    async def send(_name):
+        broadcast_sent.set()
+
+    def broadcast(_value):
+        background.on_loop(send, "new_bid")
+
+    def bell(_value):
+        seen_by_next.append(broadcast_sent.wait(5))
+
+    async def caller():
+        def submit_both():
+            background.submit("auction", None, run=broadcast)
+            background.submit("bell", None, run=bell)
+
+        await sync_to_async(submit_both)()
+        await background.idle()
+
+    async_to_sync(caller)()
+
+    assert seen_by_next == [True]
 
 
 def test_a_failed_send_is_logged_and_drops_only_that_works_later_sends(caplog):
